@@ -1,0 +1,39 @@
+# Two commands a newcomer needs: `make run` and `make test` (README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test venv system-run system-test bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-run:
+	scripts/ensure-system-packages.sh redis-server:redis-server redis-cli:redis-tools
+
+system-test:
+	scripts/ensure-system-packages.sh redis-server:redis-server redis-cli:redis-tools \
+		/usr/lib/postgresql/15/bin/initdb:postgresql-15 /usr/bin/chromium:chromium \
+		fc-list:fontconfig
+
+## Migrate the embedded SQLite database, load demo data, start web + worker + beat (Ctrl-C stops all).
+run: venv system-run
+	scripts/run-local.sh
+
+## The whole suite against throwaway PostgreSQL 15 and Redis on loopback.
+test: venv system-test
+	scripts/with-test-services.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+## Benchmarks (not tests): see bench/README.md.
+bench: venv system-test
+	scripts/with-test-services.sh $(PY) bench/fanout.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles .run .pytest_cache

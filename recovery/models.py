@@ -1,0 +1,412 @@
+"""The clinical domain: people, the pump, the recovery plan and what patients report.
+
+Each record a phone creates carries a `client_id` unique per patient, so that a retried
+request never stores a second copy (shared/API.md, "General rules").
+"""
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from recovery import plan
+
+
+def validate_timezone_name(value: str) -> None:
+    """Reject anything that is not an IANA zone name zoneinfo knows."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValidationError(f'"{value}" is not a known IANA time zone.') from exc
+
+
+class User(AbstractUser):
+    """A login. Its role decides which half of the API it may use."""
+
+    class Role(models.TextChoices):
+        SURGEON = "surgeon", "Surgeon"
+        PATIENT = "patient", "Patient"
+        STAFF = "staff", "Staff"
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF, db_index=True)
+
+    @property
+    def is_surgeon(self) -> bool:
+        return self.role == self.Role.SURGEON
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == self.Role.PATIENT
+
+
+class Surgeon(models.Model):
+    """A surgeon's clinical profile; `backup` receives escalations they leave unacknowledged."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="surgeon")
+    display_name = models.CharField(max_length=120)
+    backup = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="backing_up"
+    )
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(backup=models.F("id")), name="surgeon_not_own_backup"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if self.backup_id and self.backup_id == self.pk:
+            raise ValidationError({"backup": "A surgeon cannot be their own backup."})
+
+
+class Patient(models.Model):
+    """A person recovering from a pump implant, enrolled under one surgeon.
+
+    `user` stays empty until the patient activates the app with their one-time code.
+    """
+
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
+    )
+    surgeon = models.ForeignKey(Surgeon, on_delete=models.PROTECT, related_name="patients")
+    display_name = models.CharField(max_length=120)
+    surgery_date = models.DateField()
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone_name])
+    checkin_time = models.TimeField(default=time(9, 0), help_text="Local time of the daily check-in prompt.")
+    binder_prescribed = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        indexes = [models.Index(fields=["surgeon", "surgery_date"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local_date(self, at: datetime | None = None) -> date:
+        """The calendar date in the patient's own zone at `at` (default now)."""
+        return (at or timezone.now()).astimezone(self.zone).date()
+
+    def recovery_day(self, at: datetime | None = None) -> int:
+        """Days since surgery in the patient's zone: surgery day is day 0."""
+        return (self.local_date(at) - self.surgery_date).days
+
+    def phase(self, at: datetime | None = None) -> plan.Phase:
+        return plan.phase_for_day(self.recovery_day(at))
+
+
+class Pump(models.Model):
+    """The implanted pump. The guide: programmable or steady-dose; refills on time; battery surgery."""
+
+    class Kind(models.TextChoices):
+        PROGRAMMABLE = "programmable", "Programmable"
+        FIXED_RATE = "fixed_rate", "Fixed rate (nonprogrammable)"
+
+    class Drug(models.TextChoices):
+        MORPHINE = "morphine", "Morphine"
+        OTHER_OPIOID = "other_opioid", "Other opioid"
+        BACLOFEN = "baclofen", "Baclofen"
+        OTHER = "other", "Other"
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="pump")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    drug = models.CharField(max_length=16, choices=Drug.choices)
+    next_refill_date = models.DateField(null=True, blank=True)
+    battery_replacement_due = models.DateField(
+        null=True, blank=True, help_text='Guide: "Most batteries last five years or more."'
+    )
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} pump ({self.get_drug_display()})"
+
+    @property
+    def is_opioid(self) -> bool:
+        return self.drug in (self.Drug.MORPHINE, self.Drug.OTHER_OPIOID)
+
+
+class ActivationCode(models.Model):
+    """One-time code a surgeon hands the patient to set up the app. Only its hash is stored."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="activation_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def is_usable(self, at: datetime | None = None) -> bool:
+        return self.used_at is None and (at or timezone.now()) < self.expires_at
+
+
+class Milestone(models.Model):
+    """A dated step of the patient's recovery, generated from `recovery.plan.MILESTONES`."""
+
+    class Status(models.TextChoices):
+        DONE = "done"
+        DUE = "due"
+        UPCOMING = "upcoming"
+        OVERDUE = "overdue"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="milestones")
+    key = models.SlugField(max_length=64)
+    title = models.CharField(max_length=160)
+    due_date = models.DateField()
+    window_days = models.PositiveSmallIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["patient", "key"], name="milestone_key_per_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.due_date})"
+
+    def status_on(self, today: date) -> str:
+        """done once completed; due from its date through its window; overdue after; else upcoming."""
+        if self.completed_at is not None:
+            return self.Status.DONE
+        if today < self.due_date:
+            return self.Status.UPCOMING
+        if (today - self.due_date).days <= self.window_days:
+            return self.Status.DUE
+        return self.Status.OVERDUE
+
+
+class Restriction(models.Model):
+    """An activity restriction in force from `starts_on` to `ends_on` (inclusive; open-ended if empty)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="restrictions")
+    key = models.SlugField(max_length=64)
+    title = models.CharField(max_length=160)
+    instructions = models.TextField()
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_on", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "key"], name="restriction_key_per_patient"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="restriction_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def in_force_on(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class TriageLevel(models.TextChoices):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+SEVERITY = {TriageLevel.ROUTINE: 0, TriageLevel.URGENT: 1, TriageLevel.EMERGENCY: 2}
+
+
+class PhoneRecord(models.Model):
+    """What every phone-made report shares: its idempotency key, when it was made, and its triage."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="%(class)ss")
+    client_id = models.UUIDField()
+    # Hash of the request body first stored, so a retry with a different body can answer 409.
+    payload_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    local_date = models.DateField(help_text="Calendar day in the patient's zone when it was made.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    triage_level = models.CharField(max_length=16, choices=TriageLevel.choices, default=TriageLevel.ROUTINE)
+    triage_reasons = models.JSONField(default=list, blank=True)
+    triage_advice = models.TextField(blank=True, default="")
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "client_id"], name="%(class)s_client_id_per_patient"),
+        ]
+
+
+class CheckIn(PhoneRecord):
+    """The daily check-in: pain, temperature, binder, restrictions, symptoms."""
+
+    class TemperatureUnit(models.TextChoices):
+        FAHRENHEIT = "F"
+        CELSIUS = "C"
+
+    pain_score = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    temperature = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    temperature_unit = models.CharField(
+        max_length=1, choices=TemperatureUnit.choices, default=TemperatureUnit.FAHRENHEIT
+    )
+    binder_worn = models.BooleanField(null=True, blank=True)
+    binder_hours = models.DecimalField(
+        max_digits=3, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(24)],
+    )
+    restrictions_followed = models.BooleanField(null=True, blank=True)
+    symptoms = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True, default="")
+
+    class Meta(PhoneRecord.Meta):
+        constraints = PhoneRecord.Meta.constraints + [
+            models.CheckConstraint(condition=Q(pain_score__lte=10), name="checkin_pain_0_10"),
+            models.CheckConstraint(
+                condition=Q(binder_hours__isnull=True) | (Q(binder_hours__gte=0) & Q(binder_hours__lte=24)),
+                name="checkin_binder_hours_0_24",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "local_date"])]
+
+    def __str__(self) -> str:
+        return f"Check-in {self.local_date} ({self.patient})"
+
+
+class IncisionCheck(PhoneRecord):
+    """A look at one incision: the guide's "pain, redness, bleeding, drainage, or increased swelling"."""
+
+    class Site(models.TextChoices):
+        BACK = "back"
+        ABDOMEN = "abdomen"
+
+    site = models.CharField(max_length=8, choices=Site.choices)
+    redness = models.BooleanField(default=False)
+    swelling = models.BooleanField(default=False)
+    drainage = models.BooleanField(default=False)
+    bleeding = models.BooleanField(default=False)
+    pain = models.BooleanField(default=False)
+    note = models.TextField(blank=True, default="")
+    photo = models.ImageField(upload_to="incision-photos/%Y/%m/", null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Incision check {self.site} {self.local_date} ({self.patient})"
+
+
+class WarningReport(PhoneRecord):
+    """The patient reporting warning signs outside the daily check-in."""
+
+    symptoms = models.JSONField(default=list)
+    note = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Warning report {self.created_at:%Y-%m-%d %H:%M} ({self.patient})"
+
+
+class Escalation(models.Model):
+    """A report triaged urgent or emergency, waiting in a surgeon's inbox until acknowledged."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="escalations")
+    level = models.CharField(max_length=16, choices=TriageLevel.choices)
+    reasons = models.JSONField(default=list)
+    checkin = models.ForeignKey(CheckIn, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    incision_check = models.ForeignKey(
+        IncisionCheck, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    warning_report = models.ForeignKey(
+        WarningReport, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    assigned_surgeon = models.ForeignKey(Surgeon, on_delete=models.PROTECT, related_name="escalations")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ack_due_at = models.DateTimeField(help_text="Passed on if nobody acknowledges it by then.")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalated_to = models.ForeignKey(
+        Surgeon, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations_passed_on"
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["acknowledged_at", "ack_due_at"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(level=TriageLevel.ROUTINE), name="escalation_not_routine"),
+            models.CheckConstraint(
+                condition=(
+                    Q(checkin__isnull=False, incision_check__isnull=True, warning_report__isnull=True)
+                    | Q(checkin__isnull=True, incision_check__isnull=False, warning_report__isnull=True)
+                    | Q(checkin__isnull=True, incision_check__isnull=True, warning_report__isnull=False)
+                ),
+                name="escalation_has_one_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} for {self.patient}"
+
+    @property
+    def source(self) -> PhoneRecord:
+        return self.checkin or self.incision_check or self.warning_report
+
+
+class PatientMessage(models.Model):
+    """What the care team or the system told the patient; the app lists these under messages."""
+
+    class Kind(models.TextChoices):
+        TRIAGE_ADVICE = "triage_advice"
+        CARE_TEAM = "care_team"
+        REMINDER = "reminder"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=160)
+    body = models.TextField()
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation = models.ForeignKey(
+        Escalation, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AuditEvent(models.Model):
+    """One read or write of a patient's records by staff: who, what, when and from where."""
+
+    class Action(models.TextChoices):
+        VIEW = "view"
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+        ACKNOWLEDGE = "acknowledge"
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    path = models.CharField(max_length=512, blank=True, default="")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True, default="")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.object_type} {self.object_id}"
+

@@ -1,0 +1,116 @@
+"""Writes of the clinical domain. Views, admin, commands and tasks call these; they hold the rules."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from recovery import plan
+from recovery.models import ActivationCode, Milestone, Patient, Pump, Restriction, Surgeon, User
+
+# No 0/O, 1/I/L: the code is read off paper and typed on a phone.
+ACTIVATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ACTIVATION_CODE_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    patient: Patient
+    activation_code: str  # plain text, shown once; only its hash is stored
+
+
+def create_surgeon(
+    *, username: str, password: str, email: str = "", display_name: str = "", backup: Surgeon | None = None
+) -> Surgeon:
+    """A surgeon login with its clinical profile."""
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password, email=email, role=User.Role.SURGEON)
+        return Surgeon.objects.create(user=user, display_name=display_name or f"Dr. {username}", backup=backup)
+
+
+def hash_activation_code(code: str) -> str:
+    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def format_activation_code(raw: str) -> str:
+    return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
+
+
+def issue_activation_code(patient: Patient) -> str:
+    """A fresh one-time code for `patient`; earlier unused codes stop working."""
+    now = timezone.now()
+    ActivationCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
+    raw = "".join(secrets.choice(ACTIVATION_ALPHABET) for _ in range(ACTIVATION_CODE_LENGTH))
+    ActivationCode.objects.create(
+        patient=patient, code_hash=hash_activation_code(raw), expires_at=now + settings.ACTIVATION_CODE_TTL
+    )
+    return format_activation_code(raw)
+
+
+def create_recovery_plan(patient: Patient) -> None:
+    """(Re)build the patient's milestones and restrictions from their surgery date and `recovery.plan`.
+
+    Milestones already completed keep their completion; rows are replaced, never duplicated.
+    """
+    completed = dict(
+        Milestone.objects.filter(patient=patient, completed_at__isnull=False).values_list("key", "completed_at")
+    )
+    Milestone.objects.filter(patient=patient).delete()
+    Restriction.objects.filter(patient=patient).delete()
+    Milestone.objects.bulk_create(
+        Milestone(
+            patient=patient,
+            key=template.key,
+            title=template.title,
+            due_date=plan.day_to_date(patient.surgery_date, template.day),
+            window_days=template.window_days,
+            completed_at=completed.get(template.key),
+        )
+        for template in plan.MILESTONES
+        if patient.binder_prescribed or template.key != "binder_period_end"
+    )
+    Restriction.objects.bulk_create(
+        Restriction(
+            patient=patient,
+            key=template.key,
+            title=template.title,
+            instructions=template.instructions,
+            starts_on=plan.day_to_date(patient.surgery_date, template.starts_day),
+            ends_on=None if template.ends_day is None else plan.day_to_date(patient.surgery_date, template.ends_day),
+        )
+        for template in plan.RESTRICTIONS
+        if patient.binder_prescribed or template.key != "wear_binder"
+    )
+
+
+def enroll_patient(
+    *,
+    surgeon: Surgeon,
+    display_name: str,
+    surgery_date: date,
+    timezone_name: str,
+    pump: dict[str, Any],
+    checkin_time: time | None = None,
+    binder_prescribed: bool = True,
+) -> Enrollment:
+    """Create a patient under `surgeon` with pump, recovery plan and a one-time activation code."""
+    with transaction.atomic():
+        patient = Patient.objects.create(
+            surgeon=surgeon,
+            display_name=display_name,
+            surgery_date=surgery_date,
+            timezone=timezone_name,
+            checkin_time=checkin_time or time(9, 0),
+            binder_prescribed=binder_prescribed,
+        )
+        Pump.objects.create(patient=patient, **pump)
+        create_recovery_plan(patient)
+        code = issue_activation_code(patient)
+    return Enrollment(patient=patient, activation_code=code)

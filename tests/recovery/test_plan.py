@@ -1,0 +1,91 @@
+"""Milestones, restrictions and phases computed from the surgery date (recovery/plan.py)."""
+from datetime import date, datetime, timedelta, timezone as dt_timezone
+
+import pytest
+
+from recovery import plan
+from recovery.models import Milestone
+from recovery.services import create_recovery_plan, enroll_patient
+from tests.factories import PatientFactory, SurgeonFactory
+
+pytestmark = pytest.mark.django_db
+
+SURGERY = date(2026, 3, 2)
+
+
+def enroll(**overrides):
+    fields = dict(
+        surgeon=SurgeonFactory(),
+        display_name="Ada",
+        surgery_date=SURGERY,
+        timezone_name="America/New_York",
+        pump={"kind": "programmable", "drug": "morphine", "next_refill_date": SURGERY + timedelta(days=60)},
+    )
+    fields.update(overrides)
+    return enroll_patient(**fields).patient
+
+
+def test_milestones_fall_on_the_days_of_the_plan():
+    patient = enroll()
+    due = dict(patient.milestones.values_list("key", "due_date"))
+    assert due == {t.key: SURGERY + timedelta(days=t.day) for t in plan.MILESTONES}
+    assert due["return_to_normal_activity"] == date(2026, 4, 13)  # six weeks after surgery
+
+
+def test_restrictions_start_on_surgery_day_and_end_on_their_plan_day():
+    patient = enroll()
+    lifting = patient.restrictions.get(key="no_heavy_lifting")
+    assert (lifting.starts_on, lifting.ends_on) == (SURGERY, SURGERY + timedelta(days=41))
+    assert lifting.in_force_on(SURGERY + timedelta(days=41))
+    assert not lifting.in_force_on(SURGERY + timedelta(days=42))
+
+
+def test_no_binder_rows_when_binder_not_prescribed():
+    patient = enroll(binder_prescribed=False)
+    assert not patient.milestones.filter(key="binder_period_end").exists()
+    assert not patient.restrictions.filter(key="wear_binder").exists()
+
+
+def test_rebuilding_the_plan_keeps_completed_milestones_and_makes_no_duplicates():
+    patient = enroll()
+    patient.milestones.filter(key="discharge").update(completed_at=datetime(2026, 3, 3, tzinfo=dt_timezone.utc))
+    patient.surgery_date = SURGERY + timedelta(days=7)
+    patient.save()
+    create_recovery_plan(patient)
+    assert patient.milestones.count() == len(plan.MILESTONES)
+    assert patient.milestones.get(key="discharge").completed_at is not None
+    assert patient.milestones.get(key="wound_check").due_date == SURGERY + timedelta(days=17)
+
+
+@pytest.mark.parametrize(
+    ("today", "status"),
+    [
+        (date(2026, 3, 11), Milestone.Status.UPCOMING),
+        (date(2026, 3, 12), Milestone.Status.DUE),
+        (date(2026, 3, 16), Milestone.Status.DUE),
+        (date(2026, 3, 17), Milestone.Status.OVERDUE),
+    ],
+)
+def test_milestone_status_follows_its_window(today, status):
+    milestone = Milestone(due_date=date(2026, 3, 12), window_days=4)
+    assert milestone.status_on(today) == status
+
+
+def test_recovery_day_uses_the_patients_own_date_not_utc():
+    # 02:30 UTC on 3 March is still the evening of 2 March in New York: surgery day, day 0.
+    patient = PatientFactory.build(surgery_date=SURGERY, timezone="America/New_York")
+    late_evening_in_new_york = datetime(2026, 3, 3, 2, 30, tzinfo=dt_timezone.utc)
+    assert patient.recovery_day(late_evening_in_new_york) == 0
+    assert PatientFactory.build(surgery_date=SURGERY, timezone="UTC").recovery_day(late_evening_in_new_york) == 1
+    # And in Tokyo it is already the morning of 3 March at 20:00 UTC on 2 March.
+    tokyo = PatientFactory.build(surgery_date=SURGERY, timezone="Asia/Tokyo")
+    assert tokyo.recovery_day(datetime(2026, 3, 2, 20, 0, tzinfo=dt_timezone.utc)) == 1
+
+
+@pytest.mark.parametrize(
+    ("day", "phase"),
+    [(0, "surgery"), (1, "early_healing"), (13, "early_healing"), (14, "rehabilitation"),
+     (42, "return_to_activity"), (56, "return_to_activity"), (57, "recovered"), (-3, "surgery")],
+)
+def test_phase_for_each_recovery_day(day, phase):
+    assert plan.phase_for_day(day).key == phase
