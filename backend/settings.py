@@ -185,6 +185,9 @@ FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="pump-recovery-local")
 # Path to a Google service-account JSON; empty means the static-token credential used with the
 # local FCM stand-in (notifications/fcm_standin.py).
 FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+# Base URL of the FCM HTTP v1 API. Empty: Google's. `make run` and the tests point it at the
+# local stand-in (python -m notifications.fcm_standin), e.g. http://127.0.0.1:8765.
+FCM_ENDPOINT = env.str("FCM_ENDPOINT", default="")
 
 LOGGING = {
     "version": 1,

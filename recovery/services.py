@@ -8,11 +8,22 @@ from datetime import date, time
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from recovery import plan
-from recovery.models import ActivationCode, Milestone, Patient, Pump, Restriction, Surgeon, User
+from recovery.models import (
+    ActivationCode,
+    AuditEvent,
+    Escalation,
+    Milestone,
+    Patient,
+    Pump,
+    Restriction,
+    Surgeon,
+    User,
+)
 
 # No 0/O, 1/I/L: the code is read off paper and typed on a phone.
 ACTIVATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -114,3 +125,37 @@ def enroll_patient(
         create_recovery_plan(patient)
         code = issue_activation_code(patient)
     return Enrollment(patient=patient, activation_code=code)
+
+
+def acknowledge_escalation(escalation: Escalation, user: User) -> Escalation:
+    """Mark an escalation seen. Idempotent: the first acknowledgement is the one kept."""
+    Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=timezone.now(), acknowledged_by=user
+    )
+    escalation.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
+    return escalation
+
+
+def record_audit_event(
+    *,
+    actor: User,
+    action: str,
+    patient: Patient | None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Write who read or changed which patient record, when and from where (health-data audit trail)."""
+    meta = request.META if request is not None else {}
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    ip = (forwarded.split(",")[0].strip() if forwarded else meta.get("REMOTE_ADDR")) or None
+    return AuditEvent.objects.create(
+        actor=actor,
+        action=action,
+        patient=patient,
+        object_type=object_type or (obj._meta.label if obj is not None else "recovery.Patient"),
+        object_id=str(obj.pk) if obj is not None else (str(patient.pk) if patient else ""),
+        path=(request.get_full_path()[:512] if request is not None else ""),
+        ip_address=ip,
+        user_agent=meta.get("HTTP_USER_AGENT", "")[:256],
+    )
