@@ -170,6 +170,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Periodic tasks (notifications/tasks.py). The DatabaseScheduler copies these entries into
+# django_celery_beat's PeriodicTask table when beat starts, so they can be inspected in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-reminders": {"task": "notifications.tasks.dispatch_reminders", "schedule": 60.0},
+    "pass-on-overdue-escalations": {"task": "notifications.tasks.pass_on_overdue_escalations", "schedule": 60.0},
+    "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
+}
 
 # --- Product rules --------------------------------------------------------------------------
 ACTIVATION_CODE_TTL = timedelta(days=env.int("ACTIVATION_CODE_TTL_DAYS", default=14))

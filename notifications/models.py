@@ -81,3 +81,24 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+class PromptLog(models.Model):
+    """One scheduled reminder of one kind sent to one patient for one local date.
+
+    Its unique key is what makes the periodic dispatcher at-most-once per patient and day, even
+    with two dispatchers running at the same moment (the insert is ON CONFLICT DO NOTHING).
+    """
+
+    patient = models.ForeignKey("recovery.Patient", on_delete=models.CASCADE, related_name="prompt_logs")
+    kind = models.CharField(max_length=32, choices=Notification.Kind.choices)
+    local_date = models.DateField(help_text="The calendar day in the patient's zone the reminder is for.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind", "local_date"], name="one_prompt_per_kind_and_local_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for patient {self.patient_id} on {self.local_date}"

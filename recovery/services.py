@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, time
@@ -159,3 +160,47 @@ def record_audit_event(
         ip_address=ip,
         user_agent=meta.get("HTTP_USER_AGENT", "")[:256],
     )
+
+
+def pass_on_target(escalation: Escalation, on_call: list[Surgeon]) -> Surgeon | None:
+    """Who an unacknowledged escalation goes to: the assignee's backup, else the first on-call
+    surgeon (settings.ON_CALL_SURGEONS order) who is not the assignee."""
+    assignee = escalation.assigned_surgeon
+    if assignee.backup_id is not None:
+        return assignee.backup
+    return next((surgeon for surgeon in on_call if surgeon.pk != assignee.pk), None)
+
+
+def pass_on_overdue_escalations(*, limit: int = 100) -> list[Escalation]:
+    """Pass escalations nobody acknowledged by `ack_due_at` on to a backup or on-call surgeon, once.
+
+    Rows are locked SKIP LOCKED so two runs never pass one escalation on twice. After the pass-on the
+    escalation stays open in both surgeons' inboxes and is not passed on again: the patient has
+    already been told to call 911 (emergency) or that the team was alerted (urgent).
+    """
+    from notifications.services import queue_pass_on_pushes
+
+    now = timezone.now()
+    by_username = {
+        surgeon.user.username: surgeon
+        for surgeon in Surgeon.objects.filter(user__username__in=settings.ON_CALL_SURGEONS).select_related("user")
+    }
+    on_call = [by_username[name] for name in settings.ON_CALL_SURGEONS if name in by_username]
+    passed_on = []
+    with transaction.atomic():
+        overdue = (
+            Escalation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("assigned_surgeon__backup", "patient")
+            .filter(acknowledged_at__isnull=True, escalated_to__isnull=True, ack_due_at__lte=now)
+            .order_by("ack_due_at", "id")[:limit]
+        )
+        for escalation in overdue:
+            target = pass_on_target(escalation, on_call)
+            if target is None:
+                logging.getLogger(__name__).warning("Escalation %s is overdue and there is no backup or on-call surgeon", escalation.pk)
+                continue
+            escalation.escalated_to, escalation.escalated_at = target, now
+            escalation.save(update_fields=["escalated_to", "escalated_at"])
+            queue_pass_on_pushes(escalation)
+            passed_on.append(escalation)
+    return passed_on

@@ -1,0 +1,55 @@
+"""Push-token registration for patients and surgeons; thin views over notifications.services."""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from notifications import services
+from notifications.api.serializers import DeviceRegistrationSerializer, DeviceSerializer
+
+
+class IsPatientOrSurgeon(BasePermission):
+    """Push tokens belong to the app's two roles; staff logins have no devices."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and (user.is_patient or user.is_surgeon))
+
+
+class DeviceListView(APIView):
+    permission_classes = [IsAuthenticated, IsPatientOrSurgeon]
+
+    @extend_schema(
+        operation_id="devices_register",
+        request=DeviceRegistrationSerializer,
+        responses={
+            201: DeviceSerializer,
+            200: OpenApiResponse(DeviceSerializer, description="The token was already registered: re-owned "
+                                 "by the caller and re-enabled, nothing new stored."),
+            400: OpenApiResponse(description="`{field: [message]}` for a missing token or unknown platform."),
+        },
+        description="Register a push token (idempotent).",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = DeviceRegistrationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        device, created = services.register_device(user=request.user, **serializer.validated_data)
+        return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class DeviceDetailView(APIView):
+    permission_classes = [IsAuthenticated, IsPatientOrSurgeon]
+
+    @extend_schema(
+        operation_id="devices_unregister",
+        responses={204: None, 404: OpenApiResponse(description="No such token registered by the caller.")},
+        description="Unregister a push token: it receives nothing more.",
+    )
+    def delete(self, request: Request, token: str) -> Response:
+        if not services.unregister_device(user=request.user, token=token):
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,231 @@
+"""A local stand-in for the FCM HTTP v1 API, for tests, benchmarks and `make run`.
+
+It answers `POST /v1/projects/{project}/messages:send` the way FCM documents it
+(https://firebase.google.com/docs/reference/fcm/rest/v1/projects.messages/send and the
+FcmError/ErrorCode reference): `{"name": "projects/{project}/messages/{id}"}` on success, and
+`{"error": {"code", "message", "status", "details": [{"@type": ".../google.firebase.fcm.v1.FcmError",
+"errorCode": ...}]}}` on errors. It records what it receives and can be told to fail:
+
+  in-process:  standin = FcmStandIn().start(); standin.fail_next(2, "UNAVAILABLE");
+               standin.fail_token(token, "UNREGISTERED"); standin.sent_messages(); standin.stop()
+  as a process: python -m notifications.fcm_standin --port 8765
+               POST /_standin/fail {"error": "UNAVAILABLE", "count": 2} or {"error": ..., "token": ...}
+               GET /_standin/received ; POST /_standin/reset
+Only binds to 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# FCM ErrorCode -> (HTTP status, google.rpc status) as FCM answers them.
+ERRORS: dict[str, tuple[int, str, str]] = {
+    "UNREGISTERED": (404, "NOT_FOUND", "Requested entity was not found."),
+    "INVALID_ARGUMENT": (400, "INVALID_ARGUMENT", "The registration token is not a valid FCM registration token"),
+    "SENDER_ID_MISMATCH": (403, "PERMISSION_DENIED", "SenderId mismatch"),
+    "QUOTA_EXCEEDED": (429, "RESOURCE_EXHAUSTED", "Quota exceeded for sending messages."),
+    "UNAVAILABLE": (503, "UNAVAILABLE", "The service is currently unavailable."),
+    "INTERNAL": (500, "INTERNAL", "Internal error encountered."),
+}
+SEND_PATH = re.compile(r"^/v1/projects/(?P<project>[^/]+)/messages:send$")
+
+
+@dataclass
+class Received:
+    """One request the stand-in answered: the message body as sent, and the HTTP status given."""
+
+    project: str
+    message: dict
+    status: int
+    authorization: str
+
+
+@dataclass
+class _State:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    received: list[Received] = field(default_factory=list)
+    fail_next: list[str] = field(default_factory=list)
+    fail_tokens: dict[str, str] = field(default_factory=dict)
+    record: bool = True
+    count_ok: int = 0
+    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def reset(self) -> None:
+        with self.lock:
+            self.received.clear()
+            self.fail_next.clear()
+            self.fail_tokens.clear()
+            self.count_ok = 0
+
+
+def error_body(error_code: str) -> tuple[int, dict]:
+    status, rpc_status, message = ERRORS[error_code]
+    details = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": error_code}]
+    if error_code == "INVALID_ARGUMENT":
+        details.append({
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": [{"field": "message.token", "description": message}],
+        })
+    return status, {"error": {"code": status, "message": message, "status": rpc_status, "details": details}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "fcm-standin/1"
+    protocol_version = "HTTP/1.1"  # keep-alive, as Google's front end does
+
+    @property
+    def state(self) -> _State:
+        return self.server.state  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args) -> None:  # quiet: tests and benchmarks read state instead
+        pass
+
+    def _read_json(self) -> dict:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return json.loads(raw or b"{}")
+
+    def _answer(self, status: int, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        if self.path == "/_standin/received":
+            with self.state.lock:
+                items = [r.__dict__ for r in self.state.received]
+            return self._answer(200, {"received": items, "sent_ok": self.state.count_ok})
+        self._answer(404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}})
+
+    def do_POST(self) -> None:
+        try:
+            body = self._read_json()
+        except ValueError:
+            status, error = 400, {"error": {"code": 400, "message": "Invalid JSON payload received.",
+                                            "status": "INVALID_ARGUMENT"}}
+            return self._answer(status, error)
+        if self.path == "/_standin/fail":
+            return self._control_fail(body)
+        if self.path == "/_standin/reset":
+            self.state.reset()
+            return self._answer(200, {})
+        match = SEND_PATH.match(self.path)
+        if not match:
+            return self._answer(404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}})
+        self._send(match["project"], body)
+
+    def _control_fail(self, body: dict) -> None:
+        code = body.get("error", "")
+        if code not in ERRORS:
+            return self._answer(400, {"error": f"error must be one of {sorted(ERRORS)}"})
+        with self.state.lock:
+            if body.get("token"):
+                self.state.fail_tokens[body["token"]] = code
+            else:
+                self.state.fail_next.extend([code] * int(body.get("count", 1)))
+        self._answer(200, {})
+
+    def _send(self, project: str, body: dict) -> None:
+        message = body.get("message") if isinstance(body.get("message"), dict) else None
+        auth = self.headers.get("Authorization", "")
+        with self.state.lock:
+            if not auth.startswith("Bearer "):
+                code = None
+                status, answer = 401, {"error": {"code": 401, "message": "Request is missing required "
+                                                 "authentication credential.", "status": "UNAUTHENTICATED"}}
+            elif message is None or not message.get("token"):
+                status, answer = error_body("INVALID_ARGUMENT")
+            elif self.state.fail_next:
+                status, answer = error_body(self.state.fail_next.pop(0))
+            elif message["token"] in self.state.fail_tokens:
+                status, answer = error_body(self.state.fail_tokens[message["token"]])
+            else:
+                status = 200
+                answer = {"name": f"projects/{project}/messages/{next(self.state.ids)}"}
+                self.state.count_ok += 1
+            if self.state.record:
+                self.state.received.append(Received(project, message or {}, status, auth))
+        self._answer(status, answer)
+
+
+class FcmStandIn:
+    """The stand-in server, started in a background thread (tests) or in the foreground (`python -m`)."""
+
+    def __init__(self, port: int = 0, record: bool = True) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server.daemon_threads = True
+        self._server.state = _State(record=record)  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def state(self) -> _State:
+        return self._server.state  # type: ignore[attr-defined]
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FcmStandIn:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fcm-standin", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def fail_next(self, count: int, error_code: str) -> None:
+        """Answer the next `count` send requests with FCM error `error_code` (e.g. UNAVAILABLE)."""
+        assert error_code in ERRORS, error_code
+        with self.state.lock:
+            self.state.fail_next.extend([error_code] * count)
+
+    def fail_token(self, token: str, error_code: str) -> None:
+        """Answer every send to `token` with FCM error `error_code` (e.g. UNREGISTERED)."""
+        assert error_code in ERRORS, error_code
+        with self.state.lock:
+            self.state.fail_tokens[token] = error_code
+
+    def received(self) -> list[Received]:
+        with self.state.lock:
+            return list(self.state.received)
+
+    def sent_messages(self) -> list[dict]:
+        """The messages it accepted (answered 200), in arrival order."""
+        return [r.message for r in self.received() if r.status == 200]
+
+    @property
+    def sent_count(self) -> int:
+        return self.state.count_ok
+
+    def reset(self) -> None:
+        self.state.reset()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Local FCM HTTP v1 stand-in (127.0.0.1 only).")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--no-record", action="store_true", help="count messages without keeping them")
+    args = parser.parse_args()
+    standin = FcmStandIn(port=args.port, record=not args.no_record)
+    print(f"FCM stand-in listening on {standin.url}", flush=True)
+    try:
+        standin.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

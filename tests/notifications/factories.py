@@ -1,0 +1,20 @@
+"""Factories for the notification outbox (shared ones live in tests/factories.py)."""
+from __future__ import annotations
+
+import factory
+
+from notifications.models import Notification
+from tests.factories import DeviceFactory
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    device = factory.SubFactory(DeviceFactory)
+    recipient = factory.SelfAttribute("device.user")
+    kind = Notification.Kind.CHECKIN_PROMPT
+    title = "Time for your daily check-in"
+    body = "Open the app to check in."
+    data = factory.LazyFunction(lambda: {"kind": "checkin_prompt"})
+    dedupe_key = factory.Sequence(lambda n: f"test:{n}")

@@ -1,0 +1,117 @@
+"""Delivering outbox rows: idempotent per row, retried with backoff, dead tokens disabled."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Notification
+from tests.factories import DeviceFactory
+from tests.notifications.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_due_row_is_sent_once_and_marked_sent(fcm_standin):
+    row = NotificationFactory()
+    services.deliver_notifications([row.pk])
+    services.deliver_notifications([row.pk])
+    row.refresh_from_db()
+    assert row.status == Notification.Status.SENT
+    assert row.attempts == 1
+    assert row.fcm_message_id.startswith("projects/")
+    assert len(fcm_standin.sent_messages()) == 1
+
+
+def test_unavailable_once_is_absorbed_by_the_sdk_retry_and_the_row_is_sent(fcm_standin):
+    row = NotificationFactory()
+    fcm_standin.fail_next(1, "UNAVAILABLE")
+    services.deliver_notifications([row.pk])
+    row.refresh_from_db()
+    assert row.status == Notification.Status.SENT
+    assert [r.status for r in fcm_standin.received()] == [503, 200]
+
+
+def test_quota_exceeded_marks_the_row_failed_with_a_later_next_attempt(fcm_standin):
+    row = NotificationFactory()
+    fcm_standin.fail_next(1, "QUOTA_EXCEEDED")
+    before = timezone.now()
+    services.deliver_notifications([row.pk])
+    row.refresh_from_db()
+    assert row.status == Notification.Status.FAILED
+    assert row.attempts == 1
+    assert row.last_error.startswith("QUOTA_EXCEEDED")
+    assert row.next_attempt_at >= before + services.BACKOFF_BASE
+
+
+def test_failed_row_is_not_resent_before_its_next_attempt(fcm_standin):
+    row = NotificationFactory(status=Notification.Status.FAILED, attempts=1,
+                              next_attempt_at=timezone.now() + timedelta(minutes=5))
+    services.deliver_due()
+    row.refresh_from_db()
+    assert row.status == Notification.Status.FAILED
+    assert fcm_standin.received() == []
+
+
+def test_failed_row_is_sent_by_the_sweep_once_its_backoff_has_passed(fcm_standin):
+    row = NotificationFactory()
+    fcm_standin.fail_next(1, "QUOTA_EXCEEDED")
+    services.deliver_notifications([row.pk])
+    with time_machine.travel(timezone.now() + services.retry_delay(1) + timedelta(seconds=1)):
+        services.deliver_due()
+    row.refresh_from_db()
+    assert row.status == Notification.Status.SENT
+    assert row.attempts == 2
+
+
+def test_backoff_doubles_and_is_capped():
+    assert [services.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
+    assert services.retry_delay(20) == services.BACKOFF_CAP
+
+
+def test_row_out_of_attempts_is_dead(fcm_standin):
+    row = NotificationFactory(status=Notification.Status.FAILED, attempts=services.MAX_ATTEMPTS - 1)
+    fcm_standin.fail_next(1, "QUOTA_EXCEEDED")
+    services.deliver_notifications([row.pk])
+    row.refresh_from_db()
+    assert row.status == Notification.Status.DEAD
+
+
+@pytest.mark.parametrize("error_code", ["UNREGISTERED", "INVALID_ARGUMENT", "SENDER_ID_MISMATCH"])
+def test_token_error_disables_the_device_and_kills_the_row(fcm_standin, error_code):
+    row = NotificationFactory()
+    fcm_standin.fail_token(row.device.token, error_code)
+    services.deliver_notifications([row.pk])
+    row.refresh_from_db()
+    row.device.refresh_from_db()
+    assert row.status == Notification.Status.DEAD
+    assert row.device.disabled_at is not None
+    assert row.device.disabled_reason == error_code
+
+
+def test_dead_row_is_never_retried(fcm_standin):
+    row = NotificationFactory()
+    fcm_standin.fail_token(row.device.token, "UNREGISTERED")
+    services.deliver_notifications([row.pk])
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        services.deliver_due()
+    assert len(fcm_standin.received()) == 1
+
+
+def test_row_for_a_disabled_device_is_not_sent(fcm_standin):
+    device = DeviceFactory(disabled_at=timezone.now(), disabled_reason="unregistered")
+    row = NotificationFactory(device=device, recipient=device.user)
+    services.deliver_due()
+    row.refresh_from_db()
+    assert row.status == Notification.Status.DEAD
+    assert fcm_standin.received() == []
+
+
+def test_sweep_sends_every_due_row_in_batches_of_at_most_500(fcm_standin):
+    NotificationFactory.create_batch(501)
+    report = services.deliver_due()
+    assert report.sent == 501
+    assert Notification.objects.filter(status=Notification.Status.SENT).count() == 501

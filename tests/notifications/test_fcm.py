@@ -1,0 +1,121 @@
+"""The FCM sender on the real firebase-admin SDK, talking to the local stand-in."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from firebase_admin import messaging
+
+from notifications import fcm
+from notifications.fcm_standin import FcmStandIn
+
+
+def push(token: str) -> fcm.PushMessage:
+    return fcm.PushMessage(token=token, title="Time for your daily check-in", body="Open the app.",
+                           data={"kind": "checkin_prompt", "patient_id": "7"})
+
+
+def test_sdk_still_keeps_its_send_url_where_the_seam_redirects_it():
+    # If a firebase-admin upgrade moves or renames the attribute, this fails before anything
+    # could be sent to Google from a test.
+    service = messaging._MessagingService(fcm.get_app())
+    assert service._fcm_url == messaging._MessagingService.FCM_URL.format(fcm.get_app().project_id)
+    assert service._fcm_url.startswith(fcm.GOOGLE_FCM_PREFIX)
+
+
+def test_seam_points_the_sdk_send_url_at_fcm_endpoint(fcm_standin, settings):
+    service = fcm.messaging_service()
+    assert service._fcm_url == f"{fcm_standin.url}/v1/projects/{settings.FCM_PROJECT_ID}/messages:send"
+
+
+def test_sending_without_the_url_attribute_fails_loudly_instead_of_reaching_google(fcm_standin, monkeypatch):
+    service = messaging._MessagingService(fcm.get_app())
+    del service._fcm_url
+    with pytest.raises(fcm.FcmSeamBroken):
+        fcm._point_service_at_endpoint(service, fcm.get_app())
+
+
+def test_message_reaches_the_standin_with_static_bearer_token_and_neutral_notification(fcm_standin):
+    [outcome] = fcm.send_batch([push("token-a")])
+    [received] = fcm_standin.received()
+    assert outcome.ok and outcome.message_id.startswith("projects/")
+    assert received.authorization == f"Bearer {fcm.STANDIN_ACCESS_TOKEN}"
+    assert received.message["token"] == "token-a"
+    assert received.message["notification"] == {"title": "Time for your daily check-in", "body": "Open the app."}
+    assert received.message["data"] == {"kind": "checkin_prompt", "patient_id": "7"}
+
+
+@pytest.mark.parametrize("error_code", ["UNREGISTERED", "INVALID_ARGUMENT", "SENDER_ID_MISMATCH"])
+def test_token_errors_are_reported_as_dead_tokens(fcm_standin, error_code):
+    fcm_standin.fail_token("token-gone", error_code)
+    [outcome] = fcm.send_batch([push("token-gone")])
+    assert outcome.error_code == error_code
+    assert outcome.token_is_dead
+
+
+@pytest.mark.parametrize("error_code", ["QUOTA_EXCEEDED", "UNAVAILABLE"])
+def test_transient_errors_are_not_dead_tokens(fcm_standin, error_code):
+    fcm_standin.fail_token("token-busy", error_code)
+    [outcome] = fcm.send_batch([push("token-busy")])
+    assert not outcome.ok
+    assert not outcome.token_is_dead
+
+
+def test_one_unavailable_answer_is_retried_by_the_sdk_and_then_succeeds(fcm_standin):
+    fcm_standin.fail_next(1, "UNAVAILABLE")
+    [outcome] = fcm.send_batch([push("token-a")])
+    assert outcome.ok
+    assert [r.status for r in fcm_standin.received()] == [503, 200]
+
+
+def test_outcomes_come_back_in_message_order(fcm_standin):
+    fcm_standin.fail_token("token-2", "UNREGISTERED")
+    outcomes = fcm.send_batch([push("token-1"), push("token-2"), push("token-3")])
+    assert [o.ok for o in outcomes] == [True, False, True]
+
+
+def test_a_batch_larger_than_fcm_allows_is_refused(fcm_standin):
+    with pytest.raises(ValueError):
+        fcm.send_batch([push(f"t{i}") for i in range(fcm.MAX_BATCH + 1)])
+    assert fcm_standin.received() == []
+
+
+def test_standin_control_endpoint_makes_it_answer_documented_fcm_errors(fcm_standin):
+    control = urllib.request.Request(
+        f"{fcm_standin.url}/_standin/fail", data=json.dumps({"error": "UNREGISTERED", "token": "t"}).encode(),
+        method="POST", headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(control).read()
+    send = urllib.request.Request(
+        f"{fcm_standin.url}/v1/projects/p/messages:send", data=json.dumps({"message": {"token": "t"}}).encode(),
+        method="POST", headers={"Authorization": "Bearer x", "Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(send)
+    error = json.loads(answer.value.read())["error"]
+    assert answer.value.code == 404
+    assert error["status"] == "NOT_FOUND"
+    assert error["details"][0] == {
+        "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": "UNREGISTERED",
+    }
+
+
+def test_standin_runs_as_its_own_process():
+    import subprocess
+    import sys
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "notifications.fcm_standin", "--port", str(port)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert "listening on http://127.0.0.1" in process.stdout.readline()
+        body = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/_standin/received").read())
+        assert body == {"received": [], "sent_ok": 0}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
