@@ -1,0 +1,80 @@
+"""Push payloads carry no health information: neutral title and body, ids only in data."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+
+import pytest
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Notification
+from recovery.models import SEVERITY
+from recovery.plan import RESTRICTIONS
+from recovery.services import create_recovery_plan, pass_on_overdue_escalations
+from tests.factories import (
+    CheckInFactory, DeviceFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory,
+    WarningReportFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+SYMPTOM_WORDS = [
+    "fever", "breathing", "breath", "walking", "balance", "numb", "tingl", "weak", "pain", "incision",
+    "redness", "bleed", "drainage", "swell", "headache", "withdrawal", "overdose", "alarm", "pump",
+    "binder", "refill", "morphine", "opioid", "baclofen", "emergency", "urgent", "911",
+]
+ALLOWED_DATA_KEYS = {"kind", "escalation_id", "patient_id", "local_date"}
+
+
+def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
+    """Produce one push of every kind for a patient whose records are full of health details."""
+    backup = SurgeonFactory(display_name="Dr. Backup Person")
+    patient = PatientFactory(display_name="Jane Q. Sensitive", surgeon=SurgeonFactory(backup=backup),
+                             timezone="UTC", surgery_date=date(2026, 1, 1), checkin_time=time(9, 0))
+    create_recovery_plan(patient)
+    PumpFactory(patient=patient, next_refill_date=date(2026, 1, 12))
+    for user in (patient.user, patient.surgeon.user, backup.user):
+        DeviceFactory(user=user)
+    CheckInFactory(patient=patient, pain_score=9, note="pus on my back scar", local_date=date(2025, 12, 31))
+    report = WarningReportFactory(patient=patient, symptoms=["difficulty_breathing", "overdose_signs"],
+                                  note="I feel very drowsy and my lips are blue")
+    escalation = EscalationFactory(warning_report=report, reasons=["difficulty_breathing", "overdose_signs"],
+                                   ack_due_at=timezone.now() - timedelta(minutes=1))
+    services.queue_escalation_pushes(escalation)
+    pass_on_overdue_escalations()
+    services.dispatch_reminders(now=datetime(2026, 1, 5, 20, 0, tzinfo=dt_timezone.utc))
+    services.deliver_due()
+    secrets = [patient.display_name, "Jane", "Sensitive", patient.surgeon.display_name, backup.display_name,
+               "pus", "drowsy", "lips", "9/10", *SEVERITY, *report.symptoms, *SYMPTOM_WORDS,
+               *(r.title for r in RESTRICTIONS)]
+    return list(Notification.objects.all()), secrets
+
+
+def test_every_kind_of_push_was_produced(fcm_standin):
+    rows, _ = every_kind_of_push(fcm_standin)
+    assert {row.kind for row in rows} == set(Notification.Kind.values)
+
+
+def test_no_name_symptom_note_or_score_in_any_push_title_or_body(fcm_standin):
+    _, secrets = every_kind_of_push(fcm_standin)
+    sent = fcm_standin.sent_messages()
+    assert sent, "nothing reached the stand-in"
+    for message in sent:
+        text = f"{message['notification']['title']} {message['notification']['body']}".lower()
+        for secret in secrets:
+            assert secret.lower() not in text, (secret, text)
+        assert not re.search(r"\d", text), text
+
+
+def test_push_data_holds_only_ids_and_kind(fcm_standin):
+    every_kind_of_push(fcm_standin)
+    for message in fcm_standin.sent_messages():
+        assert set(message["data"]) <= ALLOWED_DATA_KEYS
+        assert all(re.fullmatch(r"[a-z_]+|\d+|\d{4}-\d\d-\d\d", value) for value in message["data"].values())
+
+
+def test_lock_screen_text_is_fixed_neutral_text_for_each_kind():
+    for kind, (title, body) in services.NEUTRAL_TEXT.items():
+        for secret in SYMPTOM_WORDS:
+            assert secret not in f"{title} {body}".lower(), (kind, secret)
