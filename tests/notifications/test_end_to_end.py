@@ -1,0 +1,109 @@
+"""End to end with a real Celery worker, Redis, PostgreSQL and the firebase-admin SDK talking to the
+FCM stand-in: escalation pushes reach the surgeon's phone whatever fails on the way."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import Notification
+from notifications.services import queue_escalation_pushes, retry_delay
+from notifications.tasks import pass_on_overdue_escalations, sweep_outbox
+from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory
+from tests.notifications.conftest import celery_worker, wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+Status = Notification.Status
+
+
+def report_emergency(**escalation_fields):
+    """What the report service does: the escalation and its push rows in one transaction."""
+    with transaction.atomic():
+        escalation = EscalationFactory(**escalation_fields)
+        queue_escalation_pushes(escalation)
+    return escalation
+
+
+def surgeon_row(escalation) -> Notification:
+    return Notification.objects.get(kind=Notification.Kind.ESCALATION, data__escalation_id=str(escalation.pk))
+
+
+def test_emergency_report_reaches_the_surgeons_device(fcm_standin, worker):
+    surgeon = SurgeonFactory()
+    device = DeviceFactory(user=surgeon.user)
+    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    [message] = wait_for(fcm_standin.sent_messages, what="the push at the stand-in")
+    assert message["token"] == device.token
+    assert message["notification"]["title"] == "A patient needs attention"
+    assert message["data"] == {"kind": "escalation", "escalation_id": str(escalation.pk)}
+    assert wait_for(lambda: surgeon_row(escalation).status == Status.SENT, what="row marked sent")
+
+
+def test_report_while_redis_is_down_is_sent_by_the_sweep_once_redis_is_back(fcm_standin, redis_server):
+    surgeon = SurgeonFactory()
+    device = DeviceFactory(user=surgeon.user)
+    redis_server.stop()
+    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))  # enqueueing fails: logged
+    assert surgeon_row(escalation).status == Status.PENDING
+    redis_server.start()
+    with celery_worker():
+        sweep_outbox.delay()
+        [message] = wait_for(fcm_standin.sent_messages, what="the swept push at the stand-in")
+    assert message["token"] == device.token
+    assert surgeon_row(escalation).status == Status.SENT
+
+
+def test_fcm_answering_503_then_200_still_delivers(fcm_standin, worker):
+    DeviceFactory(user=(surgeon := SurgeonFactory()).user)
+    fcm_standin.fail_next(1, "UNAVAILABLE")
+    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    wait_for(fcm_standin.sent_messages, what="the push after the 503")
+    assert [r.status for r in fcm_standin.received()] == [503, 200]
+    assert wait_for(lambda: surgeon_row(escalation).status == Status.SENT, what="row marked sent")
+
+
+def test_fcm_quota_error_is_retried_by_the_sweep_after_the_backoff(fcm_standin, worker):
+    DeviceFactory(user=(surgeon := SurgeonFactory()).user)
+    fcm_standin.fail_next(1, "QUOTA_EXCEEDED")
+    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    wait_for(lambda: surgeon_row(escalation).status == Status.FAILED, what="row marked failed")
+    with time_machine.travel(timezone.now() + retry_delay(1) + timedelta(seconds=1)):
+        sweep_outbox.delay()
+        wait_for(lambda: surgeon_row(escalation).status == Status.SENT, what="row sent on retry")
+    assert [r.status for r in fcm_standin.received()] == [429, 200]
+    assert surgeon_row(escalation).attempts == 2
+
+
+def test_unregistered_token_disables_the_device_and_is_never_retried(fcm_standin, worker):
+    device = DeviceFactory(user=(surgeon := SurgeonFactory()).user)
+    fcm_standin.fail_token(device.token, "UNREGISTERED")
+    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    wait_for(lambda: surgeon_row(escalation).status == Status.DEAD, what="row marked dead")
+    device.refresh_from_db()
+    assert device.disabled_reason == "UNREGISTERED"
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        sweep_outbox.apply()  # a later sweep in this process finds nothing to send
+    assert len(fcm_standin.received()) == 1
+
+
+def test_unacknowledged_emergency_is_passed_on_and_pushed_to_the_backup_after_the_deadline(fcm_standin, worker):
+    backup = SurgeonFactory()
+    backup_device = DeviceFactory(user=backup.user)
+    escalation = report_emergency(
+        patient=PatientFactory(surgeon=SurgeonFactory(backup=backup)),
+        ack_due_at=timezone.now() + timedelta(minutes=15),
+    )
+    pass_on_overdue_escalations.apply()  # before the deadline: nothing happens
+    escalation.refresh_from_db()
+    assert escalation.escalated_to is None
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        pass_on_overdue_escalations.delay()
+        message = wait_for(lambda: [m for m in fcm_standin.sent_messages() if m["token"] == backup_device.token],
+                           what="the pass-on push")[0]
+    escalation.refresh_from_db()
+    assert escalation.escalated_to == backup
+    assert message["data"] == {"kind": "escalation_passed_on", "escalation_id": str(escalation.pk)}
