@@ -14,8 +14,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from notifications import fcm
@@ -220,9 +220,7 @@ def deliver_notifications(notification_ids: list[int] | None = None, *, limit: i
                 row.status = Status.DEAD
             else:
                 row.status, row.next_attempt_at = Status.FAILED, now + retry_delay(row.attempts)
-        Notification.objects.bulk_update(
-            rows, ["status", "attempts", "sent_at", "fcm_message_id", "last_error", "next_attempt_at"]
-        )
+        _record_outcomes(rows, now)
         for device_id, code in dead_tokens.items():
             Device.objects.filter(pk=device_id, disabled_at__isnull=True).update(
                 disabled_at=now, disabled_reason=code
@@ -230,6 +228,36 @@ def deliver_notifications(notification_ids: list[int] | None = None, *, limit: i
     counts = {status: sum(1 for row in rows if row.status == status) for status in Status}
     return DeliveryReport(claimed=len(rows), sent=counts[Status.SENT], failed=counts[Status.FAILED],
                           dead=counts[Status.DEAD])
+
+
+def _record_outcomes(rows: list[Notification], now: datetime) -> None:
+    """Store each row's outcome in a constant number of queries (bulk_update's CASE per field and row
+    was half the cost of a 500-row batch); sent rows are the common case and share one UPDATE."""
+    sent = [row for row in rows if row.status == Status.SENT]
+    if sent:
+        Notification.objects.filter(pk__in=[row.pk for row in sent]).update(
+            status=Status.SENT, attempts=F("attempts") + 1, sent_at=now, last_error=""
+        )
+        _record_message_ids([(row.pk, row.fcm_message_id) for row in sent])
+    others = [row for row in rows if row.status != Status.SENT]
+    if others:
+        Notification.objects.bulk_update(others, ["status", "attempts", "last_error", "next_attempt_at"])
+
+
+def _record_message_ids(pairs: list[tuple[int, str]]) -> None:
+    """Set fcm_message_id per row: one UPDATE ... FROM unnest() on PostgreSQL, bulk_update elsewhere."""
+    if connection.vendor != "postgresql":
+        Notification.objects.bulk_update(
+            [Notification(pk=pk, fcm_message_id=message_id) for pk, message_id in pairs], ["fcm_message_id"]
+        )
+        return
+    table = Notification._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS n SET fcm_message_id = v.message_id "  # noqa: S608 - table name is ours
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, message_id) WHERE n.id = v.id",
+            [[pk for pk, _ in pairs], [message_id for _, message_id in pairs]],
+        )
 
 
 def deliver_due(max_batches: int = 200) -> DeliveryReport:
