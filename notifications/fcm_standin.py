@@ -54,6 +54,11 @@ class _State:
     record: bool = True
     count_ok: int = 0
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # While `open_gate` is clear, send requests wait unanswered (a slow FCM, or a sender killed mid-call);
+    # `held` counts them, and those released with `drop_held` are closed without being accepted.
+    open_gate: threading.Event = field(default_factory=lambda: _set_event())
+    held: int = 0
+    drop_held: bool = False
 
     def reset(self) -> None:
         with self.lock:
@@ -61,6 +66,12 @@ class _State:
             self.fail_next.clear()
             self.fail_tokens.clear()
             self.count_ok = 0
+
+
+def _set_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
 
 
 def error_body(error_code: str) -> tuple[int, dict]:
@@ -134,6 +145,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200, {})
 
     def _send(self, project: str, body: dict) -> None:
+        if not self.state.open_gate.is_set():
+            with self.state.lock:
+                self.state.held += 1
+            self.state.open_gate.wait()
+            if self.state.drop_held:
+                self.close_connection = True
+                return
         message = body.get("message") if isinstance(body.get("message"), dict) else None
         auth = self.headers.get("Authorization", "")
         with self.state.lock:
@@ -197,6 +215,20 @@ class FcmStandIn:
         assert error_code in ERRORS, error_code
         with self.state.lock:
             self.state.fail_tokens[token] = error_code
+
+    def hold(self) -> None:
+        """Keep send requests waiting, unanswered and not accepted, until `release`."""
+        self.state.drop_held = False
+        self.state.open_gate.clear()
+
+    def release(self, drop: bool = False) -> None:
+        """Let held requests through, or with `drop` close them unanswered (their sender is gone)."""
+        self.state.drop_held = drop
+        self.state.open_gate.set()
+
+    @property
+    def held_count(self) -> int:
+        return self.state.held
 
     def received(self) -> list[Received]:
         with self.state.lock:

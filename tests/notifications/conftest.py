@@ -77,18 +77,25 @@ class RedisServer:
             self.process = None
 
 
+def _forget_broker_connections() -> None:
+    """Drop the app's pooled broker connections so the next publish uses the current URL (what Celery
+    itself does after a fork; `app.close()` would leave the producer pool behind)."""
+    celery_app._after_fork()
+
+
 @pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
+def redis_server(monkeypatch) -> Iterator[RedisServer]:
     """A private Redis used as the Celery broker for the duration of the test."""
     server = RedisServer()
     server.start()
-    previous = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.url
-    celery_app.close()  # drop pooled connections to any other broker
+    # Celery reads the CELERY_BROKER_URL environment variable ahead of its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", server.url)
+    _forget_broker_connections()
+    assert celery_app.connection_for_write().as_uri().endswith(f":{server.port}/0")
     yield server
     server.stop()
-    celery_app.conf.broker_url = previous
-    celery_app.close()
+    monkeypatch.undo()
+    _forget_broker_connections()
     shutil.rmtree(server.dir, ignore_errors=True)
 
 

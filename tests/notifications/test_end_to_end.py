@@ -2,11 +2,15 @@
 FCM stand-in: escalation pushes reach the surgeon's phone whatever fails on the way."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.models import Notification
@@ -43,11 +47,12 @@ def test_emergency_report_reaches_the_surgeons_device(fcm_standin, worker):
     assert wait_for(lambda: surgeon_row(escalation).status == Status.SENT, what="row marked sent")
 
 
-def test_report_while_redis_is_down_is_sent_by_the_sweep_once_redis_is_back(fcm_standin, redis_server):
+def test_report_while_redis_is_down_is_sent_by_the_sweep_once_redis_is_back(fcm_standin, redis_server, caplog):
     surgeon = SurgeonFactory()
     device = DeviceFactory(user=surgeon.user)
     redis_server.stop()
-    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))  # enqueueing fails: logged
+    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    assert "Could not enqueue delivery" in caplog.text
     assert surgeon_row(escalation).status == Status.PENDING
     redis_server.start()
     with celery_worker():
@@ -107,3 +112,48 @@ def test_unacknowledged_emergency_is_passed_on_and_pushed_to_the_backup_after_th
     escalation.refresh_from_db()
     assert escalation.escalated_to == backup
     assert message["data"] == {"kind": "escalation_passed_on", "escalation_id": str(escalation.pk)}
+
+
+def worker_process(broker_url: str, fcm_endpoint: str) -> subprocess.Popen:
+    """`celery -A backend worker` as a separate process on the test database, so it can be killed."""
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker_url,
+        "FCM_ENDPOINT": fcm_endpoint,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "backend", "worker", "--pool", "solo", "--loglevel", "WARNING",
+         "--without-mingle", "--without-gossip", "--without-heartbeat"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def row_is_claimable(row_id: int) -> bool:
+    with transaction.atomic():
+        return Notification.objects.select_for_update(skip_locked=True).filter(pk=row_id).exists()
+
+
+def test_worker_killed_mid_delivery_loses_nothing_and_the_sweep_sends_it_once(fcm_standin, redis_server):
+    device = DeviceFactory(user=(surgeon := SurgeonFactory()).user)
+    fcm_standin.hold()  # FCM does not answer: the worker is caught in the middle of its send
+    worker = worker_process(redis_server.url, fcm_standin.url)
+    try:
+        escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+        wait_for(lambda: fcm_standin.held_count == 1, timeout=20, what="the worker's send to reach FCM")
+        assert not row_is_claimable(surgeon_row(escalation).pk)  # the worker holds the row while sending
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    fcm_standin.release(drop=True)  # the killed worker's request was never accepted
+    wait_for(lambda: row_is_claimable(surgeon_row(escalation).pk), what="PostgreSQL to release the row lock")
+    row = surgeon_row(escalation)
+    assert (row.status, row.attempts) == (Status.PENDING, 0)
+    sweep_outbox.apply()
+    sweep_outbox.apply()
+    assert [m["token"] for m in fcm_standin.sent_messages()] == [device.token]
+    assert surgeon_row(escalation).status == Status.SENT
