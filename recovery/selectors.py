@@ -1,9 +1,22 @@
 """Reads of the clinical domain, scoped to who is asking. Every surgeon-facing query starts here."""
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from datetime import date
 
-from recovery.models import SEVERITY, Escalation, Patient, Surgeon, TriageLevel
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from recovery.models import (
+    SEVERITY,
+    CheckIn,
+    Escalation,
+    Milestone,
+    Patient,
+    PatientMessage,
+    Restriction,
+    Surgeon,
+    TriageLevel,
+)
 
 
 def patients_visible_to(surgeon: Surgeon) -> QuerySet[Patient]:
@@ -41,4 +54,71 @@ def inbox_for(surgeon: Surgeon) -> QuerySet[Escalation]:
     )
 
 
-__all__ = ["patients_visible_to", "escalations_visible_to", "inbox_for", "severity_rank", "TriageLevel"]
+# --- Patient-facing reads (the caller is the patient) ---------------------------------------
+
+def checkins_of(patient: Patient) -> QuerySet[CheckIn]:
+    """The patient's own check-ins, newest first."""
+    return CheckIn.objects.filter(patient=patient).order_by("-created_at", "-id")
+
+
+def messages_for(patient: Patient) -> QuerySet[PatientMessage]:
+    """What the care team and the system sent the patient, newest first."""
+    return (
+        PatientMessage.objects.filter(patient=patient)
+        .select_related("sender__surgeon")
+        .order_by("-created_at", "-id")
+    )
+
+
+def timeline_of(patient: Patient) -> QuerySet[Milestone]:
+    """The patient's milestones in date order."""
+    return Milestone.objects.filter(patient=patient).order_by("due_date", "id")
+
+
+def restrictions_in_force(patient: Patient, day: date) -> QuerySet[Restriction]:
+    """The restrictions in force on `day` (a date in the patient's zone), same rule as Restriction.in_force_on."""
+    return (
+        Restriction.objects.filter(patient=patient, starts_on__lte=day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        .order_by("starts_on", "key")
+    )
+
+
+# --- Surgeon-facing reads --------------------------------------------------------------------
+
+def _latest_checkin(field: str) -> Subquery:
+    return Subquery(
+        CheckIn.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id").values(field)[:1]
+    )
+
+
+def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
+    """patients_visible_to with what the patients list shows: last check-in and open escalations
+    (visible to this surgeon) as annotations, so a page costs the same queries for 1 or 50 rows."""
+    open_escalations = (
+        escalations_visible_to(surgeon)
+        .filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
+        .order_by()
+        .values("patient")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        patients_visible_to(surgeon)
+        .select_related("pump")
+        .annotate(
+            last_checkin_id=_latest_checkin("id"),
+            last_checkin_at=_latest_checkin("created_at"),
+            last_checkin_local_date=_latest_checkin("local_date"),
+            last_checkin_pain_score=_latest_checkin("pain_score"),
+            last_checkin_triage_level=_latest_checkin("triage_level"),
+            open_escalations_count=Coalesce(Subquery(open_escalations, output_field=IntegerField()), 0),
+        )
+        .order_by("display_name", "id")
+    )
+
+
+__all__ = [
+    "patients_visible_to", "escalations_visible_to", "inbox_for", "severity_rank", "TriageLevel",
+    "checkins_of", "messages_for", "timeline_of", "restrictions_in_force", "patient_summaries_for",
+]

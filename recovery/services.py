@@ -2,28 +2,40 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files import File
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
 
-from recovery import plan
+from recovery import plan, triage
 from recovery.models import (
     ActivationCode,
     AuditEvent,
+    CheckIn,
     Escalation,
+    IncisionCheck,
     Milestone,
     Patient,
+    PatientMessage,
     Pump,
     Restriction,
     Surgeon,
     User,
+    WarningReport,
 )
 
 # No 0/O, 1/I/L: the code is read off paper and typed on a phone.
@@ -204,3 +216,270 @@ def pass_on_overdue_escalations(*, limit: int = 100) -> list[Escalation]:
             queue_pass_on_pushes(escalation)
             passed_on.append(escalation)
     return passed_on
+
+
+# --- Reports from the phone: check-ins, incision checks, warning reports ----------------------
+
+PhoneReport = CheckIn | IncisionCheck | WarningReport
+
+# The Escalation foreign key that points at each kind of report (exactly one is set).
+ESCALATION_SOURCE_FIELD: dict[type[models.Model], str] = {
+    CheckIn: "checkin",
+    IncisionCheck: "incision_check",
+    WarningReport: "warning_report",
+}
+PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/heif": "heic", "image/heic": "heic"}
+TRIAGE_MESSAGE_TITLE = "About the report you just sent"
+
+
+class IdempotencyConflict(Exception):
+    """The report's client_id was already used for a different body (the API answers 409)."""
+
+    def __init__(self, record: PhoneReport) -> None:
+        super().__init__(f"client_id {record.client_id} was already used with a different body")
+        self.record = record
+
+
+@dataclass(frozen=True)
+class Submission:
+    record: PhoneReport
+    created: bool  # False: the same client_id and body were stored before; `record` is that first one
+    escalation: Escalation | None = None
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, (uuid.UUID, Decimal, date, time, datetime)):
+        return str(value)
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
+def payload_fingerprint(data: dict[str, Any], *, file_digest: str = "") -> str:
+    """sha256 of the validated body as canonical JSON (plus the photo's sha256), to tell a retry from a reuse."""
+    body = dict(data)
+    if file_digest:
+        body["photo_sha256"] = file_digest
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_canonical)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def file_sha256(upload: File) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def recent_pain_context(patient: Patient, local_date: date) -> triage.PatientContext:
+    """The highest pain score of each of the local days before `local_date` that triage looks back over."""
+    rows = (
+        CheckIn.objects.filter(
+            patient=patient,
+            local_date__gte=local_date - timedelta(days=triage.CONTEXT_DAYS),
+            local_date__lt=local_date,
+        )
+        .order_by()
+        .values("local_date")
+        .annotate(worst=Max("pain_score"))
+    )
+    return triage.PatientContext(pain_by_date={row["local_date"]: row["worst"] for row in rows})
+
+
+def submit_checkin(patient: Patient, data: dict[str, Any], *, now: datetime | None = None) -> Submission:
+    """Store a daily check-in (idempotent by client_id), triage it with the patient's recent pain, escalate."""
+    return _submit_report(
+        CheckIn, patient, data, now=now,
+        to_report=lambda record: triage.Report(
+            symptoms=tuple(record.symptoms), temperature=record.temperature,
+            temperature_unit=record.temperature_unit, pain_score=record.pain_score, local_date=record.local_date,
+        ),
+        context=recent_pain_context,
+    )
+
+
+def submit_incision_check(
+    patient: Patient, data: dict[str, Any], *, photo: File | None = None, now: datetime | None = None
+) -> Submission:
+    """Store an incision check and its optional photo (idempotent by client_id), triage it, escalate."""
+    return _submit_report(
+        IncisionCheck, patient, data, photo=photo, now=now,
+        to_report=lambda record: triage.Report(
+            symptoms=triage.incision_symptoms(
+                pain=record.pain, redness=record.redness, bleeding=record.bleeding,
+                drainage=record.drainage, swelling=record.swelling,
+            ),
+            local_date=record.local_date,
+        ),
+    )
+
+
+def submit_warning_report(patient: Patient, data: dict[str, Any], *, now: datetime | None = None) -> Submission:
+    """Store a warning-sign report (idempotent by client_id), triage it, escalate."""
+    return _submit_report(
+        WarningReport, patient, data, now=now,
+        to_report=lambda record: triage.Report(symptoms=tuple(record.symptoms), local_date=record.local_date),
+    )
+
+
+def _replay(existing: PhoneReport, fingerprint: str) -> Submission:
+    if existing.payload_fingerprint != fingerprint:
+        raise IdempotencyConflict(existing)
+    return Submission(record=existing, created=False)
+
+
+def _submit_report(
+    model: type[PhoneReport],
+    patient: Patient,
+    data: dict[str, Any],
+    *,
+    to_report: Callable[[PhoneReport], triage.Report],
+    context: Callable[[Patient, date], triage.PatientContext] | None = None,
+    photo: File | None = None,
+    now: datetime | None = None,
+) -> Submission:
+    """The one write path of phone reports: store, triage and escalate in one transaction.
+
+    A second request with the same client_id returns the first record (or raises IdempotencyConflict
+    if its body differs), also when both arrive at once: the unique (patient, client_id) constraint
+    decides, and the loser re-reads the winner's row.
+    """
+    now = now or timezone.now()
+    fingerprint = payload_fingerprint(data, file_digest=file_sha256(photo) if photo is not None else "")
+    existing = model.objects.filter(patient=patient, client_id=data["client_id"]).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+
+    local_date = patient.local_date(now)
+    record = model(patient=patient, payload_fingerprint=fingerprint, local_date=local_date, created_at=now, **data)
+    result = triage.triage(to_report(record), context(patient, local_date) if context else None)
+    record.triage_level, record.triage_reasons, record.triage_advice = result.level, list(result.reasons), result.advice
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record.save(force_insert=True)
+            except IntegrityError:
+                existing = model.objects.filter(patient=patient, client_id=data["client_id"]).first()
+                if existing is None:
+                    raise
+                return _replay(existing, fingerprint)
+            if photo is not None:
+                extension = PHOTO_EXTENSIONS.get(getattr(photo, "content_type", ""), "jpg")
+                record.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
+                record.save(update_fields=["photo"])
+            escalation = _escalate(record, result, now) if result.escalates else None
+    except BaseException:
+        stored_photo = getattr(record, "photo", None)
+        if stored_photo:
+            stored_photo.delete(save=False)  # the row is gone with the transaction; so goes the file
+        raise
+    return Submission(record=record, created=True, escalation=escalation)
+
+
+def _escalate(record: PhoneReport, result: triage.TriageResult, now: datetime) -> Escalation:
+    """The Escalation for the patient's surgeon, the advice message, and the pushes announcing both."""
+    from notifications.services import queue_escalation_pushes
+
+    patient = record.patient
+    escalation = Escalation.objects.create(
+        patient=patient,
+        level=result.level,
+        reasons=list(result.reasons),
+        assigned_surgeon=patient.surgeon,
+        created_at=now,
+        ack_due_at=now + settings.ESCALATION_ACK_DEADLINES[result.level],
+        **{ESCALATION_SOURCE_FIELD[type(record)]: record},
+    )
+    PatientMessage.objects.create(
+        patient=patient, kind=PatientMessage.Kind.TRIAGE_ADVICE, title=TRIAGE_MESSAGE_TITLE,
+        body=result.advice, escalation=escalation, created_at=now,
+    )
+    queue_escalation_pushes(escalation)
+    return escalation
+
+
+# --- Patient accounts -----------------------------------------------------------------------
+
+class ActivationError(Exception):
+    """Activation refused; `errors` maps each offending field to its messages (the API answers 400)."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+INVALID_ACTIVATION_CODE = "This activation code is not valid: it is unknown, already used or expired."
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+def activate_patient(*, code: str, username: str, password: str, now: datetime | None = None) -> User:
+    """Create the enrolled patient's login with their one-time code and mark the code used.
+
+    Any problem (unknown, used or expired code; username taken; weak password) raises ActivationError
+    and stores nothing.
+    """
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [USERNAME_TAKEN]
+    try:
+        password_validation.validate_password(password, user=User(username=username, role=User.Role.PATIENT))
+    except DjangoValidationError as exc:
+        errors["password"] = list(exc.messages)
+    with transaction.atomic():
+        activation = (
+            ActivationCode.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .filter(code_hash=hash_activation_code(code))
+            .first()
+        )
+        if activation is None or not activation.is_usable(now) or activation.patient.user_id is not None:
+            errors["code"] = [INVALID_ACTIVATION_CODE]
+        if errors:
+            raise ActivationError(errors)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=username, password=password, role=User.Role.PATIENT)
+        except IntegrityError as exc:
+            raise ActivationError({"username": [USERNAME_TAKEN]}) from exc
+        patient = activation.patient
+        patient.user = user
+        patient.save(update_fields=["user", "updated_at"])
+        activation.used_at = now
+        activation.save(update_fields=["used_at"])
+    return user
+
+
+def update_patient_settings(patient: Patient, *, timezone_name: str | None = None,
+                            checkin_time: time | None = None) -> Patient:
+    """Change the patient's own zone and daily check-in time (what they may change from the app)."""
+    fields = []
+    if timezone_name is not None:
+        patient.timezone = timezone_name
+        fields.append("timezone")
+    if checkin_time is not None:
+        patient.checkin_time = checkin_time
+        fields.append("checkin_time")
+    if fields:
+        patient.save(update_fields=[*fields, "updated_at"])
+    return patient
+
+
+def record_audit_events(
+    *, actor: User, action: str, patients: Iterable[Patient], object_type: str = "recovery.Patient",
+    request: HttpRequest | None = None,
+) -> None:
+    """Audit one read of several patients' records (a list page) in a single insert."""
+    meta = request.META if request is not None else {}
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    ip = (forwarded.split(",")[0].strip() if forwarded else meta.get("REMOTE_ADDR")) or None
+    path = request.get_full_path()[:512] if request is not None else ""
+    now = timezone.now()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor, action=action, patient=patient, object_type=object_type, object_id=str(patient.pk),
+            path=path, ip_address=ip, user_agent=meta.get("HTTP_USER_AGENT", "")[:256], at=now,
+        )
+        for patient in patients
+    )

@@ -111,3 +111,12 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     token_digest = factory.LazyAttribute(lambda o: hashlib.sha256(o.token.encode()).hexdigest())
     platform = Device.Platform.ANDROID
 
+
+class PatientMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PatientMessage
+
+    patient = factory.SubFactory(PatientFactory)
+    kind = models.PatientMessage.Kind.CARE_TEAM
+    title = factory.Sequence(lambda n: f"Message {n}")
+    body = "Remember to wear your binder."

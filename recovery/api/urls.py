@@ -1,5 +1,23 @@
+"""Paths of shared/API.md under /api/v1/ (the devices paths live in notifications.api.urls)."""
 from django.urls import path
+
+from recovery.api import views
 
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/token/refresh/", views.TokenRefreshRotatingView.as_view(), name="token-refresh"),
+    path("auth/activate/", views.ActivateView.as_view(), name="activate"),
+    path("me/", views.MeView.as_view(), name="me"),
+    path("timeline/", views.TimelineView.as_view(), name="timeline"),
+    path("restrictions/", views.RestrictionsView.as_view(), name="restrictions"),
+    path("checkins/", views.CheckInsView.as_view(), name="checkins"),
+    path("incision-checks/", views.IncisionChecksView.as_view(), name="incision-checks"),
+    path("warning-reports/", views.WarningReportsView.as_view(), name="warning-reports"),
+    path("messages/", views.MessagesView.as_view(), name="messages"),
+    path("surgeon/patients/", views.SurgeonPatientsView.as_view(), name="surgeon-patients"),
+    path("surgeon/patients/<int:pk>/", views.SurgeonPatientDetailView.as_view(), name="surgeon-patient-detail"),
+    path("surgeon/inbox/", views.InboxView.as_view(), name="surgeon-inbox"),
+    path("surgeon/inbox/<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="surgeon-acknowledge"),
+]

@@ -1,0 +1,452 @@
+"""Payloads of the patient and surgeon API (shared/API.md). Validation only; the rules live in services."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from recovery import triage
+from recovery.models import (
+    CheckIn,
+    Escalation,
+    IncisionCheck,
+    Milestone,
+    Patient,
+    PatientMessage,
+    Pump,
+    Restriction,
+    TriageLevel,
+    WarningReport,
+    validate_timezone_name,
+)
+
+try:  # HEIC photos (iPhone camera default) are accepted when pillow-heif is installed.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HEIF_SUPPORTED = False
+
+PHOTO_FORMATS = {"JPEG", "PNG"} | ({"HEIF"} if HEIF_SUPPORTED else set())
+
+# Plausible body temperatures a thermometer reading can give; anything outside is a typing mistake.
+TEMPERATURE_RANGE = {
+    CheckIn.TemperatureUnit.FAHRENHEIT: (Decimal("90.0"), Decimal("110.0")),
+    CheckIn.TemperatureUnit.CELSIUS: (Decimal("32.0"), Decimal("43.5")),
+}
+NOTE_MAX_LENGTH = 4000
+HHMM = "%H:%M"
+
+
+# --- Shared fields ---------------------------------------------------------------------------
+
+class SymptomListField(serializers.ListField):
+    """A list of the symptom codes of shared/API.md; an unknown code is a 400 naming the field."""
+
+    child = serializers.CharField(max_length=64)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", len(triage.SYMPTOM_CODES))
+        kwargs.setdefault("help_text", "Symptom codes: " + ", ".join(triage.SYMPTOM_CODES) + ".")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        codes = super().to_internal_value(data)
+        unknown = [code for code in codes if code not in triage.SYMPTOM_CODES]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown symptom code(s): {', '.join(sorted(set(unknown)))}. "
+                f"Known codes: {', '.join(triage.SYMPTOM_CODES)}."
+            )
+        return list(dict.fromkeys(codes))  # drop repeats, keep order
+
+
+class ClientIdField(serializers.UUIDField):
+    """The phone-made UUID of a report, as a string (DRF would also take an integer)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "UUID made on the phone; a retry sends the same one.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class TimezoneField(serializers.CharField):
+    """An IANA time zone name, such as America/New_York."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 64)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            validate_timezone_name(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+
+def checkin_time_field(**kwargs: Any) -> serializers.TimeField:
+    return serializers.TimeField(format=HHMM, input_formats=[HHMM, "%H:%M:%S"], **kwargs)
+
+
+class TriageSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(source="triage_level", choices=TriageLevel.choices, read_only=True)
+    reasons = serializers.ListField(source="triage_reasons", child=serializers.CharField(), read_only=True)
+    advice = serializers.CharField(source="triage_advice", read_only=True)
+
+
+# --- Accounts --------------------------------------------------------------------------------
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+
+class ActivationSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="The one-time code the surgeon handed over.")
+    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True,
+                                     style={"input_type": "password"})
+
+
+# --- Patient ---------------------------------------------------------------------------------
+
+class PumpSerializer(serializers.ModelSerializer):
+    """The pump, read in profiles and written at enrollment (one component in the schema)."""
+
+    next_refill_date = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
+    battery_replacement_due = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
+
+    class Meta:
+        model = Pump
+        fields = ["kind", "drug", "next_refill_date", "battery_replacement_due"]
+
+
+class PatientProfileSerializer(serializers.ModelSerializer):
+    """The patient's own profile: recovery day and phase are computed in their zone."""
+
+    checkin_time = checkin_time_field(read_only=True)
+    recovery_day = serializers.SerializerMethodField()
+    phase = serializers.SerializerMethodField()
+    phase_title = serializers.SerializerMethodField()
+    pump = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = ["id", "display_name", "timezone", "checkin_time", "surgery_date", "recovery_day",
+                  "phase", "phase_title", "pump"]
+        read_only_fields = fields
+
+    def get_recovery_day(self, patient: Patient) -> int:
+        return patient.recovery_day()
+
+    def get_phase(self, patient: Patient) -> str:
+        return patient.phase().key
+
+    def get_phase_title(self, patient: Patient) -> str:
+        return patient.phase().title
+
+    @extend_schema_field(PumpSerializer(allow_null=True))
+    def get_pump(self, patient: Patient) -> dict | None:
+        try:
+            return PumpSerializer(patient.pump).data
+        except Pump.DoesNotExist:
+            return None
+
+
+class PatientSettingsSerializer(serializers.Serializer):
+    """What a patient may change about themselves from the app."""
+
+    timezone = TimezoneField(required=False, help_text="IANA zone name, e.g. America/New_York.")
+    checkin_time = checkin_time_field(required=False, help_text='Local time of the daily check-in, "HH:MM".')
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Milestone
+        fields = ["key", "title", "due_date", "status", "completed_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=Milestone.Status.choices))
+    def get_status(self, milestone: Milestone) -> str:
+        return milestone.status_on(self.context["today"])
+
+
+class RestrictionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Restriction
+        fields = ["key", "title", "instructions", "starts_on", "ends_on"]
+        read_only_fields = fields
+
+
+class RestrictionQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False, input_formats=["%Y-%m-%d"],
+                                 help_text="YYYY-MM-DD in the patient's zone; default: their today.")
+
+
+class CheckInInputSerializer(serializers.Serializer):
+    client_id = ClientIdField()
+    pain_score = serializers.IntegerField(min_value=0, max_value=10)
+    temperature = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True,
+                                           default=None)
+    temperature_unit = serializers.ChoiceField(choices=CheckIn.TemperatureUnit.choices,
+                                               default=CheckIn.TemperatureUnit.FAHRENHEIT)
+    binder_worn = serializers.BooleanField(required=False, allow_null=True, default=None)
+    binder_hours = serializers.DecimalField(max_digits=3, decimal_places=1, min_value=Decimal("0"),
+                                            max_value=Decimal("24"), required=False, allow_null=True, default=None)
+    restrictions_followed = serializers.BooleanField(required=False, allow_null=True, default=None)
+    symptoms = SymptomListField(required=False, default=list)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        temperature = attrs.get("temperature")
+        if temperature is not None:
+            unit = attrs.get("temperature_unit", CheckIn.TemperatureUnit.FAHRENHEIT)
+            low, high = TEMPERATURE_RANGE[unit]
+            if not low <= temperature <= high:
+                raise serializers.ValidationError(
+                    {"temperature": [f"A body temperature in °{unit} must be between {low} and {high}."]}
+                )
+        return attrs
+
+
+class IncisionCheckInputSerializer(serializers.Serializer):
+    client_id = ClientIdField()
+    site = serializers.ChoiceField(choices=IncisionCheck.Site.choices)
+    redness = serializers.BooleanField(default=False)
+    swelling = serializers.BooleanField(default=False)
+    drainage = serializers.BooleanField(default=False)
+    bleeding = serializers.BooleanField(default=False)
+    pain = serializers.BooleanField(default=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+    photo = serializers.ImageField(required=False, allow_null=True, default=None,
+                                   help_text="JPEG or PNG (HEIC where supported), multipart only.")
+
+    def validate_photo(self, photo: Any) -> Any:
+        if photo is None:
+            return None
+        if photo.size > settings.INCISION_PHOTO_MAX_BYTES:
+            raise serializers.ValidationError(
+                f"The photo is larger than {settings.INCISION_PHOTO_MAX_BYTES // (1024 * 1024)} MB."
+            )
+        image_format = getattr(getattr(photo, "image", None), "format", None)
+        if image_format not in PHOTO_FORMATS:
+            raise serializers.ValidationError(
+                f"The photo must be {' or '.join(sorted(PHOTO_FORMATS))}, not {image_format or 'unknown'}."
+            )
+        return photo
+
+
+class WarningReportInputSerializer(serializers.Serializer):
+    client_id = ClientIdField()
+    symptoms = SymptomListField()
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs["symptoms"] and not attrs.get("note", "").strip():
+            raise serializers.ValidationError({"symptoms": ["Report at least one symptom or write a note."]})
+        return attrs
+
+
+class PhoneRecordSerializer(serializers.ModelSerializer):
+    triage = TriageSerializer(source="*", read_only=True)
+
+    class Meta:
+        fields = ["id", "client_id", "local_date", "created_at"]
+
+
+class CheckInSerializer(PhoneRecordSerializer):
+    temperature = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=False, allow_null=True)
+    binder_hours = serializers.DecimalField(max_digits=3, decimal_places=1, coerce_to_string=False, allow_null=True)
+
+    class Meta:
+        model = CheckIn
+        fields = PhoneRecordSerializer.Meta.fields + [
+            "pain_score", "temperature", "temperature_unit", "binder_worn", "binder_hours",
+            "restrictions_followed", "symptoms", "note", "triage",
+        ]
+        read_only_fields = fields
+
+
+class IncisionCheckSerializer(PhoneRecordSerializer):
+    has_photo = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncisionCheck
+        fields = PhoneRecordSerializer.Meta.fields + [
+            "site", "redness", "swelling", "drainage", "bleeding", "pain", "note", "has_photo", "triage",
+        ]
+        read_only_fields = fields
+
+    def get_has_photo(self, record: IncisionCheck) -> bool:
+        # The photo itself is never given a public URL; the dashboard serves it behind a permission check.
+        return bool(record.photo)
+
+
+class WarningReportSerializer(PhoneRecordSerializer):
+    class Meta:
+        model = WarningReport
+        fields = PhoneRecordSerializer.Meta.fields + ["symptoms", "note", "triage"]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    sender_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PatientMessage
+        fields = ["id", "kind", "title", "body", "sender_name", "escalation_id", "created_at"]
+        read_only_fields = fields
+
+    def get_sender_name(self, message: PatientMessage) -> str:
+        sender = message.sender
+        if sender is None:
+            return "Your care team" if message.kind == PatientMessage.Kind.CARE_TEAM else "Pump recovery"
+        surgeon = getattr(sender, "surgeon", None) if sender.is_surgeon else None
+        return surgeon.display_name if surgeon is not None else (sender.get_full_name() or "Your care team")
+
+
+class ConflictSerializer(serializers.Serializer):
+    client_id = serializers.ListField(child=serializers.CharField())
+
+
+# --- Surgeon ---------------------------------------------------------------------------------
+
+class EnrollmentInputSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=120)
+    surgery_date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    timezone = TimezoneField()
+    pump = PumpSerializer()
+    checkin_time = checkin_time_field(required=False)
+    binder_prescribed = serializers.BooleanField(required=False, default=True)
+
+
+class EnrollmentSerializer(PatientProfileSerializer):
+    activation_code = serializers.CharField(read_only=True, help_text="Shown once; only its hash is stored.")
+    activation_expires_at = serializers.DateTimeField(read_only=True)
+
+    class Meta(PatientProfileSerializer.Meta):
+        fields = ["id", "activation_code", "activation_expires_at"] + [
+            f for f in PatientProfileSerializer.Meta.fields if f != "id"
+        ]
+        read_only_fields = fields
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+
+
+class LastCheckInSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    local_date = serializers.DateField(read_only=True)
+    pain_score = serializers.IntegerField(read_only=True)
+    triage_level = serializers.CharField(read_only=True)
+
+
+class SurgeonPatientSerializer(PatientProfileSerializer):
+    """A row of the surgeon's patients list (annotated by selectors.patient_summaries_for)."""
+
+    activated = serializers.SerializerMethodField()
+    last_checkin = serializers.SerializerMethodField()
+    open_escalations_count = serializers.IntegerField(read_only=True)
+
+    class Meta(PatientProfileSerializer.Meta):
+        fields = PatientProfileSerializer.Meta.fields + ["activated", "last_checkin", "open_escalations_count"]
+        read_only_fields = fields
+
+    def get_activated(self, patient: Patient) -> bool:
+        return patient.user_id is not None
+
+    @extend_schema_field(LastCheckInSerializer(allow_null=True))
+    def get_last_checkin(self, patient: Patient) -> dict | None:
+        if getattr(patient, "last_checkin_id", None) is None:
+            return None
+        return {
+            "id": patient.last_checkin_id,
+            "created_at": serializers.DateTimeField().to_representation(patient.last_checkin_at),
+            "local_date": serializers.DateField().to_representation(patient.last_checkin_local_date),
+            "pain_score": patient.last_checkin_pain_score,
+            "triage_level": patient.last_checkin_triage_level,
+        }
+
+
+class EscalationSerializer(serializers.ModelSerializer):
+    """An inbox item: a report triaged urgent or emergency."""
+
+    patient = PersonSerializer(read_only=True)
+    assigned_surgeon = PersonSerializer(read_only=True)
+    escalated_to = PersonSerializer(read_only=True, allow_null=True)
+    acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, allow_null=True,
+                                            default=None)
+    source = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Escalation
+        fields = ["id", "patient", "level", "reasons", "created_at", "ack_due_at", "acknowledged_at",
+                  "acknowledged_by", "assigned_surgeon", "escalated_to", "escalated_at", "source"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.CharField())
+    )
+    def get_source(self, escalation: Escalation) -> dict[str, Any]:
+        for kind, field in (("checkin", "checkin_id"), ("incision_check", "incision_check_id"),
+                            ("warning_report", "warning_report_id")):
+            if getattr(escalation, field) is not None:
+                return {"type": kind, "id": getattr(escalation, field)}
+        return {}
+
+
+class SurgeonPatientDetailSerializer(SurgeonPatientSerializer):
+    """One patient for their surgeon: profile, timeline, recent reports and escalations."""
+
+    timeline = serializers.SerializerMethodField()
+    recent_checkins = serializers.SerializerMethodField()
+    recent_incision_checks = serializers.SerializerMethodField()
+    recent_warning_reports = serializers.SerializerMethodField()
+    escalations = serializers.SerializerMethodField()
+
+    class Meta(SurgeonPatientSerializer.Meta):
+        fields = SurgeonPatientSerializer.Meta.fields + [
+            "binder_prescribed", "timeline", "recent_checkins", "recent_incision_checks",
+            "recent_warning_reports", "escalations",
+        ]
+        read_only_fields = fields
+
+    def _many(self, serializer_class: type[serializers.Serializer], key: str) -> list:
+        return serializer_class(self.context[key], many=True, context=self.context).data
+
+    @extend_schema_field(MilestoneSerializer(many=True))
+    def get_timeline(self, patient: Patient) -> list:
+        return self._many(MilestoneSerializer, "timeline")
+
+    @extend_schema_field(CheckInSerializer(many=True))
+    def get_recent_checkins(self, patient: Patient) -> list:
+        return self._many(CheckInSerializer, "checkins")
+
+    @extend_schema_field(IncisionCheckSerializer(many=True))
+    def get_recent_incision_checks(self, patient: Patient) -> list:
+        return self._many(IncisionCheckSerializer, "incision_checks")
+
+    @extend_schema_field(WarningReportSerializer(many=True))
+    def get_recent_warning_reports(self, patient: Patient) -> list:
+        return self._many(WarningReportSerializer, "warning_reports")
+
+    @extend_schema_field(EscalationSerializer(many=True))
+    def get_escalations(self, patient: Patient) -> list:
+        return self._many(EscalationSerializer, "escalations")

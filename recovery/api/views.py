@@ -1,0 +1,380 @@
+"""The patient and surgeon API of shared/API.md: thin views over recovery.services and recovery.selectors.
+
+Object access: a patient's queries start from their own Patient; a surgeon's from
+selectors.patients_visible_to / escalations_visible_to / inbox_for, so anything else is a 404.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from recovery import selectors, services
+from recovery.api import serializers as s
+from recovery.api.permissions import IsPatient, IsSurgeon
+from recovery.api.throttling import AuthRateThrottle
+from recovery.models import AuditEvent, IncisionCheck, Patient, Surgeon, WarningReport
+
+RECENT_LIMIT = 14  # reports of each kind shown on the surgeon's patient page (two weeks of daily check-ins)
+
+ERROR_400 = OpenApiResponse(description='Bad input: `{"field": ["message", ...]}`; nothing is stored.')
+ERROR_401 = OpenApiResponse(description="No or invalid access token.")
+ERROR_403 = OpenApiResponse(description="The caller's role may not use this endpoint.")
+ERROR_404 = OpenApiResponse(description="No such object among the caller's own.")
+ERROR_409 = OpenApiResponse(
+    s.ConflictSerializer, description="This `client_id` was already used with a different body; nothing stored."
+)
+ERROR_429 = OpenApiResponse(description="Too many attempts; retry after the `Retry-After` header's seconds.")
+
+
+def _token_pair(user: Any) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+# --- Accounts --------------------------------------------------------------------------------
+
+@extend_schema(
+    tags=["auth"],
+    responses={200: s.TokenPairSerializer, 400: ERROR_400, 401: OpenApiResponse(description="Bad credentials."),
+               429: ERROR_429},
+    description="Log in: an access token (15 minutes) and a refresh token (7 days).",
+)
+class TokenView(TokenObtainPairView):
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "auth"
+
+
+@extend_schema(
+    tags=["auth"],
+    responses={200: s.TokenPairSerializer, 400: ERROR_400,
+               401: OpenApiResponse(description="Refresh token invalid, expired or already used."),
+               429: ERROR_429},
+    description="A new access token and a new refresh token; the refresh token sent is blacklisted (rotation).",
+)
+class TokenRefreshRotatingView(TokenRefreshView):
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "auth"
+
+
+class ActivateView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+    throttle_classes = [AuthRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.ActivationSerializer,
+        responses={201: s.TokenPairSerializer, 400: ERROR_400, 429: ERROR_429},
+        description="A patient enrolled by a surgeon sets up the app with the one-time code: creates their "
+        "login and answers tokens. A used, unknown or expired code, a taken username or a weak password "
+        "answers 400 and changes nothing.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.ActivationSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = services.activate_patient(**serializer.validated_data)
+        except services.ActivationError as exc:
+            raise serializers.ValidationError(exc.errors) from exc
+        return Response(_token_pair(user), status=status.HTTP_201_CREATED)
+
+
+# --- Patient ---------------------------------------------------------------------------------
+
+class PatientView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsPatient]
+    parser_classes = [JSONParser]
+
+    @property
+    def patient(self) -> Patient:
+        return self.request.user.patient
+
+
+class MeView(PatientView):
+    serializer_class = s.PatientProfileSerializer
+
+    @extend_schema(tags=["patient"], responses={200: s.PatientProfileSerializer, 401: ERROR_401, 403: ERROR_403},
+                   description="The caller's profile; recovery_day and phase are computed in their own zone.")
+    def get(self, request: Request) -> Response:
+        return Response(s.PatientProfileSerializer(self.patient).data)
+
+    @extend_schema(tags=["patient"], request=s.PatientSettingsSerializer,
+                   responses={200: s.PatientProfileSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
+                   description="Change the caller's time zone and/or daily check-in time.")
+    def patch(self, request: Request) -> Response:
+        serializer = s.PatientSettingsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        patient = services.update_patient_settings(
+            self.patient, timezone_name=data.get("timezone"), checkin_time=data.get("checkin_time")
+        )
+        return Response(s.PatientProfileSerializer(patient).data)
+
+
+class TimelineView(PatientView):
+    pagination_class = None
+    serializer_class = s.MilestoneSerializer
+
+    @extend_schema(tags=["patient"], responses={200: s.MilestoneSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
+                   description="The recovery milestones in date order, each with its status on the patient's "
+                   "local today (done, due, upcoming, overdue). Bounded by the plan, so not paginated.")
+    def get(self, request: Request) -> Response:
+        patient = self.patient
+        milestones = selectors.timeline_of(patient)
+        context = {"today": patient.local_date()}
+        return Response(s.MilestoneSerializer(milestones, many=True, context=context).data)
+
+
+class RestrictionsView(PatientView):
+    pagination_class = None
+    serializer_class = s.RestrictionSerializer
+
+    @extend_schema(tags=["patient"], parameters=[s.RestrictionQuerySerializer],
+                   responses={200: s.RestrictionSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
+                   description="The activity restrictions in force on `date` (default: the patient's local today).")
+    def get(self, request: Request) -> Response:
+        query = s.RestrictionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        patient = self.patient
+        day = query.validated_data.get("date") or patient.local_date()
+        return Response(s.RestrictionSerializer(selectors.restrictions_in_force(patient, day), many=True).data)
+
+
+class ReportCreateMixin:
+    """POST of a phone report: 201 first time, 200 with the first record on a retry, 409 on a reused id."""
+
+    input_serializer: type[serializers.Serializer]
+    output_serializer: type[serializers.Serializer]
+
+    def submit(self, patient: Patient, data: dict[str, Any]) -> services.Submission:
+        raise NotImplementedError
+
+    def create(self, request: Request) -> Response:
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            submission = self.submit(self.patient, dict(serializer.validated_data))
+        except services.IdempotencyConflict as exc:
+            return Response(
+                {"client_id": [f"{exc.record.client_id} was already used for a {exc.record._meta.verbose_name} "
+                               "with a different body; a new report needs a new client_id."]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            self.output_serializer(submission.record).data,
+            status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK,
+        )
+
+
+def _report_responses(output: type[serializers.Serializer]) -> dict:
+    return {
+        201: output,
+        200: OpenApiResponse(output, description="Retry of a report already stored (same client_id and body): "
+                             "the record first stored, nothing new."),
+        400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 409: ERROR_409,
+    }
+
+
+class CheckInsView(ReportCreateMixin, PatientView):
+    serializer_class = s.CheckInSerializer
+    input_serializer = s.CheckInInputSerializer
+    output_serializer = s.CheckInSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.checkins_of(self.patient)
+
+    def submit(self, patient: Patient, data: dict[str, Any]) -> services.Submission:
+        return services.submit_checkin(patient, data)
+
+    @extend_schema(tags=["patient"], responses={200: s.CheckInSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
+                   description="The caller's own check-ins, newest first.")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.CheckInSerializer(page, many=True).data)
+
+    @extend_schema(tags=["patient"], request=s.CheckInInputSerializer, responses=_report_responses(s.CheckInSerializer),
+                   description="Daily check-in, answered with its triage. Urgent or emergency triage alerts the "
+                   "surgeon in the same transaction.")
+    def post(self, request: Request) -> Response:
+        return self.create(request)
+
+
+class IncisionChecksView(ReportCreateMixin, PatientView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    serializer_class = s.IncisionCheckSerializer
+    input_serializer = s.IncisionCheckInputSerializer
+    output_serializer = s.IncisionCheckSerializer
+
+    def submit(self, patient: Patient, data: dict[str, Any]) -> services.Submission:
+        photo = data.pop("photo", None)
+        return services.submit_incision_check(patient, data, photo=photo)
+
+    @extend_schema(
+        tags=["patient"],
+        request={"application/json": s.IncisionCheckInputSerializer,
+                 "multipart/form-data": s.IncisionCheckInputSerializer},
+        responses=_report_responses(s.IncisionCheckSerializer),
+        description="Incision check, answered with its triage; a photo may be sent as multipart `photo` "
+        "(JPEG or PNG, at most settings.INCISION_PHOTO_MAX_BYTES). Photos get no public URL.",
+    )
+    def post(self, request: Request) -> Response:
+        return self.create(request)
+
+
+class WarningReportsView(ReportCreateMixin, PatientView):
+    serializer_class = s.WarningReportSerializer
+    input_serializer = s.WarningReportInputSerializer
+    output_serializer = s.WarningReportSerializer
+
+    def submit(self, patient: Patient, data: dict[str, Any]) -> services.Submission:
+        return services.submit_warning_report(patient, data)
+
+    @extend_schema(
+        tags=["patient"], request=s.WarningReportInputSerializer,
+        responses=_report_responses(s.WarningReportSerializer),
+        examples=[OpenApiExample("Trouble breathing", request_only=True, value={
+            "client_id": "5b0c8f4e-8d47-4a53-9a55-2f7f2c4a9b11", "symptoms": ["difficulty_breathing"], "note": ""})],
+        description="Warning signs outside the daily check-in, answered with triage (emergency advice says call 911 now).",
+    )
+    def post(self, request: Request) -> Response:
+        return self.create(request)
+
+
+class MessagesView(PatientView):
+    serializer_class = s.MessageSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.messages_for(self.patient)
+
+    @extend_schema(tags=["patient"], responses={200: s.MessageSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
+                   description="What the care team and the system sent the caller, newest first.")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+
+
+# --- Surgeon ---------------------------------------------------------------------------------
+
+class SurgeonView(GenericAPIView):
+    permission_classes = [IsAuthenticated, IsSurgeon]
+    parser_classes = [JSONParser]
+
+    @property
+    def surgeon(self) -> Surgeon:
+        return self.request.user.surgeon
+
+    def audit(self, action: str, patient: Patient, obj: Any = None) -> None:
+        services.record_audit_event(actor=self.request.user, action=action, patient=patient, obj=obj,
+                                    request=self.request)
+
+    def audit_page(self, patients: list[Patient], object_type: str) -> None:
+        unique = list({patient.pk: patient for patient in patients}.values())
+        services.record_audit_events(actor=self.request.user, action=AuditEvent.Action.VIEW, patients=unique,
+                                     object_type=object_type, request=self.request)
+
+
+class SurgeonPatientsView(SurgeonView):
+    serializer_class = s.SurgeonPatientSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.patient_summaries_for(self.surgeon)
+
+    @extend_schema(tags=["surgeon"], responses={200: s.SurgeonPatientSerializer(many=True), 401: ERROR_401,
+                                                403: ERROR_403},
+                   description="The caller's own patients (and those whose escalation was passed on to them) with "
+                   "recovery day, last check-in and open escalations count.")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        self.audit_page(page, "recovery.Patient")
+        return self.get_paginated_response(s.SurgeonPatientSerializer(page, many=True).data)
+
+    @extend_schema(tags=["surgeon"], request=s.EnrollmentInputSerializer,
+                   responses={201: s.EnrollmentSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
+                   description="Enroll a patient under the caller: pump, recovery plan and a one-time activation "
+                   "code, shown in this answer only.")
+    def post(self, request: Request) -> Response:
+        serializer = s.EnrollmentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        enrollment = services.enroll_patient(
+            surgeon=self.surgeon,
+            display_name=data["display_name"],
+            surgery_date=data["surgery_date"],
+            timezone_name=data["timezone"],
+            pump=dict(data["pump"]),
+            checkin_time=data.get("checkin_time"),
+            binder_prescribed=data["binder_prescribed"],
+        )
+        patient = Patient.objects.select_related("pump").get(pk=enrollment.patient.pk)
+        patient.activation_code = enrollment.activation_code
+        patient.activation_expires_at = (
+            patient.activation_codes.filter(used_at__isnull=True).order_by("-created_at").values_list(
+                "expires_at", flat=True).first()
+        )
+        self.audit(AuditEvent.Action.CREATE, patient, patient)
+        return Response(s.EnrollmentSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+
+class SurgeonPatientDetailView(SurgeonView):
+    serializer_class = s.SurgeonPatientDetailSerializer
+
+    @extend_schema(tags=["surgeon"],
+                   responses={200: s.SurgeonPatientDetailSerializer, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
+                   description="One patient with timeline, recent check-ins, incision checks, warning reports "
+                   "and escalations.")
+    def get(self, request: Request, pk: int) -> Response:
+        surgeon = self.surgeon
+        patient = get_object_or_404(selectors.patient_summaries_for(surgeon), pk=pk)
+        context = {
+            "today": patient.local_date(),
+            "timeline": selectors.timeline_of(patient),
+            "checkins": selectors.checkins_of(patient)[:RECENT_LIMIT],
+            "incision_checks": IncisionCheck.objects.filter(patient=patient).order_by("-created_at", "-id")[:RECENT_LIMIT],
+            "warning_reports": WarningReport.objects.filter(patient=patient).order_by("-created_at", "-id")[:RECENT_LIMIT],
+            "escalations": selectors.inbox_for(surgeon).filter(patient=patient)[:RECENT_LIMIT],
+        }
+        self.audit(AuditEvent.Action.VIEW, patient, patient)
+        return Response(s.SurgeonPatientDetailSerializer(patient, context=context).data)
+
+
+class InboxView(SurgeonView):
+    serializer_class = s.EscalationSerializer
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.inbox_for(self.surgeon)
+
+    @extend_schema(tags=["surgeon"], responses={200: s.EscalationSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
+                   description="Escalations of the caller's patients and those passed on to them: unacknowledged "
+                   "first, then most severe, then newest.")
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        self.audit_page([escalation.patient for escalation in page], "recovery.Escalation")
+        return self.get_paginated_response(s.EscalationSerializer(page, many=True).data)
+
+
+class AcknowledgeView(SurgeonView):
+    serializer_class = s.EscalationSerializer
+
+    @extend_schema(tags=["surgeon"], request=None,
+                   responses={200: s.EscalationSerializer, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
+                   description="Mark the escalation seen by the caller. Idempotent: the first acknowledgement is kept.")
+    def post(self, request: Request, pk: int) -> Response:
+        escalation = get_object_or_404(selectors.inbox_for(self.surgeon), pk=pk)
+        escalation = services.acknowledge_escalation(escalation, request.user)
+        self.audit(AuditEvent.Action.ACKNOWLEDGE, escalation.patient, escalation)
+        return Response(s.EscalationSerializer(escalation).data)
+

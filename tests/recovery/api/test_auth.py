@@ -1,0 +1,273 @@
+"""Accounts of shared/API.md: tokens, refresh rotation, patient activation, rate limiting, roles."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from recovery.models import ActivationCode, Patient, User
+from recovery.services import enroll_patient, issue_activation_code
+from tests.factories import PatientFactory, SurgeonFactory, UserFactory
+from tests.recovery.api.conftest import bearer
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
+
+
+def enroll():
+    return enroll_patient(
+        surgeon=SurgeonFactory(), display_name="Ada", surgery_date=timezone.now().date(),
+        timezone_name="America/Chicago", pump={"kind": "programmable", "drug": "baclofen"},
+    )
+
+
+def activate(client, code, username="ada", password="Lilac-Harbor-91"):
+    return client.post("/api/v1/auth/activate/", {"code": code, "username": username, "password": password})
+
+
+# --- Tokens ----------------------------------------------------------------------------------
+
+def test_token_answers_an_access_and_a_refresh_token(api_client):
+    UserFactory(username="drwho", role=User.Role.SURGEON)
+    response = api_client.post("/api/v1/auth/token/", {"username": "drwho", "password": PASSWORD})
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+
+
+def test_token_with_bad_credentials_is_401(api_client):
+    UserFactory(username="drwho")
+    response = api_client.post("/api/v1/auth/token/", {"username": "drwho", "password": "wrong"})
+    assert response.status_code == 401
+
+
+def test_token_without_a_password_is_400_naming_it(api_client):
+    response = api_client.post("/api/v1/auth/token/", {"username": "drwho"})
+    assert response.status_code == 400
+    assert "password" in response.json()
+
+
+def test_access_token_lives_15_minutes(api_client, patient):
+    response = api_client.post("/api/v1/auth/token/", {"username": patient.user.username, "password": PASSWORD})
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    with time_machine.travel(timezone.now() + timedelta(minutes=14)):
+        assert api_client.get("/api/v1/me/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert api_client.get("/api/v1/me/").status_code == 401
+
+
+def test_refresh_rotates_and_the_old_refresh_token_stops_working(api_client, patient):
+    tokens = api_client.post(
+        "/api/v1/auth/token/", {"username": patient.user.username, "password": PASSWORD}
+    ).json()
+    response = api_client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]})
+    assert response.status_code == 200
+    rotated = response.json()
+    assert set(rotated) == {"access", "refresh"} and rotated["refresh"] != tokens["refresh"]
+    assert api_client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
+    assert api_client.post("/api/v1/auth/token/refresh/", {"refresh": rotated["refresh"]}).status_code == 200
+
+
+def test_refresh_token_expires_after_7_days(api_client, patient):
+    tokens = api_client.post(
+        "/api/v1/auth/token/", {"username": patient.user.username, "password": PASSWORD}
+    ).json()
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
+        assert api_client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
+
+
+def test_refresh_with_garbage_is_401(api_client):
+    assert api_client.post("/api/v1/auth/token/refresh/", {"refresh": "not-a-token"}).status_code == 401
+
+
+def test_refresh_without_a_token_is_400(api_client):
+    response = api_client.post("/api/v1/auth/token/refresh/", {})
+    assert response.status_code == 400 and "refresh" in response.json()
+
+
+# --- Activation ------------------------------------------------------------------------------
+
+def test_activation_creates_the_patient_login_and_answers_tokens(api_client):
+    enrollment = enroll()
+    response = activate(api_client, enrollment.activation_code)
+    assert response.status_code == 201
+    assert set(response.json()) == {"access", "refresh"}
+    patient = Patient.objects.select_related("user").get(pk=enrollment.patient.pk)
+    assert patient.user.username == "ada" and patient.user.role == User.Role.PATIENT
+    assert patient.user.check_password("Lilac-Harbor-91")
+    assert ActivationCode.objects.get(patient=patient).used_at is not None
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert api_client.get("/api/v1/me/").json()["id"] == patient.pk
+
+
+def test_activation_code_is_accepted_in_any_case_and_without_dashes(api_client):
+    enrollment = enroll()
+    assert activate(api_client, enrollment.activation_code.replace("-", "").lower()).status_code == 201
+
+
+def assert_nothing_changed(enrollment, users_before):
+    assert User.objects.count() == users_before
+    assert Patient.objects.get(pk=enrollment.patient.pk).user_id is None
+    assert ActivationCode.objects.get(patient=enrollment.patient).used_at is None
+
+
+def test_used_code_is_400(api_client):
+    enrollment = enroll()
+    activate(api_client, enrollment.activation_code)
+    users = User.objects.count()
+    response = activate(api_client, enrollment.activation_code, username="someone-else")
+    assert response.status_code == 400 and "code" in response.json()
+    assert User.objects.count() == users
+
+
+def test_unknown_code_is_400_and_changes_nothing(api_client):
+    enrollment = enroll()
+    users = User.objects.count()
+    response = activate(api_client, "ABCDE-FGHJK")
+    assert response.status_code == 400 and "code" in response.json()
+    assert_nothing_changed(enrollment, users)
+
+
+def test_code_expires_after_14_days(api_client):
+    enrollment = enroll()
+    users = User.objects.count()
+    with time_machine.travel(timezone.now() + timedelta(days=14, seconds=1)):
+        response = activate(api_client, enrollment.activation_code)
+    assert response.status_code == 400 and "code" in response.json()
+    assert_nothing_changed(enrollment, users)
+
+
+def test_code_still_works_on_day_13(api_client):
+    enrollment = enroll()
+    with time_machine.travel(timezone.now() + timedelta(days=13)):
+        assert activate(api_client, enrollment.activation_code).status_code == 201
+
+
+def test_a_reissued_code_replaces_the_earlier_one(api_client):
+    enrollment = enroll()
+    new_code = issue_activation_code(enrollment.patient)
+    assert activate(api_client, enrollment.activation_code).status_code == 400
+    assert activate(api_client, new_code).status_code == 201
+
+
+def test_taken_username_is_400_naming_username_and_changes_nothing(api_client):
+    UserFactory(username="ada")
+    enrollment = enroll()
+    users = User.objects.count()
+    response = activate(api_client, enrollment.activation_code, username="ADA")
+    assert response.status_code == 400
+    assert list(response.json()) == ["username"]
+    assert_nothing_changed(enrollment, users)
+
+
+@pytest.mark.parametrize("password", ["short1", "password123", "12345678901", "ada-ada-ada"])
+def test_weak_password_is_400_naming_password_and_changes_nothing(api_client, password):
+    enrollment = enroll()
+    users = User.objects.count()
+    response = activate(api_client, enrollment.activation_code, username="ada-ada-ada", password=password)
+    assert response.status_code == 400
+    assert list(response.json()) == ["password"]
+    assert_nothing_changed(enrollment, users)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "ada", "password": "Lilac-Harbor-91"}, "code"),
+        ({"code": "X", "password": "Lilac-Harbor-91"}, "username"),
+        ({"code": "X", "username": "ada"}, "password"),
+        ({"code": "X", "username": "no spaces allowed", "password": "Lilac-Harbor-91"}, "username"),
+        ({"code": ["X"], "username": "ada", "password": "Lilac-Harbor-91"}, "code"),
+    ],
+)
+def test_activation_with_missing_or_malformed_fields_is_400_naming_the_field(api_client, body, field):
+    response = api_client.post("/api/v1/auth/activate/", body)
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_an_already_activated_patient_cannot_be_activated_again_with_a_new_code(api_client):
+    patient = PatientFactory()
+    code = issue_activation_code(patient)
+    response = activate(api_client, code)
+    assert response.status_code == 400 and "code" in response.json()
+
+
+# --- Rate limiting ---------------------------------------------------------------------------
+
+@pytest.fixture
+def auth_rate_2_per_minute(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "2/min"}}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/auth/token/", {"username": "x", "password": "y"}),
+        ("/api/v1/auth/token/refresh/", {"refresh": "garbage"}),
+        ("/api/v1/auth/activate/", {"code": "ABCDE-FGHJK", "username": "ada", "password": "Lilac-Harbor-91"}),
+    ],
+)
+def test_auth_endpoints_answer_429_past_the_rate(api_client, auth_rate_2_per_minute, path, body):
+    statuses = [api_client.post(path, body).status_code for _ in range(3)]
+    assert 429 not in statuses[:2] and statuses[2] == 429
+
+
+def test_rate_limit_applies_even_with_good_credentials(api_client, patient, auth_rate_2_per_minute):
+    body = {"username": patient.user.username, "password": PASSWORD}
+    statuses = [api_client.post("/api/v1/auth/token/", body).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+# --- Authentication and roles ----------------------------------------------------------------
+
+PATIENT_GETS = ["/api/v1/me/", "/api/v1/timeline/", "/api/v1/restrictions/", "/api/v1/checkins/", "/api/v1/messages/"]
+PATIENT_POSTS = ["/api/v1/checkins/", "/api/v1/incision-checks/", "/api/v1/warning-reports/"]
+SURGEON_GETS = ["/api/v1/surgeon/patients/", "/api/v1/surgeon/inbox/", "/api/v1/surgeon/patients/1/"]
+SURGEON_POSTS = ["/api/v1/surgeon/patients/", "/api/v1/surgeon/inbox/1/acknowledge/"]
+
+
+@pytest.mark.parametrize("path", PATIENT_GETS + SURGEON_GETS)
+def test_reads_without_a_token_are_401(api_client, path):
+    assert api_client.get(path).status_code == 401
+
+
+@pytest.mark.parametrize("path", PATIENT_POSTS + SURGEON_POSTS)
+def test_writes_without_a_token_are_401(api_client, path):
+    assert api_client.post(path, {}).status_code == 401
+
+
+def test_patch_me_without_a_token_is_401(api_client):
+    assert api_client.patch("/api/v1/me/", {"timezone": "UTC"}).status_code == 401
+
+
+def test_a_malformed_bearer_token_is_401(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not.a.jwt")
+    assert api_client.get("/api/v1/me/").status_code == 401
+
+
+@pytest.mark.parametrize("path", SURGEON_GETS)
+def test_a_patient_on_surgeon_reads_is_403(patient_client, path):
+    assert patient_client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", SURGEON_POSTS)
+def test_a_patient_on_surgeon_writes_is_403(patient_client, path):
+    assert patient_client.post(path, {}).status_code == 403
+
+
+@pytest.mark.parametrize("path", PATIENT_GETS)
+def test_a_surgeon_on_patient_reads_is_403(surgeon_client, path):
+    assert surgeon_client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", PATIENT_POSTS)
+def test_a_surgeon_on_patient_writes_is_403(surgeon_client, path):
+    assert surgeon_client.post(path, {}).status_code == 403
+
+
+@pytest.mark.parametrize("path", PATIENT_GETS + SURGEON_GETS)
+def test_a_staff_login_is_403_on_both_halves(api_client, path):
+    bearer(api_client, UserFactory(role=User.Role.STAFF))
+    assert api_client.get(path).status_code == 403

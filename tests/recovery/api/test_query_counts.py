@@ -1,0 +1,94 @@
+"""Every list endpoint runs the same number of SQL queries for 1 row as for 50 (no N+1)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from recovery.models import Milestone, Restriction
+from tests.factories import CheckInFactory, EscalationFactory, PatientMessageFactory, SurgeonFactory
+from tests.recovery.api.conftest import make_patient
+
+pytestmark = pytest.mark.django_db
+
+# Bearer-token authentication loads the user (1) and the role check its patient or surgeon profile (1).
+AUTH = 2
+
+
+def seed_checkins(patient, n):
+    CheckInFactory.create_batch(n, patient=patient)
+
+
+def seed_messages(patient, n):
+    surgeon_user = patient.surgeon.user
+    PatientMessageFactory.create_batch(n, patient=patient, sender=surgeon_user)
+
+
+def seed_timeline(patient, n):
+    Milestone.objects.filter(patient=patient).delete()
+    Milestone.objects.bulk_create(
+        Milestone(patient=patient, key=f"m{i}", title=f"Step {i}", due_date=patient.surgery_date + timedelta(days=i))
+        for i in range(n)
+    )
+
+
+def seed_restrictions(patient, n):
+    Restriction.objects.filter(patient=patient).delete()
+    Restriction.objects.bulk_create(
+        Restriction(patient=patient, key=f"r{i}", title=f"Rule {i}", instructions="...",
+                    starts_on=patient.surgery_date)
+        for i in range(n)
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "seed", "queries"),
+    [
+        ("/api/v1/checkins/", seed_checkins, AUTH + 2),  # count + page
+        ("/api/v1/messages/", seed_messages, AUTH + 2),  # count + page (senders joined)
+        ("/api/v1/timeline/", seed_timeline, AUTH + 1),
+        ("/api/v1/restrictions/", seed_restrictions, AUTH + 1),
+    ],
+)
+@pytest.mark.parametrize("rows", [1, 50])
+def test_patient_lists_run_a_fixed_number_of_queries(patient_client, patient, django_assert_num_queries,
+                                                     path, seed, queries, rows):
+    seed(patient, rows)
+    with django_assert_num_queries(queries):
+        response = patient_client.get(path)
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["results"] if isinstance(body, dict) else body) == rows
+
+
+def seed_patients(surgeon, n):
+    for _ in range(n):
+        patient = make_patient(surgeon=surgeon)
+        CheckInFactory(patient=patient)
+        EscalationFactory(warning_report__patient=patient)
+
+
+def seed_inbox(surgeon, n):
+    backup = SurgeonFactory()
+    patient = make_patient(surgeon=surgeon)
+    for i in range(n):
+        EscalationFactory(warning_report__patient=patient, escalated_to=backup if i % 2 else None,
+                          acknowledged_at=timezone.now() if i % 3 else None, acknowledged_by=surgeon.user)
+
+
+@pytest.mark.parametrize(
+    ("path", "seed", "queries"),
+    [
+        ("/api/v1/surgeon/patients/", seed_patients, AUTH + 3),  # count + page + audit insert
+        ("/api/v1/surgeon/inbox/", seed_inbox, AUTH + 3),  # count + page + audit insert
+    ],
+)
+@pytest.mark.parametrize("rows", [1, 50])
+def test_surgeon_lists_run_a_fixed_number_of_queries(surgeon_client, surgeon, django_assert_num_queries,
+                                                     path, seed, queries, rows):
+    seed(surgeon, rows)
+    with django_assert_num_queries(queries):
+        response = surgeon_client.get(path)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == rows

@@ -1,0 +1,335 @@
+"""Reports from the phone: check-ins, incision checks, warning reports; triage, escalation, idempotency."""
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import datetime, timedelta, timezone as dt_timezone
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from notifications.models import Notification
+from recovery.models import CheckIn, Escalation, IncisionCheck, PatientMessage, User, WarningReport
+from tests.factories import CheckInFactory, DeviceFactory, SurgeonFactory
+from tests.recovery.api.conftest import bearer, make_patient
+
+pytestmark = pytest.mark.django_db
+
+
+def checkin(**fields):
+    return {"client_id": str(uuid.uuid4()), "pain_score": 3, **fields}
+
+
+def image_bytes(fmt="PNG", size=(8, 8)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def upload(fmt="PNG", name=None, content=None, content_type=None) -> SimpleUploadedFile:
+    extension = {"PNG": "png", "JPEG": "jpg", "GIF": "gif"}.get(fmt, "bin")
+    return SimpleUploadedFile(name or f"IMG_0001.{extension}", content if content is not None else image_bytes(fmt),
+                              content_type=content_type or f"image/{extension}")
+
+
+# --- Check-ins -------------------------------------------------------------------------------
+
+def test_a_checkin_is_stored_and_answered_201_with_triage(patient_client, patient):
+    body = checkin(pain_score=4, temperature=98.9, binder_worn=True, binder_hours=20.5,
+                   restrictions_followed=True, note="Slept well")
+    response = patient_client.post("/api/v1/checkins/", body)
+    assert response.status_code == 201
+    answer = response.json()
+    assert answer["triage"]["level"] == "routine" and answer["triage"]["reasons"] == []
+    assert "Call your surgeon if" in answer["triage"]["advice"]
+    stored = CheckIn.objects.get(patient=patient)
+    assert (str(stored.client_id), stored.pain_score, str(stored.temperature), stored.temperature_unit) == (
+        body["client_id"], 4, "98.9", "F")
+    assert (stored.binder_worn, str(stored.binder_hours), stored.note) == (True, "20.5", "Slept well")
+    assert answer["id"] == stored.pk and answer["temperature"] == 98.9 and answer["binder_hours"] == 20.5
+    assert answer["local_date"] == patient.local_date().isoformat()
+
+
+def test_only_client_id_and_pain_score_are_required(patient_client):
+    response = patient_client.post("/api/v1/checkins/", checkin())
+    assert response.status_code == 201
+    assert response.json()["temperature"] is None and response.json()["symptoms"] == []
+
+
+def test_a_temperature_without_unit_is_fahrenheit(patient_client):
+    answer = patient_client.post("/api/v1/checkins/", checkin(temperature=100.4)).json()
+    assert answer["temperature_unit"] == "F" and answer["triage"]["reasons"] == ["fever"]
+
+
+def test_a_celsius_fever_is_urgent(patient_client):
+    answer = patient_client.post("/api/v1/checkins/", checkin(temperature=37.8, temperature_unit="C")).json()
+    assert answer["triage"]["level"] == "urgent" and answer["triage"]["reasons"] == ["fever"]
+
+
+def test_37_7_celsius_is_routine(patient_client):
+    answer = patient_client.post("/api/v1/checkins/", checkin(temperature="37.7", temperature_unit="C")).json()
+    assert answer["triage"]["level"] == "routine"
+
+
+def test_local_date_is_the_patients_own_day(api_client):
+    patient = make_patient(timezone="Pacific/Auckland")
+    api_client.force_authenticate(User.objects.get(pk=patient.user_id))
+    with time_machine.travel(datetime(2026, 5, 4, 20, 0, tzinfo=dt_timezone.utc), tick=False):
+        answer = api_client.post("/api/v1/checkins/", checkin()).json()
+    assert answer["local_date"] == "2026-05-05"  # 08:00 next morning in Auckland
+
+
+def test_checkins_list_is_the_callers_own_newest_first(patient_client, patient):
+    old = CheckInFactory(patient=patient, created_at=timezone.now() - timedelta(days=2))
+    new = CheckInFactory(patient=patient)
+    CheckInFactory(patient=make_patient())
+    body = patient_client.get("/api/v1/checkins/").json()
+    assert body["count"] == 2
+    assert [row["id"] for row in body["results"]] == [new.pk, old.pk]
+    assert "triage" in body["results"][0]
+
+
+def test_checkins_list_is_paginated(patient_client, patient):
+    CheckInFactory.create_batch(51, patient=patient)
+    body = patient_client.get("/api/v1/checkins/").json()
+    assert (body["count"], len(body["results"])) == (51, 50) and body["next"].endswith("page=2")
+
+
+def test_pain_8_or_more_three_local_days_running_escalates(patient_client, patient):
+    today = patient.local_date()
+    CheckInFactory(patient=patient, pain_score=8, local_date=today - timedelta(days=2))
+    CheckInFactory(patient=patient, pain_score=9, local_date=today - timedelta(days=1))
+    answer = patient_client.post("/api/v1/checkins/", checkin(pain_score=8)).json()
+    assert answer["triage"]["level"] == "urgent" and answer["triage"]["reasons"] == ["severe_pain_3_days"]
+    assert Escalation.objects.get().checkin_id == answer["id"]
+
+
+def test_another_patients_pain_does_not_count(patient_client, patient):
+    other, today = make_patient(), patient.local_date()
+    CheckInFactory(patient=other, pain_score=9, local_date=today - timedelta(days=2))
+    CheckInFactory(patient=other, pain_score=9, local_date=today - timedelta(days=1))
+    CheckInFactory(patient=patient, pain_score=9, local_date=today - timedelta(days=1))
+    assert patient_client.post("/api/v1/checkins/", checkin(pain_score=9)).json()["triage"]["level"] == "routine"
+
+
+# --- Escalation on urgent and emergency triage -----------------------------------------------
+
+def test_urgent_triage_creates_the_escalation_advice_message_and_pushes(patient_client, patient, settings):
+    DeviceFactory(user=patient.surgeon.user)
+    before = timezone.now()
+    answer = patient_client.post("/api/v1/checkins/", checkin(symptoms=["headache_upright", "limb_tingling"])).json()
+    escalation = Escalation.objects.get()
+    assert (escalation.patient, escalation.assigned_surgeon, escalation.level) == (patient, patient.surgeon, "urgent")
+    assert escalation.reasons == ["limb_tingling", "headache_upright"] == answer["triage"]["reasons"]
+    assert escalation.checkin_id == answer["id"]
+    deadline = settings.ESCALATION_ACK_DEADLINES["urgent"]
+    assert before + deadline <= escalation.ack_due_at <= timezone.now() + deadline
+    message = PatientMessage.objects.get()
+    assert (message.kind, message.escalation, message.body) == ("triage_advice", escalation, answer["triage"]["advice"])
+    assert Notification.objects.filter(recipient=patient.surgeon.user, kind="escalation").count() == 1
+
+
+def test_emergency_warning_report_gets_the_emergency_deadline_and_911_advice(patient_client, settings):
+    before = timezone.now()
+    response = patient_client.post("/api/v1/warning-reports/", {
+        "client_id": str(uuid.uuid4()), "symptoms": ["overdose_signs"], "note": "very sleepy"})
+    assert response.status_code == 201
+    assert response.json()["triage"]["advice"].startswith("Call 911 now.")
+    escalation = Escalation.objects.get()
+    assert escalation.level == "emergency" and escalation.warning_report_id == response.json()["id"]
+    assert escalation.ack_due_at >= before + settings.ESCALATION_ACK_DEADLINES["emergency"]
+    assert escalation.ack_due_at <= timezone.now() + settings.ESCALATION_ACK_DEADLINES["emergency"]
+
+
+def test_routine_triage_escalates_nothing(patient_client):
+    patient_client.post("/api/v1/checkins/", checkin(pain_score=5))
+    assert not Escalation.objects.exists() and not PatientMessage.objects.exists()
+
+
+def test_a_failure_while_escalating_stores_nothing(patient_client, monkeypatch):
+    def broken(_escalation):
+        raise RuntimeError("push outbox down")
+
+    monkeypatch.setattr("notifications.services.queue_escalation_pushes", broken)
+    with pytest.raises(RuntimeError):
+        patient_client.post("/api/v1/warning-reports/", {"client_id": str(uuid.uuid4()), "symptoms": ["pump_alarm"]})
+    assert not WarningReport.objects.exists() and not Escalation.objects.exists()
+    assert not PatientMessage.objects.exists()
+
+
+def test_a_failure_while_escalating_leaves_no_photo_behind(patient_client, monkeypatch):
+    monkeypatch.setattr("notifications.services.queue_escalation_pushes", lambda _e: 1 / 0)
+    files = photo_dir_files()
+    with pytest.raises(ZeroDivisionError):
+        patient_client.post("/api/v1/incision-checks/", {**incision(bleeding=True), "photo": upload()},
+                            format="multipart")
+    assert not IncisionCheck.objects.exists() and photo_dir_files() == files
+
+
+# --- Idempotency by client_id ----------------------------------------------------------------
+
+def test_the_same_client_id_and_body_again_answers_200_with_the_first_record(patient_client):
+    body = checkin(pain_score=6, symptoms=["limb_pain"])
+    first = patient_client.post("/api/v1/checkins/", body)
+    again = patient_client.post("/api/v1/checkins/", body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert CheckIn.objects.count() == 1 and Escalation.objects.count() == 1 and PatientMessage.objects.count() == 1
+
+
+def test_the_same_client_id_with_a_different_body_is_409_and_changes_nothing(patient_client):
+    body = checkin(pain_score=6)
+    patient_client.post("/api/v1/checkins/", body)
+    response = patient_client.post("/api/v1/checkins/", {**body, "pain_score": 7})
+    assert response.status_code == 409 and "client_id" in response.json()
+    assert CheckIn.objects.get().pain_score == 6
+
+
+def test_a_retry_spelling_defaults_out_is_still_the_same_body(patient_client):
+    body = checkin(temperature=99.1)
+    patient_client.post("/api/v1/checkins/", body)
+    assert patient_client.post("/api/v1/checkins/", {**body, "temperature_unit": "F", "symptoms": []}).status_code == 200
+
+
+def test_another_patient_may_use_the_same_client_id(patient_client, api_client):
+    body = checkin()
+    patient_client.post("/api/v1/checkins/", body)
+    other = make_patient()
+    response = bearer(api_client, other.user).post("/api/v1/checkins/", body)
+    assert response.status_code == 201
+    assert CheckIn.objects.filter(client_id=body["client_id"]).count() == 2
+
+
+def test_a_client_id_is_per_kind_of_report(patient_client):
+    client_id = str(uuid.uuid4())
+    assert patient_client.post("/api/v1/checkins/", {"client_id": client_id, "pain_score": 2}).status_code == 201
+    assert patient_client.post("/api/v1/warning-reports/", {
+        "client_id": client_id, "symptoms": ["limb_pain"]}).status_code == 201
+
+
+def test_warning_report_retry_answers_200_and_different_symptoms_409(patient_client):
+    body = {"client_id": str(uuid.uuid4()), "symptoms": ["pump_alarm"], "note": ""}
+    assert patient_client.post("/api/v1/warning-reports/", body).status_code == 201
+    assert patient_client.post("/api/v1/warning-reports/", body).status_code == 200
+    assert patient_client.post("/api/v1/warning-reports/", {**body, "symptoms": ["fever"]}).status_code == 409
+    assert WarningReport.objects.count() == 1 and Escalation.objects.count() == 1
+
+
+# --- Incision checks -------------------------------------------------------------------------
+
+def incision(**fields):
+    return {"client_id": str(uuid.uuid4()), "site": "abdomen", **fields}
+
+
+def test_an_incision_check_without_signs_is_routine(patient_client, patient):
+    response = patient_client.post("/api/v1/incision-checks/", incision(site="back"))
+    assert response.status_code == 201
+    assert response.json()["triage"]["level"] == "routine" and response.json()["has_photo"] is False
+    assert IncisionCheck.objects.get(patient=patient).site == "back"
+
+
+def test_incision_signs_are_urgent_with_a_reason_each(patient_client):
+    answer = patient_client.post("/api/v1/incision-checks/", incision(redness=True, drainage=True)).json()
+    assert answer["triage"]["level"] == "urgent"
+    assert answer["triage"]["reasons"] == ["incision_redness", "incision_drainage"]
+    assert Escalation.objects.get().incision_check_id == answer["id"]
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_photo_is_stored_under_a_random_name_and_never_given_a_url(patient_client, fmt):
+    response = patient_client.post("/api/v1/incision-checks/", {**incision(swelling="true"), "photo": upload(fmt)},
+                                   format="multipart")
+    assert response.status_code == 201
+    answer = response.json()
+    assert answer["has_photo"] is True and "photo" not in answer
+    assert answer["triage"]["reasons"] == ["incision_swelling"]
+    stored = IncisionCheck.objects.get()
+    assert stored.photo.name.startswith("incision-photos/") and "IMG_0001" not in stored.photo.name
+    assert Path(settings.MEDIA_ROOT, stored.photo.name).read_bytes() == image_bytes(fmt)
+
+
+def test_a_photo_retry_is_200_and_a_different_photo_is_409(patient_client):
+    body = incision()
+    first = patient_client.post("/api/v1/incision-checks/", {**body, "photo": upload()}, format="multipart")
+    again = patient_client.post("/api/v1/incision-checks/", {**body, "photo": upload()}, format="multipart")
+    other = patient_client.post("/api/v1/incision-checks/", {**body, "photo": upload(content=image_bytes(size=(9, 9)))},
+                                format="multipart")
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 409)
+    assert IncisionCheck.objects.count() == 1
+
+
+def photo_dir_files() -> set[Path]:
+    return {p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "photo",
+    [
+        pytest.param(lambda: upload(content=b"not an image at all", name="x.jpg", content_type="image/jpeg"), id="text"),
+        pytest.param(lambda: upload("GIF"), id="gif"),
+        pytest.param(lambda: upload(content=image_bytes("PNG")[:40], name="cut.png"), id="truncated"),
+    ],
+)
+def test_a_photo_that_is_not_a_jpeg_or_png_is_400_naming_photo(patient_client, photo):
+    files = photo_dir_files()
+    response = patient_client.post("/api/v1/incision-checks/", {**incision(), "photo": photo()}, format="multipart")
+    assert response.status_code == 400 and list(response.json()) == ["photo"]
+    assert not IncisionCheck.objects.exists() and photo_dir_files() == files
+
+
+def test_a_photo_over_the_size_limit_is_400_naming_photo(patient_client, settings):
+    settings.INCISION_PHOTO_MAX_BYTES = 1024
+    big = upload("PNG", content=image_bytes("PNG", size=(400, 400)))
+    assert big.size > 1024
+    response = patient_client.post("/api/v1/incision-checks/", {**incision(), "photo": big}, format="multipart")
+    assert response.status_code == 400 and list(response.json()) == ["photo"]
+    assert not IncisionCheck.objects.exists()
+
+
+def test_a_photo_sent_as_json_text_is_400_naming_photo(patient_client):
+    response = patient_client.post("/api/v1/incision-checks/", {**incision(), "photo": "aGVsbG8="})
+    assert response.status_code == 400 and list(response.json()) == ["photo"]
+
+
+# --- Warning reports -------------------------------------------------------------------------
+
+def test_a_warning_report_is_stored_with_its_symptoms(patient_client, patient):
+    response = patient_client.post("/api/v1/warning-reports/", {
+        "client_id": str(uuid.uuid4()), "symptoms": ["balance_problems", "balance_problems", "limb_weakness"],
+        "note": "wobbly"})
+    assert response.status_code == 201
+    stored = WarningReport.objects.get(patient=patient)
+    assert stored.symptoms == ["balance_problems", "limb_weakness"] and stored.note == "wobbly"
+    assert response.json()["triage"]["reasons"] == ["balance_problems", "limb_weakness"]
+
+
+def test_a_warning_report_with_only_a_note_is_routine(patient_client):
+    response = patient_client.post("/api/v1/warning-reports/", {
+        "client_id": str(uuid.uuid4()), "symptoms": [], "note": "Itchy around the pump"})
+    assert response.status_code == 201 and response.json()["triage"]["level"] == "routine"
+
+
+def test_a_warning_report_with_neither_symptoms_nor_note_is_400_naming_symptoms(patient_client):
+    response = patient_client.post("/api/v1/warning-reports/", {"client_id": str(uuid.uuid4()), "symptoms": []})
+    assert response.status_code == 400 and list(response.json()) == ["symptoms"]
+
+
+def test_advice_reaches_the_patients_messages(patient_client):
+    patient_client.post("/api/v1/warning-reports/", {"client_id": str(uuid.uuid4()), "symptoms": ["fever"]})
+    results = patient_client.get("/api/v1/messages/").json()["results"]
+    assert len(results) == 1 and results[0]["kind"] == "triage_advice"
+    assert "care team has been alerted" in results[0]["body"]
+
+
+def test_escalation_goes_to_the_patients_own_surgeon(api_client):
+    surgeon = SurgeonFactory()
+    patient = make_patient(surgeon=surgeon)
+    SurgeonFactory()  # another surgeon, who must not get it
+    bearer(api_client, patient.user).post("/api/v1/warning-reports/", {
+        "client_id": str(uuid.uuid4()), "symptoms": ["difficulty_breathing"]})
+    assert Escalation.objects.get().assigned_surgeon == surgeon
