@@ -1,0 +1,53 @@
+"""Django admin for push devices, the notification outbox and the reminder log: for looking into
+why a push did or did not go out. Delivery bookkeeping is read-only; tokens are never shown."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from notifications.models import Device, Notification, PromptLog
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("user", "platform", "created_at", "last_seen_at", "disabled_at", "disabled_reason")
+    list_filter = ("platform", ("disabled_at", admin.EmptyFieldListFilter), "disabled_reason")
+    search_fields = ("user__username", "token_digest")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+    # The push token is a credential for reaching the phone: staff see its digest only.
+    exclude = ("token",)
+    readonly_fields = ("token_digest", "created_at", "last_seen_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "recipient", "status", "attempts", "next_attempt_at", "sent_at")
+    list_filter = ("status", "kind")
+    search_fields = ("recipient__username", "dedupe_key", "fcm_message_id")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("recipient", "device")
+    list_select_related = ("recipient",)
+    readonly_fields = ("recipient", "device", "kind", "title", "body", "data", "dedupe_key", "attempts",
+                       "last_error", "created_at", "sent_at", "fcm_message_id")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(PromptLog)
+class PromptLogAdmin(admin.ModelAdmin):
+    list_display = ("local_date", "kind", "patient", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("patient__display_name",)
+    date_hierarchy = "local_date"
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient",)
+    readonly_fields = ("patient", "kind", "local_date", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

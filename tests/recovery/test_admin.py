@@ -1,0 +1,210 @@
+"""The Django admin: every model is browsable by staff, audit fields are read-only, and looking at a
+patient's records leaves an audit event."""
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import PromptLog
+from recovery.models import AuditEvent, Patient
+from recovery.services import enroll_patient, record_audit_event
+from tests.factories import (
+    CheckInFactory,
+    DeviceFactory,
+    EscalationFactory,
+    IncisionCheckFactory,
+    PatientFactory,
+    PatientMessageFactory,
+    PumpFactory,
+    SurgeonFactory,
+    UserFactory,
+    WarningReportFactory,
+)
+from tests.notifications.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def enrolled_patient() -> Patient:
+    return enroll_patient(
+        surgeon=SurgeonFactory(), display_name="Ada", surgery_date=timezone.localdate() - timedelta(days=3),
+        timezone_name="Europe/London", pump={"kind": "programmable", "drug": "baclofen"},
+    ).patient
+
+
+def audit_event():
+    patient = PatientFactory()
+    return record_audit_event(actor=UserFactory(), action=AuditEvent.Action.VIEW, patient=patient, obj=patient)
+
+
+def prompt_log():
+    return PromptLog.objects.create(patient=PatientFactory(), kind="checkin_prompt", local_date=timezone.localdate())
+
+
+MAKERS = {
+    "recovery.user": UserFactory,
+    "recovery.surgeon": SurgeonFactory,
+    "recovery.patient": PatientFactory,
+    "recovery.pump": PumpFactory,
+    "recovery.activationcode": lambda: enrolled_patient().activation_codes.get(),
+    "recovery.milestone": lambda: enrolled_patient().milestones.first(),
+    "recovery.restriction": lambda: enrolled_patient().restrictions.first(),
+    "recovery.checkin": CheckInFactory,
+    "recovery.incisioncheck": IncisionCheckFactory,
+    "recovery.warningreport": WarningReportFactory,
+    "recovery.escalation": EscalationFactory,
+    "recovery.patientmessage": PatientMessageFactory,
+    "recovery.auditevent": audit_event,
+    "notifications.device": DeviceFactory,
+    "notifications.notification": NotificationFactory,
+    "notifications.promptlog": prompt_log,
+}
+
+
+@pytest.fixture
+def staff_client(client):
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin_user)
+    client.admin_user = admin_user
+    return client
+
+
+def admin_url(label: str, view: str, *args) -> str:
+    app_label, model_name = label.split(".")
+    return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
+
+
+def test_every_model_of_both_apps_is_registered():
+    from django.apps import apps
+    from django.contrib import admin
+
+    models = [*apps.get_app_config("recovery").get_models(), *apps.get_app_config("notifications").get_models()]
+    assert {m._meta.label_lower for m in models} == set(MAKERS)
+    assert all(admin.site.is_registered(m) for m in models)
+
+
+@pytest.mark.parametrize("label", sorted(MAKERS))
+def test_changelist_lists_the_record(staff_client, label):
+    obj = MAKERS[label]()
+
+    response = staff_client.get(admin_url(label, "changelist"))
+
+    assert response.status_code == 200
+    assert obj.pk in [row.pk for row in response.context["cl"].result_list]
+
+
+@pytest.mark.parametrize("label", sorted(MAKERS))
+def test_change_page_opens(staff_client, label):
+    obj = MAKERS[label]()
+
+    response = staff_client.get(admin_url(label, "change", obj.pk))
+
+    assert response.status_code == 200
+    assert response.context["original"] == obj
+
+
+@pytest.mark.parametrize("label", ["recovery.patient", "recovery.checkin"])
+def test_changelist_search_finds_by_patient_name(staff_client, label):
+    wanted = MAKERS[label](**{"display_name" if label == "recovery.patient" else "patient__display_name": "Zelda"})
+    MAKERS[label]()
+
+    response = staff_client.get(admin_url(label, "changelist"), {"q": "Zelda"})
+
+    assert [row.pk for row in response.context["cl"].result_list] == [wanted.pk]
+
+
+def test_changelist_queries_do_not_grow_with_rows(staff_client, django_assert_max_num_queries):
+    CheckInFactory.create_batch(3)
+    staff_client.get(admin_url("recovery.checkin", "changelist"))
+    CheckInFactory.create_batch(10)
+
+    with django_assert_max_num_queries(8):
+        staff_client.get(admin_url("recovery.checkin", "changelist"))
+
+
+def test_viewing_a_patient_writes_an_audit_event(staff_client):
+    patient = PatientFactory()
+
+    staff_client.get(admin_url("recovery.patient", "change", patient.pk), HTTP_USER_AGENT="audit-test")
+
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.action, event.patient, event.object_type, event.object_id) == (
+        staff_client.admin_user, "view", patient, "recovery.Patient", str(patient.pk)
+    )
+    assert event.user_agent == "audit-test"
+
+
+def test_viewing_a_check_in_audits_it_against_its_patient(staff_client):
+    checkin = CheckInFactory()
+
+    staff_client.get(admin_url("recovery.checkin", "change", checkin.pk))
+
+    event = AuditEvent.objects.get()
+    assert (event.patient, event.object_type, event.object_id) == (checkin.patient, "recovery.CheckIn", str(checkin.pk))
+
+
+def test_changing_a_patient_writes_an_update_audit_event(staff_client):
+    patient = PumpFactory().patient
+    form = {
+        "display_name": "Renamed", "surgeon": patient.surgeon_id, "surgery_date": patient.surgery_date.isoformat(),
+        "timezone": patient.timezone, "checkin_time": "08:30", "binder_prescribed": "on",
+        "user": patient.user_id,
+        "pump-TOTAL_FORMS": "1", "pump-INITIAL_FORMS": "1", "pump-MIN_NUM_FORMS": "0", "pump-MAX_NUM_FORMS": "1",
+        "pump-0-id": patient.pump.pk, "pump-0-patient": patient.pk, "pump-0-kind": "programmable",
+        "pump-0-drug": "morphine",
+    }
+
+    response = staff_client.post(admin_url("recovery.patient", "change", patient.pk), form)
+
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.display_name == "Renamed"
+    assert list(AuditEvent.objects.values_list("action", "patient")) == [("update", patient.pk)]
+
+
+def test_deleting_a_check_in_writes_a_delete_audit_event(staff_client):
+    checkin = CheckInFactory()
+
+    staff_client.post(admin_url("recovery.checkin", "delete", checkin.pk), {"post": "yes"})
+
+    assert list(AuditEvent.objects.values_list("action", "object_id", "patient")) == [
+        ("delete", str(checkin.pk), checkin.patient_id)
+    ]
+
+
+def test_phone_record_idempotency_and_triage_fields_are_read_only(staff_client):
+    checkin = CheckInFactory()
+
+    response = staff_client.get(admin_url("recovery.checkin", "change", checkin.pk))
+
+    form_fields = set(response.context["adminform"].form.fields)
+    assert not form_fields & {"client_id", "payload_fingerprint", "created_at", "triage_level", "triage_reasons"}
+    assert "pain_score" in form_fields
+
+
+def test_audit_events_cannot_be_added_changed_or_deleted(staff_client):
+    event = audit_event()
+
+    assert staff_client.get(admin_url("recovery.auditevent", "add")).status_code == 403
+    assert staff_client.post(admin_url("recovery.auditevent", "delete", event.pk), {"post": "yes"}).status_code == 403
+    assert staff_client.post(admin_url("recovery.auditevent", "change", event.pk), {"action": "delete"}).status_code == 403
+    event.refresh_from_db()
+    assert event.action == "view"
+
+
+def test_device_push_token_is_not_shown(staff_client):
+    device = DeviceFactory()
+
+    response = staff_client.get(admin_url("notifications.device", "change", device.pk))
+
+    assert device.token not in response.content.decode()
+
+
+def test_admin_turns_away_users_who_are_not_staff(client):
+    client.force_login(PatientFactory().user)
+
+    response = client.get(admin_url("recovery.patient", "changelist"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
