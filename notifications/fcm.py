@@ -23,6 +23,7 @@ import firebase_admin
 import google.oauth2.credentials
 import requests
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from firebase_admin import _http_client, credentials, exceptions, messaging
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,9 @@ def _point_service_at_endpoint(service: messaging._MessagingService, app: fireba
 
 def messaging_service() -> messaging._MessagingService:
     """The SDK's messaging service for our app, pointed at FCM_ENDPOINT when one is set."""
+    if not settings.FCM_ENDPOINT and not settings.FCM_CREDENTIALS_FILE:
+        # The static-token credential only works with the stand-in: never send it to Google.
+        raise ImproperlyConfigured("Set FCM_CREDENTIALS_FILE (Google) or FCM_ENDPOINT (the local stand-in).")
     app = get_app()
     service = messaging._get_messaging_service(app)
     if settings.FCM_ENDPOINT:

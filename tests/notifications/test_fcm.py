@@ -5,6 +5,7 @@ import json
 import urllib.request
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from firebase_admin import messaging
 
 from notifications import fcm
@@ -29,11 +30,18 @@ def test_seam_points_the_sdk_send_url_at_fcm_endpoint(fcm_standin, settings):
     assert service._fcm_url == f"{fcm_standin.url}/v1/projects/{settings.FCM_PROJECT_ID}/messages:send"
 
 
-def test_sending_without_the_url_attribute_fails_loudly_instead_of_reaching_google(fcm_standin, monkeypatch):
+def test_sending_without_the_url_attribute_fails_loudly_instead_of_reaching_google(fcm_standin):
     service = messaging._MessagingService(fcm.get_app())
     del service._fcm_url
     with pytest.raises(fcm.FcmSeamBroken):
         fcm._point_service_at_endpoint(service, fcm.get_app())
+
+
+def test_without_credentials_or_endpoint_nothing_is_sent_to_google(settings):
+    settings.FCM_ENDPOINT = ""
+    settings.FCM_CREDENTIALS_FILE = ""
+    with pytest.raises(ImproperlyConfigured):
+        fcm.send_batch([push("token-a")])
 
 
 def test_message_reaches_the_standin_with_static_bearer_token_and_neutral_notification(fcm_standin):
