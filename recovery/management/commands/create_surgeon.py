@@ -5,7 +5,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recovery.models import User
+from recovery.models import Surgeon, User
 from recovery.services import create_surgeon
 
 
@@ -17,13 +17,26 @@ class Command(BaseCommand):
         parser.add_argument("--password", required=True)
         parser.add_argument("--email", default="")
         parser.add_argument("--display-name", default="", help='Shown to patients; default "Dr. <username>".')
+        parser.add_argument(
+            "--backup", default="", metavar="USERNAME",
+            help="An existing surgeon who receives this surgeon's escalations left unacknowledged.",
+        )
 
-    def handle(self, *args, username: str, password: str, email: str, display_name: str, **options) -> None:
+    def handle(
+        self, *args, username: str, password: str, email: str, display_name: str, backup: str, **options
+    ) -> None:
         if User.objects.filter(username__iexact=username).exists():
             raise CommandError(f'A user named "{username}" already exists.')
+        backup_surgeon = None
+        if backup:
+            backup_surgeon = Surgeon.objects.filter(user__username__iexact=backup).first()
+            if backup_surgeon is None:
+                raise CommandError(f'No surgeon named "{backup}" to be the backup.')
         try:
             password_validation.validate_password(password, user=User(username=username, email=email))
         except ValidationError as exc:
             raise CommandError("Password refused: " + " ".join(exc.messages)) from exc
-        surgeon = create_surgeon(username=username, password=password, email=email, display_name=display_name)
+        surgeon = create_surgeon(
+            username=username, password=password, email=email, display_name=display_name, backup=backup_surgeon
+        )
         self.stdout.write(self.style.SUCCESS(f'Created surgeon "{surgeon.user.username}" ({surgeon.display_name}).'))

@@ -1,0 +1,151 @@
+"""Demo data for `make run`: a surgeon with a backup, five patients at different recovery days and time
+zones with a few days of check-ins, and one open emergency escalation. Running it again adds nothing."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from recovery import services
+from recovery.models import Patient, Surgeon, User
+
+# Demo only: printed on every run, never use these anywhere real.
+DEMO_PASSWORD = "pump-demo-2026"
+SURGEON_USERNAME = "dr.demo"
+BACKUP_USERNAME = "dr.backup"
+ADMIN_USERNAME = "demo.admin"
+CLIENT_ID_NAMESPACE = uuid.UUID("6f1c1d3e-5b0a-4f55-9a55-6d656d6f2d31")
+CHECKIN_DAYS = 7  # days of check-in history each patient gets (fewer if surgery was more recent)
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    username: str
+    display_name: str
+    recovery_day: int
+    timezone_name: str
+    drug: str
+    kind: str
+
+
+DEMO_PATIENTS = (
+    DemoPatient("ada", "Ada Lovelace", 0, "America/New_York", "morphine", "programmable"),
+    DemoPatient("ben", "Ben Okafor", 3, "America/Los_Angeles", "baclofen", "programmable"),
+    DemoPatient("chloe", "Chloe Martin", 10, "Europe/London", "morphine", "fixed_rate"),
+    DemoPatient("daiki", "Daiki Sato", 24, "Asia/Tokyo", "other_opioid", "programmable"),
+    DemoPatient("emma", "Emma Wilson", 50, "Australia/Sydney", "baclofen", "fixed_rate"),
+)
+# Who has the open emergency escalation, and what they reported (shared/API.md symptom codes).
+ESCALATING_PATIENT = "ben"
+EMERGENCY_SYMPTOMS = ["difficulty_breathing"]
+
+
+def demo_client_id(*parts: object) -> uuid.UUID:
+    """A stable client_id, so that re-running the seed replays instead of duplicating (shared/API.md)."""
+    return uuid.uuid5(CLIENT_ID_NAMESPACE, ":".join(str(part) for part in parts))
+
+
+def demo_checkin(spec: DemoPatient, day: int) -> dict:
+    """A plausible routine check-in for recovery day `day`: pain, temperature and binder hours easing off."""
+    wobble = (day * 7 + len(spec.username)) % 3 - 1  # -1, 0 or 1, fixed per patient and day
+    return {
+        "client_id": demo_client_id(spec.username, "checkin", day),
+        "pain_score": max(1, min(7, 6 - day // 4 + wobble)),
+        "temperature": Decimal("99.2") - Decimal(min(day, 10)) / 10 + Decimal(wobble) / 10,
+        "temperature_unit": "F",
+        "binder_worn": day < 42,
+        "binder_hours": Decimal(max(0, 20 - day // 2 + wobble)) if day < 42 else Decimal(0),
+        "restrictions_followed": wobble != 1 or day > 20,
+        "symptoms": [],
+        "note": "",
+    }
+
+
+class Command(BaseCommand):
+    help = "Load demo surgeons, patients, check-ins and an open escalation; prints the logins. Idempotent."
+
+    def handle(self, *args, **options) -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            backup = self.surgeon(BACKUP_USERNAME, "Dr. Grace Backup", backup=None)
+            surgeon = self.surgeon(SURGEON_USERNAME, "Dr. Demo Surgeon", backup=backup)
+            self.admin_user()
+            for spec in DEMO_PATIENTS:
+                patient = self.patient(surgeon, spec, now)
+                self.history(patient, spec, now)
+        self.print_logins()
+
+    def surgeon(self, username: str, display_name: str, *, backup: Surgeon | None) -> Surgeon:
+        existing = Surgeon.objects.filter(user__username=username).first()
+        if existing is not None:
+            return existing
+        return services.create_surgeon(
+            username=username, password=DEMO_PASSWORD, email=f"{username}@example.org",
+            display_name=display_name, backup=backup,
+        )
+
+    def admin_user(self) -> None:
+        if not User.objects.filter(username=ADMIN_USERNAME).exists():
+            User.objects.create_superuser(
+                username=ADMIN_USERNAME, password=DEMO_PASSWORD, email=f"{ADMIN_USERNAME}@example.org",
+                role=User.Role.STAFF,
+            )
+
+    def patient(self, surgeon: Surgeon, spec: DemoPatient, now: datetime) -> Patient:
+        """The enrolled and activated patient (app login set up with their one-time code)."""
+        existing = Patient.objects.filter(user__username=spec.username).first()
+        if existing is not None:
+            return existing
+        local_today = Patient(timezone=spec.timezone_name).local_date(now)
+        surgery_date = local_today - timedelta(days=spec.recovery_day)
+        enrollment = services.enroll_patient(
+            surgeon=surgeon, display_name=spec.display_name, surgery_date=surgery_date,
+            timezone_name=spec.timezone_name, checkin_time=time(9, 0),
+            pump={
+                "kind": spec.kind, "drug": spec.drug,
+                "next_refill_date": surgery_date + timedelta(days=90),
+                "battery_replacement_due": date(surgery_date.year + 5, surgery_date.month, 1),
+            },
+        )
+        services.activate_patient(code=enrollment.activation_code, username=spec.username, password=DEMO_PASSWORD)
+        enrollment.patient.refresh_from_db()
+        return enrollment.patient
+
+    def history(self, patient: Patient, spec: DemoPatient, now: datetime) -> None:
+        """Check-ins for the last days of recovery, one incision check, and the demo escalation."""
+        for days_ago in range(min(CHECKIN_DAYS, spec.recovery_day + 1) - 1, -1, -1):
+            day = spec.recovery_day - days_ago
+            # Stored as if sent at the patient's check-in time on that local day.
+            local_day = patient.surgery_date + timedelta(days=day)
+            sent_at = datetime.combine(local_day, patient.checkin_time, tzinfo=patient.zone)
+            if sent_at > now:
+                sent_at = now
+            services.submit_checkin(patient, demo_checkin(spec, day), now=sent_at)
+        services.submit_incision_check(
+            patient,
+            {"client_id": demo_client_id(spec.username, "incision"), "site": "back", "redness": False,
+             "swelling": False, "drainage": False, "bleeding": False, "pain": False,
+             "note": "Dressing dry."},
+            now=now,
+        )
+        if spec.username == ESCALATING_PATIENT:
+            services.submit_warning_report(
+                patient,
+                {"client_id": demo_client_id(spec.username, "warning"), "symptoms": EMERGENCY_SYMPTOMS,
+                 "note": "Short of breath since this morning."},
+                now=now,
+            )
+
+    def print_logins(self) -> None:
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(f"  surgeon dashboard  /dashboard/  {SURGEON_USERNAME} (backup surgeon: {BACKUP_USERNAME})")
+        self.stdout.write(f"  staff admin        /admin/      {ADMIN_USERNAME}")
+        for spec in DEMO_PATIENTS:
+            self.stdout.write(
+                f"  patient app (API)  /api/v1/     {spec.username:<6} day {spec.recovery_day:>2}, {spec.timezone_name}"
+            )
