@@ -1,0 +1,123 @@
+"""Rules the database and the models enforce themselves (milestones and restrictions: test_plan.py)."""
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from recovery.models import Surgeon, TriageLevel, User, validate_timezone_name
+from tests.factories import (
+    CheckInFactory,
+    EscalationFactory,
+    IncisionCheckFactory,
+    PatientFactory,
+    SurgeonFactory,
+    WarningReportFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("factory", [CheckInFactory, IncisionCheckFactory, WarningReportFactory])
+def test_same_client_id_twice_for_one_patient_is_refused(factory):
+    first = factory()
+
+    with pytest.raises(IntegrityError):
+        factory(patient=first.patient, client_id=first.client_id)
+
+
+@pytest.mark.parametrize("factory", [CheckInFactory, IncisionCheckFactory, WarningReportFactory])
+def test_same_client_id_for_two_patients_is_allowed(factory):
+    client_id = uuid.uuid4()
+    factory(client_id=client_id)
+
+    factory(client_id=client_id)
+
+    assert factory._meta.model.objects.filter(client_id=client_id).count() == 2
+
+
+def test_same_client_id_on_different_kinds_of_report_is_allowed():
+    checkin = CheckInFactory()
+
+    report = WarningReportFactory(patient=checkin.patient, client_id=checkin.client_id)
+
+    assert report.pk is not None
+
+
+def test_escalation_needs_a_source_report():
+    with pytest.raises(IntegrityError, match="escalation_has_one_source"):
+        EscalationFactory(warning_report=None, patient=PatientFactory())
+
+
+def test_escalation_cannot_have_two_source_reports():
+    patient = PatientFactory()
+
+    with pytest.raises(IntegrityError, match="escalation_has_one_source"):
+        EscalationFactory(warning_report=WarningReportFactory(patient=patient), checkin=CheckInFactory(patient=patient))
+
+
+def test_escalation_cannot_be_routine():
+    with pytest.raises(IntegrityError, match="escalation_not_routine"):
+        EscalationFactory(level=TriageLevel.ROUTINE)
+
+
+def test_patient_login_has_no_surgeon_profile():
+    patient = PatientFactory()
+
+    assert patient.user.is_patient and not patient.user.is_surgeon
+    assert not Surgeon.objects.filter(user=patient.user).exists()
+    assert not hasattr(patient.user, "surgeon")
+
+
+def test_surgeon_login_has_no_patient_profile():
+    surgeon = SurgeonFactory()
+
+    assert surgeon.user.is_surgeon and not surgeon.user.is_patient
+    assert not hasattr(surgeon.user, "patient")
+
+
+def test_one_login_cannot_hold_two_patient_profiles():
+    patient = PatientFactory()
+
+    with pytest.raises(IntegrityError):
+        PatientFactory(user=patient.user)
+
+
+def test_new_login_defaults_to_staff_role_not_a_clinical_one():
+    user = User.objects.create_user(username="someone", password="x")
+
+    assert user.role == User.Role.STAFF
+    assert not user.is_surgeon and not user.is_patient
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "EST5", "", "../etc/passwd"])
+def test_timezone_validator_rejects_unknown_zones(name):
+    with pytest.raises(ValidationError):
+        validate_timezone_name(name)
+
+
+def test_patient_with_unknown_timezone_fails_validation():
+    patient = PatientFactory.build(timezone="Atlantis/Capital", surgeon=SurgeonFactory(), user=None)
+
+    with pytest.raises(ValidationError) as exc:
+        patient.full_clean()
+
+    assert "timezone" in exc.value.message_dict
+
+
+def test_surgeon_cannot_be_their_own_backup_in_the_database():
+    surgeon = SurgeonFactory()
+    surgeon.backup = surgeon
+
+    with pytest.raises(IntegrityError, match="surgeon_not_own_backup"):
+        surgeon.save()
+
+
+def test_surgeon_own_backup_fails_validation_on_backup_field():
+    surgeon = SurgeonFactory()
+    surgeon.backup = surgeon
+
+    with pytest.raises(ValidationError) as exc:
+        surgeon.full_clean()
+
+    assert "backup" in exc.value.message_dict
