@@ -69,6 +69,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # `make run` has web, worker and beat writing one SQLite file: wait for the lock instead of failing
+    # with "database is locked", take the write lock up front (no deadlock on upgrade), and let readers
+    # proceed during a write (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "recovery.User"
@@ -137,6 +144,9 @@ REST_FRAMEWORK = {
         "auth": env.str("AUTH_THROTTLE_RATE", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # How many reverse proxies sit in front of the app: only then is X-Forwarded-For trusted for
+    # rate limiting (a client can write that header itself).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),

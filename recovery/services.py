@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import secrets
@@ -16,10 +17,12 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.utils import timezone
+from PIL import Image, ImageOps
 
 from recovery import plan, triage
 from recovery.models import (
@@ -149,6 +152,15 @@ def acknowledge_escalation(escalation: Escalation, user: User) -> Escalation:
     return escalation
 
 
+def client_ip(meta: dict[str, str]) -> str | None:
+    """The caller's address: X-Forwarded-For only as far as DJANGO_NUM_PROXIES trusted proxies vouch for it."""
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and forwarded:
+        return forwarded[-min(proxies, len(forwarded))]
+    return meta.get("REMOTE_ADDR") or None
+
+
 def record_audit_event(
     *,
     actor: User,
@@ -160,8 +172,7 @@ def record_audit_event(
 ) -> AuditEvent:
     """Write who read or changed which patient record, when and from where (health-data audit trail)."""
     meta = request.META if request is not None else {}
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    ip = (forwarded.split(",")[0].strip() if forwarded else meta.get("REMOTE_ADDR")) or None
+    ip = client_ip(meta)
     return AuditEvent.objects.create(
         actor=actor,
         action=action,
@@ -228,7 +239,6 @@ ESCALATION_SOURCE_FIELD: dict[type[models.Model], str] = {
     IncisionCheck: "incision_check",
     WarningReport: "warning_report",
 }
-PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/heif": "heic", "image/heic": "heic"}
 TRIAGE_MESSAGE_TITLE = "About the report you just sent"
 
 
@@ -260,6 +270,20 @@ def payload_fingerprint(data: dict[str, Any], *, file_digest: str = "") -> str:
         body["photo_sha256"] = file_digest
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=_canonical)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def without_metadata(upload: File) -> ContentFile:
+    """The photo re-encoded as JPEG with no EXIF (GPS position, camera, time): only the pixels are kept.
+
+    Phones write where a photo was taken into it; for a photo taken at home that is the patient's address.
+    """
+    upload.seek(0)
+    with Image.open(upload) as image:
+        upright = ImageOps.exif_transpose(image).convert("RGB")
+    buffer = io.BytesIO()
+    upright.save(buffer, format="JPEG", quality=90)
+    upload.seek(0)
+    return ContentFile(buffer.getvalue())
 
 
 def file_sha256(upload: File) -> str:
@@ -365,8 +389,7 @@ def _submit_report(
                     raise
                 return _replay(existing, fingerprint)
             if photo is not None:
-                extension = PHOTO_EXTENSIONS.get(getattr(photo, "content_type", ""), "jpg")
-                record.photo.save(f"{uuid.uuid4().hex}.{extension}", photo, save=False)
+                record.photo.save(f"{uuid.uuid4().hex}.jpg", without_metadata(photo), save=False)
                 record.save(update_fields=["photo"])
             escalation = _escalate(record, result, now) if result.escalates else None
     except BaseException:
@@ -472,8 +495,7 @@ def record_audit_events(
 ) -> None:
     """Audit one read of several patients' records (a list page) in a single insert."""
     meta = request.META if request is not None else {}
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    ip = (forwarded.split(",")[0].strip() if forwarded else meta.get("REMOTE_ADDR")) or None
+    ip = client_ip(meta)
     path = request.get_full_path()[:512] if request is not None else ""
     now = timezone.now()
     AuditEvent.objects.bulk_create(

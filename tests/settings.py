@@ -10,5 +10,6 @@ SECURE_HSTS_SECONDS = 0
 # Hashing strength is not under test; a fast hasher keeps the suite quick.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="pump-test-media-")
+STATIC_ROOT = tempfile.mkdtemp(prefix="pump-test-static-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True

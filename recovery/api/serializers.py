@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
+from pillow_heif import register_heif_opener
 from rest_framework import serializers
 
 from recovery import triage
@@ -25,15 +26,10 @@ from recovery.models import (
     validate_timezone_name,
 )
 
-try:  # HEIC photos (iPhone camera default) are accepted when pillow-heif is installed.
-    from pillow_heif import register_heif_opener
+# HEIC is the iPhone camera default; pillow-heif teaches Pillow to read it.
+register_heif_opener()
 
-    register_heif_opener()
-    HEIF_SUPPORTED = True
-except ImportError:  # pragma: no cover - depends on the environment
-    HEIF_SUPPORTED = False
-
-PHOTO_FORMATS = {"JPEG", "PNG"} | ({"HEIF"} if HEIF_SUPPORTED else set())
+PHOTO_FORMATS = {"JPEG", "PNG", "HEIF"}
 
 # Plausible body temperatures a thermometer reading can give; anything outside is a typing mistake.
 TEMPERATURE_RANGE = {
@@ -233,7 +229,7 @@ class IncisionCheckInputSerializer(serializers.Serializer):
     pain = serializers.BooleanField(default=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
     photo = serializers.ImageField(required=False, allow_null=True, default=None,
-                                   help_text="JPEG or PNG (HEIC where supported), multipart only.")
+                                   help_text="JPEG, PNG or HEIC, multipart only; stored as JPEG without EXIF.")
 
     def validate_photo(self, photo: Any) -> Any:
         if photo is None:

@@ -12,11 +12,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
+from pillow_heif import register_heif_opener
 
 from notifications.models import Notification
 from recovery.models import CheckIn, Escalation, IncisionCheck, PatientMessage, User, WarningReport
 from tests.factories import CheckInFactory, DeviceFactory, SurgeonFactory
 from tests.recovery.api.conftest import bearer, make_patient
+
+register_heif_opener()  # so the tests can make HEIC photos as an iPhone does
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +35,7 @@ def image_bytes(fmt="PNG", size=(8, 8)) -> bytes:
 
 
 def upload(fmt="PNG", name=None, content=None, content_type=None) -> SimpleUploadedFile:
-    extension = {"PNG": "png", "JPEG": "jpg", "GIF": "gif"}.get(fmt, "bin")
+    extension = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "HEIF": "heic"}.get(fmt, "bin")
     return SimpleUploadedFile(name or f"IMG_0001.{extension}", content if content is not None else image_bytes(fmt),
                               content_type=content_type or f"image/{extension}")
 
@@ -250,7 +253,33 @@ def test_a_photo_is_stored_under_a_random_name_and_never_given_a_url(patient_cli
     assert answer["triage"]["reasons"] == ["incision_swelling"]
     stored = IncisionCheck.objects.get()
     assert stored.photo.name.startswith("incision-photos/") and "IMG_0001" not in stored.photo.name
-    assert Path(settings.MEDIA_ROOT, stored.photo.name).read_bytes() == image_bytes(fmt)
+    with Image.open(Path(settings.MEDIA_ROOT, stored.photo.name)) as kept:
+        assert (kept.format, kept.size) == ("JPEG", (8, 8))
+
+
+def test_a_heic_photo_from_an_iphone_is_accepted_and_kept_as_jpeg(patient_client):
+    response = patient_client.post("/api/v1/incision-checks/",
+                                   {**incision(), "photo": upload("HEIF", name="IMG_0002.heic", content_type="image/heic")},
+                                   format="multipart")
+    assert response.status_code == 201
+    with Image.open(Path(settings.MEDIA_ROOT, IncisionCheck.objects.get().photo.name)) as kept:
+        assert kept.format == "JPEG"
+
+
+def test_where_a_photo_was_taken_is_not_stored(patient_client):
+    """A photo taken at home carries the patient's address in its GPS EXIF tags; only the pixels are kept."""
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (40.0, 26.0, 46.0), 3: "W", 4: (79.0, 58.0, 56.0)}  # GPSInfo
+    exif[0x0110] = "iPhone 15"  # camera model
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buffer, format="JPEG", exif=exif)
+    with Image.open(io.BytesIO(buffer.getvalue())) as sent:
+        assert sent.getexif().get(0x0110) == "iPhone 15"  # the upload really carries EXIF
+    response = patient_client.post("/api/v1/incision-checks/", {**incision(), "photo": upload("JPEG", content=buffer.getvalue())},
+                                   format="multipart")
+    assert response.status_code == 201
+    with Image.open(Path(settings.MEDIA_ROOT, IncisionCheck.objects.get().photo.name)) as kept:
+        assert dict(kept.getexif()) == {}
 
 
 def test_a_photo_retry_is_200_and_a_different_photo_is_409(patient_client):

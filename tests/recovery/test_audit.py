@@ -1,0 +1,37 @@
+"""Audit events record where a staff read came from without trusting headers a client can forge."""
+import pytest
+from django.test import RequestFactory
+
+from recovery.models import AuditEvent
+from recovery.services import record_audit_event
+from tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def audited_ip(**meta) -> str | None:
+    patient = PatientFactory()
+    request = RequestFactory().get(f"/dashboard/patients/{patient.pk}/", **meta)
+    record_audit_event(actor=patient.surgeon.user, action=AuditEvent.Action.VIEW, patient=patient, request=request)
+    return AuditEvent.objects.get(patient=patient).ip_address
+
+
+def test_a_forged_forwarded_for_header_is_ignored_without_a_trusted_proxy(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+    assert audited_ip(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="10.9.9.9") == "203.0.113.9"
+
+
+def test_behind_one_proxy_the_address_it_saw_is_recorded(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    forged_then_real = "10.9.9.9, 198.51.100.7"
+    assert audited_ip(REMOTE_ADDR="172.18.0.2", HTTP_X_FORWARDED_FOR=forged_then_real) == "198.51.100.7"
+
+
+def test_an_audit_event_names_who_what_and_the_path():
+    patient = PatientFactory()
+    request = RequestFactory().get(f"/dashboard/patients/{patient.pk}/", HTTP_USER_AGENT="Firefox", REMOTE_ADDR="203.0.113.9")
+    record_audit_event(actor=patient.surgeon.user, action=AuditEvent.Action.VIEW, patient=patient, request=request)
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.object_type, event.object_id, event.path, event.user_agent) == (
+        patient.surgeon.user, "recovery.Patient", str(patient.pk), f"/dashboard/patients/{patient.pk}/", "Firefox"
+    )
