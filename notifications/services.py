@@ -44,11 +44,16 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 PROMPT_BATCH_SIZE = fcm.MAX_BATCH
 
-# The missing-check-in reminder goes out at this local time if the day has no check-in yet.
+# The missing-check-in reminder goes out at this local time if the day has no check-in yet (and the
+# patient's own check-in time is earlier).
 EVENING_REMINDER_AT = time(19, 0)
-# While the plan's "wear_binder" restriction is in force, a midday reminder to wear the binder.
+# While the plan's "wear_binder" restriction is in force (recovery.plan, days 0-27 when a binder is
+# prescribed), one midday reminder a day. Guide: "If needed, how and when to wear an abdominal binder
+# to protect your pump." The other restrictions are shown in the app, not pushed: a daily push per
+# restriction would teach patients to ignore pushes.
 BINDER_REMINDER_AT = time(12, 0)
-# Refill reminders this many days before Pump.next_refill_date (the guide: refills on time).
+# Refill reminders this many days before Pump.next_refill_date, at the check-in time.
+# Guide: "Have your medicine refilled regularly and on time".
 REFILL_REMINDER_DAYS = (7, 3, 1)
 
 
