@@ -131,3 +131,9 @@ def test_dockerfile_copies_only_paths_that_exist_and_installs_the_project():
     assert lines[[l.startswith("FROM") for l in lines].index(True)].startswith("FROM python:3.11")
     assert copied and all((ROOT / part).exists() for part in copied)
     assert any("pip install ." in line for line in lines)
+
+
+def test_readme_documents_every_environment_variable_the_settings_read():
+    readme = (ROOT / "README.md").read_text()
+
+    assert sorted(name for name in settings_env_names() if f"`{name}`" not in readme) == []
