@@ -45,6 +45,15 @@ class PatientRecordAuditMixin:
                                             patient=patient_of(obj), obj=obj, request=request)
         return response
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if response.status_code == 200 and changelist is not None:
+            shown = {patient.pk: patient for obj in changelist.result_list if (patient := patient_of(obj))}
+            services.record_audit_events(actor=request.user, action=AuditEvent.Action.VIEW, patients=shown.values(),
+                                         object_type=self.model._meta.label, request=request)
+        return response
+
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         action = AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE

@@ -135,6 +135,18 @@ def test_viewing_a_patient_writes_an_audit_event(staff_client):
     assert event.user_agent == "audit-test"
 
 
+def test_listing_check_ins_audits_one_view_per_patient_shown(staff_client):
+    first, second = PatientFactory(), PatientFactory()
+    CheckInFactory.create_batch(2, patient=first)
+    CheckInFactory(patient=second)
+
+    staff_client.get(admin_url("recovery.checkin", "changelist"))
+
+    assert sorted(AuditEvent.objects.values_list("patient", "action", "object_type")) == [
+        (first.pk, "view", "recovery.CheckIn"), (second.pk, "view", "recovery.CheckIn")
+    ]
+
+
 def test_viewing_a_check_in_audits_it_against_its_patient(staff_client):
     checkin = CheckInFactory()
 
