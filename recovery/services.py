@@ -143,6 +143,13 @@ def enroll_patient(
     return Enrollment(patient=patient, activation_code=code)
 
 
+def complete_milestone(milestone: Milestone, *, at: datetime | None = None) -> Milestone:
+    """Mark a milestone done (e.g. the surgeon confirms the wound check). Idempotent: the first time is kept."""
+    Milestone.objects.filter(pk=milestone.pk, completed_at__isnull=True).update(completed_at=at or timezone.now())
+    milestone.refresh_from_db(fields=["completed_at"])
+    return milestone
+
+
 def acknowledge_escalation(escalation: Escalation, user: User) -> Escalation:
     """Mark an escalation seen. Idempotent: the first acknowledgement is the one kept."""
     Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(

@@ -21,6 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from recovery import selectors, services
+from recovery.audit import AuditsPatientRecords
 from recovery.api import serializers as s
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.throttling import AuthRateThrottle
@@ -269,22 +270,13 @@ class MessagesView(PatientView):
 
 # --- Surgeon ---------------------------------------------------------------------------------
 
-class SurgeonView(GenericAPIView):
+class SurgeonView(AuditsPatientRecords, GenericAPIView):
     permission_classes = [IsAuthenticated, IsSurgeon]
     parser_classes = [JSONParser]
 
     @property
     def surgeon(self) -> Surgeon:
         return self.request.user.surgeon
-
-    def audit(self, action: str, patient: Patient, obj: Any = None) -> None:
-        services.record_audit_event(actor=self.request.user, action=action, patient=patient, obj=obj,
-                                    request=self.request)
-
-    def audit_page(self, patients: list[Patient], object_type: str) -> None:
-        unique = list({patient.pk: patient for patient in patients}.values())
-        services.record_audit_events(actor=self.request.user, action=AuditEvent.Action.VIEW, patients=unique,
-                                     object_type=object_type, request=self.request)
 
 
 class SurgeonPatientsView(SurgeonView):

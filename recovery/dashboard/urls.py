@@ -1,5 +1,20 @@
 from django.urls import path
 
+from recovery.dashboard import views
+
 app_name = "dashboard"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.InboxView.as_view(), name="inbox"),
+    path("inbox/open/", views.InboxOpenFragmentView.as_view(), name="inbox-open"),
+    path("escalations/<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="acknowledge"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("patients/", views.PatientListView.as_view(), name="patients"),
+    path("patients/new/", views.EnrollView.as_view(), name="enroll"),
+    path("patients/<int:pk>/", views.PatientDetailView.as_view(), name="patient"),
+    path("patients/<int:pk>/enrolled/", views.EnrolledView.as_view(), name="enrolled"),
+    path("patients/<int:pk>/activation-code/", views.NewActivationCodeView.as_view(), name="new-code"),
+    path("milestones/<int:pk>/complete/", views.CompleteMilestoneView.as_view(), name="complete-milestone"),
+    path("incision-checks/<int:pk>/photo/", views.IncisionPhotoView.as_view(), name="incision-photo"),
+]

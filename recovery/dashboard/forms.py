@@ -1,0 +1,55 @@
+"""Forms of the surgeon dashboard; validation mirrors the API's so both refuse the same input."""
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from recovery.models import Pump, User, validate_timezone_name
+
+
+class SurgeonLoginForm(AuthenticationForm):
+    """Django's login form, refusing anyone who is not a surgeon with a clear reason."""
+
+    def confirm_login_allowed(self, user: User) -> None:
+        super().confirm_login_allowed(user)
+        if user.role != User.Role.SURGEON:
+            raise forms.ValidationError(
+                "This dashboard is for surgeons. Patients use the phone app.", code="not_surgeon"
+            )
+
+
+class EnrollmentForm(forms.Form):
+    display_name = forms.CharField(max_length=120, label="Patient name")
+    surgery_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    timezone = forms.ChoiceField(
+        label="Patient's time zone",
+        choices=[(name, name) for name in sorted(zoneinfo.available_timezones())],
+        initial="America/New_York",
+        validators=[validate_timezone_name],
+    )
+    checkin_time = forms.TimeField(
+        label="Daily check-in time", initial="09:00", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    binder_prescribed = forms.BooleanField(label="Abdominal binder prescribed", required=False, initial=True)
+    pump_kind = forms.ChoiceField(label="Pump", choices=Pump.Kind.choices)
+    pump_drug = forms.ChoiceField(label="Drug", choices=Pump.Drug.choices)
+    next_refill_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    battery_replacement_due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        surgery, refill = cleaned.get("surgery_date"), cleaned.get("next_refill_date")
+        if surgery and refill and refill < surgery:
+            self.add_error("next_refill_date", "The next refill cannot be before the surgery.")
+        return cleaned
+
+    def pump(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "kind": data["pump_kind"],
+            "drug": data["pump_drug"],
+            "next_refill_date": data["next_refill_date"],
+            "battery_replacement_due": data["battery_replacement_due"],
+        }

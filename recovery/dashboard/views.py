@@ -1,0 +1,223 @@
+"""The surgeon dashboard: server-rendered pages over the same selectors and services as the API.
+
+Every page that shows a patient's records writes an audit event; anything outside the surgeon's
+own patients (and escalations passed on to them) is a 404, as in the API.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from recovery import selectors, services
+from recovery.audit import AuditsPatientRecords
+from recovery.dashboard import charts
+from recovery.dashboard.forms import EnrollmentForm, SurgeonLoginForm
+from recovery.models import AuditEvent, IncisionCheck, Milestone, Patient, Surgeon, User
+
+INBOX_HISTORY_SIZE = 30
+RECENT_REPORTS = 20
+TREND_CHECKINS = 120
+PATIENTS_PER_PAGE = 50
+SESSION_CODES = "dashboard_activation_codes"
+
+# Sort keys of the patients list and the ordering each means ("-" first = descending).
+PATIENT_SORTS: dict[str, tuple[Any, ...]] = {
+    "name": ("display_name", "id"),
+    "recovery_day": ("surgery_date", "id"),  # earlier surgery = further into recovery
+    "last_checkin": (F("last_checkin_at").desc(nulls_last=True), "id"),
+    "open_escalations": ("-open_escalations_count", "display_name", "id"),
+}
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "dashboard/login.html"
+    authentication_form = SurgeonLoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class SurgeonRequiredMixin(AuditsPatientRecords, LoginRequiredMixin):
+    """Only a logged-in surgeon gets past; another role sees a 403 page that says why."""
+
+    surgeon: Surgeon
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if request.user.role != User.Role.SURGEON or not hasattr(request.user, "surgeon"):
+            raise PermissionDenied("The dashboard is for surgeons.")
+        self.surgeon = request.user.surgeon
+        return super().dispatch(request, *args, **kwargs)
+
+
+class InboxView(SurgeonRequiredMixin, TemplateView):
+    """Open escalations, emergency first, and the recently acknowledged ones below."""
+
+    template_name = "dashboard/inbox.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        inbox = selectors.inbox_for(self.surgeon)
+        open_escalations = list(inbox.filter(acknowledged_at__isnull=True))
+        history = list(inbox.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at")[:INBOX_HISTORY_SIZE])
+        self.audit_page([e.patient for e in open_escalations + history], "recovery.Escalation")
+        return {**super().get_context_data(**kwargs), "open_escalations": open_escalations, "history": history}
+
+
+class InboxOpenFragmentView(InboxView):
+    """The open-escalations table alone, polled by the inbox page every 15 seconds."""
+
+    template_name = "dashboard/_inbox_open.html"
+
+
+class AcknowledgeView(SurgeonRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        escalation = get_object_or_404(selectors.escalations_visible_to(self.surgeon).select_related("patient"), pk=pk)
+        services.acknowledge_escalation(escalation, request.user)
+        self.audit(AuditEvent.Action.ACKNOWLEDGE, escalation.patient, escalation)
+        return redirect("dashboard:inbox")
+
+
+class CompleteMilestoneView(SurgeonRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        milestone = get_object_or_404(
+            Milestone.objects.select_related("patient").filter(patient__in=selectors.patients_visible_to(self.surgeon)),
+            pk=pk,
+        )
+        services.complete_milestone(milestone)
+        self.audit(AuditEvent.Action.UPDATE, milestone.patient, milestone)
+        return redirect("dashboard:patient", pk=milestone.patient_id)
+
+
+class PatientListView(SurgeonRequiredMixin, TemplateView):
+    template_name = "dashboard/patients.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        query = self.request.GET.get("q", "").strip()
+        sort = self.request.GET.get("sort", "name")
+        if sort not in PATIENT_SORTS:
+            sort = "name"
+        patients = selectors.patient_summaries_for(self.surgeon)
+        if query:
+            patients = patients.filter(display_name__icontains=query)
+        page = Paginator(patients.order_by(*PATIENT_SORTS[sort]), PATIENTS_PER_PAGE).get_page(self.request.GET.get("page"))
+        rows = list(page.object_list)
+        self.audit_page(rows, "recovery.Patient")
+        return {
+            **super().get_context_data(**kwargs),
+            "page": page, "patients": rows, "query": query, "sort": sort, "sorts": PATIENT_SORTS.keys(),
+        }
+
+
+class PatientDetailView(SurgeonRequiredMixin, TemplateView):
+    """One patient: timeline, restrictions today, reports, pump, trends and who looked at the record."""
+
+    template_name = "dashboard/patient.html"
+
+    def get_context_data(self, pk: int, **kwargs: Any) -> dict[str, Any]:
+        patient = get_object_or_404(
+            selectors.patients_visible_to(self.surgeon).select_related("pump", "surgeon"), pk=pk
+        )
+        today = patient.local_date()
+        checkins = list(patient.checkins.order_by("-created_at", "-id")[:TREND_CHECKINS])
+        self.audit(AuditEvent.Action.VIEW, patient, patient)
+        milestones = list(selectors.timeline_of(patient))
+        return {
+            **super().get_context_data(**kwargs),
+            "patient": patient,
+            "today": today,
+            "recovery_day": patient.recovery_day(),
+            "phase": patient.phase(),
+            "pump": getattr(patient, "pump", None),
+            "timeline": [(m, m.status_on(today)) for m in milestones],
+            "restrictions": list(selectors.restrictions_in_force(patient, today)),
+            "checkins": checkins[:RECENT_REPORTS],
+            "charts": charts.trend_charts(reversed(checkins), lambda c: (c.local_date - patient.surgery_date).days),
+            "incision_checks": list(patient.incisionchecks.order_by("-created_at", "-id")[:RECENT_REPORTS]),
+            "warning_reports": list(patient.warningreports.order_by("-created_at", "-id")[:RECENT_REPORTS]),
+            "escalations": list(
+                selectors.escalations_visible_to(self.surgeon).filter(patient=patient)
+                .select_related("acknowledged_by", "escalated_to")[:RECENT_REPORTS]
+            ),
+            "audit_events": list(patient.audit_events.select_related("actor")[:RECENT_REPORTS]),
+        }
+
+
+class IncisionPhotoView(SurgeonRequiredMixin, View):
+    """The photo of an incision check, to the surgeons who may see that patient only; never cached."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        check = get_object_or_404(
+            IncisionCheck.objects.select_related("patient").filter(
+                patient__in=selectors.patients_visible_to(self.surgeon)
+            ),
+            pk=pk,
+        )
+        if not check.photo:
+            raise Http404("No photo")
+        self.audit(AuditEvent.Action.VIEW, check.patient, check)
+        response = FileResponse(check.photo.open("rb"), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class EnrollView(SurgeonRequiredMixin, FormView):
+    template_name = "dashboard/enroll.html"
+    form_class = EnrollmentForm
+
+    def form_valid(self, form: EnrollmentForm) -> HttpResponse:
+        data = form.cleaned_data
+        enrollment = services.enroll_patient(
+            surgeon=self.surgeon,
+            display_name=data["display_name"],
+            surgery_date=data["surgery_date"],
+            timezone_name=data["timezone"],
+            checkin_time=data["checkin_time"],
+            binder_prescribed=data["binder_prescribed"],
+            pump=form.pump(),
+        )
+        self.audit(AuditEvent.Action.CREATE, enrollment.patient, enrollment.patient)
+        remember_code_once(self.request, enrollment.patient.pk, enrollment.activation_code)
+        return redirect("dashboard:enrolled", pk=enrollment.patient.pk)
+
+
+def remember_code_once(request: HttpRequest, patient_id: int, code: str) -> None:
+    """Keep a fresh activation code in the session until the next page shows it (it is stored only hashed)."""
+    codes = request.session.get(SESSION_CODES, {})
+    codes[str(patient_id)] = code
+    request.session[SESSION_CODES] = codes
+
+
+class EnrolledView(SurgeonRequiredMixin, TemplateView):
+    """Shows the activation code once, with a printable handout; a reload no longer shows it."""
+
+    template_name = "dashboard/enrolled.html"
+
+    def get_context_data(self, pk: int, **kwargs: Any) -> dict[str, Any]:
+        patient = get_object_or_404(Patient.objects.filter(surgeon=self.surgeon), pk=pk)
+        codes = self.request.session.get(SESSION_CODES, {})
+        code = codes.pop(str(pk), None)
+        self.request.session[SESSION_CODES] = codes
+        return {**super().get_context_data(**kwargs), "patient": patient, "activation_code": code}
+
+
+class NewActivationCodeView(SurgeonRequiredMixin, View):
+    """Issue a fresh code (the old one stops working), e.g. when the handout was lost."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        patient = get_object_or_404(Patient.objects.filter(surgeon=self.surgeon, user__isnull=True), pk=pk)
+        remember_code_once(request, patient.pk, services.issue_activation_code(patient))
+        self.audit(AuditEvent.Action.UPDATE, patient, patient)
+        return redirect(reverse("dashboard:enrolled", kwargs={"pk": patient.pk}))

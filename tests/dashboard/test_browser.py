@@ -1,0 +1,126 @@
+"""The dashboard in a real browser: Playwright driving Debian's headless Chromium against live_server.
+
+Screenshots of the inbox and a patient page are written to docs/screenshots/ (linked from README).
+"""
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from recovery.models import Escalation, Patient, TriageLevel
+from recovery.services import create_recovery_plan
+from tests.factories import CheckInFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls below are ordinary blocking ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "correct-horse-battery"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def surgeon(db):
+    return SurgeonFactory(display_name="Dr. Rivera")
+
+
+def log_in(page, live_server, surgeon):
+    page.goto(f"{live_server.url}/dashboard/login/")
+    page.fill("input[name=username]", surgeon.user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+def test_a_new_emergency_appears_in_the_open_inbox_and_can_be_acknowledged(page, live_server, surgeon):
+    log_in(page, live_server, surgeon)
+    urgent = EscalationFactory(warning_report__patient__surgeon=surgeon, warning_report__patient__display_name="Ben Ortiz",
+                               level=TriageLevel.URGENT, reasons=["incision_redness", "incision_drainage"])
+    page.reload()
+    assert page.locator(f'tr[data-escalation="{urgent.pk}"]').is_visible()
+
+    emergency = EscalationFactory(warning_report__patient__surgeon=surgeon,
+                                  warning_report__patient__display_name="Ada Lovelace",
+                                  reasons=["difficulty_breathing", "overdose_signs"])
+    page.evaluate("window.dashboardRefreshInbox()")  # the 15 s poll, called now rather than waited for
+    row = page.locator(f'tr[data-escalation="{emergency.pk}"]')
+    row.wait_for()
+    assert "Trouble breathing" in row.inner_text()
+    first_row = page.locator("#inbox-open tbody tr").first
+    assert first_row.get_attribute("data-escalation") == str(emergency.pk)  # emergency above urgent
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "inbox.png"), full_page=True)
+
+    row.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+    assert page.locator(f'#inbox-open tr[data-escalation="{emergency.pk}"]').count() == 0
+    assert "Ada Lovelace" in page.locator("table.history").inner_text()
+    assert Escalation.objects.get(pk=emergency.pk).acknowledged_by == surgeon.user
+
+
+def test_enrolling_a_patient_shows_the_activation_code(page, live_server, surgeon):
+    log_in(page, live_server, surgeon)
+    page.click("text=Enroll a patient")
+    page.fill("input[name=display_name]", "Nina Newcomer")
+    page.fill("input[name=surgery_date]", timezone.now().date().isoformat())
+    page.select_option("select[name=timezone]", "America/Chicago")
+    page.select_option("select[name=pump_drug]", "baclofen")
+    page.click("text=Enroll and get activation code")
+    code = page.locator("#activation-code").inner_text()
+    assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", code)
+    assert Patient.objects.get(display_name="Nina Newcomer").timezone == "America/Chicago"
+
+
+def test_a_patient_page_shows_the_three_trend_plots(page, live_server, surgeon):
+    patient = PatientFactory(surgeon=surgeon, display_name="Grace Hopper", timezone="America/Denver",
+                             surgery_date=timezone.now().date() - timedelta(days=12))
+    PumpFactory(patient=patient)
+    create_recovery_plan(patient)
+    for day in range(1, 12):
+        CheckInFactory(patient=patient, local_date=patient.surgery_date + timedelta(days=day), pain_score=max(2, 8 - day // 2),
+                       temperature=f"{99.8 - day * 0.1:.1f}", binder_hours=str(min(22, 14 + day)))
+    patient.milestones.filter(key="discharge").update(completed_at=timezone.now() - timedelta(days=11))
+    EscalationFactory(warning_report__patient=patient, warning_report__symptoms=["incision_swelling"],
+                      level=TriageLevel.URGENT, reasons=["incision_swelling"])
+    log_in(page, live_server, surgeon)
+    page.goto(f"{live_server.url}/dashboard/patients/{patient.pk}/")
+    for chart in ("pain", "temperature", "binder"):
+        assert page.locator(f'figure[data-chart="{chart}"] svg circle.point').count() == 11
+    assert page.locator("text=Discharged home").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "patient.png"), full_page=True)
+
+
+def test_another_surgeons_patient_is_not_found(page, live_server, surgeon):
+    stranger = PatientFactory(display_name="Not Yours")
+    log_in(page, live_server, surgeon)
+    response = page.goto(f"{live_server.url}/dashboard/patients/{stranger.pk}/")
+    assert response.status == 404
+    assert "Not Yours" not in page.content()

@@ -1,0 +1,194 @@
+"""The surgeon dashboard's pages: who may see what, what they show, and what is audit-logged."""
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from recovery.models import ActivationCode, AuditEvent, Escalation, Patient, TriageLevel, User
+from recovery.services import create_recovery_plan, hash_activation_code
+from tests.factories import (
+    CheckInFactory,
+    EscalationFactory,
+    IncisionCheckFactory,
+    PatientFactory,
+    PumpFactory,
+    SurgeonFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_logs_a_surgeon_in_and_lands_on_the_inbox(surgeon):
+    response = Client().post(reverse("dashboard:login"),
+                             {"username": surgeon.user.username, "password": "correct-horse-battery"})
+    assert response.status_code == 302 and response.url == reverse("dashboard:inbox")
+
+
+def test_a_patient_is_refused_at_login_with_a_clear_reason():
+    patient = PatientFactory()
+    response = Client().post(reverse("dashboard:login"),
+                             {"username": patient.user.username, "password": "correct-horse-battery"})
+    assert response.status_code == 200
+    assert "Patients use the phone app" in response.content.decode()
+    assert "_auth_user_id" not in response.client.session
+
+
+def test_a_logged_in_non_surgeon_gets_403():
+    client = Client()
+    client.force_login(UserFactory(role=User.Role.PATIENT))
+    assert client.get(reverse("dashboard:inbox")).status_code == 403
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in():
+    response = Client().get(reverse("dashboard:patients"))
+    assert response.status_code == 302 and response.url.startswith(reverse("dashboard:login"))
+
+
+def test_inbox_lists_open_escalations_emergency_first(surgeon, surgeon_client):
+    urgent = EscalationFactory(warning_report__patient__surgeon=surgeon, level=TriageLevel.URGENT,
+                               reasons=["incision_redness"])
+    emergency = EscalationFactory(warning_report__patient__surgeon=surgeon, level=TriageLevel.EMERGENCY,
+                                  reasons=["difficulty_breathing"])
+    html = surgeon_client.get(reverse("dashboard:inbox")).content.decode()
+    assert html.index(f'data-escalation="{emergency.pk}"') < html.index(f'data-escalation="{urgent.pk}"')
+    assert "Trouble breathing" in html and "Redness at an incision" in html
+
+
+def test_inbox_does_not_show_another_surgeons_escalations(surgeon_client):
+    other = EscalationFactory()
+    html = surgeon_client.get(reverse("dashboard:inbox")).content.decode()
+    assert other.patient.display_name not in html
+
+
+def test_acknowledging_moves_the_escalation_to_history_and_is_audited(surgeon, surgeon_client):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    response = surgeon_client.post(reverse("dashboard:acknowledge", args=[escalation.pk]))
+    assert response.status_code == 302
+    escalation.refresh_from_db()
+    assert escalation.acknowledged_by == surgeon.user
+    fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
+    assert f'data-escalation="{escalation.pk}"' not in fragment
+    assert AuditEvent.objects.filter(action="acknowledge", patient=escalation.patient, actor=surgeon.user).exists()
+
+
+def test_acknowledging_another_surgeons_escalation_is_404(surgeon_client):
+    escalation = EscalationFactory()
+    assert surgeon_client.post(reverse("dashboard:acknowledge", args=[escalation.pk])).status_code == 404
+    assert Escalation.objects.get(pk=escalation.pk).acknowledged_at is None
+
+
+def test_another_surgeons_patient_page_is_404(surgeon_client):
+    assert surgeon_client.get(reverse("dashboard:patient", args=[PatientFactory().pk])).status_code == 404
+
+
+def test_a_backup_surgeon_sees_the_patient_whose_escalation_was_passed_to_them(surgeon, surgeon_client):
+    escalation = EscalationFactory(escalated_to=surgeon, escalated_at=timezone.now())
+    assert surgeon_client.get(reverse("dashboard:patient", args=[escalation.patient.pk])).status_code == 200
+
+
+def test_patient_page_shows_timeline_pump_and_three_plots_and_is_audited(surgeon, surgeon_client):
+    pump = PumpFactory(patient__surgeon=surgeon, patient__surgery_date=timezone.now().date() - timedelta(days=5))
+    patient = pump.patient
+    create_recovery_plan(patient)
+    for days_ago, pain in [(3, 6), (2, 5), (1, 4)]:
+        CheckInFactory(patient=patient, pain_score=pain, temperature="99.1", binder_hours="20",
+                       local_date=patient.local_date() - timedelta(days=days_ago))
+    response = surgeon_client.get(reverse("dashboard:patient", args=[patient.pk]),
+                                  HTTP_USER_AGENT="Clinic browser", REMOTE_ADDR="10.1.2.3")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Discharged home" in html and "Morphine" in html
+    for chart in ("pain", "temperature", "binder"):
+        assert f'data-chart="{chart}"' in html
+    assert html.count('class="point"') == 9  # three check-ins on each of three charts
+    event = AuditEvent.objects.get(patient=patient, action="view")
+    assert (event.actor, event.ip_address, event.user_agent) == (surgeon.user, "10.1.2.3", "Clinic browser")
+
+
+def test_patients_list_searches_by_name_and_sorts_by_open_escalations(surgeon, surgeon_client):
+    calm = PatientFactory(surgeon=surgeon, display_name="Alma Calm")
+    busy = PatientFactory(surgeon=surgeon, display_name="Zed Busy")
+    EscalationFactory(warning_report__patient=busy)
+    html = surgeon_client.get(reverse("dashboard:patients"), {"sort": "open_escalations"}).content.decode()
+    assert html.index("Zed Busy") < html.index("Alma Calm")
+    html = surgeon_client.get(reverse("dashboard:patients"), {"q": "alma"}).content.decode()
+    assert "Alma Calm" in html and "Zed Busy" not in html
+    assert set(AuditEvent.objects.filter(action="view").values_list("patient_id", flat=True)) >= {calm.pk}
+
+
+def jpeg_upload() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, "JPEG")
+    return SimpleUploadedFile("incision.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def test_an_incision_photo_is_served_to_the_owning_surgeon_only(surgeon, surgeon_client):
+    check = IncisionCheckFactory(patient__surgeon=surgeon, photo=jpeg_upload())
+    response = surgeon_client.get(reverse("dashboard:incision-photo", args=[check.pk]))
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    stranger = Client()
+    stranger.force_login(SurgeonFactory().user)
+    assert stranger.get(reverse("dashboard:incision-photo", args=[check.pk])).status_code == 404
+
+
+def enroll_form(**overrides) -> dict:
+    form = {
+        "display_name": "Nina Newcomer", "surgery_date": "2026-11-20", "timezone": "Europe/London",
+        "checkin_time": "08:30", "binder_prescribed": "on", "pump_kind": "programmable",
+        "pump_drug": "baclofen", "next_refill_date": "2027-01-15", "battery_replacement_due": "",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_enrolling_shows_a_working_activation_code_exactly_once(surgeon, surgeon_client):
+    response = surgeon_client.post(reverse("dashboard:enroll"), enroll_form(), follow=True)
+    patient = Patient.objects.get(display_name="Nina Newcomer")
+    code = response.context["activation_code"]
+    assert code and code in response.content.decode()
+    assert ActivationCode.objects.get(patient=patient).code_hash == hash_activation_code(code)
+    assert (patient.surgeon, patient.timezone, patient.pump.drug) == (surgeon, "Europe/London", "baclofen")
+    again = surgeon_client.get(reverse("dashboard:enrolled", args=[patient.pk]))
+    assert code not in again.content.decode() and "already shown" in again.content.decode()
+
+
+def test_enrolling_with_an_unknown_time_zone_names_the_field_and_stores_nothing(surgeon_client):
+    response = surgeon_client.post(reverse("dashboard:enroll"), enroll_form(timezone="Mars/Olympus"))
+    assert response.status_code == 200 and "timezone" in response.context["form"].errors
+    assert not Patient.objects.exists()
+
+
+def test_a_new_code_replaces_the_old_one(surgeon, surgeon_client):
+    surgeon_client.post(reverse("dashboard:enroll"), enroll_form())
+    patient = Patient.objects.get()
+    response = surgeon_client.post(reverse("dashboard:new-code", args=[patient.pk]), follow=True)
+    assert response.context["activation_code"]
+    usable = [c for c in ActivationCode.objects.filter(patient=patient) if c.is_usable()]
+    assert len(usable) == 1 and usable[0].code_hash == hash_activation_code(response.context["activation_code"])
+
+
+def test_marking_a_milestone_done_shows_it_done_and_is_audited(surgeon, surgeon_client):
+    patient = PatientFactory(surgeon=surgeon, surgery_date=timezone.now().date() - timedelta(days=3))
+    create_recovery_plan(patient)
+    discharge = patient.milestones.get(key="discharge")
+    assert discharge.status_on(patient.local_date()) == "overdue"
+    surgeon_client.post(reverse("dashboard:complete-milestone", args=[discharge.pk]))
+    discharge.refresh_from_db()
+    assert discharge.status_on(patient.local_date()) == "done"
+    assert AuditEvent.objects.filter(action="update", patient=patient, object_id=str(discharge.pk)).exists()
+
+
+def test_another_surgeons_milestone_cannot_be_marked_done(surgeon_client):
+    patient = PatientFactory()
+    create_recovery_plan(patient)
+    milestone = patient.milestones.first()
+    assert surgeon_client.post(reverse("dashboard:complete-milestone", args=[milestone.pk])).status_code == 404
+    milestone.refresh_from_db()
+    assert milestone.completed_at is None
