@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from PIL import Image, ImageOps
@@ -216,18 +216,30 @@ def pass_on_overdue_escalations(*, limit: int = 100) -> list[Escalation]:
         for surgeon in Surgeon.objects.filter(user__username__in=settings.ON_CALL_SURGEONS).select_related("user")
     }
     on_call = [by_username[name] for name in settings.ON_CALL_SURGEONS if name in by_username]
+    overdue = Escalation.objects.filter(acknowledged_at__isnull=True, escalated_to__isnull=True, ack_due_at__lte=now)
+    # Only escalations someone can take are fetched, so those nobody can take never fill the batch
+    # and hold back the ones behind them (the same rule as pass_on_target, in SQL).
+    passable = Q(assigned_surgeon__backup__isnull=False)
+    if len(on_call) > 1:
+        passable = Q()
+    elif on_call:
+        passable |= ~Q(assigned_surgeon=on_call[0])
+    stranded = overdue.exclude(passable).count()
+    if stranded:
+        logging.getLogger(__name__).warning(
+            "%s overdue escalation(s) have no backup or on-call surgeon to pass them on to", stranded
+        )
     passed_on = []
     with transaction.atomic():
-        overdue = (
-            Escalation.objects.select_for_update(skip_locked=True, of=("self",))
+        batch = (
+            overdue.filter(passable)
+            .select_for_update(skip_locked=True, of=("self",))
             .select_related("assigned_surgeon__backup", "patient")
-            .filter(acknowledged_at__isnull=True, escalated_to__isnull=True, ack_due_at__lte=now)
             .order_by("ack_due_at", "id")[:limit]
         )
-        for escalation in overdue:
+        for escalation in batch:
             target = pass_on_target(escalation, on_call)
-            if target is None:
-                logging.getLogger(__name__).warning("Escalation %s is overdue and there is no backup or on-call surgeon", escalation.pk)
+            if target is None:  # cannot happen while `passable` mirrors pass_on_target
                 continue
             escalation.escalated_to, escalation.escalated_at = target, now
             escalation.save(update_fields=["escalated_to", "escalated_at"])

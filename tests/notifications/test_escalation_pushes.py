@@ -148,3 +148,25 @@ def test_with_nobody_to_pass_it_to_the_escalation_stays_with_its_surgeon(setting
     assert pass_on_overdue_escalations() == []
     escalation.refresh_from_db()
     assert escalation.escalated_to is None
+
+
+def test_escalations_nobody_can_take_do_not_hold_back_one_that_has_a_backup(settings):
+    settings.ON_CALL_SURGEONS = []
+    stranded = [overdue_escalation() for _ in range(3)]  # no backup, no on-call: nobody to pass them to
+    backup = SurgeonFactory()
+    passable = EscalationFactory(
+        ack_due_at=timezone.now(),  # due after the stranded ones, so last in deadline order
+        patient=PatientFactory(surgeon=SurgeonFactory(backup=backup)),
+    )
+    assert pass_on_overdue_escalations(limit=2) == [passable]
+    assert all(e.escalated_to_id is None for e in type(passable).objects.filter(pk__in=[s.pk for s in stranded]))
+
+
+def test_with_one_on_call_surgeon_their_own_escalation_waits_but_others_go_to_them(settings):
+    on_call = SurgeonFactory()
+    settings.ON_CALL_SURGEONS = [on_call.user.username]
+    own = overdue_escalation(patient=PatientFactory(surgeon=on_call))
+    other = overdue_escalation()
+    assert pass_on_overdue_escalations() == [other]
+    own.refresh_from_db()
+    assert own.escalated_to is None
