@@ -23,6 +23,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from recovery import selectors, services
 from recovery.audit import AuditsPatientRecords
 from recovery.api import serializers as s
+from recovery.api.pagination import LinkHeaderPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.throttling import AuthRateThrottle
 from recovery.models import AuditEvent, IncisionCheck, Patient, Surgeon, WarningReport
@@ -345,6 +346,8 @@ class SurgeonPatientDetailView(SurgeonView):
 
 class InboxView(SurgeonView):
     serializer_class = s.EscalationSerializer
+    # API.md writes the inbox as a JSON array: page links travel in headers, not in the body.
+    pagination_class = LinkHeaderPagination
 
     def get_queryset(self) -> QuerySet:
         return selectors.inbox_for(self.surgeon)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from recovery.api.pagination import LinkHeaderPagination
 from recovery.models import ActivationCode, AuditEvent, Escalation, Milestone, Patient
 from recovery.services import hash_activation_code
 from tests.factories import (
@@ -149,7 +150,7 @@ def test_a_backup_surgeon_sees_a_patient_whose_escalation_was_passed_on(api_clie
     bearer(api_client, backup.user)
     assert api_client.get(f"/api/v1/surgeon/patients/{patient.pk}/").status_code == 200
     assert [row["id"] for row in api_client.get("/api/v1/surgeon/patients/").json()["results"]] == [patient.pk]
-    assert [row["id"] for row in api_client.get("/api/v1/surgeon/inbox/").json()["results"]] == [escalation.pk]
+    assert [row["id"] for row in api_client.get("/api/v1/surgeon/inbox/").json()] == [escalation.pk]
 
 
 # --- Inbox and acknowledge -------------------------------------------------------------------
@@ -168,14 +169,14 @@ def test_inbox_is_unacknowledged_first_then_most_severe_then_newest(surgeon_clie
     old_urgent = escalation("urgent", 30)
     new_urgent = escalation("urgent", 5)
     old_emergency = escalation("emergency", 60)
-    ids = [row["id"] for row in surgeon_client.get("/api/v1/surgeon/inbox/").json()["results"]]
+    ids = [row["id"] for row in surgeon_client.get("/api/v1/surgeon/inbox/").json()]
     assert ids == [old_emergency.pk, new_urgent.pk, old_urgent.pk, acked_emergency.pk]
 
 
 def test_inbox_items_carry_the_fields_of_the_contract(surgeon_client, surgeon):
     patient = make_patient(surgeon=surgeon, display_name="Ada")
     escalation = EscalationFactory(warning_report__patient=patient)
-    item = surgeon_client.get("/api/v1/surgeon/inbox/").json()["results"][0]
+    item = surgeon_client.get("/api/v1/surgeon/inbox/").json()[0]
     assert {"id", "patient", "level", "reasons", "created_at", "acknowledged_at", "escalated_to"} <= set(item)
     assert item["patient"] == {"id": patient.pk, "display_name": "Ada"}
     assert (item["id"], item["level"], item["reasons"]) == (escalation.pk, "emergency", ["difficulty_breathing"])
@@ -185,7 +186,20 @@ def test_inbox_items_carry_the_fields_of_the_contract(surgeon_client, surgeon):
 
 def test_inbox_excludes_other_surgeons_escalations(surgeon_client, surgeon):
     EscalationFactory()
-    assert surgeon_client.get("/api/v1/surgeon/inbox/").json()["count"] == 0
+    assert surgeon_client.get("/api/v1/surgeon/inbox/").json() == []
+
+
+def test_inbox_is_a_json_array_paged_by_link_headers(surgeon_client, surgeon, monkeypatch):
+    monkeypatch.setattr(LinkHeaderPagination, "page_size", 2)
+    for _ in range(3):
+        EscalationFactory(warning_report__patient__surgeon=surgeon)
+    first = surgeon_client.get("/api/v1/surgeon/inbox/")
+    assert isinstance(first.json(), list) and len(first.json()) == 2
+    assert first["X-Total-Count"] == "3"
+    next_url = first["Link"].split(";")[0].strip("<>")
+    second = surgeon_client.get(next_url)
+    assert len(second.json()) == 1 and 'rel="prev"' in second["Link"] and 'rel="next"' not in second["Link"]
+    assert {row["id"] for row in first.json() + second.json()} == set(Escalation.objects.values_list("id", flat=True))
 
 
 def test_inbox_read_is_audited_once_per_patient(surgeon_client, surgeon):
@@ -244,5 +258,5 @@ def test_an_escalation_from_a_report_appears_in_the_surgeons_inbox(api_client, s
     bearer(api_client, patient.user).post("/api/v1/warning-reports/", {
         "client_id": "7a5d1d7e-4f4c-4e25-9c64-0a9d2f3b1c11", "symptoms": ["withdrawal_signs", "pump_alarm"]})
     bearer(api_client, surgeon.user)
-    item = api_client.get("/api/v1/surgeon/inbox/").json()["results"][0]
+    item = api_client.get("/api/v1/surgeon/inbox/").json()[0]
     assert (item["level"], item["reasons"]) == ("emergency", ["withdrawal_signs", "pump_alarm"])
