@@ -71,7 +71,10 @@ class InboxView(SurgeonRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         inbox = selectors.inbox_for(self.surgeon)
         open_escalations = list(inbox.filter(acknowledged_at__isnull=True))
-        history = list(inbox.filter(acknowledged_at__isnull=False).order_by("-acknowledged_at")[:INBOX_HISTORY_SIZE])
+        history = list(
+            inbox.filter(acknowledged_at__isnull=False).select_related("acknowledged_by__surgeon")
+            .order_by("-acknowledged_at")[:INBOX_HISTORY_SIZE]
+        )
         self.audit_page([e.patient for e in open_escalations + history], "recovery.Escalation")
         return {**super().get_context_data(**kwargs), "open_escalations": open_escalations, "history": history}
 
@@ -151,7 +154,7 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
                 selectors.escalations_visible_to(self.surgeon).filter(patient=patient)
                 .select_related("acknowledged_by", "escalated_to")[:RECENT_REPORTS]
             ),
-            "audit_events": list(patient.audit_events.select_related("actor")[:RECENT_REPORTS]),
+            "audit_events": list(patient.audit_events.select_related("actor__surgeon")[:RECENT_REPORTS]),
         }
 
 

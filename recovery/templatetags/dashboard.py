@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from recovery.triage import REASON_WORDS
 
@@ -15,3 +18,29 @@ def reason_words(codes: Iterable[str]) -> str:
     """Triage reason codes in plain words for a clinician ("numbness in arms or legs")."""
     words = [REASON_WORDS.get(code, code.replace("_", " ")).replace("your ", "") for code in codes]
     return "; ".join(word[0].upper() + word[1:] for word in words if word)
+
+
+@register.filter
+def age(moment: datetime | None) -> str:
+    """How long ago something happened, in words a busy clinician scans ("just now", "12 minutes ago")."""
+    if moment is None:
+        return "—"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, depth=1)} ago"
+
+
+@register.filter
+def record_name(object_type: str) -> str:
+    """An audit event's model label in plain words ("recovery.IncisionCheck" -> "incision check")."""
+    model = object_type.rsplit(".", 1)[-1]
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in model).strip()
+
+
+@register.filter
+def staff_name(user) -> str:
+    """A surgeon's display name, else the account's username (admins, support staff)."""
+    if user is None:
+        return "—"
+    surgeon = getattr(user, "surgeon", None)
+    return surgeon.display_name if surgeon is not None else user.get_username()

@@ -64,6 +64,11 @@ def test_a_new_emergency_appears_in_the_open_inbox_and_can_be_acknowledged(page,
     log_in(page, live_server, surgeon)
     urgent = EscalationFactory(warning_report__patient__surgeon=surgeon, warning_report__patient__display_name="Ben Ortiz",
                                level=TriageLevel.URGENT, reasons=["incision_redness", "incision_drainage"])
+    earlier = EscalationFactory(warning_report__patient__surgeon=surgeon,
+                                warning_report__patient__display_name="Carl Baker", level=TriageLevel.URGENT,
+                                reasons=["fever"], acknowledged_by=surgeon.user,
+                                acknowledged_at=timezone.now() - timedelta(hours=2))
+    Escalation.objects.filter(pk=earlier.pk).update(created_at=timezone.now() - timedelta(hours=3))
     page.reload()
     assert page.locator(f'tr[data-escalation="{urgent.pk}"]').is_visible()
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from recovery.models import ActivationCode, AuditEvent, Escalation, Patient, TriageLevel, User
-from recovery.services import create_recovery_plan, hash_activation_code
+from recovery.services import create_recovery_plan, hash_activation_code, record_audit_event
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
@@ -192,3 +192,20 @@ def test_another_surgeons_milestone_cannot_be_marked_done(surgeon_client):
     assert surgeon_client.post(reverse("dashboard:complete-milestone", args=[milestone.pk])).status_code == 404
     milestone.refresh_from_db()
     assert milestone.completed_at is None
+
+
+def test_inbox_history_names_the_surgeon_who_acknowledged(surgeon, surgeon_client):
+    EscalationFactory(warning_report__patient__surgeon=surgeon, acknowledged_at=timezone.now(),
+                      acknowledged_by=surgeon.user)
+    html = surgeon_client.get(reverse("dashboard:inbox")).content.decode()
+    assert f"just now by {surgeon.display_name}" in html
+
+
+def test_patient_audit_log_shows_who_looked_in_plain_words(surgeon, surgeon_client):
+    patient = PatientFactory(surgeon=surgeon)
+    IncisionCheckFactory(patient=patient)
+    check = patient.incisionchecks.get()
+    colleague = SurgeonFactory(display_name="Dr. Okafor")
+    record_audit_event(actor=colleague.user, action="view", patient=patient, obj=check)
+    html = surgeon_client.get(reverse("dashboard:patient", args=[patient.pk])).content.decode()
+    assert "Dr. Okafor</td><td>view incision check</td>" in html

@@ -5,9 +5,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from recovery.services import create_recovery_plan
-from tests.factories import CheckInFactory, EscalationFactory, IncisionCheckFactory, PatientFactory, PumpFactory
+from recovery.services import create_recovery_plan, record_audit_event
+from tests.factories import (
+    CheckInFactory,
+    EscalationFactory,
+    IncisionCheckFactory,
+    PatientFactory,
+    PumpFactory,
+    SurgeonFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +27,12 @@ def queries(client, url) -> int:
 
 
 def patients_with_escalations(surgeon, count):
+    """Each patient has a pump, a check-in, an open escalation and one acknowledged (inbox history)."""
     for _ in range(count):
         pump = PumpFactory(patient__surgeon=surgeon)
         EscalationFactory(warning_report__patient=pump.patient)
+        EscalationFactory(warning_report__patient=pump.patient, acknowledged_at=timezone.now(),
+                          acknowledged_by=surgeon.user)
         CheckInFactory(patient=pump.patient)
 
 
@@ -43,6 +54,7 @@ def test_patient_page_costs_the_same_for_1_and_50_check_ins(surgeon, surgeon_cli
             CheckInFactory(patient=patient, local_date=patient.surgery_date + timedelta(days=day), binder_hours="12")
             IncisionCheckFactory(patient=patient)
             EscalationFactory(warning_report__patient=patient)
+            record_audit_event(actor=SurgeonFactory().user, action="view", patient=patient)  # a colleague's look
 
     add_records(1, 0)
     url = reverse("dashboard:patient", args=[patient.pk])
