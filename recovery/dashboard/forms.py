@@ -1,6 +1,7 @@
 """Forms of the surgeon dashboard; validation mirrors the API's so both refuse the same input."""
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 
 from django import forms
@@ -21,6 +22,8 @@ class SurgeonLoginForm(AuthenticationForm):
 
 
 class EnrollmentForm(forms.Form):
+    # A fresh id per rendered form: a double click or a resent POST enrolls the patient only once.
+    submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     display_name = forms.CharField(max_length=120, label="Patient name")
     surgery_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     timezone = forms.ChoiceField(

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -29,6 +30,7 @@ RECENT_REPORTS = 20
 TREND_CHECKINS = 120
 PATIENTS_PER_PAGE = 50
 SESSION_CODES = "dashboard_activation_codes"
+ENROLL_SUBMISSION_TTL = 24 * 3600
 
 # Sort keys of the patients list and the ordering each means ("-" first = descending).
 PATIENT_SORTS: dict[str, tuple[Any, ...]] = {
@@ -182,6 +184,9 @@ class EnrollView(SurgeonRequiredMixin, FormView):
 
     def form_valid(self, form: EnrollmentForm) -> HttpResponse:
         data = form.cleaned_data
+        submission_key = f"dashboard:enroll:{self.surgeon.pk}:{data['submission_id']}"
+        if not cache.add(submission_key, None, ENROLL_SUBMISSION_TTL):
+            return already_enrolled(submission_key)
         enrollment = services.enroll_patient(
             surgeon=self.surgeon,
             display_name=data["display_name"],
@@ -193,7 +198,16 @@ class EnrollView(SurgeonRequiredMixin, FormView):
         )
         self.audit(AuditEvent.Action.CREATE, enrollment.patient, enrollment.patient)
         remember_code_once(self.request, enrollment.patient.pk, enrollment.activation_code)
+        cache.set(submission_key, enrollment.patient.pk, ENROLL_SUBMISSION_TTL)
         return redirect("dashboard:enrolled", pk=enrollment.patient.pk)
+
+
+def already_enrolled(submission_key: str) -> HttpResponse:
+    """Answer a repeated enrollment POST with the patient the first one created (or the list while it runs)."""
+    patient_id = cache.get(submission_key)
+    if patient_id is None:
+        return redirect("dashboard:patients")
+    return redirect("dashboard:enrolled", pk=patient_id)
 
 
 def remember_code_once(request: HttpRequest, patient_id: int, code: str) -> None:

@@ -1,5 +1,6 @@
 """The surgeon dashboard's pages: who may see what, what they show, and what is audit-logged."""
 import io
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -143,6 +144,7 @@ def enroll_form(**overrides) -> dict:
         "display_name": "Nina Newcomer", "surgery_date": "2026-11-20", "timezone": "Europe/London",
         "checkin_time": "08:30", "binder_prescribed": "on", "pump_kind": "programmable",
         "pump_drug": "baclofen", "next_refill_date": "2027-01-15", "battery_replacement_due": "",
+        "submission_id": str(uuid.uuid4()),
     }
     form.update(overrides)
     return form
@@ -157,6 +159,25 @@ def test_enrolling_shows_a_working_activation_code_exactly_once(surgeon, surgeon
     assert (patient.surgeon, patient.timezone, patient.pump.drug) == (surgeon, "Europe/London", "baclofen")
     again = surgeon_client.get(reverse("dashboard:enrolled", args=[patient.pk]))
     assert code not in again.content.decode() and "already shown" in again.content.decode()
+
+
+def test_submitting_the_same_enrollment_form_twice_enrolls_one_patient(surgeon, surgeon_client):
+    form = enroll_form()
+    first = surgeon_client.post(reverse("dashboard:enroll"), form)
+    second = surgeon_client.post(reverse("dashboard:enroll"), form)
+    patient = Patient.objects.get(display_name="Nina Newcomer")
+    assert first.url == second.url == reverse("dashboard:enrolled", args=[patient.pk])
+
+
+def test_each_rendered_enrollment_form_carries_a_new_submission_id(surgeon_client):
+    first, second = (surgeon_client.get(reverse("dashboard:enroll")).context["form"]["submission_id"].value()
+                     for _ in range(2))
+    assert first and second and first != second
+
+
+def test_the_submission_id_is_hidden_from_the_surgeon(surgeon_client):
+    html = surgeon_client.get(reverse("dashboard:enroll")).content.decode()
+    assert 'type="hidden" name="submission_id"' in html and "Submission id" not in html
 
 
 def test_enrolling_with_an_unknown_time_zone_names_the_field_and_stores_nothing(surgeon_client):
