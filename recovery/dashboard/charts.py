@@ -8,8 +8,8 @@ from decimal import Decimal
 from recovery.models import CheckIn
 from recovery.triage import FEVER_RULE, to_fahrenheit
 
-WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 28
+WIDTH, HEIGHT = 360, 190  # about the size each of the three charts is drawn, so labels stay legible
+LEFT, RIGHT, TOP, BOTTOM = 34, 10, 14, 24
 
 
 @dataclass(frozen=True)
