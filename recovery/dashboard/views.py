@@ -70,21 +70,25 @@ class InboxView(SurgeonRequiredMixin, TemplateView):
 
     template_name = "dashboard/inbox.html"
 
+    with_history = True
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         inbox = selectors.inbox_for(self.surgeon)
         open_escalations = list(inbox.filter(acknowledged_at__isnull=True))
         history = list(
             inbox.filter(acknowledged_at__isnull=False).select_related("acknowledged_by__surgeon")
             .order_by("-acknowledged_at")[:INBOX_HISTORY_SIZE]
-        )
+        ) if self.with_history else []
         self.audit_page([e.patient for e in open_escalations + history], "recovery.Escalation")
         return {**super().get_context_data(**kwargs), "open_escalations": open_escalations, "history": history}
 
 
 class InboxOpenFragmentView(InboxView):
-    """The open-escalations table alone, polled by the inbox page every 15 seconds."""
+    """The open-escalations table alone, polled by the inbox page every 15 seconds: it neither
+    queries nor audits the history it does not show."""
 
     template_name = "dashboard/_inbox_open.html"
+    with_history = False
 
 
 class AcknowledgeView(SurgeonRequiredMixin, View):

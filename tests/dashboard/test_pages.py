@@ -230,3 +230,13 @@ def test_patient_audit_log_shows_who_looked_in_plain_words(surgeon, surgeon_clie
     record_audit_event(actor=colleague.user, action="view", patient=patient, obj=check)
     html = surgeon_client.get(reverse("dashboard:patient", args=[patient.pk])).content.decode()
     assert "Dr. Okafor</td><td>view incision check</td>" in html
+
+
+def test_the_polled_inbox_fragment_audits_only_the_open_escalations_it_shows(surgeon, surgeon_client):
+    open_one = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    seen = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    surgeon_client.post(reverse("dashboard:acknowledge", args=[seen.pk]))
+    AuditEvent.objects.all().delete()
+    fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
+    assert seen.patient.display_name not in fragment
+    assert list(AuditEvent.objects.values_list("patient_id", flat=True)) == [open_one.patient_id]
