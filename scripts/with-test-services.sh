@@ -15,8 +15,14 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 
 cleanup() {
     status=$?
-    as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate stop >/dev/null 2>&1 || true
-    if [ -f "$WORK/redis.pid" ]; then kill "$(cat "$WORK/redis.pid")" 2>/dev/null || true; fi
+    set +e  # tidying up must not replace the command's own exit status
+    as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m immediate -w stop >/dev/null 2>&1
+    if [ -f "$WORK/redis.pid" ]; then
+        redis_pid="$(cat "$WORK/redis.pid")"
+        kill "$redis_pid" 2>/dev/null
+        # Redis writes its log while it shuts down: wait, or rm races it ("Directory not empty").
+        for _ in $(seq 100); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.05; done
+    fi
     rm -rf "$WORK"
     exit "$status"
 }
