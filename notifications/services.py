@@ -21,6 +21,7 @@ from django.utils import timezone
 from notifications import fcm
 from notifications.models import Device, Notification, PromptLog
 from recovery.models import CheckIn, Escalation, Patient, Restriction, User
+from recovery.selectors import in_force_on
 
 logger = logging.getLogger(__name__)
 
@@ -302,8 +303,7 @@ def _refill_soon(day: date) -> Q:
 
 def _binder_in_force(day: date) -> Q:
     return Q(Exists(
-        Restriction.objects.filter(patient=OuterRef("pk"), key="wear_binder", starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        Restriction.objects.filter(in_force_on(day), patient=OuterRef("pk"), key="wear_binder")
     ))
 
 

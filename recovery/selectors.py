@@ -15,7 +15,6 @@ from recovery.models import (
     PatientMessage,
     Restriction,
     Surgeon,
-    TriageLevel,
 )
 
 
@@ -75,13 +74,14 @@ def timeline_of(patient: Patient) -> QuerySet[Milestone]:
     return Milestone.objects.filter(patient=patient).order_by("due_date", "id")
 
 
+def in_force_on(day: date) -> Q:
+    """Restrictions in force on `day`, ends inclusive and open-ended if empty (SQL twin of Restriction.in_force_on)."""
+    return Q(starts_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
 def restrictions_in_force(patient: Patient, day: date) -> QuerySet[Restriction]:
-    """The restrictions in force on `day` (a date in the patient's zone), same rule as Restriction.in_force_on."""
-    return (
-        Restriction.objects.filter(patient=patient, starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
-        .order_by("starts_on", "key")
-    )
+    """The restrictions in force on `day` (a date in the patient's zone)."""
+    return Restriction.objects.filter(in_force_on(day), patient=patient).order_by("starts_on", "key")
 
 
 # --- Surgeon-facing reads --------------------------------------------------------------------
@@ -117,8 +117,3 @@ def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
         .order_by("display_name", "id")
     )
 
-
-__all__ = [
-    "patients_visible_to", "escalations_visible_to", "inbox_for", "severity_rank", "TriageLevel",
-    "checkins_of", "messages_for", "timeline_of", "restrictions_in_force", "patient_summaries_for",
-]

@@ -168,6 +168,17 @@ def client_ip(meta: dict[str, str]) -> str | None:
     return meta.get("REMOTE_ADDR") or None
 
 
+def request_origin(request: HttpRequest | None) -> dict[str, Any]:
+    """Where an audited request came from: its path, the caller's address and user agent."""
+    if request is None:
+        return {"path": "", "ip_address": None, "user_agent": ""}
+    return {
+        "path": request.get_full_path()[:512],
+        "ip_address": client_ip(request.META),
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:256],
+    }
+
+
 def record_audit_event(
     *,
     actor: User,
@@ -178,17 +189,13 @@ def record_audit_event(
     request: HttpRequest | None = None,
 ) -> AuditEvent:
     """Write who read or changed which patient record, when and from where (health-data audit trail)."""
-    meta = request.META if request is not None else {}
-    ip = client_ip(meta)
     return AuditEvent.objects.create(
         actor=actor,
         action=action,
         patient=patient,
         object_type=object_type or (obj._meta.label if obj is not None else "recovery.Patient"),
         object_id=str(obj.pk) if obj is not None else (str(patient.pk) if patient else ""),
-        path=(request.get_full_path()[:512] if request is not None else ""),
-        ip_address=ip,
-        user_agent=meta.get("HTTP_USER_AGENT", "")[:256],
+        **request_origin(request),
     )
 
 
@@ -513,14 +520,12 @@ def record_audit_events(
     request: HttpRequest | None = None,
 ) -> None:
     """Audit one read of several patients' records (a list page) in a single insert."""
-    meta = request.META if request is not None else {}
-    ip = client_ip(meta)
-    path = request.get_full_path()[:512] if request is not None else ""
+    origin = request_origin(request)
     now = timezone.now()
     AuditEvent.objects.bulk_create(
         AuditEvent(
             actor=actor, action=action, patient=patient, object_type=object_type, object_id=str(patient.pk),
-            path=path, ip_address=ip, user_agent=meta.get("HTTP_USER_AGENT", "")[:256], at=now,
+            at=now, **origin,
         )
         for patient in patients
     )

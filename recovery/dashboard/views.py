@@ -140,7 +140,7 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
             selectors.patients_visible_to(self.surgeon).select_related("pump", "surgeon"), pk=pk
         )
         today = patient.local_date()
-        checkins = list(patient.checkins.order_by("-created_at", "-id")[:TREND_CHECKINS])
+        checkins = list(selectors.checkins_of(patient)[:TREND_CHECKINS])
         self.audit(AuditEvent.Action.VIEW, patient, patient)
         milestones = list(selectors.timeline_of(patient))
         return {
