@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "recovery.middleware.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -148,6 +149,7 @@ REST_FRAMEWORK = {
         "auth": env.str("AUTH_THROTTLE_RATE", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "EXCEPTION_HANDLER": "recovery.api.exceptions.exception_handler",
     # How many reverse proxies sit in front of the app: only then is X-Forwarded-For trusted for
     # rate limiting (a client can write that header itself).
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
@@ -184,11 +186,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
-# Periodic tasks (notifications/tasks.py). The DatabaseScheduler copies these entries into
-# django_celery_beat's PeriodicTask table when beat starts, so they can be inspected in the admin.
+# Periodic tasks (recovery/tasks.py, notifications/tasks.py). The DatabaseScheduler copies these entries
+# into django_celery_beat's PeriodicTask table when beat starts (updating the task of an entry of the
+# same name), so they can be inspected in the admin.
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-reminders": {"task": "notifications.tasks.dispatch_reminders", "schedule": 60.0},
-    "pass-on-overdue-escalations": {"task": "notifications.tasks.pass_on_overdue_escalations", "schedule": 60.0},
+    "dispatch-reminders": {"task": "recovery.tasks.dispatch_reminders", "schedule": 60.0},
+    "pass-on-overdue-escalations": {"task": "recovery.tasks.pass_on_overdue_escalations", "schedule": 60.0},
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
 }
 
@@ -200,6 +203,11 @@ ESCALATION_ACK_DEADLINES = {
 }
 # Usernames of surgeons who receive escalations nobody else acknowledged (after the backup).
 ON_CALL_SURGEONS = env.list("ON_CALL_SURGEONS", default=[])
+# Views of the same page of one patient by one person within this window (fixed slots) are one audit
+# row, so a page polled every 15 s does not write a row per poll. 0 keeps every view.
+AUDIT_VIEW_MERGE_WINDOW = timedelta(minutes=env.int("AUDIT_VIEW_MERGE_MINUTES", default=10))
+# Who may register push tokens: notifications asks this function (it knows nothing of roles).
+PUSH_DEVICE_OWNER_CHECK = "recovery.access.may_own_devices"
 
 # --- Push notifications (notifications/fcm.py) ----------------------------------------------
 FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="pump-recovery-local")

@@ -32,9 +32,11 @@ from django.db import connection  # noqa: E402
 from firebase_admin import messaging  # noqa: E402
 
 from backend.celery import app as celery_app  # noqa: E402
-from notifications import fcm, services  # noqa: E402
-from notifications.models import Device, Notification, PromptLog  # noqa: E402
-from recovery.models import Patient, Surgeon, User  # noqa: E402
+from notifications import fcm  # noqa: E402
+from notifications.models import Device, Notification  # noqa: E402
+from notifications.services.devices import token_digest  # noqa: E402
+from recovery.models import Patient, PromptLog, Surgeon, User  # noqa: E402
+from recovery.services import reminders  # noqa: E402
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo"]
 DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=dt_timezone.utc)  # past 09:00 local in every zone above
@@ -84,7 +86,7 @@ def create_patients(count: int) -> None:
         )
         Device.objects.bulk_create(
             Device(user=user, token=f"bench-token-{n}-" + "x" * 100,
-                   token_digest=services.token_digest(f"bench-token-{n}-" + "x" * 100), platform="android")
+                   token_digest=token_digest(f"bench-token-{n}-" + "x" * 100), platform="android")
             for n, user in zip(numbers, users)
         )
 
@@ -104,12 +106,12 @@ def bench_this_code(count: int) -> tuple[float, int, int]:
     counter = QueryCounter()
     started = time.perf_counter()
     with connection.execute_wrapper(counter):
-        prompted = services.dispatch_reminder(services.REMINDER_RULES[0], now=DUE_AT)
+        prompted = reminders.dispatch_reminder(reminders.REMINDER_RULES[0], now=DUE_AT)
     elapsed = time.perf_counter() - started
     assert prompted == count, (prompted, count)
     sent = Notification.objects.filter(status=Notification.Status.SENT).count()
     assert sent == count, (sent, count)
-    return elapsed, counter.count, -(-count // services.PROMPT_BATCH_SIZE)
+    return elapsed, counter.count, -(-count // reminders.PROMPT_BATCH_SIZE)
 
 
 def bench_raw_send_each(count: int) -> float:

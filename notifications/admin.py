@@ -1,11 +1,11 @@
-"""Django admin for push devices, the notification outbox and the reminder log: for looking into
+"""Django admin for push devices and the notification outbox: for looking into
 why a push did or did not go out. Delivery bookkeeping is read-only; tokens are never shown."""
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from notifications.models import Device, Notification, PromptLog
+from notifications.models import Device, Notification
 
 
 @admin.register(Device)
@@ -34,20 +34,6 @@ class NotificationAdmin(admin.ModelAdmin):
     list_select_related = ("recipient",)
     readonly_fields = ("recipient", "device", "kind", "title", "body", "data", "dedupe_key", "attempts",
                        "last_error", "created_at", "sent_at", "fcm_message_id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.register(PromptLog)
-class PromptLogAdmin(admin.ModelAdmin):
-    list_display = ("local_date", "kind", "patient", "created_at")
-    list_filter = ("kind",)
-    search_fields = ("patient__display_name",)
-    date_hierarchy = "local_date"
-    raw_id_fields = ("patient",)
-    list_select_related = ("patient",)
-    readonly_fields = ("patient", "kind", "local_date", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

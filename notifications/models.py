@@ -38,15 +38,6 @@ class Device(models.Model):
 class Notification(models.Model):
     """One push to one device. Title and body are neutral; `data` carries ids only."""
 
-    class Kind(models.TextChoices):
-        ESCALATION = "escalation"
-        ESCALATION_PASSED_ON = "escalation_passed_on"
-        TRIAGE_ADVICE = "triage_advice"
-        CHECKIN_PROMPT = "checkin_prompt"
-        CHECKIN_MISSING = "checkin_missing"
-        REFILL_REMINDER = "refill_reminder"
-        PLAN_REMINDER = "plan_reminder"
-
     class Status(models.TextChoices):
         PENDING = "pending"
         SENT = "sent"
@@ -55,7 +46,7 @@ class Notification(models.Model):
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32, help_text="What the push is about, named by the app that sent it.")
     title = models.CharField(max_length=120)
     body = models.CharField(max_length=240)
     data = models.JSONField(default=dict, blank=True)
@@ -81,24 +72,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
-
-
-class PromptLog(models.Model):
-    """One scheduled reminder of one kind sent to one patient for one local date.
-
-    Its unique key is what makes the periodic dispatcher at-most-once per patient and day, even
-    with two dispatchers running at the same moment (the insert is ON CONFLICT DO NOTHING).
-    """
-
-    patient = models.ForeignKey("recovery.Patient", on_delete=models.CASCADE, related_name="prompt_logs")
-    kind = models.CharField(max_length=32, choices=Notification.Kind.choices)
-    local_date = models.DateField(help_text="The calendar day in the patient's zone the reminder is for.")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["patient", "kind", "local_date"], name="one_prompt_per_kind_and_local_day"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} for patient {self.patient_id} on {self.local_date}"

@@ -1,15 +1,16 @@
-"""Django admin for the clinical domain: staff search and fix records; every look at a patient's
-records is written to the audit trail (recovery.services.record_audit_event)."""
+"""Django admin for the clinical domain: staff search and fix records through the services, which
+write the audit trail. Every admin page that shows a patient's records (list, change, history,
+delete confirmation) is audited; phone reports are made by the phone only (no "add" here)."""
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 
-from recovery import services
 from recovery.models import (
     ActivationCode,
     AuditEvent,
@@ -19,60 +20,43 @@ from recovery.models import (
     Milestone,
     Patient,
     PatientMessage,
+    PromptLog,
     Pump,
     Restriction,
     Surgeon,
     User,
     WarningReport,
 )
-
-
-def patient_of(obj: models.Model) -> Patient | None:
-    """The patient a record belongs to (the patient itself for a Patient row)."""
-    return obj if isinstance(obj, Patient) else getattr(obj, "patient", None)
+from recovery.services import enrollment, records, staff_edits
 
 
 class PatientRecordAuditMixin:
-    """Audit-logs staff opening, creating, changing and deleting a patient's records in the admin."""
+    """Admin pages of patient records read and write through services, which audit them."""
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            obj = self.get_object(request, admin.utils.unquote(object_id))
-            if obj is not None:
-                services.record_audit_event(actor=request.user, action=AuditEvent.Action.VIEW,
-                                            patient=patient_of(obj), obj=obj, request=request)
-        return response
+    model: type[models.Model]
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        """Change, history and delete-confirmation pages all fetch their object here: audit the look."""
+        obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
+        if obj is not None and request.method == "GET":
+            records.shown(request.user, obj)
+        return obj
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
         changelist = getattr(response, "context_data", {}).get("cl")
         if response.status_code == 200 and changelist is not None:
-            shown = {patient.pk: patient for obj in changelist.result_list if (patient := patient_of(obj))}
-            services.record_audit_events(actor=request.user, action=AuditEvent.Action.VIEW, patients=shown.values(),
-                                         object_type=self.model._meta.label, request=request)
+            records.shown_list(request.user, changelist.result_list, self.model._meta.label)
         return response
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        action = AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE
-        services.record_audit_event(actor=request.user, action=action, patient=patient_of(obj), obj=obj,
-                                    request=request)
+        staff_edits.save_record(obj, by=request.user, created=not change)
 
     def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
-        self._audit_delete(request, obj)
-        super().delete_model(request, obj)
+        staff_edits.delete_records([obj], by=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
-        for obj in queryset:
-            self._audit_delete(request, obj)
-        super().delete_queryset(request, queryset)
-
-    def _audit_delete(self, request: HttpRequest, obj: models.Model) -> None:
-        # A deleted patient leaves the event with patient=NULL (SET_NULL); object_id still names it.
-        services.record_audit_event(actor=request.user, action=AuditEvent.Action.DELETE,
-                                    patient=patient_of(obj), obj=obj, request=request)
+        staff_edits.delete_records(list(queryset), by=request.user)
 
 
 PHONE_RECORD_READONLY = (
@@ -82,7 +66,9 @@ PHONE_RECORD_READONLY = (
 
 
 class PhoneRecordAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
-    """What the three kinds of phone report share: idempotency and triage fields are read-only."""
+    """What the three kinds of phone report share: idempotency and triage fields are read-only, and
+    there is no "add": a report is made by the phone through the report services (with triage and
+    escalation); a staff-typed one would bypass both."""
 
     list_display = ("patient", "local_date", "triage_level", "created_at")
     list_filter = ("triage_level",)
@@ -91,6 +77,9 @@ class PhoneRecordAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     raw_id_fields = ("patient",)
     list_select_related = ("patient",)
     readonly_fields = PHONE_RECORD_READONLY
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -113,10 +102,15 @@ class SurgeonAdmin(admin.ModelAdmin):
 class PumpInline(admin.StackedInline):
     model = Pump
     can_delete = False
+    min_num = 1  # enrollment needs the pump: its form is required
+    max_num = 1
 
 
 @admin.register(Patient)
 class PatientAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
+    """A patient added here is enrolled (pump, recovery plan, activation code shown once); a new
+    surgery date or binder prescription rebuilds the plan."""
+
     list_display = ("display_name", "surgeon", "surgery_date", "timezone", "checkin_time", "user")
     list_filter = ("surgeon", "binder_prescribed", "timezone")
     search_fields = ("display_name", "user__username", "surgeon__display_name")
@@ -126,6 +120,38 @@ class PatientAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     list_select_related = ("surgeon", "user")
     readonly_fields = ("created_at", "updated_at")
     inlines = (PumpInline,)
+
+    def save_model(self, request: HttpRequest, obj: Patient, form: ModelForm, change: bool) -> None:
+        if change:
+            enrollment.save_patient_changes(obj, form.changed_data, by=request.user)
+        # An added patient is enrolled in save_related, where the pump's form is at hand.
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: list[BaseInlineFormSet],
+                     change: bool) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
+            return
+        patient: Patient = form.instance
+        pump = {name: value for name, value in formsets[0].forms[0].cleaned_data.items()
+                if name in ("kind", "drug", "next_refill_date", "battery_replacement_due")}
+        enrolled = enrollment.enroll_patient(
+            surgeon=patient.surgeon, display_name=patient.display_name, surgery_date=patient.surgery_date,
+            timezone_name=patient.timezone, checkin_time=patient.checkin_time,
+            binder_prescribed=patient.binder_prescribed, pump=pump, by=request.user,
+        )
+        if patient.user_id is not None:
+            enrolled.patient.user_id = patient.user_id
+            staff_edits.save_record(enrolled.patient, by=request.user, created=False)
+        for formset in formsets:  # the pump was saved by the enrollment; the change message reads these
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        patient.pk, patient.created_at, patient.updated_at = (
+            enrolled.patient.pk, enrolled.patient.created_at, enrolled.patient.updated_at)
+        messages.info(request, f"Activation code for {enrolled.patient.display_name} (shown once): "
+                               f"{enrolled.activation_code}")
+
+    def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool) -> None:
+        for obj in formset.save(commit=False):
+            staff_edits.save_record(obj, by=request.user, created=obj.pk is None)
 
 
 @admin.register(Pump)
@@ -217,6 +243,25 @@ class PatientMessageAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     raw_id_fields = ("patient", "sender", "escalation")
     list_select_related = ("patient", "sender")
     readonly_fields = ("created_at",)
+
+
+@admin.register(PromptLog)
+class PromptLogAdmin(admin.ModelAdmin):
+    """Which scheduled reminders went to whom: written by the reminder dispatcher only."""
+
+    list_display = ("local_date", "kind", "patient", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("patient__display_name",)
+    date_hierarchy = "local_date"
+    raw_id_fields = ("patient",)
+    list_select_related = ("patient",)
+    readonly_fields = ("patient", "kind", "local_date", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PromptLog | None = None) -> bool:
+        return False
 
 
 @admin.register(AuditEvent)

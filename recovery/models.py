@@ -84,12 +84,18 @@ class Patient(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone_name])
     checkin_time = models.TimeField(default=time(9, 0), help_text="Local time of the daily check-in prompt.")
     binder_prescribed = models.BooleanField(default=True)
+    # The dashboard form's one-time id, stored with the enrollment in its transaction: a resent form
+    # finds the patient it made, a failed attempt leaves nothing behind and can be retried at once.
+    enrollment_key = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["display_name", "id"]
         indexes = [models.Index(fields=["surgeon", "surgery_date"])]
+        constraints = [
+            models.UniqueConstraint(fields=["surgeon", "enrollment_key"], name="one_patient_per_enrollment_key"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -402,6 +408,9 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True, default="")
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set on views only: the same page of the same patient seen by the same person in one
+    # settings.AUDIT_VIEW_MERGE_WINDOW slot is one row (recovery.services.audit).
+    merge_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -410,3 +419,23 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.object_type} {self.object_id}"
 
+
+class PromptLog(models.Model):
+    """One scheduled reminder of one kind sent to one patient for one local date.
+
+    Its unique key is what makes the periodic dispatcher at-most-once per patient and day, even
+    with two dispatchers running at the same moment (the insert is ON CONFLICT DO NOTHING).
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prompt_logs")
+    kind = models.CharField(max_length=32)
+    local_date = models.DateField(help_text="The calendar day in the patient's zone the reminder is for.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind", "local_date"], name="one_reminder_per_kind_and_local_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for patient {self.patient_id} on {self.local_date}"

@@ -1,33 +1,29 @@
 """Reads of the clinical domain, scoped to who is asking. Every surgeon-facing query starts here."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 
+from recovery import access
 from recovery.models import (
     SEVERITY,
     CheckIn,
     Escalation,
+    IncisionCheck,
     Milestone,
     Patient,
     PatientMessage,
     Restriction,
     Surgeon,
+    WarningReport,
 )
 
-
-def patients_visible_to(surgeon: Surgeon) -> QuerySet[Patient]:
-    """The surgeon's own patients and those whose escalation was passed on to them as backup."""
-    return Patient.objects.filter(
-        Q(surgeon=surgeon) | Q(escalations__escalated_to=surgeon)
-    ).distinct()
-
-
-def escalations_visible_to(surgeon: Surgeon) -> QuerySet[Escalation]:
-    """Escalations assigned to the surgeon or passed on to them."""
-    return Escalation.objects.filter(Q(assigned_surgeon=surgeon) | Q(escalated_to=surgeon))
+# Reports of each kind and escalations on a care-team member's view of one patient, API and dashboard alike.
+RECENT_ITEMS = 20
 
 
 def severity_rank() -> Case:
@@ -42,7 +38,7 @@ def severity_rank() -> Case:
 def inbox_for(surgeon: Surgeon) -> QuerySet[Escalation]:
     """The inbox order of shared/API.md: unacknowledged first, then most severe, then newest."""
     return (
-        escalations_visible_to(surgeon)
+        access.care_team_escalations(surgeon)
         .select_related("patient", "escalated_to", "assigned_surgeon", "acknowledged_by")
         .annotate(
             is_open=Case(When(acknowledged_at__isnull=True, then=Value(1)), default=Value(0),
@@ -93,10 +89,10 @@ def _latest_checkin(field: str) -> Subquery:
 
 
 def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
-    """patients_visible_to with what the patients list shows: last check-in and open escalations
+    """access.care_team_patients with what the patients list shows: last check-in and open escalations
     (visible to this surgeon) as annotations, so a page costs the same queries for 1 or 50 rows."""
     open_escalations = (
-        escalations_visible_to(surgeon)
+        access.care_team_escalations(surgeon)
         .filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
         .order_by()
         .values("patient")
@@ -104,8 +100,8 @@ def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
         .values("n")
     )
     return (
-        patients_visible_to(surgeon)
-        .select_related("pump")
+        access.care_team_patients(surgeon)
+        .select_related("pump", "surgeon")
         .annotate(
             last_checkin_id=_latest_checkin("id"),
             last_checkin_at=_latest_checkin("created_at"),
@@ -117,3 +113,34 @@ def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
         .order_by("display_name", "id")
     )
 
+
+@dataclass(frozen=True)
+class PatientRecord:
+    """What a care-team member sees of one patient (the API's patient detail and the dashboard's page)."""
+
+    patient: Patient  # with the annotations of patient_summaries_for
+    today: date  # in the patient's zone
+    timeline: list[Milestone]
+    checkins: list[CheckIn]
+    incision_checks: list[IncisionCheck]
+    warning_reports: list[WarningReport]
+    escalations: list[Escalation]  # the inbox order
+
+
+def patient_record_for(surgeon: Surgeon, pk: int) -> PatientRecord:
+    """One patient among the surgeon's (404 otherwise) with their recent records, newest first."""
+    patient = get_object_or_404(patient_summaries_for(surgeon), pk=pk)
+    return PatientRecord(
+        patient=patient,
+        today=patient.local_date(),
+        timeline=list(timeline_of(patient)),
+        checkins=list(checkins_of(patient)[:RECENT_ITEMS]),
+        incision_checks=list(IncisionCheck.objects.filter(patient=patient).order_by("-created_at", "-id")[:RECENT_ITEMS]),
+        warning_reports=list(WarningReport.objects.filter(patient=patient).order_by("-created_at", "-id")[:RECENT_ITEMS]),
+        escalations=list(inbox_for(surgeon).filter(patient=patient)[:RECENT_ITEMS]),
+    )
+
+
+def trend_checkins_of(patient: Patient, limit: int = 120) -> list[CheckIn]:
+    """The patient's latest check-ins, oldest first, for the dashboard's trend charts."""
+    return list(reversed(checkins_of(patient)[:limit]))

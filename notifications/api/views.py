@@ -1,6 +1,8 @@
-"""Push-token registration for patients and surgeons; thin views over notifications.services."""
+"""Push-token registration for patients and surgeons; thin views over notifications.services.devices."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -8,20 +10,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from notifications import services
+from notifications.services import devices
 from notifications.api.serializers import DeviceRegistrationSerializer, DeviceSerializer
 
 
-class IsPatientOrSurgeon(BasePermission):
-    """Push tokens belong to the app's two roles; staff logins have no devices."""
+class MayOwnDevices(BasePermission):
+    """Who may register push tokens is the product's decision: settings.PUSH_DEVICE_OWNER_CHECK names a
+    function user -> bool (this app knows nothing of roles)."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and (user.is_patient or user.is_surgeon))
+        return bool(user and user.is_authenticated and import_string(settings.PUSH_DEVICE_OWNER_CHECK)(user))
 
 
 class DeviceListView(APIView):
-    permission_classes = [IsAuthenticated, IsPatientOrSurgeon]
+    permission_classes = [IsAuthenticated, MayOwnDevices]
 
     @extend_schema(
         operation_id="devices_register",
@@ -37,12 +40,12 @@ class DeviceListView(APIView):
     def post(self, request: Request) -> Response:
         serializer = DeviceRegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        device, created = services.register_device(user=request.user, **serializer.validated_data)
+        device, created = devices.register_device(user=request.user, **serializer.validated_data)
         return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class DeviceDetailView(APIView):
-    permission_classes = [IsAuthenticated, IsPatientOrSurgeon]
+    permission_classes = [IsAuthenticated, MayOwnDevices]
 
     @extend_schema(
         operation_id="devices_unregister",
@@ -50,6 +53,6 @@ class DeviceDetailView(APIView):
         description="Unregister a push token: it receives nothing more.",
     )
     def delete(self, request: Request, token: str) -> Response:
-        if not services.unregister_device(user=request.user, token=token):
+        if not devices.unregister_device(user=request.user, token=token):
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,17 +1,12 @@
-"""Role checks of the API: a wrong role is 403; objects of others are filtered out (404) in the views."""
+"""Role checks of the API (recovery.access): a wrong role is 403; objects of others are filtered out
+(404) by the access querysets the views start from."""
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-
-def _has_profile(user: object, name: str) -> bool:
-    try:
-        return getattr(user, name) is not None
-    except ObjectDoesNotExist:
-        return False
+from recovery import access
 
 
 class IsPatient(BasePermission):
@@ -20,8 +15,7 @@ class IsPatient(BasePermission):
     message = "This part of the API is for patients."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_patient and _has_profile(user, "patient"))
+        return access.is_patient(request.user)
 
 
 class IsSurgeon(BasePermission):
@@ -30,5 +24,4 @@ class IsSurgeon(BasePermission):
     message = "This part of the API is for surgeons."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_surgeon and _has_profile(user, "surgeon"))
+        return access.is_care_team_member(request.user)

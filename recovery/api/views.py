@@ -1,7 +1,8 @@
 """The patient and surgeon API of shared/API.md: thin views over recovery.services and recovery.selectors.
 
-Object access: a patient's queries start from their own Patient; a surgeon's from
-selectors.patients_visible_to / escalations_visible_to / inbox_for, so anything else is a 404.
+Object access: a patient's queries start from their own Patient; a surgeon's from recovery.access's
+care-team querysets (through the selectors), so anything else is a 404. Service errors become answers
+in recovery.api.exceptions; audit rows are written by the services.
 """
 from __future__ import annotations
 
@@ -20,15 +21,13 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from recovery import selectors, services
-from recovery.audit import AuditsPatientRecords
+from recovery import selectors
 from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.throttling import AuthRateThrottle
-from recovery.models import AuditEvent, IncisionCheck, Patient, Surgeon, WarningReport
-
-RECENT_LIMIT = 14  # reports of each kind shown on the surgeon's patient page (two weeks of daily check-ins)
+from recovery.models import Patient, Surgeon
+from recovery.services import accounts, enrollment, escalations, records, reports
 
 ERROR_400 = OpenApiResponse(description='Bad input: `{"field": ["message", ...]}`; nothing is stored.')
 ERROR_401 = OpenApiResponse(description="No or invalid access token.")
@@ -88,10 +87,7 @@ class ActivateView(APIView):
     def post(self, request: Request) -> Response:
         serializer = s.ActivationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = services.activate_patient(**serializer.validated_data)
-        except services.ActivationError as exc:
-            raise serializers.ValidationError(exc.errors) from exc
+        user = accounts.activate_patient(**serializer.validated_data)
         return Response(_token_pair(user), status=status.HTTP_201_CREATED)
 
 
@@ -121,7 +117,7 @@ class MeView(PatientView):
         serializer = s.PatientSettingsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        patient = services.update_patient_settings(
+        patient = accounts.update_patient_settings(
             self.patient, timezone_name=data.get("timezone"), checkin_time=data.get("checkin_time")
         )
         return Response(s.PatientProfileSerializer(patient).data)
@@ -162,20 +158,13 @@ class ReportCreateMixin:
     input_serializer: type[serializers.Serializer]
     output_serializer: type[serializers.Serializer]
 
-    def submit(self, patient: Patient, data: dict[str, Any]) -> services.Submission:
+    def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
         raise NotImplementedError
 
     def create(self, request: Request) -> Response:
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            submission = self.submit(self.patient, dict(serializer.validated_data))
-        except services.IdempotencyConflict as exc:
-            return Response(
-                {"client_id": [f"{exc.record.client_id} was already used for a {exc.record._meta.verbose_name} "
-                               "with a different body; a new report needs a new client_id."]},
-                status=status.HTTP_409_CONFLICT,
-            )
+        submission = self.submit(self.patient, dict(serializer.validated_data))
         return Response(
             self.output_serializer(submission.record).data,
             status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK,
@@ -199,8 +188,8 @@ class CheckInsView(ReportCreateMixin, PatientView):
     def get_queryset(self) -> QuerySet:
         return selectors.checkins_of(self.patient)
 
-    def submit(self, patient: Patient, data: dict[str, Any]) -> services.Submission:
-        return services.submit_checkin(patient, data)
+    def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
+        return reports.submit_checkin(patient, data)
 
     @extend_schema(tags=["patient"], responses={200: s.CheckInSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
                    description="The caller's own check-ins, newest first.")
@@ -221,9 +210,9 @@ class IncisionChecksView(ReportCreateMixin, PatientView):
     input_serializer = s.IncisionCheckInputSerializer
     output_serializer = s.IncisionCheckSerializer
 
-    def submit(self, patient: Patient, data: dict[str, Any]) -> services.Submission:
+    def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
         photo = data.pop("photo", None)
-        return services.submit_incision_check(patient, data, photo=photo)
+        return reports.submit_incision_check(patient, data, photo=photo)
 
     @extend_schema(
         tags=["patient"],
@@ -242,8 +231,8 @@ class WarningReportsView(ReportCreateMixin, PatientView):
     input_serializer = s.WarningReportInputSerializer
     output_serializer = s.WarningReportSerializer
 
-    def submit(self, patient: Patient, data: dict[str, Any]) -> services.Submission:
-        return services.submit_warning_report(patient, data)
+    def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
+        return reports.submit_warning_report(patient, data)
 
     @extend_schema(
         tags=["patient"], request=s.WarningReportInputSerializer,
@@ -271,7 +260,7 @@ class MessagesView(PatientView):
 
 # --- Surgeon ---------------------------------------------------------------------------------
 
-class SurgeonView(AuditsPatientRecords, GenericAPIView):
+class SurgeonView(GenericAPIView):
     permission_classes = [IsAuthenticated, IsSurgeon]
     parser_classes = [JSONParser]
 
@@ -292,7 +281,7 @@ class SurgeonPatientsView(SurgeonView):
                    "recovery day, last check-in and open escalations count.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        self.audit_page(page, "recovery.Patient")
+        records.shown_list(request.user, page, "recovery.Patient")
         return self.get_paginated_response(s.SurgeonPatientSerializer(page, many=True).data)
 
     @extend_schema(tags=["surgeon"], request=s.EnrollmentInputSerializer,
@@ -303,7 +292,7 @@ class SurgeonPatientsView(SurgeonView):
         serializer = s.EnrollmentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        enrollment = services.enroll_patient(
+        enrolled = enrollment.enroll_patient(
             surgeon=self.surgeon,
             display_name=data["display_name"],
             surgery_date=data["surgery_date"],
@@ -312,13 +301,12 @@ class SurgeonPatientsView(SurgeonView):
             checkin_time=data.get("checkin_time"),
             binder_prescribed=data["binder_prescribed"],
         )
-        patient = Patient.objects.select_related("pump").get(pk=enrollment.patient.pk)
-        patient.activation_code = enrollment.activation_code
+        patient = Patient.objects.select_related("pump").get(pk=enrolled.patient.pk)
+        patient.activation_code = enrolled.activation_code
         patient.activation_expires_at = (
             patient.activation_codes.filter(used_at__isnull=True).order_by("-created_at").values_list(
                 "expires_at", flat=True).first()
         )
-        self.audit(AuditEvent.Action.CREATE, patient, patient)
         return Response(s.EnrollmentSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 
@@ -330,18 +318,13 @@ class SurgeonPatientDetailView(SurgeonView):
                    description="One patient with timeline, recent check-ins, incision checks, warning reports "
                    "and escalations.")
     def get(self, request: Request, pk: int) -> Response:
-        surgeon = self.surgeon
-        patient = get_object_or_404(selectors.patient_summaries_for(surgeon), pk=pk)
+        record = records.patient_record(self.surgeon, pk, actor=request.user)
         context = {
-            "today": patient.local_date(),
-            "timeline": selectors.timeline_of(patient),
-            "checkins": selectors.checkins_of(patient)[:RECENT_LIMIT],
-            "incision_checks": IncisionCheck.objects.filter(patient=patient).order_by("-created_at", "-id")[:RECENT_LIMIT],
-            "warning_reports": WarningReport.objects.filter(patient=patient).order_by("-created_at", "-id")[:RECENT_LIMIT],
-            "escalations": selectors.inbox_for(surgeon).filter(patient=patient)[:RECENT_LIMIT],
+            "today": record.today, "timeline": record.timeline, "checkins": record.checkins,
+            "incision_checks": record.incision_checks, "warning_reports": record.warning_reports,
+            "escalations": record.escalations,
         }
-        self.audit(AuditEvent.Action.VIEW, patient, patient)
-        return Response(s.SurgeonPatientDetailSerializer(patient, context=context).data)
+        return Response(s.SurgeonPatientDetailSerializer(record.patient, context=context).data)
 
 
 class InboxView(SurgeonView):
@@ -357,7 +340,7 @@ class InboxView(SurgeonView):
                    "first, then most severe, then newest.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        self.audit_page([escalation.patient for escalation in page], "recovery.Escalation")
+        records.shown_list(request.user, page, "recovery.Escalation")
         return self.get_paginated_response(s.EscalationSerializer(page, many=True).data)
 
 
@@ -369,7 +352,6 @@ class AcknowledgeView(SurgeonView):
                    description="Mark the escalation seen by the caller. Idempotent: the first acknowledgement is kept.")
     def post(self, request: Request, pk: int) -> Response:
         escalation = get_object_or_404(selectors.inbox_for(self.surgeon), pk=pk)
-        escalation = services.acknowledge_escalation(escalation, request.user)
-        self.audit(AuditEvent.Action.ACKNOWLEDGE, escalation.patient, escalation)
+        escalation = escalations.acknowledge_escalation(escalation, request.user)
         return Response(s.EscalationSerializer(escalation).data)
 

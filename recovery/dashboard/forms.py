@@ -7,6 +7,7 @@ import zoneinfo
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from recovery import access
 from recovery.models import Pump, User, validate_timezone_name
 
 
@@ -15,14 +16,15 @@ class SurgeonLoginForm(AuthenticationForm):
 
     def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
-        if user.role != User.Role.SURGEON:
+        if not access.is_care_team_member(user):
             raise forms.ValidationError(
                 "This dashboard is for surgeons. Patients use the phone app.", code="not_surgeon"
             )
 
 
 class EnrollmentForm(forms.Form):
-    # A fresh id per rendered form: a double click or a resent POST enrolls the patient only once.
+    # A fresh id per rendered form, stored with the enrollment (Patient.enrollment_key): a double click
+    # or a resent POST enrolls the patient only once.
     submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     display_name = forms.CharField(max_length=120, label="Patient name")
     surgery_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,7 +1,8 @@
 """The surgeon dashboard: server-rendered pages over the same selectors and services as the API.
 
-Every page that shows a patient's records writes an audit event; anything outside the surgeon's
-own patients (and escalations passed on to them) is a 404, as in the API.
+Every page that shows a patient's records is audited (through recovery.services.records, which writes
+the rows); anything outside the surgeon's own patients (and escalations passed on to them) is a 404,
+as in the API: queries start from recovery.access's care-team querysets.
 """
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
@@ -19,18 +19,17 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from recovery import selectors, services
-from recovery.audit import AuditsPatientRecords
+from recovery import access, selectors
 from recovery.dashboard import charts
 from recovery.dashboard.forms import EnrollmentForm, SurgeonLoginForm
-from recovery.models import AuditEvent, IncisionCheck, Milestone, Patient, Surgeon, User
+from recovery.models import IncisionCheck, Milestone, Surgeon
+from recovery.services import accounts, enrollment, escalations, plans, records
 
 INBOX_HISTORY_SIZE = 30
-RECENT_REPORTS = 20
+AUDIT_LOG_SIZE = 20
 TREND_CHECKINS = 120
 PATIENTS_PER_PAGE = 50
 SESSION_CODES = "dashboard_activation_codes"
-ENROLL_SUBMISSION_TTL = 24 * 3600
 
 # Sort keys of the patients list and the ordering each means ("-" first = descending).
 PATIENT_SORTS: dict[str, tuple[Any, ...]] = {
@@ -51,7 +50,7 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
-class SurgeonRequiredMixin(AuditsPatientRecords, LoginRequiredMixin):
+class SurgeonRequiredMixin(LoginRequiredMixin):
     """Only a logged-in surgeon gets past; another role sees a 403 page that says why."""
 
     surgeon: Surgeon
@@ -59,7 +58,7 @@ class SurgeonRequiredMixin(AuditsPatientRecords, LoginRequiredMixin):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if request.user.role != User.Role.SURGEON or not hasattr(request.user, "surgeon"):
+        if not access.is_care_team_member(request.user):
             raise PermissionDenied("The dashboard is for surgeons.")
         self.surgeon = request.user.surgeon
         return super().dispatch(request, *args, **kwargs)
@@ -79,7 +78,7 @@ class InboxView(SurgeonRequiredMixin, TemplateView):
             inbox.filter(acknowledged_at__isnull=False).select_related("acknowledged_by__surgeon")
             .order_by("-acknowledged_at")[:INBOX_HISTORY_SIZE]
         ) if self.with_history else []
-        self.audit_page([e.patient for e in open_escalations + history], "recovery.Escalation")
+        records.shown_list(self.request.user, open_escalations + history, "recovery.Escalation")
         return {**super().get_context_data(**kwargs), "open_escalations": open_escalations, "history": history}
 
 
@@ -93,20 +92,18 @@ class InboxOpenFragmentView(InboxView):
 
 class AcknowledgeView(SurgeonRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        escalation = get_object_or_404(selectors.escalations_visible_to(self.surgeon).select_related("patient"), pk=pk)
-        services.acknowledge_escalation(escalation, request.user)
-        self.audit(AuditEvent.Action.ACKNOWLEDGE, escalation.patient, escalation)
+        escalation = get_object_or_404(access.care_team_escalations(self.surgeon).select_related("patient"), pk=pk)
+        escalations.acknowledge_escalation(escalation, request.user)
         return redirect("dashboard:inbox")
 
 
 class CompleteMilestoneView(SurgeonRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         milestone = get_object_or_404(
-            Milestone.objects.select_related("patient").filter(patient__in=selectors.patients_visible_to(self.surgeon)),
+            Milestone.objects.select_related("patient").filter(patient__in=access.care_team_patients(self.surgeon)),
             pk=pk,
         )
-        services.complete_milestone(milestone)
-        self.audit(AuditEvent.Action.UPDATE, milestone.patient, milestone)
+        plans.complete_milestone(milestone, by=request.user)
         return redirect("dashboard:patient", pk=milestone.patient_id)
 
 
@@ -123,7 +120,7 @@ class PatientListView(SurgeonRequiredMixin, TemplateView):
             patients = patients.filter(display_name__icontains=query)
         page = Paginator(patients.order_by(*PATIENT_SORTS[sort]), PATIENTS_PER_PAGE).get_page(self.request.GET.get("page"))
         rows = list(page.object_list)
-        self.audit_page(rows, "recovery.Patient")
+        records.shown_list(self.request.user, rows, "recovery.Patient")
         return {
             **super().get_context_data(**kwargs),
             "page": page, "patients": rows, "query": query, "sort": sort, "sorts": PATIENT_SORTS.keys(),
@@ -136,13 +133,9 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
     template_name = "dashboard/patient.html"
 
     def get_context_data(self, pk: int, **kwargs: Any) -> dict[str, Any]:
-        patient = get_object_or_404(
-            selectors.patients_visible_to(self.surgeon).select_related("pump", "surgeon"), pk=pk
-        )
-        today = patient.local_date()
-        checkins = list(selectors.checkins_of(patient)[:TREND_CHECKINS])
-        self.audit(AuditEvent.Action.VIEW, patient, patient)
-        milestones = list(selectors.timeline_of(patient))
+        record = records.patient_record(self.surgeon, pk, actor=self.request.user)
+        patient, today = record.patient, record.today
+        trend = selectors.trend_checkins_of(patient, TREND_CHECKINS)
         return {
             **super().get_context_data(**kwargs),
             "patient": patient,
@@ -150,17 +143,14 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
             "recovery_day": patient.recovery_day(),
             "phase": patient.phase(),
             "pump": getattr(patient, "pump", None),
-            "timeline": [(m, m.status_on(today)) for m in milestones],
+            "timeline": [(m, m.status_on(today)) for m in record.timeline],
             "restrictions": list(selectors.restrictions_in_force(patient, today)),
-            "checkins": checkins[:RECENT_REPORTS],
-            "charts": charts.trend_charts(reversed(checkins), lambda c: (c.local_date - patient.surgery_date).days),
-            "incision_checks": list(patient.incisionchecks.order_by("-created_at", "-id")[:RECENT_REPORTS]),
-            "warning_reports": list(patient.warningreports.order_by("-created_at", "-id")[:RECENT_REPORTS]),
-            "escalations": list(
-                selectors.escalations_visible_to(self.surgeon).filter(patient=patient)
-                .select_related("acknowledged_by", "escalated_to")[:RECENT_REPORTS]
-            ),
-            "audit_events": list(patient.audit_events.select_related("actor__surgeon")[:RECENT_REPORTS]),
+            "checkins": record.checkins,
+            "charts": charts.trend_charts(trend, lambda c: (c.local_date - patient.surgery_date).days),
+            "incision_checks": record.incision_checks,
+            "warning_reports": record.warning_reports,
+            "escalations": record.escalations,
+            "audit_events": list(patient.audit_events.select_related("actor__surgeon")[:AUDIT_LOG_SIZE]),
         }
 
 
@@ -170,13 +160,13 @@ class IncisionPhotoView(SurgeonRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         check = get_object_or_404(
             IncisionCheck.objects.select_related("patient").filter(
-                patient__in=selectors.patients_visible_to(self.surgeon)
+                patient__in=access.care_team_patients(self.surgeon)
             ),
             pk=pk,
         )
         if not check.photo:
             raise Http404("No photo")
-        self.audit(AuditEvent.Action.VIEW, check.patient, check)
+        records.shown(request.user, check)
         response = FileResponse(check.photo.open("rb"), content_type="image/jpeg")
         response["Cache-Control"] = "private, no-store"
         return response
@@ -188,10 +178,7 @@ class EnrollView(SurgeonRequiredMixin, FormView):
 
     def form_valid(self, form: EnrollmentForm) -> HttpResponse:
         data = form.cleaned_data
-        submission_key = f"dashboard:enroll:{self.surgeon.pk}:{data['submission_id']}"
-        if not cache.add(submission_key, None, ENROLL_SUBMISSION_TTL):
-            return already_enrolled(submission_key)
-        enrollment = services.enroll_patient(
+        enrolled = enrollment.enroll_patient(
             surgeon=self.surgeon,
             display_name=data["display_name"],
             surgery_date=data["surgery_date"],
@@ -199,19 +186,12 @@ class EnrollView(SurgeonRequiredMixin, FormView):
             checkin_time=data["checkin_time"],
             binder_prescribed=data["binder_prescribed"],
             pump=form.pump(),
+            by=self.request.user,
+            submission_key=data["submission_id"],
         )
-        self.audit(AuditEvent.Action.CREATE, enrollment.patient, enrollment.patient)
-        remember_code_once(self.request, enrollment.patient.pk, enrollment.activation_code)
-        cache.set(submission_key, enrollment.patient.pk, ENROLL_SUBMISSION_TTL)
-        return redirect("dashboard:enrolled", pk=enrollment.patient.pk)
-
-
-def already_enrolled(submission_key: str) -> HttpResponse:
-    """Answer a repeated enrollment POST with the patient the first one created (or the list while it runs)."""
-    patient_id = cache.get(submission_key)
-    if patient_id is None:
-        return redirect("dashboard:patients")
-    return redirect("dashboard:enrolled", pk=patient_id)
+        if enrolled.activation_code is not None:
+            remember_code_once(self.request, enrolled.patient.pk, enrolled.activation_code)
+        return redirect("dashboard:enrolled", pk=enrolled.patient.pk)
 
 
 def remember_code_once(request: HttpRequest, patient_id: int, code: str) -> None:
@@ -227,7 +207,8 @@ class EnrolledView(SurgeonRequiredMixin, TemplateView):
     template_name = "dashboard/enrolled.html"
 
     def get_context_data(self, pk: int, **kwargs: Any) -> dict[str, Any]:
-        patient = get_object_or_404(Patient.objects.filter(surgeon=self.surgeon), pk=pk)
+        patient = get_object_or_404(access.own_patients(self.surgeon), pk=pk)
+        records.shown(self.request.user, patient)
         codes = self.request.session.get(SESSION_CODES, {})
         code = codes.pop(str(pk), None)
         self.request.session[SESSION_CODES] = codes
@@ -238,7 +219,6 @@ class NewActivationCodeView(SurgeonRequiredMixin, View):
     """Issue a fresh code (the old one stops working), e.g. when the handout was lost."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        patient = get_object_or_404(Patient.objects.filter(surgeon=self.surgeon, user__isnull=True), pk=pk)
-        remember_code_once(request, patient.pk, services.issue_activation_code(patient))
-        self.audit(AuditEvent.Action.UPDATE, patient, patient)
+        patient = get_object_or_404(access.own_patients(self.surgeon).filter(user__isnull=True), pk=pk)
+        remember_code_once(request, patient.pk, accounts.issue_activation_code(patient, by=request.user))
         return redirect(reverse("dashboard:enrolled", kwargs={"pk": patient.pk}))

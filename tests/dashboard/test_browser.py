@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from recovery.models import Escalation, Patient, TriageLevel
-from recovery.services import create_recovery_plan
+from recovery.services.plans import create_recovery_plan
 from tests.factories import CheckInFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are ordinary blocking ones.

@@ -11,7 +11,9 @@ from django.utils import timezone
 from PIL import Image
 
 from recovery.models import ActivationCode, AuditEvent, Escalation, Patient, TriageLevel, User
-from recovery.services import create_recovery_plan, hash_activation_code, record_audit_event
+from recovery.services import audit
+from recovery.services.accounts import hash_activation_code
+from recovery.services.plans import create_recovery_plan
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
@@ -227,7 +229,7 @@ def test_patient_audit_log_shows_who_looked_in_plain_words(surgeon, surgeon_clie
     IncisionCheckFactory(patient=patient)
     check = patient.incisionchecks.get()
     colleague = SurgeonFactory(display_name="Dr. Okafor")
-    record_audit_event(actor=colleague.user, action="view", patient=patient, obj=check)
+    audit.record(actor=colleague.user, action="view", patient=patient, obj=check)
     html = surgeon_client.get(reverse("dashboard:patient", args=[patient.pk])).content.decode()
     assert "Dr. Okafor</td><td>view incision check</td>" in html
 

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from recovery.services import create_recovery_plan, record_audit_event
+from recovery.services import audit
+from recovery.services.plans import create_recovery_plan
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
@@ -54,7 +55,7 @@ def test_patient_page_costs_the_same_for_1_and_50_check_ins(surgeon, surgeon_cli
             CheckInFactory(patient=patient, local_date=patient.surgery_date + timedelta(days=day), binder_hours="12")
             IncisionCheckFactory(patient=patient)
             EscalationFactory(warning_report__patient=patient)
-            record_audit_event(actor=SurgeonFactory().user, action="view", patient=patient)  # a colleague's look
+            audit.record(actor=SurgeonFactory().user, action="view", patient=patient)  # a colleague's look
 
     add_records(1, 0)
     url = reverse("dashboard:patient", args=[patient.pk])

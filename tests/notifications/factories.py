@@ -13,7 +13,7 @@ class NotificationFactory(factory.django.DjangoModelFactory):
 
     device = factory.SubFactory(DeviceFactory)
     recipient = factory.SelfAttribute("device.user")
-    kind = Notification.Kind.CHECKIN_PROMPT
+    kind = "checkin_prompt"
     title = "Time for your daily check-in"
     body = "Open the app to check in."
     data = factory.LazyFunction(lambda: {"kind": "checkin_prompt"})

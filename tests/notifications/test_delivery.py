@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from notifications import services
+from notifications.services import delivery as services
 from notifications.models import Notification
 from tests.factories import DeviceFactory
 from tests.notifications.factories import NotificationFactory

@@ -9,14 +9,17 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from notifications import services
-from notifications.models import Notification, PromptLog
-from recovery.services import create_recovery_plan
+from notifications.models import Notification
+from notifications.services import delivery
+from recovery.models import PromptLog
+from recovery.services import reminders as services
+from recovery.services.plans import create_recovery_plan
+from recovery.services.pushes import PushKind
 from tests.factories import CheckInFactory, DeviceFactory, PatientFactory, PumpFactory
 
 pytestmark = pytest.mark.django_db
 
-Kind = Notification.Kind
+Kind = PushKind
 CHECKIN_RULE = services.REMINDER_RULES[0]
 MISSING_RULE, REFILL_RULE, BINDER_RULE = services.REMINDER_RULES[1:]
 
@@ -203,6 +206,6 @@ def test_two_dispatchers_at_the_same_moment_prompt_each_patient_once(fcm_standin
         thread.join()
     assert errors == []
     assert PromptLog.objects.count() == len(patients)
-    services.deliver_due()
+    delivery.deliver_due()
     tokens = [message["token"] for message in fcm_standin.sent_messages()]
     assert sorted(tokens) == sorted(p.user.devices.get().token for p in patients)

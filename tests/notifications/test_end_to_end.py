@@ -14,8 +14,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import queue_escalation_pushes, retry_delay
-from notifications.tasks import pass_on_overdue_escalations, sweep_outbox
+from notifications.services.delivery import retry_delay
+from notifications.tasks import sweep_outbox
+from recovery.services.pushes import PushKind, queue_escalation_pushes
+from recovery.tasks import pass_on_overdue_escalations
 from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory
 from tests.notifications.conftest import celery_worker, wait_for
 
@@ -33,7 +35,7 @@ def report_emergency(**escalation_fields):
 
 
 def surgeon_row(escalation) -> Notification:
-    return Notification.objects.get(kind=Notification.Kind.ESCALATION, data__escalation_id=str(escalation.pk))
+    return Notification.objects.get(kind=PushKind.ESCALATION, data__escalation_id=str(escalation.pk))
 
 
 def test_emergency_report_reaches_the_surgeons_device(fcm_standin, worker):

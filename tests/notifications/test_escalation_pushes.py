@@ -9,14 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import queue_escalation_pushes
 from recovery.selectors import inbox_for
-from recovery.services import acknowledge_escalation, pass_on_overdue_escalations
+from recovery.services.escalations import acknowledge_escalation, pass_on_overdue_escalations
+from recovery.services.pushes import PushKind, queue_escalation_pushes
 from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db
 
-Kind = Notification.Kind
+Kind = PushKind
 
 
 def test_escalation_writes_a_row_per_active_surgeon_device_and_per_patient_device():

@@ -7,11 +7,13 @@ from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 import pytest
 from django.utils import timezone
 
-from notifications import services
+from notifications.services import delivery
 from notifications.models import Notification
 from recovery.models import SEVERITY
 from recovery.plan import RESTRICTIONS
-from recovery.services import create_recovery_plan, pass_on_overdue_escalations
+from recovery.services import pushes, reminders
+from recovery.services.escalations import pass_on_overdue_escalations
+from recovery.services.plans import create_recovery_plan
 from tests.factories import (
     CheckInFactory, DeviceFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory,
     WarningReportFactory,
@@ -41,10 +43,10 @@ def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
                                   note="I feel very drowsy and my lips are blue")
     escalation = EscalationFactory(warning_report=report, reasons=["difficulty_breathing", "overdose_signs"],
                                    ack_due_at=timezone.now() - timedelta(minutes=1))
-    services.queue_escalation_pushes(escalation)
+    pushes.queue_escalation_pushes(escalation)
     pass_on_overdue_escalations()
-    services.dispatch_reminders(now=datetime(2026, 1, 5, 20, 0, tzinfo=dt_timezone.utc))
-    services.deliver_due()
+    reminders.dispatch_reminders(now=datetime(2026, 1, 5, 20, 0, tzinfo=dt_timezone.utc))
+    delivery.deliver_due()
     secrets = [patient.display_name, "Jane", "Sensitive", patient.surgeon.display_name, backup.display_name,
                "pus", "drowsy", "lips", "9/10", *SEVERITY, *report.symptoms, *SYMPTOM_WORDS,
                *(r.title for r in RESTRICTIONS)]
@@ -53,7 +55,7 @@ def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
 
 def test_every_kind_of_push_was_produced(fcm_standin):
     rows, _ = every_kind_of_push(fcm_standin)
-    assert {row.kind for row in rows} == set(Notification.Kind.values)
+    assert {row.kind for row in rows} == set(pushes.PushKind.values)
 
 
 def test_no_name_symptom_note_or_score_in_any_push_title_or_body(fcm_standin):
@@ -75,6 +77,6 @@ def test_push_data_holds_only_ids_and_kind(fcm_standin):
 
 
 def test_lock_screen_text_is_fixed_neutral_text_for_each_kind():
-    for kind, (title, body) in services.NEUTRAL_TEXT.items():
+    for kind, (title, body) in pushes.NEUTRAL_TEXT.items():
         for secret in SYMPTOM_WORDS:
             assert secret not in f"{title} {body}".lower(), (kind, secret)

@@ -16,9 +16,9 @@ def test_every_beat_entry_names_a_task_the_worker_knows():
 
 def test_dispatcher_sweep_and_pass_on_run_every_minute():
     assert {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} == {
-        "notifications.tasks.dispatch_reminders": 60.0,
+        "recovery.tasks.dispatch_reminders": 60.0,
         "notifications.tasks.sweep_outbox": 60.0,
-        "notifications.tasks.pass_on_overdue_escalations": 60.0,
+        "recovery.tasks.pass_on_overdue_escalations": 60.0,
     }
 
 

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import PromptLog
-from recovery.models import AuditEvent, Patient
-from recovery.services import enroll_patient, record_audit_event
+from recovery.models import AuditEvent, Patient, PromptLog
+from recovery.services import audit
+from recovery.services.enrollment import enroll_patient
 from tests.factories import (
     CheckInFactory,
     DeviceFactory,
@@ -35,7 +35,8 @@ def enrolled_patient() -> Patient:
 
 def audit_event():
     patient = PatientFactory()
-    return record_audit_event(actor=UserFactory(), action=AuditEvent.Action.VIEW, patient=patient, obj=patient)
+    audit.record(actor=UserFactory(), action=AuditEvent.Action.VIEW, patient=patient, obj=patient)
+    return AuditEvent.objects.latest("id")
 
 
 def prompt_log():
@@ -58,7 +59,7 @@ MAKERS = {
     "recovery.auditevent": audit_event,
     "notifications.device": DeviceFactory,
     "notifications.notification": NotificationFactory,
-    "notifications.promptlog": prompt_log,
+    "recovery.promptlog": prompt_log,
 }
 
 
@@ -172,7 +173,9 @@ def test_changing_a_patient_writes_an_update_audit_event(staff_client):
     assert response.status_code == 302
     patient.refresh_from_db()
     assert patient.display_name == "Renamed"
-    assert list(AuditEvent.objects.values_list("action", "patient")) == [("update", patient.pk)]
+    assert sorted(AuditEvent.objects.values_list("action", "patient", "object_type")) == [
+        ("update", patient.pk, "recovery.Patient"), ("update", patient.pk, "recovery.Pump")  # the pump's drug changed
+    ]
 
 
 def test_deleting_a_check_in_writes_a_delete_audit_event(staff_client):

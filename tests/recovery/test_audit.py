@@ -3,7 +3,7 @@ import pytest
 from django.test import RequestFactory
 
 from recovery.models import AuditEvent
-from recovery.services import record_audit_event
+from recovery.services import audit
 from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 def audited_ip(**meta) -> str | None:
     patient = PatientFactory()
     request = RequestFactory().get(f"/dashboard/patients/{patient.pk}/", **meta)
-    record_audit_event(actor=patient.surgeon.user, action=AuditEvent.Action.VIEW, patient=patient, request=request)
+    with audit.request_origin(audit.origin_of(request)):
+        audit.record(actor=patient.surgeon.user, action=AuditEvent.Action.VIEW, patient=patient)
     return AuditEvent.objects.get(patient=patient).ip_address
 
 
@@ -30,7 +31,8 @@ def test_behind_one_proxy_the_address_it_saw_is_recorded(settings):
 def test_an_audit_event_names_who_what_and_the_path():
     patient = PatientFactory()
     request = RequestFactory().get(f"/dashboard/patients/{patient.pk}/", HTTP_USER_AGENT="Firefox", REMOTE_ADDR="203.0.113.9")
-    record_audit_event(actor=patient.surgeon.user, action=AuditEvent.Action.VIEW, patient=patient, request=request)
+    with audit.request_origin(audit.origin_of(request)):
+        audit.record(actor=patient.surgeon.user, action=AuditEvent.Action.VIEW, patient=patient)
     event = AuditEvent.objects.get()
     assert (event.actor, event.object_type, event.object_id, event.path, event.user_agent) == (
         patient.surgeon.user, "recovery.Patient", str(patient.pk), f"/dashboard/patients/{patient.pk}/", "Firefox"

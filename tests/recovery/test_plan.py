@@ -5,7 +5,8 @@ import pytest
 
 from recovery import plan
 from recovery.models import Milestone
-from recovery.services import create_recovery_plan, enroll_patient
+from recovery.services.enrollment import enroll_patient
+from recovery.services.plans import create_recovery_plan
 from tests.factories import PatientFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recovery.models import Surgeon, User
-from recovery.services import create_surgeon
+from recovery.services.accounts import create_surgeon
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from recovery import services
+from recovery.services import accounts, enrollment, reports
 from recovery.models import Patient, Surgeon, User
 
 # Demo only: printed on every run, never use these anywhere real.
@@ -84,7 +84,7 @@ class Command(BaseCommand):
         existing = Surgeon.objects.filter(user__username=username).first()
         if existing is not None:
             return existing
-        return services.create_surgeon(
+        return accounts.create_surgeon(
             username=username, password=DEMO_PASSWORD, email=f"{username}@example.org",
             display_name=display_name, backup=backup,
         )
@@ -103,7 +103,7 @@ class Command(BaseCommand):
             return existing
         local_today = Patient(timezone=spec.timezone_name).local_date(now)
         surgery_date = local_today - timedelta(days=spec.recovery_day)
-        enrollment = services.enroll_patient(
+        enrolled = enrollment.enroll_patient(
             surgeon=surgeon, display_name=spec.display_name, surgery_date=surgery_date,
             timezone_name=spec.timezone_name, checkin_time=time(9, 0),
             pump={
@@ -112,9 +112,10 @@ class Command(BaseCommand):
                 "battery_replacement_due": date(surgery_date.year + 5, surgery_date.month, 1),
             },
         )
-        services.activate_patient(code=enrollment.activation_code, username=spec.username, password=DEMO_PASSWORD)
-        enrollment.patient.refresh_from_db()
-        return enrollment.patient
+        assert enrolled.activation_code is not None  # a new enrollment always has its code
+        accounts.activate_patient(code=enrolled.activation_code, username=spec.username, password=DEMO_PASSWORD)
+        enrolled.patient.refresh_from_db()
+        return enrolled.patient
 
     def history(self, patient: Patient, spec: DemoPatient, now: datetime) -> None:
         """Check-ins for the last days of recovery, one incision check, and the demo escalation."""
@@ -125,8 +126,8 @@ class Command(BaseCommand):
             sent_at = datetime.combine(local_day, patient.checkin_time, tzinfo=patient.zone)
             if sent_at > now:
                 sent_at = now
-            services.submit_checkin(patient, demo_checkin(spec, day), now=sent_at)
-        services.submit_incision_check(
+            reports.submit_checkin(patient, demo_checkin(spec, day), now=sent_at)
+        reports.submit_incision_check(
             patient,
             {"client_id": demo_client_id(spec.username, "incision"), "site": "back", "redness": False,
              "swelling": False, "drainage": False, "bleeding": False, "pain": False,
@@ -134,7 +135,7 @@ class Command(BaseCommand):
             now=now,
         )
         if spec.username == ESCALATING_PATIENT:
-            services.submit_warning_report(
+            reports.submit_warning_report(
                 patient,
                 {"client_id": demo_client_id(spec.username, "warning"), "symptoms": EMERGENCY_SYMPTOMS,
                  "note": "Short of breath since this morning."},

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from recovery.models import Patient, Surgeon, User
-from recovery.services import create_recovery_plan
+from recovery.services.plans import create_recovery_plan
 from tests.factories import PatientFactory, PumpFactory, SurgeonFactory
 
 

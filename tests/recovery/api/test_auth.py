@@ -8,7 +8,8 @@ import time_machine
 from django.utils import timezone
 
 from recovery.models import ActivationCode, Patient, User
-from recovery.services import enroll_patient, issue_activation_code
+from recovery.services.accounts import issue_activation_code
+from recovery.services.enrollment import enroll_patient
 from tests.factories import PatientFactory, SurgeonFactory, UserFactory
 from tests.recovery.api.conftest import bearer
 

@@ -15,7 +15,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from recovery import services, triage
+from recovery import triage
+from recovery.services import accounts, enrollment
 from recovery.models import ActivationCode, CheckIn, Escalation, PatientMessage, User, WarningReport
 from tests.factories import SurgeonFactory
 from tests.recovery.api.conftest import bearer, make_patient
@@ -88,14 +89,14 @@ def test_the_same_client_id_with_different_bodies_at_once_is_one_201_and_one_409
 
 def test_one_activation_code_used_twice_at_once_creates_one_login(monkeypatch):
     surgeon = SurgeonFactory()
-    enrollment = services.enroll_patient(
+    enrolled = enrollment.enroll_patient(
         surgeon=surgeon, display_name="Ada", surgery_date=timezone.now().date(), timezone_name="UTC",
         pump={"kind": "programmable", "drug": "morphine"},
     )
-    hold_until_both_arrive(monkeypatch, services.password_validation, "validate_password")
+    hold_until_both_arrive(monkeypatch, accounts.password_validation, "validate_password")
 
     responses = in_two_threads(lambda i: APIClient().post("/api/v1/auth/activate/", {
-        "code": enrollment.activation_code, "username": f"ada{i}", "password": "Lilac-Harbor-91"}))
+        "code": enrolled.activation_code, "username": f"ada{i}", "password": "Lilac-Harbor-91"}))
 
     assert sorted(r.status_code for r in responses) == [201, 400], responses
     assert User.objects.filter(role=User.Role.PATIENT).count() == 1

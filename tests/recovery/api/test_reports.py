@@ -158,7 +158,7 @@ def test_a_failure_while_escalating_stores_nothing(patient_client, monkeypatch):
     def broken(_escalation):
         raise RuntimeError("push outbox down")
 
-    monkeypatch.setattr("notifications.services.queue_escalation_pushes", broken)
+    monkeypatch.setattr("recovery.services.pushes.queue_escalation_pushes", broken)
     with pytest.raises(RuntimeError):
         patient_client.post("/api/v1/warning-reports/", {"client_id": str(uuid.uuid4()), "symptoms": ["pump_alarm"]})
     assert not WarningReport.objects.exists() and not Escalation.objects.exists()
@@ -166,7 +166,7 @@ def test_a_failure_while_escalating_stores_nothing(patient_client, monkeypatch):
 
 
 def test_a_failure_while_escalating_leaves_no_photo_behind(patient_client, monkeypatch):
-    monkeypatch.setattr("notifications.services.queue_escalation_pushes", lambda _e: 1 / 0)
+    monkeypatch.setattr("recovery.services.pushes.queue_escalation_pushes", lambda _e: 1 / 0)
     files = photo_dir_files()
     with pytest.raises(ZeroDivisionError):
         patient_client.post("/api/v1/incision-checks/", {**incision(bleeding=True), "photo": upload()},

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from recovery.api.pagination import LinkHeaderPagination
 from recovery.models import ActivationCode, AuditEvent, Escalation, Milestone, Patient
-from recovery.services import hash_activation_code
+from recovery.services.accounts import hash_activation_code
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,

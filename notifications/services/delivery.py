@@ -1,0 +1,131 @@
+"""Delivery of outbox rows through FCM.
+
+Delivery is at-least-once per row and never concurrent for one row: a sender claims rows with
+SELECT ... FOR UPDATE SKIP LOCKED and keeps the lock until it has recorded FCM's answer. A worker
+killed mid-send rolls back, so the rows stay due and are sent again (acks late re-queues the task,
+the sweep catches the rest); two workers never send one row at the same time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from notifications import fcm
+from notifications.models import Device, Notification
+
+Status = Notification.Status
+
+DUE_STATUSES = (Status.PENDING, Status.FAILED)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after the n-th failed attempt: 30 s, 1 min, 2 min ... at most an hour."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def deliver_notifications(notification_ids: list[int] | None = None, *, limit: int = fcm.MAX_BATCH) -> DeliveryReport:
+    """Send due rows (the given ids, or any due ones) in one FCM batch and record each outcome.
+
+    Rows another sender holds are skipped, rows already sent or not yet due are left alone.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claim = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("device")
+            .filter(status__in=DUE_STATUSES, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+        )
+        if notification_ids is not None:
+            claim = claim.filter(id__in=notification_ids)
+        rows = list(claim[:limit])
+        if not rows:
+            return DeliveryReport()
+        live = [row for row in rows if row.device.disabled_at is None]
+        for row in rows:
+            if row.device.disabled_at is not None:
+                row.status, row.last_error = Status.DEAD, f"device disabled: {row.device.disabled_reason}"
+        outcomes = fcm.send_batch(
+            fcm.PushMessage(token=row.device.token, title=row.title, body=row.body, data=row.data) for row in live
+        )
+        dead_tokens: dict[int, str] = {}
+        for row, outcome in zip(live, outcomes):
+            row.attempts += 1
+            if outcome.ok:
+                row.status, row.sent_at, row.fcm_message_id, row.last_error = Status.SENT, now, outcome.message_id, ""
+                continue
+            row.last_error = f"{outcome.error_code}: {outcome.error}"[:2000]
+            if outcome.token_is_dead:
+                row.status = Status.DEAD
+                dead_tokens[row.device_id] = outcome.error_code
+            elif row.attempts >= MAX_ATTEMPTS:
+                row.status = Status.DEAD
+            else:
+                row.status, row.next_attempt_at = Status.FAILED, now + retry_delay(row.attempts)
+        _record_outcomes(rows, now)
+        for device_id, code in dead_tokens.items():
+            Device.objects.filter(pk=device_id, disabled_at__isnull=True).update(
+                disabled_at=now, disabled_reason=code
+            )
+    counts = {status: sum(1 for row in rows if row.status == status) for status in Status}
+    return DeliveryReport(claimed=len(rows), sent=counts[Status.SENT], failed=counts[Status.FAILED],
+                          dead=counts[Status.DEAD])
+
+
+def _record_outcomes(rows: list[Notification], now: datetime) -> None:
+    """Store each row's outcome in a constant number of queries (bulk_update's CASE per field and row
+    was half the cost of a 500-row batch); sent rows are the common case and share one UPDATE."""
+    sent = [row for row in rows if row.status == Status.SENT]
+    if sent:
+        Notification.objects.filter(pk__in=[row.pk for row in sent]).update(
+            status=Status.SENT, attempts=F("attempts") + 1, sent_at=now, last_error=""
+        )
+        _record_message_ids([(row.pk, row.fcm_message_id) for row in sent])
+    others = [row for row in rows if row.status != Status.SENT]
+    if others:
+        Notification.objects.bulk_update(others, ["status", "attempts", "last_error", "next_attempt_at"])
+
+
+def _record_message_ids(pairs: list[tuple[int, str]]) -> None:
+    """Set fcm_message_id per row: one UPDATE ... FROM unnest() on PostgreSQL, bulk_update elsewhere."""
+    if connection.vendor != "postgresql":
+        Notification.objects.bulk_update(
+            [Notification(pk=pk, fcm_message_id=message_id) for pk, message_id in pairs], ["fcm_message_id"]
+        )
+        return
+    table = Notification._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS n SET fcm_message_id = v.message_id "  # noqa: S608 - table name is ours
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, message_id) WHERE n.id = v.id",
+            [[pk for pk, _ in pairs], [message_id for _, message_id in pairs]],
+        )
+
+
+def deliver_due(max_batches: int = 200) -> DeliveryReport:
+    """The sweep: send every due pending or failed row, batch after batch, until none is left."""
+    totals = DeliveryReport()
+    for _ in range(max_batches):
+        report = deliver_notifications()
+        totals = DeliveryReport(*(a + b for a, b in zip(
+            (totals.claimed, totals.sent, totals.failed, totals.dead),
+            (report.claimed, report.sent, report.failed, report.dead),
+        )))
+        if report.claimed < fcm.MAX_BATCH:
+            break
+    return totals

@@ -1,0 +1,24 @@
+"""The API's one exception handler (settings REST_FRAMEWORK["EXCEPTION_HANDLER"]): service errors
+become the answers shared/API.md names, so views do not each translate them."""
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from recovery.services.accounts import ActivationError
+from recovery.services.idempotency import IdempotencyConflict
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, IdempotencyConflict):
+        return Response(
+            {"client_id": [f"{exc.client_id} was already used for a {exc.record._meta.verbose_name} "
+                           "with a different body; a new report needs a new client_id."]},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, ActivationError):
+        return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

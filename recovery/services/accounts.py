@@ -1,0 +1,115 @@
+"""Logins: surgeons, patients' one-time activation codes, activation and the patient's own settings."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from recovery.models import ActivationCode, AuditEvent, Patient, Surgeon, User
+from recovery.services import audit
+
+# No 0/O, 1/I/L: the code is read off paper and typed on a phone.
+ACTIVATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ACTIVATION_CODE_LENGTH = 10
+INVALID_ACTIVATION_CODE = "This activation code is not valid: it is unknown, already used or expired."
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+class ActivationError(Exception):
+    """Activation refused; `errors` maps each offending field to its messages (the API answers 400)."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def create_surgeon(
+    *, username: str, password: str, email: str = "", display_name: str = "", backup: Surgeon | None = None
+) -> Surgeon:
+    """A surgeon login with its clinical profile."""
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password, email=email, role=User.Role.SURGEON)
+        return Surgeon.objects.create(user=user, display_name=display_name or f"Dr. {username}", backup=backup)
+
+
+def hash_activation_code(code: str) -> str:
+    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def format_activation_code(raw: str) -> str:
+    return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
+
+
+def issue_activation_code(patient: Patient, *, by: Any = None) -> str:
+    """A fresh one-time code for `patient`; earlier unused codes stop working. Audited when staff (`by`) asks."""
+    now = timezone.now()
+    with transaction.atomic():
+        ActivationCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=now)
+        raw = "".join(secrets.choice(ACTIVATION_ALPHABET) for _ in range(ACTIVATION_CODE_LENGTH))
+        ActivationCode.objects.create(
+            patient=patient, code_hash=hash_activation_code(raw), expires_at=now + settings.ACTIVATION_CODE_TTL
+        )
+        if by is not None:
+            audit.record(actor=by, action=AuditEvent.Action.UPDATE, patient=patient, obj=patient)
+    return format_activation_code(raw)
+
+
+def activate_patient(*, code: str, username: str, password: str, now: datetime | None = None) -> User:
+    """Create the enrolled patient's login with their one-time code and mark the code used.
+
+    Any problem (unknown, used or expired code; username taken; weak password) raises ActivationError
+    and stores nothing.
+    """
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [USERNAME_TAKEN]
+    try:
+        password_validation.validate_password(password, user=User(username=username, role=User.Role.PATIENT))
+    except DjangoValidationError as exc:
+        errors["password"] = list(exc.messages)
+    with transaction.atomic():
+        activation = (
+            ActivationCode.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .filter(code_hash=hash_activation_code(code))
+            .first()
+        )
+        if activation is None or not activation.is_usable(now) or activation.patient.user_id is not None:
+            errors["code"] = [INVALID_ACTIVATION_CODE]
+        if errors:
+            raise ActivationError(errors)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=username, password=password, role=User.Role.PATIENT)
+        except IntegrityError as exc:
+            raise ActivationError({"username": [USERNAME_TAKEN]}) from exc
+        patient = activation.patient
+        patient.user = user
+        patient.save(update_fields=["user", "updated_at"])
+        activation.used_at = now
+        activation.save(update_fields=["used_at"])
+    return user
+
+
+def update_patient_settings(patient: Patient, *, timezone_name: str | None = None,
+                            checkin_time: time | None = None) -> Patient:
+    """Change the patient's own zone and daily check-in time (what they may change from the app)."""
+    fields = []
+    if timezone_name is not None:
+        patient.timezone = timezone_name
+        fields.append("timezone")
+    if checkin_time is not None:
+        patient.checkin_time = checkin_time
+        fields.append("checkin_time")
+    if fields:
+        patient.save(update_fields=[*fields, "updated_at"])
+    return patient

@@ -1,0 +1,86 @@
+"""Enrolling a patient (pump, recovery plan, one-time code) and staff changes to a patient's record."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from recovery.models import AuditEvent, Patient, Pump, Surgeon
+from recovery.services import audit
+from recovery.services.accounts import issue_activation_code
+from recovery.services.plans import create_recovery_plan
+
+# A change to any of these moves the plan: milestones, restrictions and the binder reminder.
+PLAN_FIELDS = frozenset({"surgery_date", "binder_prescribed"})
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    patient: Patient
+    activation_code: str | None  # plain text, shown once (only its hash is stored); None on a replay
+    created: bool = True  # False: this submission key enrolled `patient` before
+
+
+def enroll_patient(
+    *,
+    surgeon: Surgeon,
+    display_name: str,
+    surgery_date: date,
+    timezone_name: str,
+    pump: dict[str, Any],
+    checkin_time: time | None = None,
+    binder_prescribed: bool = True,
+    by: Any = None,
+    submission_key: uuid.UUID | None = None,
+) -> Enrollment:
+    """Create a patient under `surgeon` with pump, recovery plan and a one-time activation code.
+
+    `by` is the staff login doing it (audited in the same transaction; default the surgeon).
+    `submission_key` makes it idempotent: it is stored with the patient, and the same key again
+    answers the patient it made (also when two requests race: the unique constraint decides).
+    """
+    actor = by if by is not None else surgeon.user
+    if submission_key is not None:
+        existing = Patient.objects.filter(surgeon=surgeon, enrollment_key=submission_key).first()
+        if existing is not None:
+            return Enrollment(patient=existing, activation_code=None, created=False)
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(
+                surgeon=surgeon,
+                display_name=display_name,
+                surgery_date=surgery_date,
+                timezone=timezone_name,
+                checkin_time=checkin_time or time(9, 0),
+                binder_prescribed=binder_prescribed,
+                enrollment_key=submission_key,
+            )
+            Pump.objects.create(patient=patient, **pump)
+            create_recovery_plan(patient)
+            code = issue_activation_code(patient)
+            audit.record(actor=actor, action=AuditEvent.Action.CREATE, patient=patient, obj=patient)
+    except IntegrityError:
+        existing = (
+            Patient.objects.filter(surgeon=surgeon, enrollment_key=submission_key).first()
+            if submission_key is not None else None
+        )
+        if existing is None:
+            raise
+        return Enrollment(patient=existing, activation_code=None, created=False)
+    return Enrollment(patient=patient, activation_code=code)
+
+
+def save_patient_changes(patient: Patient, changed: Iterable[str], *, by: Any) -> Patient:
+    """Store staff edits of a patient (already set on `patient`); a new surgery date or binder
+    prescription rebuilds the plan, so milestones, restrictions and reminders move with it."""
+    changed = set(changed)
+    with transaction.atomic():
+        patient.save()
+        if changed & PLAN_FIELDS:
+            create_recovery_plan(patient)
+        audit.record(actor=by, action=AuditEvent.Action.UPDATE, patient=patient, obj=patient)
+    return patient

@@ -1,0 +1,60 @@
+"""The recovery plan of one patient: milestones and restrictions built from `recovery.plan` and the
+surgery date."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from recovery import plan
+from recovery.models import AuditEvent, Milestone, Patient, Restriction
+from recovery.services import audit
+
+
+def create_recovery_plan(patient: Patient) -> None:
+    """(Re)build the patient's milestones and restrictions from their surgery date and `recovery.plan`.
+
+    Milestones already completed keep their completion; rows are replaced, never duplicated.
+    """
+    completed = dict(
+        Milestone.objects.filter(patient=patient, completed_at__isnull=False).values_list("key", "completed_at")
+    )
+    Milestone.objects.filter(patient=patient).delete()
+    Restriction.objects.filter(patient=patient).delete()
+    Milestone.objects.bulk_create(
+        Milestone(
+            patient=patient,
+            key=template.key,
+            title=template.title,
+            due_date=plan.day_to_date(patient.surgery_date, template.day),
+            window_days=template.window_days,
+            completed_at=completed.get(template.key),
+        )
+        for template in plan.MILESTONES
+        if patient.binder_prescribed or template.key != "binder_period_end"
+    )
+    Restriction.objects.bulk_create(
+        Restriction(
+            patient=patient,
+            key=template.key,
+            title=template.title,
+            instructions=template.instructions,
+            starts_on=plan.day_to_date(patient.surgery_date, template.starts_day),
+            ends_on=None if template.ends_day is None else plan.day_to_date(patient.surgery_date, template.ends_day),
+        )
+        for template in plan.RESTRICTIONS
+        if patient.binder_prescribed or template.key != "wear_binder"
+    )
+
+
+def complete_milestone(milestone: Milestone, *, by: Any = None, at: datetime | None = None) -> Milestone:
+    """Mark a milestone done (e.g. the surgeon confirms the wound check). Idempotent: the first time is
+    kept. Audited when staff (`by`) does it."""
+    with transaction.atomic():
+        Milestone.objects.filter(pk=milestone.pk, completed_at__isnull=True).update(completed_at=at or timezone.now())
+        milestone.refresh_from_db(fields=["completed_at"])
+        if by is not None:
+            audit.record(actor=by, action=AuditEvent.Action.UPDATE, patient=milestone.patient, obj=milestone)
+    return milestone

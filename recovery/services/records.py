@@ -1,0 +1,33 @@
+"""Staff reads of patient records, audited in the same transaction as the read. Views and the admin
+ask for what they show through these; they never write audit rows themselves."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models, transaction
+
+from recovery import selectors
+from recovery.models import AuditEvent, Patient, Surgeon
+from recovery.services import audit
+
+
+def patient_record(surgeon: Surgeon, pk: int, *, actor: Any) -> selectors.PatientRecord:
+    """One patient's record for a care-team member (404 outside their patients), audited."""
+    with transaction.atomic():
+        record = selectors.patient_record_for(surgeon, pk)
+        audit.record(actor=actor, action=AuditEvent.Action.VIEW, patient=record.patient, obj=record.patient)
+    return record
+
+
+def shown(actor: Any, obj: models.Model) -> None:
+    """Audit that `actor` was shown this record (a detail page, a photo, an admin page of it)."""
+    patient = audit.patient_of(obj)
+    if patient is not None:
+        audit.record(actor=actor, action=AuditEvent.Action.VIEW, patient=patient, obj=obj)
+
+
+def shown_list(actor: Any, objs: Iterable[models.Model], object_type: str) -> None:
+    """Audit one view per patient whose records are on a list page, in one insert."""
+    patients: list[Patient] = [p for obj in objs if (p := audit.patient_of(obj)) is not None]
+    audit.record_views(actor=actor, patients=patients, object_type=object_type)

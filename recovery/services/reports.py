@@ -1,0 +1,134 @@
+"""Reports from the phone (check-ins, incision checks, warning reports): stored once per client_id,
+triaged, and escalated in the same transaction."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from recovery import triage
+from recovery.models import CheckIn, Escalation, IncisionCheck, Patient, WarningReport
+from recovery.services import escalations
+from recovery.services.idempotency import IdempotencyConflict, payload_fingerprint
+from recovery.services.photos import file_sha256, without_metadata
+
+PhoneReport = CheckIn | IncisionCheck | WarningReport
+
+
+@dataclass(frozen=True)
+class Submission:
+    record: PhoneReport
+    created: bool  # False: the same client_id and body were stored before; `record` is that first one
+    escalation: Escalation | None = None
+
+
+def recent_pain_context(patient: Patient, local_date: date) -> triage.PatientContext:
+    """The highest pain score of each of the local days before `local_date` that triage looks back over."""
+    rows = (
+        CheckIn.objects.filter(
+            patient=patient,
+            local_date__gte=local_date - timedelta(days=triage.CONTEXT_DAYS),
+            local_date__lt=local_date,
+        )
+        .order_by()
+        .values("local_date")
+        .annotate(worst=Max("pain_score"))
+    )
+    return triage.PatientContext(pain_by_date={row["local_date"]: row["worst"] for row in rows})
+
+
+def submit_checkin(patient: Patient, data: dict[str, Any], *, now: datetime | None = None) -> Submission:
+    """Store a daily check-in (idempotent by client_id), triage it with the patient's recent pain, escalate."""
+    return _submit_report(
+        CheckIn, patient, data, now=now,
+        to_report=lambda record: triage.Report(
+            symptoms=tuple(record.symptoms), temperature=record.temperature,
+            temperature_unit=record.temperature_unit, pain_score=record.pain_score, local_date=record.local_date,
+        ),
+        context=recent_pain_context,
+    )
+
+
+def submit_incision_check(
+    patient: Patient, data: dict[str, Any], *, photo: File | None = None, now: datetime | None = None
+) -> Submission:
+    """Store an incision check and its optional photo (idempotent by client_id), triage it, escalate."""
+    return _submit_report(
+        IncisionCheck, patient, data, photo=photo, now=now,
+        to_report=lambda record: triage.Report(
+            symptoms=triage.incision_symptoms(
+                pain=record.pain, redness=record.redness, bleeding=record.bleeding,
+                drainage=record.drainage, swelling=record.swelling,
+            ),
+            local_date=record.local_date,
+        ),
+    )
+
+
+def submit_warning_report(patient: Patient, data: dict[str, Any], *, now: datetime | None = None) -> Submission:
+    """Store a warning-sign report (idempotent by client_id), triage it, escalate."""
+    return _submit_report(
+        WarningReport, patient, data, now=now,
+        to_report=lambda record: triage.Report(symptoms=tuple(record.symptoms), local_date=record.local_date),
+    )
+
+
+def _replay(existing: PhoneReport, fingerprint: str) -> Submission:
+    if existing.payload_fingerprint != fingerprint:
+        raise IdempotencyConflict(existing)
+    return Submission(record=existing, created=False)
+
+
+def _submit_report(
+    model: type[PhoneReport],
+    patient: Patient,
+    data: dict[str, Any],
+    *,
+    to_report: Callable[[PhoneReport], triage.Report],
+    context: Callable[[Patient, date], triage.PatientContext] | None = None,
+    photo: File | None = None,
+    now: datetime | None = None,
+) -> Submission:
+    """The one write path of phone reports: store, triage and escalate in one transaction.
+
+    A second request with the same client_id returns the first record (or raises IdempotencyConflict
+    if its body differs), also when both arrive at once: the unique (patient, client_id) constraint
+    decides, and the loser re-reads the winner's row.
+    """
+    now = now or timezone.now()
+    fingerprint = payload_fingerprint(data, file_digest=file_sha256(photo) if photo is not None else "")
+    existing = model.objects.filter(patient=patient, client_id=data["client_id"]).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+
+    local_date = patient.local_date(now)
+    record = model(patient=patient, payload_fingerprint=fingerprint, local_date=local_date, created_at=now, **data)
+    result = triage.triage(to_report(record), context(patient, local_date) if context else None)
+    record.triage_level, record.triage_reasons, record.triage_advice = result.level, list(result.reasons), result.advice
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record.save(force_insert=True)
+            except IntegrityError:
+                existing = model.objects.filter(patient=patient, client_id=data["client_id"]).first()
+                if existing is None:
+                    raise
+                return _replay(existing, fingerprint)
+            if photo is not None:
+                record.photo.save(f"{uuid.uuid4().hex}.jpg", without_metadata(photo), save=False)
+                record.save(update_fields=["photo"])
+            escalation = escalations.open_escalation(record, result, now) if result.escalates else None
+    except BaseException:
+        stored_photo = getattr(record, "photo", None)
+        if stored_photo:
+            stored_photo.delete(save=False)  # the row is gone with the transaction; so goes the file
+        raise
+    return Submission(record=record, created=True, escalation=escalation)

@@ -1,0 +1,18 @@
+"""Celery tasks of the clinical domain: thin wrappers over services (DESIGN.md)."""
+from __future__ import annotations
+
+from celery import shared_task
+
+from recovery.services import escalations, reminders
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_reminders() -> dict[str, int]:
+    """Periodic (every minute): daily check-in prompts and the other scheduled reminders."""
+    return reminders.dispatch_reminders()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def pass_on_overdue_escalations() -> int:
+    """Periodic (every minute): pass unacknowledged escalations on to the backup or on-call surgeon."""
+    return len(escalations.pass_on_overdue_escalations())
