@@ -70,8 +70,8 @@ class PhoneRecordAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     there is no "add": a report is made by the phone through the report services (with triage and
     escalation); a staff-typed one would bypass both."""
 
-    list_display = ("patient", "local_date", "triage_level", "created_at")
-    list_filter = ("triage_level",)
+    list_display: tuple[str, ...] = ("patient", "local_date", "triage_level", "created_at")
+    list_filter: tuple[str, ...] = ("triage_level",)
     search_fields = ("patient__display_name", "client_id")
     date_hierarchy = "created_at"
     raw_id_fields = ("patient",)
@@ -121,8 +121,8 @@ class PatientAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     inlines = (PumpInline,)
 
-    def save_model(self, request: HttpRequest, obj: Patient, form: ModelForm, change: bool) -> None:
-        if change:
+    def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
+        if change and isinstance(obj, Patient):
             enrollment.save_patient_changes(obj, form.changed_data, by=request.user)
         # An added patient is enrolled in save_related, where the pump's form is at hand.
 
@@ -246,7 +246,7 @@ class PatientMessageAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 
 
 @admin.register(PromptLog)
-class PromptLogAdmin(admin.ModelAdmin):
+class PromptLogAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     """Which scheduled reminders went to whom: written by the reminder dispatcher only."""
 
     list_display = ("local_date", "kind", "patient", "created_at")

@@ -434,7 +434,9 @@ class PromptLog(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["patient", "kind", "local_date"], name="one_reminder_per_kind_and_local_day"),
+            models.UniqueConstraint(
+                fields=["patient", "kind", "local_date"], name="one_reminder_per_kind_and_local_day"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -127,6 +127,10 @@ class PatientRecord:
     escalations: list[Escalation]  # the inbox order
 
 
+def newest_first(reports: QuerySet[IncisionCheck] | QuerySet[WarningReport]) -> QuerySet:
+    return reports.order_by("-created_at", "-id")
+
+
 def patient_record_for(surgeon: Surgeon, pk: int) -> PatientRecord:
     """One patient among the surgeon's (404 otherwise) with their recent records, newest first."""
     patient = get_object_or_404(patient_summaries_for(surgeon), pk=pk)
@@ -135,8 +139,8 @@ def patient_record_for(surgeon: Surgeon, pk: int) -> PatientRecord:
         today=patient.local_date(),
         timeline=list(timeline_of(patient)),
         checkins=list(checkins_of(patient)[:RECENT_ITEMS]),
-        incision_checks=list(IncisionCheck.objects.filter(patient=patient).order_by("-created_at", "-id")[:RECENT_ITEMS]),
-        warning_reports=list(WarningReport.objects.filter(patient=patient).order_by("-created_at", "-id")[:RECENT_ITEMS]),
+        incision_checks=list(newest_first(IncisionCheck.objects.filter(patient=patient))[:RECENT_ITEMS]),
+        warning_reports=list(newest_first(WarningReport.objects.filter(patient=patient))[:RECENT_ITEMS]),
         escalations=list(inbox_for(surgeon).filter(patient=patient)[:RECENT_ITEMS]),
     )
 

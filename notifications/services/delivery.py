@@ -64,7 +64,7 @@ def deliver_notifications(notification_ids: list[int] | None = None, *, limit: i
             fcm.PushMessage(token=row.device.token, title=row.title, body=row.body, data=row.data) for row in live
         )
         dead_tokens: dict[int, str] = {}
-        for row, outcome in zip(live, outcomes):
+        for row, outcome in zip(live, outcomes, strict=True):
             row.attempts += 1
             if outcome.ok:
                 row.status, row.sent_at, row.fcm_message_id, row.last_error = Status.SENT, now, outcome.message_id, ""
@@ -124,7 +124,7 @@ def deliver_due(max_batches: int = 200) -> DeliveryReport:
         report = deliver_notifications()
         totals = DeliveryReport(*(a + b for a, b in zip(
             (totals.claimed, totals.sent, totals.failed, totals.dead),
-            (report.claimed, report.sent, report.failed, report.dead),
+            (report.claimed, report.sent, report.failed, report.dead), strict=True,
         )))
         if report.claimed < fcm.MAX_BATCH:
             break

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def register_device(*, user: AbstractBaseUser, token: str, platform: str) -> tuple[Device, bool]:
+def register_device(*, user: Any, token: str, platform: str) -> tuple[Device, bool]:
     """Register a push token for `user`; the same token again re-owns and re-enables it (no duplicate)."""
     now = timezone.now()
     with transaction.atomic():
@@ -33,7 +33,7 @@ def register_device(*, user: AbstractBaseUser, token: str, platform: str) -> tup
     return device, created
 
 
-def unregister_device(*, user: AbstractBaseUser, token: str) -> bool:
+def unregister_device(*, user: Any, token: str) -> bool:
     """Disable the caller's own device with this token; False if it is not theirs."""
     return bool(
         Device.objects.filter(user=user, token_digest=token_digest(token)).update(

@@ -85,7 +85,7 @@ def activate_patient(*, code: str, username: str, password: str, now: datetime |
         )
         if activation is None or not activation.is_usable(now) or activation.patient.user_id is not None:
             errors["code"] = [INVALID_ACTIVATION_CODE]
-        if errors:
+        if errors or activation is None:
             raise ActivationError(errors)
         try:
             with transaction.atomic():

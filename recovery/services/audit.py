@@ -35,7 +35,8 @@ class RequestOrigin:
     user_agent: str = ""
 
 
-_origin: ContextVar[RequestOrigin] = ContextVar("audit_request_origin", default=RequestOrigin())
+NO_REQUEST = RequestOrigin()
+_origin: ContextVar[RequestOrigin] = ContextVar("audit_request_origin", default=NO_REQUEST)
 
 
 def client_ip(meta: dict[str, Any]) -> str | None:

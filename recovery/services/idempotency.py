@@ -8,14 +8,14 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
+from recovery.models import PhoneRecord
 
 
 class IdempotencyConflict(Exception):
     """The report's client_id was already used for a different body (the API answers 409)."""
 
-    def __init__(self, record: models.Model) -> None:
-        self.client_id = getattr(record, "client_id")
+    def __init__(self, record: PhoneRecord) -> None:
+        self.client_id = record.client_id
         super().__init__(f"client_id {self.client_id} was already used with a different body")
         self.record = record
 

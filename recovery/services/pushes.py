@@ -53,7 +53,8 @@ def queue_escalation_pushes(escalation: Escalation) -> list[int]:
 def queue_pass_on_pushes(escalation: Escalation) -> list[int]:
     """Tell the surgeon an escalation was passed on to them; delivery after commit."""
     target = escalation.escalated_to
-    assert target is not None, "only a passed-on escalation is announced"
+    if target is None:
+        raise ValueError("only a passed-on escalation is announced")
     return outbox.queue_pushes([push(
         target.user_id, PushKind.ESCALATION_PASSED_ON, f"passed_on:{escalation.pk}:{target.pk}",
         {"escalation_id": str(escalation.pk)},

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -20,6 +20,7 @@ from recovery.services.idempotency import IdempotencyConflict, payload_fingerpri
 from recovery.services.photos import file_sha256, without_metadata
 
 PhoneReport = CheckIn | IncisionCheck | WarningReport
+ReportT = TypeVar("ReportT", CheckIn, IncisionCheck, WarningReport)
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,11 @@ def _replay(existing: PhoneReport, fingerprint: str) -> Submission:
 
 
 def _submit_report(
-    model: type[PhoneReport],
+    model: type[ReportT],
     patient: Patient,
     data: dict[str, Any],
     *,
-    to_report: Callable[[PhoneReport], triage.Report],
+    to_report: Callable[[ReportT], triage.Report],
     context: Callable[[Patient, date], triage.PatientContext] | None = None,
     photo: File | None = None,
     now: datetime | None = None,
@@ -122,7 +123,7 @@ def _submit_report(
                 if existing is None:
                     raise
                 return _replay(existing, fingerprint)
-            if photo is not None:
+            if photo is not None and isinstance(record, IncisionCheck):
                 record.photo.save(f"{uuid.uuid4().hex}.jpg", without_metadata(photo), save=False)
                 record.save(update_fields=["photo"])
             escalation = escalations.open_escalation(record, result, now) if result.escalates else None

@@ -1,0 +1,150 @@
+"""The admin writes through the services: a new surgery date moves the plan, an added patient is
+enrolled, and no add form answers 500 (phone reports have no add form on purpose)."""
+from datetime import date, timedelta
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from recovery import plan
+from recovery.models import ActivationCode, AuditEvent, Milestone, Patient, Restriction
+from recovery.services.enrollment import enroll_patient
+from tests.factories import SurgeonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def patient_form(patient: Patient, **changes) -> dict:
+    form = {
+        "display_name": patient.display_name, "surgeon": patient.surgeon_id,
+        "surgery_date": patient.surgery_date.isoformat(), "timezone": patient.timezone,
+        "checkin_time": patient.checkin_time.strftime("%H:%M"), "binder_prescribed": "on", "user": "",
+        "pump-TOTAL_FORMS": "1", "pump-INITIAL_FORMS": "1", "pump-MIN_NUM_FORMS": "1", "pump-MAX_NUM_FORMS": "1",
+        "pump-0-id": patient.pump.pk, "pump-0-patient": patient.pk, "pump-0-kind": patient.pump.kind,
+        "pump-0-drug": patient.pump.drug,
+    }
+    form.update(changes)
+    return form
+
+
+def plan_dates(patient: Patient) -> tuple[dict, dict]:
+    milestones = dict(Milestone.objects.filter(patient=patient).values_list("key", "due_date"))
+    restrictions = {key: (start, end) for key, start, end in
+                    Restriction.objects.filter(patient=patient).values_list("key", "starts_on", "ends_on")}
+    return milestones, restrictions
+
+
+def test_changing_the_surgery_date_in_the_admin_moves_every_milestone_and_restriction(staff_client):
+    patient = enroll_patient(
+        surgeon=SurgeonFactory(), display_name="Ada", surgery_date=date(2026, 3, 2), timezone_name="Europe/London",
+        pump={"kind": "programmable", "drug": "baclofen"},
+    ).patient
+    done = Milestone.objects.filter(patient=patient).order_by("due_date").first()
+    Milestone.objects.filter(pk=done.pk).update(completed_at=timezone.now())
+    before_milestones, before_restrictions = plan_dates(patient)
+
+    response = staff_client.post(reverse("admin:recovery_patient_change", args=[patient.pk]),
+                                 patient_form(patient, surgery_date="2026-03-12"))
+
+    assert response.status_code == 302
+    after_milestones, after_restrictions = plan_dates(patient)
+    assert set(after_milestones) == set(before_milestones) == {m.key for m in plan.MILESTONES}
+    assert set(after_restrictions) == set(before_restrictions) == {r.key for r in plan.RESTRICTIONS}
+    shift = timedelta(days=10)
+    assert after_milestones == {key: due + shift for key, due in before_milestones.items()}
+    assert after_restrictions == {key: (start + shift, end + shift if end else None)
+                                  for key, (start, end) in before_restrictions.items()}
+    assert Milestone.objects.get(patient=patient, key=done.key).completed_at is not None  # completion kept
+
+
+def test_a_patient_added_in_the_admin_is_enrolled_with_plan_pump_and_code(staff_client):
+    surgeon = SurgeonFactory()
+    form = {
+        "display_name": "Added Here", "surgeon": surgeon.pk, "surgery_date": "2026-11-20",
+        "timezone": "America/New_York", "checkin_time": "09:00", "binder_prescribed": "on", "user": "",
+        "pump-TOTAL_FORMS": "1", "pump-INITIAL_FORMS": "0", "pump-MIN_NUM_FORMS": "1", "pump-MAX_NUM_FORMS": "1",
+        "pump-0-kind": "fixed_rate", "pump-0-drug": "morphine", "pump-0-next_refill_date": "2027-02-01",
+    }
+
+    response = staff_client.post(reverse("admin:recovery_patient_add"), form, follow=True)
+
+    assert response.status_code == 200
+    patient = Patient.objects.get(display_name="Added Here")
+    milestones, restrictions = plan_dates(patient)
+    assert set(milestones) == {m.key for m in plan.MILESTONES}
+    assert set(restrictions) == {r.key for r in plan.RESTRICTIONS}
+    assert (patient.pump.kind, patient.pump.drug, patient.pump.next_refill_date) == (
+        "fixed_rate", "morphine", date(2027, 2, 1))
+    code = ActivationCode.objects.get(patient=patient)
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("Activation code" in m for m in shown) and code.is_usable()
+    assert AuditEvent.objects.filter(action="create", patient=patient, object_type="recovery.Patient").count() == 1
+
+
+def test_a_patient_added_in_the_admin_without_a_pump_is_refused_and_nothing_stored(staff_client):
+    surgeon = SurgeonFactory()
+    form = {
+        "display_name": "No Pump", "surgeon": surgeon.pk, "surgery_date": "2026-11-20", "timezone": "UTC",
+        "checkin_time": "09:00", "user": "",
+        "pump-TOTAL_FORMS": "1", "pump-INITIAL_FORMS": "0", "pump-MIN_NUM_FORMS": "1", "pump-MAX_NUM_FORMS": "1",
+    }
+
+    response = staff_client.post(reverse("admin:recovery_patient_add"), form)
+
+    assert response.status_code == 200 and response.context["errors"]
+    assert not Patient.objects.exists()
+
+
+def registered_models():
+    return [m for app in ("recovery", "notifications") for m in apps.get_app_config(app).get_models()
+            if admin.site.is_registered(m)]
+
+
+@pytest.mark.parametrize("model", registered_models(), ids=lambda m: m._meta.label_lower)
+def test_no_admin_add_form_answers_500(staff_client, model):
+    try:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+    except NoReverseMatch:
+        return
+    page = staff_client.get(url)
+    empty_post = staff_client.post(url, {})
+
+    assert page.status_code in (200, 403) and empty_post.status_code in (200, 403)
+    assert (page.status_code == 403) == (empty_post.status_code == 403)
+
+
+@pytest.mark.parametrize("label", ["checkin", "incisioncheck", "warningreport"])
+def test_phone_reports_cannot_be_added_in_the_admin(staff_client, label):
+    assert staff_client.get(reverse(f"admin:recovery_{label}_add")).status_code == 403
+
+
+def valid_add_forms(patient: Patient) -> dict[str, dict]:
+    return {
+        "milestone": {"patient": patient.pk, "key": "extra_visit", "title": "Extra visit",
+                      "due_date": "2026-12-01", "window_days": "0"},
+        "restriction": {"patient": patient.pk, "key": "no_swimming", "title": "No swimming",
+                        "instructions": "Until the wound has healed.", "starts_on": "2026-11-20"},
+        "patientmessage": {"patient": patient.pk, "kind": "care_team", "title": "Hello", "body": "See you Monday.",
+                           "created_at_0": "2026-11-20", "created_at_1": "10:00:00"},
+    }
+
+
+@pytest.mark.parametrize("label", ["milestone", "restriction", "patientmessage"])
+def test_a_record_added_in_the_admin_is_stored_and_audited(staff_client, label):
+    patient = Patient.objects.create(surgeon=SurgeonFactory(), display_name="Ada", surgery_date=date(2026, 11, 20))
+
+    response = staff_client.post(reverse(f"admin:recovery_{label}_add"), valid_add_forms(patient)[label])
+
+    assert response.status_code == 302, getattr(response, "context", {}) and response.context["errors"]
+    model = apps.get_model("recovery", label)
+    stored = model.objects.get(patient=patient)
+    assert AuditEvent.objects.filter(action="create", patient=patient, object_type=model._meta.label,
+                                     object_id=str(stored.pk)).exists()
