@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv system-run system-test bench lint clean
+.PHONY: run test venv messages system-run system-test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,20 +15,29 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+## Patient texts in Spanish: the committed .po compiled to the .mo Django reads (gettext's msgfmt).
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+%.mo: %.po
+	msgfmt --check-format -o $@ $<
+
+messages: $(MESSAGES)
+
 system-run:
-	scripts/ensure-system-packages.sh redis-server:redis-server redis-cli:redis-tools
+	scripts/ensure-system-packages.sh redis-server:redis-server redis-cli:redis-tools msgfmt:gettext
 
 system-test:
-	scripts/ensure-system-packages.sh redis-server:redis-server redis-cli:redis-tools \
+	scripts/ensure-system-packages.sh redis-server:redis-server redis-cli:redis-tools msgfmt:gettext \
 		/usr/lib/postgresql/15/bin/initdb:postgresql-15 /usr/bin/chromium:chromium \
 		fc-list:fontconfig
 
 ## Migrate the embedded SQLite database, load demo data, start web + worker + beat (Ctrl-C stops all).
 run: venv system-run
+	$(MAKE) messages
 	scripts/run-local.sh
 
 ## The whole suite against throwaway PostgreSQL 15 and Redis on loopback.
 test: venv system-test
+	$(MAKE) messages
 	scripts/with-test-services.sh $(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks (not tests): see bench/README.md.

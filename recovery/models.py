@@ -69,6 +69,13 @@ class Surgeon(models.Model):
             raise ValidationError({"backup": "A surgeon cannot be their own backup."})
 
 
+class Language(models.TextChoices):
+    """The languages patient-facing texts are written in (settings.LANGUAGES, locale/)."""
+
+    ENGLISH = "en", "English"
+    SPANISH = "es", "Español"
+
+
 class Patient(models.Model):
     """A person recovering from a pump implant, enrolled under one surgeon.
 
@@ -87,6 +94,11 @@ class Patient(models.Model):
     # The dashboard form's one-time id, stored with the enrollment in its transaction: a resent form
     # finds the patient it made, a failed attempt leaves nothing behind and can be retried at once.
     enrollment_key = models.UUIDField(null=True, blank=True, editable=False)
+    language = models.CharField(
+        max_length=8, choices=Language.choices, blank=True, default="",
+        help_text="Language of every patient-facing text: advice, pushes, plan, education. Empty until "
+        "chosen: then the phone's Accept-Language at activation decides.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -111,6 +123,11 @@ class Patient(models.Model):
     def recovery_day(self, at: datetime | None = None) -> int:
         """Days since surgery in the patient's zone: surgery day is day 0."""
         return (self.local_date(at) - self.surgery_date).days
+
+    @property
+    def text_language(self) -> str:
+        """The language the patient's texts are written in (the default until one is chosen)."""
+        return self.language or settings.LANGUAGE_CODE
 
     def phase(self, at: datetime | None = None) -> plan.Phase:
         return plan.phase_for_day(self.recovery_day(at))

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from recovery import access
+from recovery import education
 from recovery.models import (
     SEVERITY,
     CheckIn,
@@ -17,6 +18,7 @@ from recovery.models import (
     Milestone,
     Patient,
     PatientMessage,
+    Pump,
     Restriction,
     Surgeon,
     WarningReport,
@@ -148,3 +150,23 @@ def patient_record_for(surgeon: Surgeon, pk: int) -> PatientRecord:
 def trend_checkins_of(patient: Patient, limit: int = 120) -> list[CheckIn]:
     """The patient's latest check-ins, oldest first, for the dashboard's trend charts."""
     return list(reversed(checkins_of(patient)[:limit]))
+
+def education_for(patient: Patient) -> list[dict[str, str]]:
+    """The education articles for the patient today, rendered in the active (the patient's) language."""
+    try:
+        drug, pump_model = patient.pump.drug, getattr(patient.pump, "model", "") or ""
+    except Pump.DoesNotExist:
+        drug, pump_model = "", ""
+    values = {"emergency_number": emergency_number_of(patient)}
+    return [
+        {"key": article.key, "title": str(article.title) % values, "body": str(article.body) % values,
+         "source": article.source}
+        for article in education.articles_for(
+            recovery_day=patient.recovery_day(), drug=drug, pump_model=pump_model,
+            binder_prescribed=patient.binder_prescribed,
+        )
+    ]
+
+
+def emergency_number_of(patient: Patient) -> str:
+    return "911"

@@ -11,11 +11,12 @@ from drf_spectacular.utils import extend_schema_field
 from pillow_heif import register_heif_opener
 from rest_framework import serializers
 
-from recovery import triage
+from recovery import plan, triage
 from recovery.models import (
     CheckIn,
     Escalation,
     IncisionCheck,
+    Language,
     Milestone,
     Patient,
     PatientMessage,
@@ -136,12 +137,13 @@ class PatientProfileSerializer(serializers.ModelSerializer):
     recovery_day = serializers.SerializerMethodField()
     phase = serializers.SerializerMethodField()
     phase_title = serializers.SerializerMethodField()
+    language = serializers.SerializerMethodField(help_text="Language of every text the patient is sent: en or es.")
     pump = serializers.SerializerMethodField()
 
     class Meta:
         model = Patient
         fields = ["id", "display_name", "timezone", "checkin_time", "surgery_date", "recovery_day",
-                  "phase", "phase_title", "pump"]
+                  "phase", "phase_title", "language", "pump"]
         read_only_fields = fields
 
     def get_recovery_day(self, patient: Patient) -> int:
@@ -150,8 +152,12 @@ class PatientProfileSerializer(serializers.ModelSerializer):
     def get_phase(self, patient: Patient) -> str:
         return patient.phase().key
 
+    @extend_schema_field(serializers.ChoiceField(choices=Language.choices))
+    def get_language(self, patient: Patient) -> str:
+        return patient.text_language
+
     def get_phase_title(self, patient: Patient) -> str:
-        return patient.phase().title
+        return str(patient.phase().title)
 
     @extend_schema_field(PumpSerializer(allow_null=True))
     def get_pump(self, patient: Patient) -> dict | None:
@@ -166,15 +172,27 @@ class PatientSettingsSerializer(serializers.Serializer):
 
     timezone = TimezoneField(required=False, help_text="IANA zone name, e.g. America/New_York.")
     checkin_time = checkin_time_field(required=False, help_text='Local time of the daily check-in, "HH:MM".')
+    language = serializers.ChoiceField(choices=Language.choices, required=False,
+                                       help_text="Language of every text the patient is sent: en or es.")
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
+    done_by = serializers.SerializerMethodField()
 
     class Meta:
         model = Milestone
-        fields = ["key", "title", "due_date", "status", "completed_at"]
+        fields = ["key", "title", "due_date", "status", "completed_at", "done_by"]
         read_only_fields = fields
+
+    def get_title(self, milestone: Milestone) -> str:
+        return plan.in_patient_language(milestone.key, milestone.title, plan.TEMPLATES_BY_KEY)
+
+    @extend_schema_field(serializers.ChoiceField(choices=[plan.DoneBy.PATIENT, plan.DoneBy.CLINIC]))
+    def get_done_by(self, milestone: Milestone) -> str:
+        """Who ticks it off: the patient from the app, or the care team."""
+        return plan.done_by(milestone.key)
 
     @extend_schema_field(serializers.ChoiceField(choices=Milestone.Status.choices))
     def get_status(self, milestone: Milestone) -> str:
@@ -182,10 +200,30 @@ class MilestoneSerializer(serializers.ModelSerializer):
 
 
 class RestrictionSerializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField()
+    instructions = serializers.SerializerMethodField()
+
     class Meta:
         model = Restriction
         fields = ["key", "title", "instructions", "starts_on", "ends_on"]
         read_only_fields = fields
+
+    def get_title(self, restriction: Restriction) -> str:
+        return plan.in_patient_language(restriction.key, restriction.title, plan.RESTRICTIONS_BY_KEY)
+
+    def get_instructions(self, restriction: Restriction) -> str:
+        return plan.in_patient_language(
+            restriction.key, restriction.instructions, plan.RESTRICTIONS_BY_KEY, attribute="instructions"
+        )
+
+
+class EducationArticleSerializer(serializers.Serializer):
+    """One education article, in the patient's language, with the source it follows."""
+
+    key = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    body = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)
 
 
 class RestrictionQuerySerializer(serializers.Serializer):
@@ -328,6 +366,10 @@ class EnrollmentInputSerializer(serializers.Serializer):
     pump = PumpSerializer()
     checkin_time = checkin_time_field(required=False)
     binder_prescribed = serializers.BooleanField(required=False, default=True)
+    language = serializers.ChoiceField(
+        choices=Language.choices, required=False, default="",
+        help_text="The patient's language (en or es); if not given, the phone's language at activation.",
+    )
 
 
 class EnrollmentSerializer(PatientProfileSerializer):

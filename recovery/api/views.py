@@ -11,7 +11,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from django.utils import translation
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -21,13 +23,13 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from recovery import selectors
+from recovery import i18n, selectors
 from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.throttling import AuthRateThrottle
-from recovery.models import Patient, Surgeon
-from recovery.services import accounts, enrollment, escalations, records, reports
+from recovery.models import Milestone, Patient, Surgeon
+from recovery.services import accounts, enrollment, escalations, plans, records, reports
 
 ERROR_400 = OpenApiResponse(description='Bad input: `{"field": ["message", ...]}`; nothing is stored.')
 ERROR_401 = OpenApiResponse(description="No or invalid access token.")
@@ -87,7 +89,10 @@ class ActivateView(APIView):
     def post(self, request: Request) -> Response:
         serializer = s.ActivationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = accounts.activate_patient(**serializer.validated_data)
+        language = request.headers.get("Accept-Language")
+        user = accounts.activate_patient(
+            **serializer.validated_data, language=i18n.language_from_accept_header(language) if language else None
+        )
         return Response(_token_pair(user), status=status.HTTP_201_CREATED)
 
 
@@ -100,6 +105,11 @@ class PatientView(GenericAPIView):
     @property
     def patient(self) -> Patient:
         return self.request.user.patient
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """After authentication: answer in the patient's own language (reset after the request)."""
+        super().initial(request, *args, **kwargs)
+        translation.activate(self.patient.text_language)
 
 
 class MeView(PatientView):
@@ -118,8 +128,10 @@ class MeView(PatientView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         patient = accounts.update_patient_settings(
-            self.patient, timezone_name=data.get("timezone"), checkin_time=data.get("checkin_time")
+            self.patient, timezone_name=data.get("timezone"), checkin_time=data.get("checkin_time"),
+            language=data.get("language"),
         )
+        translation.activate(patient.text_language)
         return Response(s.PatientProfileSerializer(patient).data)
 
 
@@ -135,6 +147,37 @@ class TimelineView(PatientView):
         milestones = selectors.timeline_of(patient)
         context = {"today": patient.local_date()}
         return Response(s.MilestoneSerializer(milestones, many=True, context=context).data)
+
+
+class MilestoneDoneView(PatientView):
+    serializer_class = s.MilestoneSerializer
+
+    @extend_schema(tags=["patient"], request=None,
+                   responses={200: s.MilestoneSerializer, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
+                   description="The patient ticks off one of their own milestones (a preparation step, "
+                   "physical therapy started). Idempotent: the first completion time is kept. A milestone "
+                   "the care team marks (such as the wound check visit) answers 403; an unknown key 404.")
+    def post(self, request: Request, key: str) -> Response:
+        patient = self.patient
+        try:
+            milestone = plans.complete_own_milestone(patient, key)
+        except Milestone.DoesNotExist as exc:
+            raise NotFound() from exc
+        except plans.NotPatientsToTick as exc:
+            raise PermissionDenied("Your care team marks this step done.") from exc
+        return Response(s.MilestoneSerializer(milestone, context={"today": patient.local_date()}).data)
+
+
+class EducationView(PatientView):
+    pagination_class = None
+    serializer_class = s.EducationArticleSerializer
+
+    @extend_schema(tags=["patient"], responses={200: s.EducationArticleSerializer(many=True), 401: ERROR_401,
+                                               403: ERROR_403},
+                   description="The education articles that apply to the patient today (recovery day, pump "
+                   "drug, pump model), in the patient's language, each naming its source.")
+    def get(self, request: Request) -> Response:
+        return Response(s.EducationArticleSerializer(selectors.education_for(self.patient), many=True).data)
 
 
 class RestrictionsView(PatientView):
@@ -300,6 +343,7 @@ class SurgeonPatientsView(SurgeonView):
             pump=dict(data["pump"]),
             checkin_time=data.get("checkin_time"),
             binder_prescribed=data["binder_prescribed"],
+            language=data["language"],
         )
         patient = Patient.objects.select_related("pump").get(pk=enrolled.patient.pk)
         patient.activation_code = enrolled.activation_code

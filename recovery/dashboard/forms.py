@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from recovery import access
 from recovery.models import Pump, User, validate_timezone_name
+from recovery.models import Language, Pump, User, validate_timezone_name
 
 
 class SurgeonLoginForm(AuthenticationForm):
@@ -38,6 +39,10 @@ class EnrollmentForm(forms.Form):
         label="Daily check-in time", initial="09:00", widget=forms.TimeInput(attrs={"type": "time"})
     )
     binder_prescribed = forms.BooleanField(label="Abdominal binder prescribed", required=False, initial=True)
+    language = forms.ChoiceField(
+        label="Patient's language", choices=[("", "The language of the patient's phone"), *Language.choices], required=False,
+        help_text="The app, reminders and the printed handout use it; the patient can change it in the app.",
+    )
     pump_kind = forms.ChoiceField(label="Pump", choices=Pump.Kind.choices)
     pump_drug = forms.ChoiceField(label="Drug", choices=Pump.Drug.choices)
     next_refill_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

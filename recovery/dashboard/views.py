@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -185,6 +186,7 @@ class EnrollView(SurgeonRequiredMixin, FormView):
             timezone_name=data["timezone"],
             checkin_time=data["checkin_time"],
             binder_prescribed=data["binder_prescribed"],
+            language=data["language"],
             pump=form.pump(),
             by=self.request.user,
             submission_key=data["submission_id"],
@@ -212,7 +214,11 @@ class EnrolledView(SurgeonRequiredMixin, TemplateView):
         codes = self.request.session.get(SESSION_CODES, {})
         code = codes.pop(str(pk), None)
         self.request.session[SESSION_CODES] = codes
-        return {**super().get_context_data(**kwargs), "patient": patient, "activation_code": code}
+        return {
+            **super().get_context_data(**kwargs), "patient": patient, "activation_code": code,
+            "code_valid_days": settings.ACTIVATION_CODE_TTL.days,
+            "emergency_number": selectors.emergency_number_of(patient),
+        }
 
 
 class NewActivationCodeView(SurgeonRequiredMixin, View):

@@ -62,8 +62,13 @@ def issue_activation_code(patient: Patient, *, by: Any = None) -> str:
     return format_activation_code(raw)
 
 
-def activate_patient(*, code: str, username: str, password: str, now: datetime | None = None) -> User:
+def activate_patient(
+    *, code: str, username: str, password: str, language: str | None = None, now: datetime | None = None
+) -> User:
     """Create the enrolled patient's login with their one-time code and mark the code used.
+
+    `language` (from the phone's Accept-Language) becomes the patient's language unless the care team
+    chose one at enrollment.
 
     Any problem (unknown, used or expired code; username taken; weak password) raises ActivationError
     and stores nothing.
@@ -94,16 +99,21 @@ def activate_patient(*, code: str, username: str, password: str, now: datetime |
             raise ActivationError({"username": [USERNAME_TAKEN]}) from exc
         patient = activation.patient
         patient.user = user
-        patient.save(update_fields=["user", "updated_at"])
+        if not patient.language:
+            patient.language = language or settings.LANGUAGE_CODE
+        patient.save(update_fields=["user", "language", "updated_at"])
         activation.used_at = now
         activation.save(update_fields=["used_at"])
     return user
 
 
 def update_patient_settings(patient: Patient, *, timezone_name: str | None = None,
-                            checkin_time: time | None = None) -> Patient:
-    """Change the patient's own zone and daily check-in time (what they may change from the app)."""
+                            checkin_time: time | None = None, language: str | None = None) -> Patient:
+    """Change the patient's own zone, daily check-in time and language (what they may change from the app)."""
     fields = []
+    if language is not None:
+        patient.language = language
+        fields.append("language")
     if timezone_name is not None:
         patient.timezone = timezone_name
         fields.append("timezone")

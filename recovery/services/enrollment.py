@@ -36,6 +36,7 @@ def enroll_patient(
     binder_prescribed: bool = True,
     by: Any = None,
     submission_key: uuid.UUID | None = None,
+    language: str = "",
 ) -> Enrollment:
     """Create a patient under `surgeon` with pump, recovery plan and a one-time activation code.
 
@@ -58,6 +59,7 @@ def enroll_patient(
                 checkin_time=checkin_time or time(9, 0),
                 binder_prescribed=binder_prescribed,
                 enrollment_key=submission_key,
+                language=language,
             )
             Pump.objects.create(patient=patient, **pump)
             create_recovery_plan(patient)

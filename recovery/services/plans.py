@@ -6,11 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from recovery import plan
 from recovery.models import AuditEvent, Milestone, Patient, Restriction
 from recovery.services import audit
+
+
+def _english(text: plan.Text) -> str:
+    """Plan rows store the English text; each patient reads them in their language (plan.in_patient_language)."""
+    with translation.override("en"):
+        return str(text)
 
 
 def create_recovery_plan(patient: Patient) -> None:
@@ -21,32 +27,52 @@ def create_recovery_plan(patient: Patient) -> None:
     completed = dict(
         Milestone.objects.filter(patient=patient, completed_at__isnull=False).values_list("key", "completed_at")
     )
+    existing_keys = frozenset(Milestone.objects.filter(patient=patient).values_list("key", flat=True))
+    templates = plan.milestone_templates(
+        surgery_date=patient.surgery_date, today=patient.local_date(),
+        binder_prescribed=patient.binder_prescribed, kept_keys=existing_keys,
+    )
     Milestone.objects.filter(patient=patient).delete()
     Restriction.objects.filter(patient=patient).delete()
     Milestone.objects.bulk_create(
         Milestone(
             patient=patient,
             key=template.key,
-            title=template.title,
+            title=_english(template.title),
             due_date=plan.day_to_date(patient.surgery_date, template.day),
             window_days=template.window_days,
             completed_at=completed.get(template.key),
         )
-        for template in plan.MILESTONES
-        if patient.binder_prescribed or template.key != "binder_period_end"
+        for template in templates
     )
     Restriction.objects.bulk_create(
         Restriction(
             patient=patient,
             key=template.key,
-            title=template.title,
-            instructions=template.instructions,
+            title=_english(template.title),
+            instructions=_english(template.instructions),
             starts_on=plan.day_to_date(patient.surgery_date, template.starts_day),
             ends_on=None if template.ends_day is None else plan.day_to_date(patient.surgery_date, template.ends_day),
         )
         for template in plan.RESTRICTIONS
         if patient.binder_prescribed or template.key != "wear_binder"
     )
+
+
+class NotPatientsToTick(Exception):
+    """The milestone is the care team's to mark done (e.g. the wound check visit), not the patient's."""
+
+
+def complete_own_milestone(patient: Patient, key: str, *, at: datetime | None = None) -> Milestone:
+    """The patient ticks off one of their own milestones (a preparation step, physical therapy started).
+
+    Idempotent: the first completion time is kept. Raises Milestone.DoesNotExist for a key the patient
+    does not have, NotPatientsToTick for one the care team marks.
+    """
+    milestone = Milestone.objects.get(patient=patient, key=key)
+    if plan.done_by(key) != plan.DoneBy.PATIENT:
+        raise NotPatientsToTick(key)
+    return complete_milestone(milestone, at=at)
 
 
 def complete_milestone(milestone: Milestone, *, by: Any = None, at: datetime | None = None) -> Milestone:

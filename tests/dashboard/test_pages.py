@@ -242,3 +242,10 @@ def test_the_polled_inbox_fragment_audits_only_the_open_escalations_it_shows(sur
     fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
     assert seen.patient.display_name not in fragment
     assert list(AuditEvent.objects.values_list("patient_id", flat=True)) == [open_one.patient_id]
+
+
+def test_the_printed_handout_of_a_spanish_speaking_patient_is_in_spanish(surgeon_client):
+    response = surgeon_client.post(reverse("dashboard:enroll"), enroll_form(language="es"), follow=True)
+    html = response.content.decode()
+    assert "Su código de activación:" in html and "Set up your recovery app" not in html
+    assert Patient.objects.get(display_name="Nina Newcomer").language == "es"

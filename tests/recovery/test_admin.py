@@ -161,7 +161,7 @@ def test_changing_a_patient_writes_an_update_audit_event(staff_client):
     patient = PumpFactory().patient
     form = {
         "display_name": "Renamed", "surgeon": patient.surgeon_id, "surgery_date": patient.surgery_date.isoformat(),
-        "timezone": patient.timezone, "checkin_time": "08:30", "binder_prescribed": "on",
+        "timezone": patient.timezone, "checkin_time": "08:30", "binder_prescribed": "on", "language": "en",
         "user": patient.user_id,
         "pump-TOTAL_FORMS": "1", "pump-INITIAL_FORMS": "1", "pump-MIN_NUM_FORMS": "0", "pump-MAX_NUM_FORMS": "1",
         "pump-0-id": patient.pump.pk, "pump-0-patient": patient.pk, "pump-0-kind": "programmable",

@@ -62,10 +62,17 @@ def seeded():
 def test_seed_demo_creates_patients_at_different_days_and_zones(seeded):
     patients = Patient.objects.select_related("surgeon__user", "surgeon__backup")
 
-    assert sorted(p.recovery_day() for p in patients) == [0, 3, 10, 24, 50]
-    assert len({p.timezone for p in patients}) == 5
+    assert sorted(p.recovery_day() for p in patients) == [-7, 0, 3, 6, 10, 24, 50]
+    assert len({p.timezone for p in patients}) == 7
     assert {p.surgeon.user.username for p in patients} == {seed_demo.SURGEON_USERNAME}
     assert patients[0].surgeon.backup.user.username == seed_demo.BACKUP_USERNAME
+
+
+def test_seed_demo_has_a_spanish_speaking_patient_and_one_before_surgery(seeded):
+    assert Patient.objects.filter(language="es").exists()
+    before_surgery = [p for p in Patient.objects.all() if p.phase().key == "before_surgery"]
+    assert len(before_surgery) == 1
+    assert before_surgery[0].milestones.filter(key__startswith="preop_").exists()
 
 
 def test_seed_demo_patients_are_activated_and_can_log_in(seeded):

@@ -1,5 +1,6 @@
-"""Demo data for `make run`: a surgeon with a backup, five patients at different recovery days and time
-zones with a few days of check-ins, and one open emergency escalation. Running it again adds nothing."""
+"""Demo data for `make run`: a surgeon with a backup, patients at different recovery days (one a week
+before surgery) and time zones (one Spanish-speaking) with a few days of check-ins, and one open
+emergency escalation. Running it again adds nothing."""
 from __future__ import annotations
 
 import uuid
@@ -31,6 +32,7 @@ class DemoPatient:
     timezone_name: str
     drug: str
     kind: str
+    language: str = "en"
 
 
 DEMO_PATIENTS = (
@@ -39,6 +41,8 @@ DEMO_PATIENTS = (
     DemoPatient("chloe", "Chloe Martin", 10, "Europe/London", "morphine", "fixed_rate"),
     DemoPatient("daiki", "Daiki Sato", 24, "Asia/Tokyo", "other_opioid", "programmable"),
     DemoPatient("emma", "Emma Wilson", 50, "Australia/Sydney", "baclofen", "fixed_rate"),
+    DemoPatient("fernanda", "Fernanda Ruiz", 6, "Europe/Madrid", "baclofen", "programmable", language="es"),
+    DemoPatient("gabriel", "Gabriel Moreau", -7, "America/Chicago", "morphine", "programmable"),
 )
 # Who has the open emergency escalation, and what they reported (shared/API.md symptom codes).
 ESCALATING_PATIENT = "ben"
@@ -112,7 +116,10 @@ class Command(BaseCommand):
                 "battery_replacement_due": date(surgery_date.year + 5, surgery_date.month, 1),
             },
         )
-        accounts.activate_patient(code=enrolled.activation_code or "", username=spec.username, password=DEMO_PASSWORD)
+        accounts.activate_patient(
+            code=enrolled.activation_code or "", username=spec.username, password=DEMO_PASSWORD,
+            language=spec.language,
+        )
         enrolled.patient.refresh_from_db()
         return enrolled.patient
 
@@ -126,6 +133,8 @@ class Command(BaseCommand):
             if sent_at > now:
                 sent_at = now
             reports.submit_checkin(patient, demo_checkin(spec, day), now=sent_at)
+        if spec.recovery_day < 0:
+            return  # before surgery: nothing to report yet
         reports.submit_incision_check(
             patient,
             {"client_id": demo_client_id(spec.username, "incision"), "site": "back", "redness": False,
@@ -147,5 +156,6 @@ class Command(BaseCommand):
         self.stdout.write(f"  staff admin        /admin/      {ADMIN_USERNAME}")
         for spec in DEMO_PATIENTS:
             self.stdout.write(
-                f"  patient app (API)  /api/v1/     {spec.username:<6} day {spec.recovery_day:>2}, {spec.timezone_name}"
+                f"  patient app (API)  /api/v1/     {spec.username:<8} day {spec.recovery_day:>2}, "
+                f"{spec.timezone_name}, {spec.language}"
             )

@@ -44,6 +44,7 @@ def test_me_answers_the_profile_with_day_and_phase_in_the_patients_own_zone(la_c
         "recovery_day": 9,
         "phase": "early_healing",
         "phase_title": "Early healing",
+        "language": "en",
         "pump": {
             "kind": "programmable",
             "drug": "morphine",
@@ -99,7 +100,7 @@ def test_timeline_lists_milestones_in_date_order_with_status_on_the_local_today(
         "binder_period_end": "upcoming",
         "return_to_normal_activity": "upcoming",
     }
-    assert set(rows[0]) == {"key", "title", "due_date", "status", "completed_at"}
+    assert set(rows[0]) == {"key", "title", "due_date", "status", "completed_at", "done_by"}
     assert rows[0]["completed_at"] is not None
 
 

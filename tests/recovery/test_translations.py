@@ -1,0 +1,50 @@
+"""Every patient-facing text has a Spanish translation (issue 13)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from recovery import education, plan
+
+PO_FILE = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
+
+
+def patient_facing_texts() -> list[tuple[str, object]]:
+    """Every text a patient reads, from the registries that hold them."""
+    texts: list[tuple[str, object]] = []
+    for template in plan.MILESTONES + plan.PREOP_CHECKLIST:
+        texts.append((f"milestone {template.key}", template.title))
+    for template in plan.RESTRICTIONS:
+        texts += [(f"restriction {template.key}", template.title),
+                  (f"restriction {template.key} instructions", template.instructions)]
+    for phase in plan.PHASES:
+        texts.append((f"phase {phase.key}", phase.title))
+    for article in education.ARTICLES:
+        texts += [(f"article {article.key}", article.title), (f"article {article.key} body", article.body)]
+    return texts
+
+
+@pytest.mark.parametrize(("where", "text"), patient_facing_texts(), ids=lambda value: str(value)[:40])
+def test_every_patient_facing_text_has_a_spanish_translation(where, text):
+    with translation.override("en"):
+        english = str(text)
+    with translation.override("es"):
+        spanish = str(text)
+    assert spanish != english, f"{where} has no Spanish translation: {english!r}"
+
+
+def test_the_spanish_catalogue_has_no_empty_or_fuzzy_entry():
+    catalogue = polib.pofile(str(PO_FILE))
+    assert not catalogue.untranslated_entries(), [e.msgid for e in catalogue.untranslated_entries()]
+    assert not catalogue.fuzzy_entries(), [e.msgid for e in catalogue.fuzzy_entries()]
+
+
+def test_placeholders_survive_translation():
+    catalogue = polib.pofile(str(PO_FILE))
+    for entry in catalogue.translated_entries():
+        for placeholder in ("%(emergency_number)s", "%(pounds)s", "%(days)s", "%(number)s"):
+            assert entry.msgid.count(placeholder) == entry.msgstr.count(placeholder), entry.msgid
