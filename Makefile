@@ -5,12 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv messages system-run system-test bench lint clean
+.PHONY: run test venv messages system-run system-test bench lint screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -40,9 +40,16 @@ test: venv system-test
 	$(MAKE) messages
 	scripts/with-test-services.sh $(PY) -m pytest $(PYTEST_ARGS)
 
+## ruff, mypy (django-stubs, djangorestframework-stubs), import-linter contracts, vulture; all run, any failure fails.
+lint: venv
+	@status=0; \
+	for step in "ruff check ." "mypy" "lint-imports" "vulture"; do \
+		echo "== $$step"; $(VENV)/bin/$$step || status=1; \
+	done; exit $$status
+
 ## Benchmarks (not tests): see bench/README.md.
 bench: venv system-test
 	scripts/with-test-services.sh $(PY) bench/fanout.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles .run .pytest_cache
+	rm -rf $(VENV) db.sqlite3 media staticfiles .run .pytest_cache .mypy_cache .ruff_cache .artifacts
