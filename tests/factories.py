@@ -1,25 +1,45 @@
-"""factory_boy factories shared by every test module."""
+"""factory_boy factories shared by every test module.
+
+`PatientFactory(enrolled=True)` is a patient as enrollment leaves them: with a pump and a recovery plan.
+"""
 from __future__ import annotations
 
 import hashlib
 import uuid
 from datetime import time, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
+from django.db import models as db_models
 from django.utils import timezone
 
+from notifications.models import Device
 from recovery import models
 from recovery.models import User
-from notifications.models import Device
+from recovery.services.plans import create_recovery_plan
+
+PASSWORD = "correct-horse-battery"  # every UserFactory login's
+
+ModelT = TypeVar("ModelT", bound=db_models.Model)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class ModelFactory(factory.django.DjangoModelFactory[ModelT]):
+    """A Django model factory whose call is typed as returning the model (factory_boy's is untyped)."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        def __new__(cls, *args: Any, **kwargs: Any) -> ModelT: ...  # type: ignore[misc]
+
+
+class UserFactory(ModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
     role = User.Role.STAFF
 
     @classmethod
@@ -28,7 +48,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             instance.save()
 
 
-class SurgeonFactory(factory.django.DjangoModelFactory):
+class SurgeonFactory(ModelFactory[models.Surgeon]):
     class Meta:
         model = models.Surgeon
 
@@ -36,11 +56,21 @@ class SurgeonFactory(factory.django.DjangoModelFactory):
     display_name = factory.Sequence(lambda n: f"Dr. Surgeon {n}")
 
 
-class PatientFactory(factory.django.DjangoModelFactory):
-    """An activated patient (with a login); pass `user=None` for one not yet activated."""
+class PatientFactory(ModelFactory[models.Patient]):
+    """An activated patient (with a login); pass `user=None` for one not yet activated, `enrolled=True` for
+    one with the pump and recovery plan that enrollment creates."""
 
     class Meta:
         model = models.Patient
+        skip_postgeneration_save = True
+
+    class Params:
+        enrolled = factory.Trait(
+            pump=factory.RelatedFactory("tests.factories.PumpFactory", factory_related_name="patient"),
+            recovery_plan=factory.PostGeneration(
+                lambda patient, create, extracted, **kwargs: create_recovery_plan(patient) if create else None
+            ),
+        )
 
     user = factory.SubFactory(UserFactory, role=User.Role.PATIENT)
     surgeon = factory.SubFactory(SurgeonFactory)
@@ -50,7 +80,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
     checkin_time = time(9, 0)
 
 
-class PumpFactory(factory.django.DjangoModelFactory):
+class PumpFactory(ModelFactory[models.Pump]):
     class Meta:
         model = models.Pump
 
@@ -60,7 +90,7 @@ class PumpFactory(factory.django.DjangoModelFactory):
     next_refill_date = factory.LazyAttribute(lambda o: o.patient.surgery_date + timedelta(days=90))
 
 
-class CheckInFactory(factory.django.DjangoModelFactory):
+class CheckInFactory(ModelFactory[models.CheckIn]):
     class Meta:
         model = models.CheckIn
 
@@ -70,7 +100,7 @@ class CheckInFactory(factory.django.DjangoModelFactory):
     pain_score = 3
 
 
-class IncisionCheckFactory(factory.django.DjangoModelFactory):
+class IncisionCheckFactory(ModelFactory[models.IncisionCheck]):
     class Meta:
         model = models.IncisionCheck
 
@@ -80,7 +110,7 @@ class IncisionCheckFactory(factory.django.DjangoModelFactory):
     site = models.IncisionCheck.Site.ABDOMEN
 
 
-class WarningReportFactory(factory.django.DjangoModelFactory):
+class WarningReportFactory(ModelFactory[models.WarningReport]):
     class Meta:
         model = models.WarningReport
 
@@ -90,7 +120,7 @@ class WarningReportFactory(factory.django.DjangoModelFactory):
     symptoms = factory.LazyFunction(lambda: ["fever"])
 
 
-class EscalationFactory(factory.django.DjangoModelFactory):
+class EscalationFactory(ModelFactory[models.Escalation]):
     class Meta:
         model = models.Escalation
 
@@ -102,7 +132,7 @@ class EscalationFactory(factory.django.DjangoModelFactory):
     ack_due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=15))
 
 
-class DeviceFactory(factory.django.DjangoModelFactory):
+class DeviceFactory(ModelFactory[Device]):
     class Meta:
         model = Device
 
@@ -112,7 +142,7 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     platform = Device.Platform.ANDROID
 
 
-class PatientMessageFactory(factory.django.DjangoModelFactory):
+class PatientMessageFactory(ModelFactory[models.PatientMessage]):
     class Meta:
         model = models.PatientMessage
 

@@ -11,8 +11,7 @@ import pytest
 from django.utils import timezone
 
 from recovery.models import Escalation, Patient, TriageLevel
-from recovery.services.plans import create_recovery_plan
-from tests.factories import CheckInFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory
+from tests.factories import CheckInFactory, EscalationFactory, PatientFactory, SurgeonFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are ordinary blocking ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -105,10 +104,8 @@ def test_enrolling_a_patient_shows_the_activation_code(page, live_server, surgeo
 
 
 def test_a_patient_page_shows_the_three_trend_plots(page, live_server, surgeon):
-    patient = PatientFactory(surgeon=surgeon, display_name="Grace Hopper", timezone="America/Denver",
+    patient = PatientFactory(enrolled=True, surgeon=surgeon, display_name="Grace Hopper", timezone="America/Denver",
                              surgery_date=timezone.now().date() - timedelta(days=12))
-    PumpFactory(patient=patient)
-    create_recovery_plan(patient)
     for day in range(1, 12):
         CheckInFactory(patient=patient, local_date=patient.surgery_date + timedelta(days=day), pain_score=max(2, 8 - day // 2),
                        temperature=f"{99.8 - day * 0.1:.1f}", binder_hours=str(min(22, 14 + day)))

@@ -13,13 +13,11 @@ from PIL import Image
 from recovery.models import ActivationCode, AuditEvent, Escalation, Patient, TriageLevel, User
 from recovery.services import audit
 from recovery.services.accounts import hash_activation_code
-from recovery.services.plans import create_recovery_plan
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
     IncisionCheckFactory,
     PatientFactory,
-    PumpFactory,
     SurgeonFactory,
     UserFactory,
 )
@@ -96,9 +94,7 @@ def test_a_backup_surgeon_sees_the_patient_whose_escalation_was_passed_to_them(s
 
 
 def test_patient_page_shows_timeline_pump_and_three_plots_and_is_audited(surgeon, surgeon_client):
-    pump = PumpFactory(patient__surgeon=surgeon, patient__surgery_date=timezone.now().date() - timedelta(days=5))
-    patient = pump.patient
-    create_recovery_plan(patient)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon, surgery_date=timezone.now().date() - timedelta(days=5))
     for days_ago, pain in [(3, 6), (2, 5), (1, 4)]:
         CheckInFactory(patient=patient, pain_score=pain, temperature="99.1", binder_hours="20",
                        local_date=patient.local_date() - timedelta(days=days_ago))
@@ -198,8 +194,7 @@ def test_a_new_code_replaces_the_old_one(surgeon, surgeon_client):
 
 
 def test_marking_a_milestone_done_shows_it_done_and_is_audited(surgeon, surgeon_client):
-    patient = PatientFactory(surgeon=surgeon, surgery_date=timezone.now().date() - timedelta(days=3))
-    create_recovery_plan(patient)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon, surgery_date=timezone.now().date() - timedelta(days=3))
     discharge = patient.milestones.get(key="discharge")
     assert discharge.status_on(patient.local_date()) == "overdue"
     surgeon_client.post(reverse("dashboard:complete-milestone", args=[discharge.pk]))
@@ -209,8 +204,7 @@ def test_marking_a_milestone_done_shows_it_done_and_is_audited(surgeon, surgeon_
 
 
 def test_another_surgeons_milestone_cannot_be_marked_done(surgeon_client):
-    patient = PatientFactory()
-    create_recovery_plan(patient)
+    patient = PatientFactory(enrolled=True)
     milestone = patient.milestones.first()
     assert surgeon_client.post(reverse("dashboard:complete-milestone", args=[milestone.pk])).status_code == 404
     milestone.refresh_from_db()

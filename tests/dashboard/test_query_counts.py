@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recovery.services import audit
-from recovery.services.plans import create_recovery_plan
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
@@ -46,9 +45,8 @@ def test_list_pages_cost_the_same_for_1_and_50_patients(surgeon, surgeon_client,
 
 
 def test_patient_page_costs_the_same_for_1_and_50_check_ins(surgeon, surgeon_client):
-    patient = PatientFactory(surgeon=surgeon, surgery_date=PatientFactory.build().surgery_date - timedelta(days=60))
-    PumpFactory(patient=patient)
-    create_recovery_plan(patient)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon,
+                             surgery_date=PatientFactory.build().surgery_date - timedelta(days=60))
 
     def add_records(n, start):
         for day in range(start, start + n):

@@ -4,10 +4,10 @@ from __future__ import annotations
 import factory
 
 from notifications.models import Notification
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, ModelFactory
 
 
-class NotificationFactory(factory.django.DjangoModelFactory):
+class NotificationFactory(ModelFactory[Notification]):
     class Meta:
         model = Notification
 

@@ -13,7 +13,6 @@ from notifications.models import Notification
 from notifications.services import delivery
 from recovery.models import PromptLog
 from recovery.services import reminders as services
-from recovery.services.plans import create_recovery_plan
 from recovery.services.pushes import PushKind
 from tests.factories import CheckInFactory, DeviceFactory, PatientFactory, PumpFactory
 
@@ -161,24 +160,21 @@ def test_refill_reminder_goes_out_7_3_and_1_days_before_the_refill_date(days_bef
 
 @pytest.mark.parametrize("recovery_day, reminded", [(0, True), (27, True), (28, False)])
 def test_binder_reminder_goes_out_at_midday_while_the_binder_restriction_is_in_force(recovery_day, reminded):
-    patient = patient_with_device(timezone="UTC", surgery_date=date(2026, 1, 1))
-    create_recovery_plan(patient)
+    patient = patient_with_device(enrolled=True, timezone="UTC", surgery_date=date(2026, 1, 1))
     day = date(2026, 1, 1) + timedelta(days=recovery_day)
     services.dispatch_reminder(BINDER_RULE, now=datetime.combine(day, time(12, 0), dt_timezone.utc))
     assert bool(prompts_for(patient, Kind.PLAN_REMINDER)) is reminded
 
 
 def test_no_binder_reminder_when_no_binder_was_prescribed():
-    patient = patient_with_device(timezone="UTC", surgery_date=date(2026, 1, 1), binder_prescribed=False)
-    create_recovery_plan(patient)
+    patient = patient_with_device(enrolled=True, timezone="UTC", surgery_date=date(2026, 1, 1), binder_prescribed=False)
     services.dispatch_reminder(BINDER_RULE, now=utc(2026, 1, 5, 12, 0))
     assert prompts_for(patient, Kind.PLAN_REMINDER) == []
 
 
 def test_dispatch_reminders_runs_every_rule():
-    patient = patient_with_device(timezone="UTC", surgery_date=date(2026, 1, 1), checkin_time=time(9, 0))
-    create_recovery_plan(patient)
-    PumpFactory(patient=patient, next_refill_date=date(2026, 1, 12))
+    patient_with_device(enrolled=True, timezone="UTC", surgery_date=date(2026, 1, 1), checkin_time=time(9, 0),
+                        pump__next_refill_date=date(2026, 1, 12))
     counts = services.dispatch_reminders(now=utc(2026, 1, 5, 20, 0))
     assert counts == {"checkin_prompt": 1, "checkin_missing": 1, "refill_reminder": 1, "plan_reminder": 1}
 

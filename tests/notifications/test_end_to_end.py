@@ -6,32 +6,38 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from notifications.models import Notification
 from notifications.services.delivery import retry_delay
 from notifications.tasks import sweep_outbox
-from recovery.services.pushes import PushKind, queue_escalation_pushes
+from recovery.models import Escalation, Patient
+from recovery.services.pushes import PushKind
 from recovery.tasks import pass_on_overdue_escalations
-from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory
-from tests.notifications.conftest import celery_worker, wait_for
+from tests.factories import DeviceFactory, PatientFactory, SurgeonFactory
+from tests.support import bearer, celery_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 Status = Notification.Status
 
 
-def report_emergency(**escalation_fields):
-    """What the report service does: the escalation and its push rows in one transaction."""
-    with transaction.atomic():
-        escalation = EscalationFactory(**escalation_fields)
-        queue_escalation_pushes(escalation)
-    return escalation
+def report_emergency(patient: Patient) -> Escalation:
+    """The patient's phone reports trouble breathing through the API: the report service opens the
+    escalation and queues its pushes."""
+    response = bearer(APIClient(), patient.user).post(
+        "/api/v1/warning-reports/", {"client_id": str(uuid.uuid4()), "symptoms": ["difficulty_breathing"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return Escalation.objects.get(patient=patient)
 
 
 def surgeon_row(escalation) -> Notification:
@@ -41,7 +47,7 @@ def surgeon_row(escalation) -> Notification:
 def test_emergency_report_reaches_the_surgeons_device(fcm_standin, worker):
     surgeon = SurgeonFactory()
     device = DeviceFactory(user=surgeon.user)
-    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    escalation = report_emergency(PatientFactory(enrolled=True, surgeon=surgeon))
     [message] = wait_for(fcm_standin.sent_messages, what="the push at the stand-in")
     assert message["token"] == device.token
     assert message["notification"]["title"] == "A patient needs attention"
@@ -53,7 +59,7 @@ def test_report_while_redis_is_down_is_sent_by_the_sweep_once_redis_is_back(fcm_
     surgeon = SurgeonFactory()
     device = DeviceFactory(user=surgeon.user)
     redis_server.stop()
-    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    escalation = report_emergency(PatientFactory(enrolled=True, surgeon=surgeon))
     assert "Could not enqueue delivery" in caplog.text
     assert surgeon_row(escalation).status == Status.PENDING
     redis_server.start()
@@ -67,7 +73,7 @@ def test_report_while_redis_is_down_is_sent_by_the_sweep_once_redis_is_back(fcm_
 def test_fcm_answering_503_then_200_still_delivers(fcm_standin, worker):
     DeviceFactory(user=(surgeon := SurgeonFactory()).user)
     fcm_standin.fail_next(1, "UNAVAILABLE")
-    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    escalation = report_emergency(PatientFactory(enrolled=True, surgeon=surgeon))
     wait_for(fcm_standin.sent_messages, what="the push after the 503")
     assert [r.status for r in fcm_standin.received()] == [503, 200]
     assert wait_for(lambda: surgeon_row(escalation).status == Status.SENT, what="row marked sent")
@@ -76,7 +82,7 @@ def test_fcm_answering_503_then_200_still_delivers(fcm_standin, worker):
 def test_fcm_quota_error_is_retried_by_the_sweep_after_the_backoff(fcm_standin, worker):
     DeviceFactory(user=(surgeon := SurgeonFactory()).user)
     fcm_standin.fail_next(1, "QUOTA_EXCEEDED")
-    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    escalation = report_emergency(PatientFactory(enrolled=True, surgeon=surgeon))
     wait_for(lambda: surgeon_row(escalation).status == Status.FAILED, what="row marked failed")
     with time_machine.travel(timezone.now() + retry_delay(1) + timedelta(seconds=1)):
         sweep_outbox.delay()
@@ -88,7 +94,7 @@ def test_fcm_quota_error_is_retried_by_the_sweep_after_the_backoff(fcm_standin, 
 def test_unregistered_token_disables_the_device_and_is_never_retried(fcm_standin, worker):
     device = DeviceFactory(user=(surgeon := SurgeonFactory()).user)
     fcm_standin.fail_token(device.token, "UNREGISTERED")
-    escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+    escalation = report_emergency(PatientFactory(enrolled=True, surgeon=surgeon))
     wait_for(lambda: surgeon_row(escalation).status == Status.DEAD, what="row marked dead")
     device.refresh_from_db()
     assert device.disabled_reason == "UNREGISTERED"
@@ -100,10 +106,8 @@ def test_unregistered_token_disables_the_device_and_is_never_retried(fcm_standin
 def test_unacknowledged_emergency_is_passed_on_and_pushed_to_the_backup_after_the_deadline(fcm_standin, worker):
     backup = SurgeonFactory()
     backup_device = DeviceFactory(user=backup.user)
-    escalation = report_emergency(
-        patient=PatientFactory(surgeon=SurgeonFactory(backup=backup)),
-        ack_due_at=timezone.now() + timedelta(minutes=15),
-    )
+    escalation = report_emergency(PatientFactory(enrolled=True, surgeon=SurgeonFactory(backup=backup)))
+    assert escalation.ack_due_at <= timezone.now() + timedelta(minutes=15)
     pass_on_overdue_escalations.apply()  # before the deadline: nothing happens
     escalation.refresh_from_db()
     assert escalation.escalated_to is None
@@ -143,7 +147,7 @@ def test_worker_killed_mid_delivery_loses_nothing_and_the_sweep_sends_it_once(fc
     fcm_standin.hold()  # FCM does not answer: the worker is caught in the middle of its send
     worker = worker_process(redis_server.url, fcm_standin.url)
     try:
-        escalation = report_emergency(patient=PatientFactory(surgeon=surgeon))
+        escalation = report_emergency(PatientFactory(enrolled=True, surgeon=surgeon))
         wait_for(lambda: fcm_standin.held_count == 1, timeout=20, what="the worker's send to reach FCM")
         assert not row_is_claimable(surgeon_row(escalation).pk)  # the worker holds the row while sending
         worker.send_signal(signal.SIGKILL)

@@ -9,7 +9,6 @@ from django.core.exceptions import ImproperlyConfigured
 from firebase_admin import messaging
 
 from notifications import fcm
-from notifications.fcm_standin import FcmStandIn
 
 
 def push(token: str) -> fcm.PushMessage:
@@ -113,7 +112,6 @@ def test_standin_runs_as_its_own_process():
     import subprocess
     import sys
     import socket
-    import time
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

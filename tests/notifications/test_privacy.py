@@ -13,9 +13,8 @@ from recovery.models import SEVERITY
 from recovery.plan import RESTRICTIONS
 from recovery.services import pushes, reminders
 from recovery.services.escalations import pass_on_overdue_escalations
-from recovery.services.plans import create_recovery_plan
 from tests.factories import (
-    CheckInFactory, DeviceFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory,
+    CheckInFactory, DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory,
     WarningReportFactory,
 )
 
@@ -32,10 +31,9 @@ ALLOWED_DATA_KEYS = {"kind", "escalation_id", "patient_id", "local_date"}
 def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
     """Produce one push of every kind for a patient whose records are full of health details."""
     backup = SurgeonFactory(display_name="Dr. Backup Person")
-    patient = PatientFactory(display_name="Jane Q. Sensitive", surgeon=SurgeonFactory(backup=backup),
-                             timezone="UTC", surgery_date=date(2026, 1, 1), checkin_time=time(9, 0))
-    create_recovery_plan(patient)
-    PumpFactory(patient=patient, next_refill_date=date(2026, 1, 12))
+    patient = PatientFactory(enrolled=True, display_name="Jane Q. Sensitive", surgeon=SurgeonFactory(backup=backup),
+                             timezone="UTC", surgery_date=date(2026, 1, 1), checkin_time=time(9, 0),
+                             pump__next_refill_date=date(2026, 1, 12))
     for user in (patient.user, patient.surgeon.user, backup.user):
         DeviceFactory(user=user)
     CheckInFactory(patient=patient, pain_score=9, note="pus on my back scar", local_date=date(2025, 12, 31))

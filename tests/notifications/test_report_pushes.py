@@ -7,7 +7,7 @@ import pytest
 
 from notifications.models import Notification
 from tests.factories import DeviceFactory, PatientFactory, SurgeonFactory
-from tests.notifications.conftest import wait_for
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

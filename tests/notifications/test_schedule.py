@@ -1,12 +1,18 @@
 """The periodic tasks beat runs (settings.CELERY_BEAT_SCHEDULE, copied into django_celery_beat)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
+from celery import beat
 from django.conf import settings
 from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from backend.celery import app
+from notifications.tasks import sweep_outbox
+from recovery.tasks import dispatch_reminders, pass_on_overdue_escalations
 
 
 def test_every_beat_entry_names_a_task_the_worker_knows():
@@ -14,12 +20,32 @@ def test_every_beat_entry_names_a_task_the_worker_knows():
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= set(app.tasks)
 
 
-def test_dispatcher_sweep_and_pass_on_run_every_minute():
-    assert {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} == {
-        "recovery.tasks.dispatch_reminders": 60.0,
-        "notifications.tasks.sweep_outbox": 60.0,
-        "recovery.tasks.pass_on_overdue_escalations": 60.0,
-    }
+class RecordingBeat(beat.Scheduler):
+    """Celery beat's own scheduler on the settings' schedule; what it decides to send is recorded with
+    the (simulated) time instead of being published."""
+
+    producer = None  # type: ignore[assignment]  # nothing is published: no broker connection
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[datetime, str]] = []
+        super().__init__(app=app)
+
+    def apply_entry(self, entry: beat.ScheduleEntry, producer: object = None) -> None:
+        self.sent.append((app.now(), str(entry.task)))
+
+
+def test_beat_sends_the_reminder_dispatcher_the_outbox_sweep_and_the_pass_on_every_minute():
+    start = datetime(2026, 1, 5, 12, 0, 30, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        scheduler = RecordingBeat()
+        while app.now() < start + timedelta(minutes=10):
+            # beat's loop: tick, then sleep as long as it asks (and a tick itself takes time)
+            clock.shift(max(scheduler.tick(), 0.05))
+    for task in (dispatch_reminders, sweep_outbox, pass_on_overdue_escalations):
+        times = [at for at, name in scheduler.sent if name == task.name]
+        assert len(times) >= 9, task.name
+        gaps = [(later - earlier).total_seconds() for earlier, later in zip([start, *times], times, strict=False)]
+        assert max(gaps) <= 61, (task.name, gaps)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,14 +1,12 @@
 """The Django admin: every model is browsable by staff, audit fields are read-only, and looking at a
 patient's records leaves an audit event."""
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from recovery.models import AuditEvent, Patient, PromptLog
+from recovery.models import AuditEvent, PromptLog
 from recovery.services import audit
-from recovery.services.enrollment import enroll_patient
+from recovery.services.accounts import issue_activation_code
 from tests.factories import (
     CheckInFactory,
     DeviceFactory,
@@ -26,11 +24,10 @@ from tests.notifications.factories import NotificationFactory
 pytestmark = pytest.mark.django_db
 
 
-def enrolled_patient() -> Patient:
-    return enroll_patient(
-        surgeon=SurgeonFactory(), display_name="Ada", surgery_date=timezone.localdate() - timedelta(days=3),
-        timezone_name="Europe/London", pump={"kind": "programmable", "drug": "baclofen"},
-    ).patient
+def activation_code():
+    patient = PatientFactory(user=None)
+    issue_activation_code(patient)
+    return patient.activation_codes.get()
 
 
 def audit_event():
@@ -48,9 +45,9 @@ MAKERS = {
     "recovery.surgeon": SurgeonFactory,
     "recovery.patient": PatientFactory,
     "recovery.pump": PumpFactory,
-    "recovery.activationcode": lambda: enrolled_patient().activation_codes.get(),
-    "recovery.milestone": lambda: enrolled_patient().milestones.first(),
-    "recovery.restriction": lambda: enrolled_patient().restrictions.first(),
+    "recovery.activationcode": activation_code,
+    "recovery.milestone": lambda: PatientFactory(enrolled=True).milestones.first(),
+    "recovery.restriction": lambda: PatientFactory(enrolled=True).restrictions.first(),
     "recovery.checkin": CheckInFactory,
     "recovery.incisioncheck": IncisionCheckFactory,
     "recovery.warningreport": WarningReportFactory,

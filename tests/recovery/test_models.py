@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
-from recovery.models import Surgeon, TriageLevel, User, validate_timezone_name
+from recovery.models import TriageLevel, User, validate_timezone_name
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
@@ -59,21 +59,6 @@ def test_escalation_cannot_have_two_source_reports():
 def test_escalation_cannot_be_routine():
     with pytest.raises(IntegrityError, match="escalation_not_routine"):
         EscalationFactory(level=TriageLevel.ROUTINE)
-
-
-def test_patient_login_has_no_surgeon_profile():
-    patient = PatientFactory()
-
-    assert patient.user.is_patient and not patient.user.is_surgeon
-    assert not Surgeon.objects.filter(user=patient.user).exists()
-    assert not hasattr(patient.user, "surgeon")
-
-
-def test_surgeon_login_has_no_patient_profile():
-    surgeon = SurgeonFactory()
-
-    assert surgeon.user.is_surgeon and not surgeon.user.is_patient
-    assert not hasattr(surgeon.user, "patient")
 
 
 def test_one_login_cannot_hold_two_patient_profiles():

@@ -4,11 +4,10 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
-from recovery.models import Patient, Surgeon, User
-from recovery.services.plans import create_recovery_plan
-from tests.factories import PatientFactory, PumpFactory, SurgeonFactory
+from recovery.models import Patient, Surgeon
+from tests.factories import PatientFactory, SurgeonFactory
+from tests.support import bearer
 
 
 @pytest.fixture(autouse=True)
@@ -19,22 +18,9 @@ def fresh_throttle_counters():
     cache.clear()
 
 
-def bearer(client: APIClient, user: User) -> APIClient:
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-    return client
-
-
-def make_patient(**fields) -> Patient:
-    """An activated patient with pump and recovery plan, as enrollment leaves them."""
-    patient = PatientFactory(**fields)
-    PumpFactory(patient=patient)
-    create_recovery_plan(patient)
-    return patient
-
-
 @pytest.fixture
 def patient(db) -> Patient:
-    return make_patient()
+    return PatientFactory(enrolled=True)
 
 
 @pytest.fixture

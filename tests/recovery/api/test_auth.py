@@ -5,17 +5,16 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 
-from recovery.models import ActivationCode, Patient, User
+from recovery.models import ActivationCode, Patient, Surgeon, User
 from recovery.services.accounts import issue_activation_code
 from recovery.services.enrollment import enroll_patient
-from tests.factories import PatientFactory, SurgeonFactory, UserFactory
-from tests.recovery.api.conftest import bearer
+from tests.factories import PASSWORD, PatientFactory, SurgeonFactory, UserFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 
 
 def enroll():
@@ -272,3 +271,25 @@ def test_a_surgeon_on_patient_writes_is_403(surgeon_client, path):
 def test_a_staff_login_is_403_on_both_halves(api_client, path):
     bearer(api_client, UserFactory(role=User.Role.STAFF))
     assert api_client.get(path).status_code == 403
+
+
+# Logins made the real ways (activation, create_surgeon) hold one role and pass only its half of the API.
+
+def test_the_login_activation_makes_is_a_patient_one_refused_by_the_surgeon_api(api_client):
+    response = activate(api_client, enroll().activation_code)
+    user = User.objects.get(username="ada")
+    assert user.is_patient and not user.is_surgeon
+    assert not Surgeon.objects.filter(user=user).exists()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert api_client.get("/api/v1/me/").status_code == 200
+    assert api_client.get("/api/v1/surgeon/inbox/").status_code == 403
+
+
+def test_the_login_create_surgeon_makes_is_a_surgeon_one_refused_by_the_patient_api(api_client):
+    call_command("create_surgeon", "--username", "drgrey", "--password", "Scalpel-Orchid-77")
+    user = User.objects.get(username="drgrey")
+    assert user.is_surgeon and not user.is_patient
+    assert not Patient.objects.filter(user=user).exists()
+    bearer(api_client, user)
+    assert api_client.get("/api/v1/surgeon/inbox/").status_code == 200
+    assert api_client.get("/api/v1/me/").status_code == 403

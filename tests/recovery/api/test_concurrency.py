@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 from recovery import triage
 from recovery.services import accounts, enrollment
 from recovery.models import ActivationCode, CheckIn, Escalation, PatientMessage, User, WarningReport
-from tests.factories import SurgeonFactory
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.factories import PatientFactory, SurgeonFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +63,7 @@ def in_two_threads(make_request: Callable[[int], object]) -> list:
 
 
 def test_the_same_report_twice_at_once_stores_one_record_and_one_escalation(monkeypatch):
-    patient = make_patient()
+    patient = PatientFactory(enrolled=True)
     hold_until_both_arrive(monkeypatch, triage, "triage")
     body = {"client_id": str(uuid.uuid4()), "symptoms": ["difficulty_breathing"], "note": "at once"}
 
@@ -76,7 +76,7 @@ def test_the_same_report_twice_at_once_stores_one_record_and_one_escalation(monk
 
 
 def test_the_same_client_id_with_different_bodies_at_once_is_one_201_and_one_409(monkeypatch):
-    patient = make_patient()
+    patient = PatientFactory(enrolled=True)
     hold_until_both_arrive(monkeypatch, triage, "triage")
     client_id = str(uuid.uuid4())
 

@@ -7,8 +7,8 @@ import pytest
 import time_machine
 
 from recovery.models import Milestone, Patient, User
-from tests.factories import PatientMessageFactory, SurgeonFactory
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.factories import PatientFactory, PatientMessageFactory, SurgeonFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ NOW = datetime(2026, 3, 11, 5, 0, tzinfo=dt_timezone.utc)
 
 @pytest.fixture
 def la_patient(db) -> Patient:
-    return make_patient(surgery_date=SURGERY, timezone="America/Los_Angeles", checkin_time=time(8, 30))
+    return PatientFactory(enrolled=True, surgery_date=SURGERY, timezone="America/Los_Angeles", checkin_time=time(8, 30))
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_an_unfinished_milestone_past_its_window_is_overdue(la_client):
 
 
 def test_timeline_shows_only_the_callers_milestones(la_client, la_patient):
-    make_patient()
+    PatientFactory(enrolled=True)
     keys = [row["key"] for row in la_client.get("/api/v1/timeline/").json()]
     assert len(keys) == len(set(keys)) == Milestone.objects.filter(patient=la_patient).count()
 
@@ -156,7 +156,7 @@ def test_messages_list_the_callers_own_newest_first(la_client, la_patient):
     surgeon_user = la_patient.surgeon.user
     older = PatientMessageFactory(patient=la_patient, created_at=NOW - timedelta(days=1), sender=surgeon_user)
     newer = PatientMessageFactory(patient=la_patient, created_at=NOW)
-    PatientMessageFactory(patient=make_patient())  # someone else's
+    PatientMessageFactory(patient=PatientFactory(enrolled=True))  # someone else's
     body = la_client.get("/api/v1/messages/").json()
     assert body["count"] == 2
     assert [row["id"] for row in body["results"]] == [newer.pk, older.pk]
@@ -177,7 +177,7 @@ def test_a_page_past_the_end_is_404(la_client):
 
 def test_a_patient_whose_surgeon_is_someone_else_still_sees_only_their_own_data(api_client):
     surgeon = SurgeonFactory()
-    mine, theirs = make_patient(surgeon=surgeon), make_patient(surgeon=surgeon)
+    mine, theirs = PatientFactory(enrolled=True, surgeon=surgeon), PatientFactory(enrolled=True, surgeon=surgeon)
     PatientMessageFactory(patient=theirs)
     bearer(api_client, mine.user)
     assert api_client.get("/api/v1/messages/").json()["count"] == 0

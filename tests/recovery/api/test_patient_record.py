@@ -9,13 +9,11 @@ from django.utils import timezone
 
 from recovery.models import TriageLevel
 from recovery.selectors import RECENT_ITEMS
-from recovery.services.plans import create_recovery_plan
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
     IncisionCheckFactory,
     PatientFactory,
-    PumpFactory,
     WarningReportFactory,
 )
 
@@ -23,8 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_api_and_dashboard_show_the_same_recent_items_in_the_same_order(surgeon_client, surgeon):
-    patient = PumpFactory(patient=PatientFactory(surgeon=surgeon)).patient
-    create_recovery_plan(patient)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     for day in range(RECENT_ITEMS + 5):
         CheckInFactory(patient=patient, local_date=patient.surgery_date + timedelta(days=day))
         IncisionCheckFactory(patient=patient)

@@ -7,8 +7,13 @@ import pytest
 from django.utils import timezone
 
 from recovery.models import Milestone, Restriction
-from tests.factories import CheckInFactory, EscalationFactory, PatientMessageFactory, SurgeonFactory
-from tests.recovery.api.conftest import make_patient
+from tests.factories import (
+    CheckInFactory,
+    EscalationFactory,
+    PatientFactory,
+    PatientMessageFactory,
+    SurgeonFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,14 +69,14 @@ def test_patient_lists_run_a_fixed_number_of_queries(patient_client, patient, dj
 
 def seed_patients(surgeon, n):
     for _ in range(n):
-        patient = make_patient(surgeon=surgeon)
+        patient = PatientFactory(enrolled=True, surgeon=surgeon)
         CheckInFactory(patient=patient)
         EscalationFactory(warning_report__patient=patient)
 
 
 def seed_inbox(surgeon, n):
     backup = SurgeonFactory()
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     for i in range(n):
         EscalationFactory(warning_report__patient=patient, escalated_to=backup if i % 2 else None,
                           acknowledged_at=timezone.now() if i % 3 else None, acknowledged_by=surgeon.user)

@@ -16,8 +16,8 @@ from pillow_heif import register_heif_opener
 
 from notifications.models import Notification
 from recovery.models import CheckIn, Escalation, IncisionCheck, PatientMessage, User, WarningReport
-from tests.factories import CheckInFactory, DeviceFactory, SurgeonFactory
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.factories import CheckInFactory, DeviceFactory, PatientFactory, SurgeonFactory
+from tests.support import bearer
 
 register_heif_opener()  # so the tests can make HEIC photos as an iPhone does
 
@@ -80,7 +80,7 @@ def test_37_7_celsius_is_routine(patient_client):
 
 
 def test_local_date_is_the_patients_own_day(api_client):
-    patient = make_patient(timezone="Pacific/Auckland")
+    patient = PatientFactory(enrolled=True, timezone="Pacific/Auckland")
     api_client.force_authenticate(User.objects.get(pk=patient.user_id))
     with time_machine.travel(datetime(2026, 5, 4, 20, 0, tzinfo=dt_timezone.utc), tick=False):
         answer = api_client.post("/api/v1/checkins/", checkin()).json()
@@ -90,7 +90,7 @@ def test_local_date_is_the_patients_own_day(api_client):
 def test_checkins_list_is_the_callers_own_newest_first(patient_client, patient):
     old = CheckInFactory(patient=patient, created_at=timezone.now() - timedelta(days=2))
     new = CheckInFactory(patient=patient)
-    CheckInFactory(patient=make_patient())
+    CheckInFactory(patient=PatientFactory(enrolled=True))
     body = patient_client.get("/api/v1/checkins/").json()
     assert body["count"] == 2
     assert [row["id"] for row in body["results"]] == [new.pk, old.pk]
@@ -113,7 +113,7 @@ def test_pain_8_or_more_three_local_days_running_escalates(patient_client, patie
 
 
 def test_another_patients_pain_does_not_count(patient_client, patient):
-    other, today = make_patient(), patient.local_date()
+    other, today = PatientFactory(enrolled=True), patient.local_date()
     CheckInFactory(patient=other, pain_score=9, local_date=today - timedelta(days=2))
     CheckInFactory(patient=other, pain_score=9, local_date=today - timedelta(days=1))
     CheckInFactory(patient=patient, pain_score=9, local_date=today - timedelta(days=1))
@@ -202,7 +202,7 @@ def test_a_retry_spelling_defaults_out_is_still_the_same_body(patient_client):
 def test_another_patient_may_use_the_same_client_id(patient_client, api_client):
     body = checkin()
     patient_client.post("/api/v1/checkins/", body)
-    other = make_patient()
+    other = PatientFactory(enrolled=True)
     response = bearer(api_client, other.user).post("/api/v1/checkins/", body)
     assert response.status_code == 201
     assert CheckIn.objects.filter(client_id=body["client_id"]).count() == 2
@@ -357,7 +357,7 @@ def test_advice_reaches_the_patients_messages(patient_client):
 
 def test_escalation_goes_to_the_patients_own_surgeon(api_client):
     surgeon = SurgeonFactory()
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     SurgeonFactory()  # another surgeon, who must not get it
     bearer(api_client, patient.user).post("/api/v1/warning-reports/", {
         "client_id": str(uuid.uuid4()), "symptoms": ["difficulty_breathing"]})

@@ -75,8 +75,10 @@ def test_every_write_has_a_request_body(schema, path, method):
 def test_every_operation_has_a_success_body(schema, path, method):
     responses = schema["paths"][path][method]["responses"]
     success = next(code for code in ("200", "201") if code in responses)
-    body = responses[success]["content"]["application/json"]["schema"]
-    assert resolve(schema, body) or body.get("type") == "array"
+    body = resolve(schema, responses[success]["content"]["application/json"]["schema"])
+    if body.get("type") == "array":
+        body = resolve(schema, body["items"])
+    assert body.get("properties"), f"{method.upper()} {path} answers a body whose fields are not described"
 
 
 def test_incision_check_accepts_a_multipart_photo(schema):

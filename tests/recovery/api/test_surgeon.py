@@ -13,9 +13,10 @@ from tests.factories import (
     CheckInFactory,
     EscalationFactory,
     IncisionCheckFactory,
+    PatientFactory,
     SurgeonFactory,
 )
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +82,9 @@ def test_bad_enrollment_is_400_naming_the_field_and_stores_nothing(surgeon_clien
 # --- Patients list and detail ----------------------------------------------------------------
 
 def test_patients_list_shows_own_patients_with_day_last_checkin_and_open_escalations(surgeon_client, surgeon):
-    ada = make_patient(surgeon=surgeon, display_name="Ada", surgery_date=timezone.now().date() - timedelta(days=5))
-    make_patient(surgeon=surgeon, display_name="Bob")
-    make_patient(display_name="Someone else's")
+    ada = PatientFactory(enrolled=True, surgeon=surgeon, display_name="Ada", surgery_date=timezone.now().date() - timedelta(days=5))
+    PatientFactory(enrolled=True, surgeon=surgeon, display_name="Bob")
+    PatientFactory(enrolled=True, display_name="Someone else's")
     CheckInFactory(patient=ada, created_at=timezone.now() - timedelta(days=1), pain_score=2)
     last = CheckInFactory(patient=ada, pain_score=6)
     EscalationFactory(warning_report__patient=ada)
@@ -101,7 +102,7 @@ def test_patients_list_shows_own_patients_with_day_last_checkin_and_open_escalat
 
 
 def test_patients_list_read_is_audited_per_patient(surgeon_client, surgeon):
-    patients = [make_patient(surgeon=surgeon) for _ in range(3)]
+    patients = [PatientFactory(enrolled=True, surgeon=surgeon) for _ in range(3)]
     surgeon_client.get("/api/v1/surgeon/patients/")
     events = AuditEvent.objects.filter(actor=surgeon.user, action="view")
     assert sorted(events.values_list("patient_id", flat=True)) == sorted(p.pk for p in patients)
@@ -109,7 +110,7 @@ def test_patients_list_read_is_audited_per_patient(surgeon_client, surgeon):
 
 
 def test_patient_detail_has_timeline_recent_reports_and_escalations(surgeon_client, surgeon):
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     checkin = CheckInFactory(patient=patient)
     incision = IncisionCheckFactory(patient=patient, redness=True)
     escalation = EscalationFactory(warning_report__patient=patient)
@@ -126,7 +127,7 @@ def test_patient_detail_has_timeline_recent_reports_and_escalations(surgeon_clie
 
 
 def test_patient_detail_read_is_audited(surgeon_client, surgeon):
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     surgeon_client.get(f"/api/v1/surgeon/patients/{patient.pk}/")
     event = AuditEvent.objects.get()
     assert (event.actor, event.action, event.patient, event.object_type) == (
@@ -134,7 +135,7 @@ def test_patient_detail_read_is_audited(surgeon_client, surgeon):
 
 
 def test_another_surgeons_patient_is_404(surgeon_client):
-    other = make_patient()
+    other = PatientFactory(enrolled=True)
     assert surgeon_client.get(f"/api/v1/surgeon/patients/{other.pk}/").status_code == 404
     assert not AuditEvent.objects.exists()
 
@@ -145,7 +146,7 @@ def test_an_unknown_patient_id_is_404(surgeon_client):
 
 def test_a_backup_surgeon_sees_a_patient_whose_escalation_was_passed_on(api_client):
     backup = SurgeonFactory()
-    patient = make_patient()
+    patient = PatientFactory(enrolled=True)
     escalation = EscalationFactory(warning_report__patient=patient, escalated_to=backup, escalated_at=timezone.now())
     bearer(api_client, backup.user)
     assert api_client.get(f"/api/v1/surgeon/patients/{patient.pk}/").status_code == 200
@@ -156,7 +157,7 @@ def test_a_backup_surgeon_sees_a_patient_whose_escalation_was_passed_on(api_clie
 # --- Inbox and acknowledge -------------------------------------------------------------------
 
 def test_inbox_is_unacknowledged_first_then_most_severe_then_newest(surgeon_client, surgeon):
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     now = timezone.now()
 
     def escalation(level, minutes_ago, acknowledged=False):
@@ -174,7 +175,7 @@ def test_inbox_is_unacknowledged_first_then_most_severe_then_newest(surgeon_clie
 
 
 def test_inbox_items_carry_the_fields_of_the_contract(surgeon_client, surgeon):
-    patient = make_patient(surgeon=surgeon, display_name="Ada")
+    patient = PatientFactory(enrolled=True, surgeon=surgeon, display_name="Ada")
     escalation = EscalationFactory(warning_report__patient=patient)
     item = surgeon_client.get("/api/v1/surgeon/inbox/").json()[0]
     assert {"id", "patient", "level", "reasons", "created_at", "acknowledged_at", "escalated_to"} <= set(item)
@@ -203,14 +204,14 @@ def test_inbox_is_a_json_array_paged_by_link_headers(surgeon_client, surgeon, mo
 
 
 def test_inbox_read_is_audited_once_per_patient(surgeon_client, surgeon):
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     EscalationFactory.create_batch(3, warning_report__patient=patient)
     surgeon_client.get("/api/v1/surgeon/inbox/")
     assert list(AuditEvent.objects.values_list("patient_id", "object_type")) == [(patient.pk, "recovery.Escalation")]
 
 
 def test_acknowledge_marks_it_seen_by_the_caller(surgeon_client, surgeon):
-    escalation = EscalationFactory(warning_report__patient=make_patient(surgeon=surgeon))
+    escalation = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
     response = surgeon_client.post(f"/api/v1/surgeon/inbox/{escalation.pk}/acknowledge/")
     assert response.status_code == 200
     escalation.refresh_from_db()
@@ -220,14 +221,14 @@ def test_acknowledge_marks_it_seen_by_the_caller(surgeon_client, surgeon):
 
 
 def test_acknowledge_is_idempotent_and_keeps_the_first(surgeon_client, surgeon):
-    escalation = EscalationFactory(warning_report__patient=make_patient(surgeon=surgeon))
+    escalation = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
     first = surgeon_client.post(f"/api/v1/surgeon/inbox/{escalation.pk}/acknowledge/").json()
     again = surgeon_client.post(f"/api/v1/surgeon/inbox/{escalation.pk}/acknowledge/")
     assert again.status_code == 200 and again.json()["acknowledged_at"] == first["acknowledged_at"]
 
 
 def test_acknowledge_is_audited(surgeon_client, surgeon):
-    escalation = EscalationFactory(warning_report__patient=make_patient(surgeon=surgeon))
+    escalation = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
     surgeon_client.post(f"/api/v1/surgeon/inbox/{escalation.pk}/acknowledge/")
     event = AuditEvent.objects.get()
     assert (event.action, event.object_type, event.object_id) == (
@@ -254,7 +255,7 @@ def test_the_backup_may_acknowledge_what_was_passed_on_to_them(api_client):
 
 
 def test_an_escalation_from_a_report_appears_in_the_surgeons_inbox(api_client, surgeon):
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     bearer(api_client, patient.user).post("/api/v1/warning-reports/", {
         "client_id": "7a5d1d7e-4f4c-4e25-9c64-0a9d2f3b1c11", "symptoms": ["withdrawal_signs", "pump_alarm"]})
     bearer(api_client, surgeon.user)

@@ -1,0 +1,105 @@
+"""Helpers for tests, imported by test modules and conftests alike (conftest modules hold fixtures only).
+
+- `bearer`: an API client carrying a real access token of a user.
+- `wait_for`: poll for work done by another thread or process (a worker, the FCM stand-in).
+- `RedisServer`, `celery_worker`: a private Redis a test can stop and start, and a real Celery worker.
+"""
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from celery.contrib.testing.worker import TestWorkController, start_worker
+from celery.signals import task_postrun
+from django.db import connections
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from backend.celery import app as celery_app
+from recovery.models import User
+
+T = TypeVar("T")
+
+
+def bearer(client: APIClient, user: User) -> APIClient:
+    """`client` authenticated as `user` with a real bearer token (not force_authenticate)."""
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    return client
+
+
+def wait_for(condition: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
+    """Poll until `condition()` is truthy and return it (work done by another thread or process)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """A redis-server on a loopback port of its own, stoppable mid-test to simulate a broker outage."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="push-redis-")
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+             "--save", "", "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._accepts, what="redis-server to accept connections")
+
+    def _accepts(self) -> bool:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+            return True
+        return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def forget_broker_connections() -> None:
+    """Drop the app's pooled broker connections so the next publish uses the current URL (what Celery
+    itself does after a fork; `app.close()` would leave the producer pool behind)."""
+    celery_app._after_fork()  # type: ignore[attr-defined]  # private, not in celery-types
+
+
+def _close_worker_thread_connections(**_kwargs: Any) -> None:
+    connections.close_all()
+
+
+@contextlib.contextmanager
+def celery_worker() -> Iterator[TestWorkController]:
+    """A real Celery worker (solo pool) consuming from the broker in a thread of this process, so it
+    uses the test database; its DB connections are closed after each task."""
+    task_postrun.connect(_close_worker_thread_connections, weak=False)
+    try:
+        with start_worker(celery_app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(_close_worker_thread_connections)
