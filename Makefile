@@ -47,6 +47,10 @@ lint: venv
 		echo "== $$step"; $(VENV)/bin/$$step || status=1; \
 	done; exit $$status
 
+## Refresh the committed dashboard screenshots in docs/screenshots/ (make test writes to .artifacts/).
+screenshots: venv system-test
+	SCREENSHOT_DIR=docs/screenshots scripts/with-test-services.sh $(PY) -m pytest tests/dashboard/test_browser.py -q
+
 ## Benchmarks (not tests): see bench/README.md.
 bench: venv system-test
 	scripts/with-test-services.sh $(PY) bench/fanout.py

@@ -221,6 +221,8 @@ FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
 # Base URL of the FCM HTTP v1 API. Empty: Google's. `make run` and the tests point it at the
 # local stand-in (python -m notifications.fcm_standin), e.g. http://127.0.0.1:8765.
 FCM_ENDPOINT = env.str("FCM_ENDPOINT", default="")
+# Back-off factor of the SDK's retries (urllib3) on FCM_ENDPOINT: 0.5 is firebase-admin's own.
+FCM_RETRY_BACKOFF_FACTOR = 0.5
 
 LOGGING = {
     "version": 1,

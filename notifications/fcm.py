@@ -6,7 +6,8 @@ credential meant for the local stand-in (notifications/fcm_standin.py).
 The one seam: firebase-admin 7.x hard-codes `https://fcm.googleapis.com/v1/projects/{id}/messages:send`
 in `_MessagingService._fcm_url` (an instance attribute set in its __init__). When
 `settings.FCM_ENDPOINT` is set, `_point_service_at_endpoint` rewrites that attribute on the cached
-service and mounts the same pooled, retrying HTTP adapter the SDK mounts for Google's host. If an SDK
+service and mounts the same pooled, retrying HTTP adapter the SDK mounts for Google's host (its back-off
+factor from `settings.FCM_RETRY_BACKOFF_FACTOR`). If an SDK
 upgrade renames the attribute, sending raises `FcmSeamBroken` instead of reaching the internet, and
 tests/notifications/test_fcm.py fails.
 """
@@ -115,9 +116,8 @@ def _point_service_at_endpoint(service: messaging._MessagingService, app: fireba
     wanted = send_url(endpoint, app.project_id)
     if current != wanted:
         service._fcm_url = wanted
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=100, pool_maxsize=100, max_retries=_http_client.DEFAULT_RETRY_CONFIG
-        )
+        retry = _http_client.DEFAULT_RETRY_CONFIG.new(backoff_factor=settings.FCM_RETRY_BACKOFF_FACTOR)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=100, pool_maxsize=100, max_retries=retry)
         service._client.session.mount(endpoint, adapter)
 
 

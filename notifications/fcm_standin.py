@@ -193,7 +193,9 @@ class FcmStandIn:
         return f"http://{host}:{port}"
 
     def start(self) -> FcmStandIn:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fcm-standin", daemon=True)
+        # A short poll interval: stop() waits for the serving loop to notice, 0.5 s by default.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fcm-standin", daemon=True)
         self._thread.start()
         return self
 

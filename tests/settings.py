@@ -9,6 +9,8 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 # Hashing strength is not under test; a fast hasher keeps the suite quick.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The SDK still retries 503s against the FCM stand-in, without sleeping 0.5, 1, 2 and 4 s in between.
+FCM_RETRY_BACKOFF_FACTOR = 0
 MEDIA_ROOT = tempfile.mkdtemp(prefix="pump-test-media-")
 STATIC_ROOT = tempfile.mkdtemp(prefix="pump-test-static-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,6 +1,7 @@
 """The dashboard in a real browser: Playwright driving Debian's headless Chromium against live_server.
 
-Screenshots of the inbox and a patient page are written to docs/screenshots/ (linked from README).
+Screenshots of the inbox and a patient page go to .artifacts/screenshots/ (ignored by git), or to the
+folder named by SCREENSHOT_DIR: `make screenshots` sets it to docs/screenshots/ (linked from README).
 """
 import os
 import re
@@ -11,15 +12,15 @@ import pytest
 from django.utils import timezone
 
 from recovery.models import Escalation, Patient, TriageLevel
-from tests.factories import CheckInFactory, EscalationFactory, PatientFactory, SurgeonFactory
+from tests.factories import PASSWORD, CheckInFactory, EscalationFactory, PatientFactory, SurgeonFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are ordinary blocking ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "correct-horse-battery"
+PROJECT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = PROJECT / os.environ.get("SCREENSHOT_DIR", ".artifacts/screenshots")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -117,6 +118,7 @@ def test_a_patient_page_shows_the_three_trend_plots(page, live_server, surgeon):
     for chart in ("pain", "temperature", "binder"):
         assert page.locator(f'figure[data-chart="{chart}"] svg circle.point').count() == 11
     assert page.locator("text=Discharged home").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "patient.png"), full_page=True)
 
 

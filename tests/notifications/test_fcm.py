@@ -61,12 +61,13 @@ def test_token_errors_are_reported_as_dead_tokens(fcm_standin, error_code):
     assert outcome.token_is_dead
 
 
-@pytest.mark.parametrize("error_code", ["QUOTA_EXCEEDED", "UNAVAILABLE"])
-def test_transient_errors_are_not_dead_tokens(fcm_standin, error_code):
+@pytest.mark.parametrize(("error_code", "requests_sent"), [("QUOTA_EXCEEDED", 1), ("UNAVAILABLE", 5)])
+def test_transient_errors_are_not_dead_tokens(fcm_standin, error_code, requests_sent):
     fcm_standin.fail_token("token-busy", error_code)
     [outcome] = fcm.send_batch([push("token-busy")])
     assert not outcome.ok
     assert not outcome.token_is_dead
+    assert len(fcm_standin.received()) == requests_sent  # the SDK retries a 503 four times, a 429 never
 
 
 def test_one_unavailable_answer_is_retried_by_the_sdk_and_then_succeeds(fcm_standin):
