@@ -7,14 +7,15 @@ and SQL queries per batch of 500. Run with `make bench` (throwaway PostgreSQL + 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-import json
-from datetime import datetime, time as clock, timezone as dt_timezone
+from datetime import UTC, datetime
+from datetime import time as clock
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,7 +40,7 @@ from recovery.models import Patient, PromptLog, Surgeon, User  # noqa: E402
 from recovery.services import reminders  # noqa: E402
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo"]
-DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=dt_timezone.utc)  # past 09:00 local in every zone above
+DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=UTC)  # past 09:00 local in every zone above
 BULK = 5000
 
 
@@ -82,12 +83,12 @@ def create_patients(count: int) -> None:
         Patient.objects.bulk_create(
             Patient(user=user, surgeon=surgeon, display_name=f"Bench {n}", surgery_date=DUE_AT.date(),
                     timezone=ZONES[n % len(ZONES)], checkin_time=clock(9, 0))
-            for n, user in zip(numbers, users)
+            for n, user in zip(numbers, users, strict=True)
         )
         Device.objects.bulk_create(
             Device(user=user, token=f"bench-token-{n}-" + "x" * 100,
                    token_digest=token_digest(f"bench-token-{n}-" + "x" * 100), platform="android")
-            for n, user in zip(numbers, users)
+            for n, user in zip(numbers, users, strict=True)
         )
 
 

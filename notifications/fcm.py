@@ -17,8 +17,8 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import firebase_admin
 import google.oauth2.credentials
@@ -31,7 +31,8 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500  # FCM's limit per send_each call
 APP_NAME = "pump-recovery-push"
-STANDIN_ACCESS_TOKEN = "fcm-standin-static-token"
+# Not a secret: the fixed token the local stand-in accepts (never sent to Google, see messaging_service).
+STANDIN_ACCESS_TOKEN = "fcm-standin-static-token"  # noqa: S105
 GOOGLE_FCM_PREFIX = "https://fcm.googleapis.com"
 
 # Token errors: the token will never work again, so the device is disabled and nothing retried.

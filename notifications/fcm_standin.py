@@ -156,7 +156,6 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         with self.state.lock:
             if not auth.startswith("Bearer "):
-                code = None
                 status, answer = 401, {"error": {"code": 401, "message": "Request is missing required "
                                                  "authentication credential.", "status": "UNAUTHENTICATED"}}
             elif message is None or not message.get("token"):
@@ -208,13 +207,15 @@ class FcmStandIn:
 
     def fail_next(self, count: int, error_code: str) -> None:
         """Answer the next `count` send requests with FCM error `error_code` (e.g. UNAVAILABLE)."""
-        assert error_code in ERRORS, error_code
+        if error_code not in ERRORS:
+            raise ValueError(f"Unknown FCM error code {error_code!r}")
         with self.state.lock:
             self.state.fail_next.extend([error_code] * count)
 
     def fail_token(self, token: str, error_code: str) -> None:
         """Answer every send to `token` with FCM error `error_code` (e.g. UNREGISTERED)."""
-        assert error_code in ERRORS, error_code
+        if error_code not in ERRORS:
+            raise ValueError(f"Unknown FCM error code {error_code!r}")
         with self.state.lock:
             self.state.fail_tokens[token] = error_code
 

@@ -171,6 +171,9 @@ class ActivationCode(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"Activation code {self.pk} of patient {self.patient_id}"
+
     def is_usable(self, at: datetime | None = None) -> bool:
         return self.used_at is None and (at or timezone.now()) < self.expires_at
 

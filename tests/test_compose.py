@@ -128,7 +128,7 @@ def test_dockerfile_copies_only_paths_that_exist_and_installs_the_project():
     lines = (ROOT / "Dockerfile").read_text().splitlines()
     copied = [part for line in lines if line.startswith("COPY ") for part in line.split()[1:-1]]
 
-    assert lines[[l.startswith("FROM") for l in lines].index(True)].startswith("FROM python:3.11")
+    assert lines[[line.startswith("FROM") for line in lines].index(True)].startswith("FROM python:3.11")
     assert copied and all((ROOT / part).exists() for part in copied)
     assert any("pip install ." in line for line in lines)
 

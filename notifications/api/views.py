@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from notifications.services import devices
 from notifications.api.serializers import DeviceRegistrationSerializer, DeviceSerializer
+from notifications.services import devices
 
 
 class MayOwnDevices(BasePermission):
@@ -41,7 +41,8 @@ class DeviceListView(APIView):
         serializer = DeviceRegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         device, created = devices.register_device(user=request.user, **serializer.validated_data)
-        return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(DeviceSerializer(device).data, status=answer)
 
 
 class DeviceDetailView(APIView):

@@ -282,7 +282,8 @@ class WarningReportsView(ReportCreateMixin, PatientView):
         responses=_report_responses(s.WarningReportSerializer),
         examples=[OpenApiExample("Trouble breathing", request_only=True, value={
             "client_id": "5b0c8f4e-8d47-4a53-9a55-2f7f2c4a9b11", "symptoms": ["difficulty_breathing"], "note": ""})],
-        description="Warning signs outside the daily check-in, answered with triage (emergency advice says call 911 now).",
+        description="Warning signs outside the daily check-in, answered with triage "
+                    "(emergency advice says call 911 now).",
     )
     def post(self, request: Request) -> Response:
         return self.create(request)

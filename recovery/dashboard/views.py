@@ -119,7 +119,8 @@ class PatientListView(SurgeonRequiredMixin, TemplateView):
         patients = selectors.patient_summaries_for(self.surgeon)
         if query:
             patients = patients.filter(display_name__icontains=query)
-        page = Paginator(patients.order_by(*PATIENT_SORTS[sort]), PATIENTS_PER_PAGE).get_page(self.request.GET.get("page"))
+        paginator = Paginator(patients.order_by(*PATIENT_SORTS[sort]), PATIENTS_PER_PAGE)
+        page = paginator.get_page(self.request.GET.get("page"))
         rows = list(page.object_list)
         records.shown_list(self.request.user, rows, "recovery.Patient")
         return {

@@ -62,8 +62,9 @@ def log_in(page, live_server, surgeon):
 
 def test_a_new_emergency_appears_in_the_open_inbox_and_can_be_acknowledged(page, live_server, surgeon):
     log_in(page, live_server, surgeon)
-    urgent = EscalationFactory(warning_report__patient__surgeon=surgeon, warning_report__patient__display_name="Ben Ortiz",
-                               level=TriageLevel.URGENT, reasons=["incision_redness", "incision_drainage"])
+    urgent = EscalationFactory(warning_report__patient__surgeon=surgeon,
+                               warning_report__patient__display_name="Ben Ortiz", level=TriageLevel.URGENT,
+                               reasons=["incision_redness", "incision_drainage"])
     earlier = EscalationFactory(warning_report__patient__surgeon=surgeon,
                                 warning_report__patient__display_name="Carl Baker", level=TriageLevel.URGENT,
                                 reasons=["fever"], acknowledged_by=surgeon.user,
@@ -108,8 +109,9 @@ def test_a_patient_page_shows_the_three_trend_plots(page, live_server, surgeon):
     patient = PatientFactory(enrolled=True, surgeon=surgeon, display_name="Grace Hopper", timezone="America/Denver",
                              surgery_date=timezone.now().date() - timedelta(days=12))
     for day in range(1, 12):
-        CheckInFactory(patient=patient, local_date=patient.surgery_date + timedelta(days=day), pain_score=max(2, 8 - day // 2),
-                       temperature=f"{99.8 - day * 0.1:.1f}", binder_hours=str(min(22, 14 + day)))
+        CheckInFactory(patient=patient, local_date=patient.surgery_date + timedelta(days=day),
+                       pain_score=max(2, 8 - day // 2), temperature=f"{99.8 - day * 0.1:.1f}",
+                       binder_hours=str(min(22, 14 + day)))
     patient.milestones.filter(key="discharge").update(completed_at=timezone.now() - timedelta(days=11))
     EscalationFactory(warning_report__patient=patient, warning_report__symptoms=["incision_swelling"],
                       level=TriageLevel.URGENT, reasons=["incision_swelling"])

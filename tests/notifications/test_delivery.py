@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from notifications.services import delivery as services
 from notifications.models import Notification
+from notifications.services import delivery as services
 from tests.factories import DeviceFactory
 from tests.notifications.factories import NotificationFactory
 

@@ -3,7 +3,7 @@ and the other scheduled reminders (missing check-in, refill, binder)."""
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import connection, connections
@@ -24,7 +24,7 @@ MISSING_RULE, REFILL_RULE, BINDER_RULE = services.REMINDER_RULES[1:]
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=dt_timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def patient_with_device(**kwargs):
@@ -162,7 +162,7 @@ def test_refill_reminder_goes_out_7_3_and_1_days_before_the_refill_date(days_bef
 def test_binder_reminder_goes_out_at_midday_while_the_binder_restriction_is_in_force(recovery_day, reminded):
     patient = patient_with_device(enrolled=True, timezone="UTC", surgery_date=date(2026, 1, 1))
     day = date(2026, 1, 1) + timedelta(days=recovery_day)
-    services.dispatch_reminder(BINDER_RULE, now=datetime.combine(day, time(12, 0), dt_timezone.utc))
+    services.dispatch_reminder(BINDER_RULE, now=datetime.combine(day, time(12, 0), UTC))
     assert bool(prompts_for(patient, Kind.PLAN_REMINDER)) is reminded
 
 

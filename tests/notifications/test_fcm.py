@@ -110,9 +110,9 @@ def test_standin_control_endpoint_makes_it_answer_documented_fcm_errors(fcm_stan
 
 
 def test_standin_runs_as_its_own_process():
+    import socket
     import subprocess
     import sys
-    import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

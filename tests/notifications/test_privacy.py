@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
 
-from notifications.services import delivery
 from notifications.models import Notification
+from notifications.services import delivery
 from recovery.models import SEVERITY
 from recovery.plan import RESTRICTIONS
 from recovery.services import pushes, reminders
 from recovery.services.escalations import pass_on_overdue_escalations
 from tests.factories import (
-    CheckInFactory, DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory,
+    CheckInFactory,
+    DeviceFactory,
+    EscalationFactory,
+    PatientFactory,
+    SurgeonFactory,
     WarningReportFactory,
 )
 
@@ -43,7 +47,7 @@ def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
                                    ack_due_at=timezone.now() - timedelta(minutes=1))
     pushes.queue_escalation_pushes(escalation)
     pass_on_overdue_escalations()
-    reminders.dispatch_reminders(now=datetime(2026, 1, 5, 20, 0, tzinfo=dt_timezone.utc))
+    reminders.dispatch_reminders(now=datetime(2026, 1, 5, 20, 0, tzinfo=UTC))
     delivery.deliver_due()
     secrets = [patient.display_name, "Jane", "Sensitive", patient.surgeon.display_name, backup.display_name,
                "pus", "drowsy", "lips", "9/10", *SEVERITY, *report.symptoms, *SYMPTOM_WORDS,

@@ -30,7 +30,8 @@ def test_behind_one_proxy_the_address_it_saw_is_recorded(settings):
 
 def test_an_audit_event_names_who_what_and_the_path():
     patient = PatientFactory()
-    request = RequestFactory().get(f"/dashboard/patients/{patient.pk}/", HTTP_USER_AGENT="Firefox", REMOTE_ADDR="203.0.113.9")
+    request = RequestFactory().get(f"/dashboard/patients/{patient.pk}/", HTTP_USER_AGENT="Firefox",
+                                   REMOTE_ADDR="203.0.113.9")
     with audit.request_origin(audit.origin_of(request)):
         audit.record(actor=patient.surgeon.user, action=AuditEvent.Action.VIEW, patient=patient)
     event = AuditEvent.objects.get()

@@ -1,5 +1,5 @@
 """Milestones, restrictions and phases computed from the surgery date (recovery/plan.py)."""
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -49,7 +49,7 @@ def test_no_binder_rows_when_binder_not_prescribed():
 
 def test_rebuilding_the_plan_keeps_completed_milestones_and_makes_no_duplicates():
     patient = enroll()
-    patient.milestones.filter(key="discharge").update(completed_at=datetime(2026, 3, 3, tzinfo=dt_timezone.utc))
+    patient.milestones.filter(key="discharge").update(completed_at=datetime(2026, 3, 3, tzinfo=UTC))
     patient.surgery_date = SURGERY + timedelta(days=7)
     patient.save()
     create_recovery_plan(patient)
@@ -75,12 +75,12 @@ def test_milestone_status_follows_its_window(today, status):
 def test_recovery_day_uses_the_patients_own_date_not_utc():
     # 02:30 UTC on 3 March is still the evening of 2 March in New York: surgery day, day 0.
     patient = PatientFactory.build(surgery_date=SURGERY, timezone="America/New_York")
-    late_evening_in_new_york = datetime(2026, 3, 3, 2, 30, tzinfo=dt_timezone.utc)
+    late_evening_in_new_york = datetime(2026, 3, 3, 2, 30, tzinfo=UTC)
     assert patient.recovery_day(late_evening_in_new_york) == 0
     assert PatientFactory.build(surgery_date=SURGERY, timezone="UTC").recovery_day(late_evening_in_new_york) == 1
     # And in Tokyo it is already the morning of 3 March at 20:00 UTC on 2 March.
     tokyo = PatientFactory.build(surgery_date=SURGERY, timezone="Asia/Tokyo")
-    assert tokyo.recovery_day(datetime(2026, 3, 2, 20, 0, tzinfo=dt_timezone.utc)) == 1
+    assert tokyo.recovery_day(datetime(2026, 3, 2, 20, 0, tzinfo=UTC)) == 1
 
 
 @pytest.mark.parametrize(

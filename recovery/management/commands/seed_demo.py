@@ -12,11 +12,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from recovery.services import accounts, enrollment, reports
 from recovery.models import Patient, Surgeon, User
+from recovery.services import accounts, enrollment, reports
 
 # Demo only: printed on every run, never use these anywhere real.
-DEMO_PASSWORD = "pump-demo-2026"
+# Printed for anyone running the demo: a published demo login, not a secret.
+DEMO_PASSWORD = "pump-demo-2026"  # noqa: S105
 SURGEON_USERNAME = "dr.demo"
 BACKUP_USERNAME = "dr.backup"
 ADMIN_USERNAME = "demo.admin"
@@ -151,7 +152,7 @@ class Command(BaseCommand):
             )
 
     def print_logins(self) -> None:
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):"))
         self.stdout.write(f"  surgeon dashboard  /dashboard/  {SURGEON_USERNAME} (backup surgeon: {BACKUP_USERNAME})")
         self.stdout.write(f"  staff admin        /admin/      {ADMIN_USERNAME}")
         for spec in DEMO_PATIENTS:

@@ -16,8 +16,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from recovery import triage
-from recovery.services import accounts, enrollment
 from recovery.models import ActivationCode, CheckIn, Escalation, PatientMessage, User, WarningReport
+from recovery.services import accounts, enrollment
 from tests.factories import PatientFactory, SurgeonFactory
 from tests.support import bearer
 

@@ -11,9 +11,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_creates_a_surgeon_who_can_log_in_to_the_api(api_client):
-    call_command("create_surgeon", "--username", "drgrey", "--password", "Scalpel-Orchid-77", "--email", "g@example.org")
+    call_command(
+        "create_surgeon", "--username", "drgrey", "--password", "Scalpel-Orchid-77", "--email", "g@example.org"
+    )
     surgeon = Surgeon.objects.select_related("user").get()
-    assert (surgeon.user.username, surgeon.user.email, surgeon.user.role) == ("drgrey", "g@example.org", User.Role.SURGEON)
+    user = surgeon.user
+    assert (user.username, user.email, user.role) == ("drgrey", "g@example.org", User.Role.SURGEON)
     response = api_client.post("/api/v1/auth/token/", {"username": "drgrey", "password": "Scalpel-Orchid-77"})
     assert response.status_code == 200
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")

@@ -1,7 +1,7 @@
 """Patient endpoints that read the plan: me, timeline, restrictions, messages (shared/API.md)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 SURGERY = date(2026, 3, 1)
 # 05:00 UTC on 11 March is still 10 March (21:00) in Los Angeles: recovery day 9 there, day 10 in UTC.
-NOW = datetime(2026, 3, 11, 5, 0, tzinfo=dt_timezone.utc)
+NOW = datetime(2026, 3, 11, 5, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -56,9 +56,9 @@ def test_me_answers_the_profile_with_day_and_phase_in_the_patients_own_zone(la_c
 
 def test_phase_changes_on_the_local_day_not_the_utc_day(la_client):
     # Day 14 (rehabilitation) starts at local midnight on 15 March, 07:00 UTC.
-    with time_machine.travel(datetime(2026, 3, 15, 6, 59, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 15, 6, 59, tzinfo=UTC), tick=False):
         assert la_client.get("/api/v1/me/").json()["phase"] == "early_healing"
-    with time_machine.travel(datetime(2026, 3, 15, 7, 0, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 15, 7, 0, tzinfo=UTC), tick=False):
         assert la_client.get("/api/v1/me/").json()["phase"] == "rehabilitation"
 
 
@@ -134,7 +134,7 @@ def test_restrictions_for_a_date_are_those_in_force_that_day(la_client):
 
 def test_restrictions_default_to_the_patients_local_today(la_client):
     # 14 March 23:30 in Los Angeles (day 13) is already 15 March in UTC (day 14).
-    with time_machine.travel(datetime(2026, 3, 15, 6, 30, tzinfo=dt_timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 3, 15, 6, 30, tzinfo=UTC), tick=False):
         assert "no_driving_on_opioids" in restriction_keys(la_client)
 
 

@@ -82,7 +82,8 @@ def test_bad_enrollment_is_400_naming_the_field_and_stores_nothing(surgeon_clien
 # --- Patients list and detail ----------------------------------------------------------------
 
 def test_patients_list_shows_own_patients_with_day_last_checkin_and_open_escalations(surgeon_client, surgeon):
-    ada = PatientFactory(enrolled=True, surgeon=surgeon, display_name="Ada", surgery_date=timezone.now().date() - timedelta(days=5))
+    ada = PatientFactory(enrolled=True, surgeon=surgeon, display_name="Ada",
+                         surgery_date=timezone.now().date() - timedelta(days=5))
     PatientFactory(enrolled=True, surgeon=surgeon, display_name="Bob")
     PatientFactory(enrolled=True, display_name="Someone else's")
     CheckInFactory(patient=ada, created_at=timezone.now() - timedelta(days=1), pain_score=2)
@@ -162,7 +163,8 @@ def test_inbox_is_unacknowledged_first_then_most_severe_then_newest(surgeon_clie
 
     def escalation(level, minutes_ago, acknowledged=False):
         return EscalationFactory(
-            warning_report__patient=patient, level=level, reasons=["x"], created_at=now - timedelta(minutes=minutes_ago),
+            warning_report__patient=patient, level=level, reasons=["x"],
+            created_at=now - timedelta(minutes=minutes_ago),
             acknowledged_at=now if acknowledged else None,
         )
 
