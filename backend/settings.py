@@ -207,6 +207,10 @@ ESCALATION_ACK_DEADLINES = {
 }
 # Usernames of surgeons who receive escalations nobody else acknowledged (after the backup).
 ON_CALL_SURGEONS = env.list("ON_CALL_SURGEONS", default=[])
+# Reminders due in the patient's night wait for the morning (local time; escalation pushes are never
+# held). Empty REMINDER_QUIET_START turns the quiet hours off.
+REMINDER_QUIET_START = env.str("REMINDER_QUIET_START", default="21:00")
+REMINDER_QUIET_END = env.str("REMINDER_QUIET_END", default="08:00")
 # Views of the same page of one patient by one person within this window (fixed slots) are one audit
 # row, so a page polled every 15 s does not write a row per poll. 0 keeps every view.
 AUDIT_VIEW_MERGE_WINDOW = timedelta(minutes=env.int("AUDIT_VIEW_MERGE_MINUTES", default=10))

@@ -2,11 +2,15 @@
 notifications outbox (which knows nothing of patients or escalations)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from notifications.services import outbox
+from recovery.i18n import patient_language
 from recovery.models import Escalation
 
 
@@ -18,23 +22,30 @@ class PushKind(models.TextChoices):
     CHECKIN_MISSING = "checkin_missing"
     REFILL_REMINDER = "refill_reminder"
     PLAN_REMINDER = "plan_reminder"
+    REMINDERS = "reminders"  # several reminders due at once, combined into one push
 
 
-# Lock-screen text: says nothing about health. The app fetches details with its own token.
-NEUTRAL_TEXT: dict[str, tuple[str, str]] = {
+# Lock-screen text: says nothing about health. The app fetches details with its own token. Texts a
+# patient reads are written in the patient's language; the care team's stay English.
+NEUTRAL_TEXT: dict[str, tuple[str | Promise, str | Promise]] = {
     PushKind.ESCALATION: ("A patient needs attention", "Open the dashboard to review."),
     PushKind.ESCALATION_PASSED_ON: ("A patient needs attention", "An alert was passed on to you. Open the dashboard."),
-    PushKind.TRIAGE_ADVICE: ("New message from your care team", "Open the app to read it."),
-    PushKind.CHECKIN_PROMPT: ("Time for your daily check-in", "Open the app to check in."),
-    PushKind.CHECKIN_MISSING: ("Your daily check-in is waiting", "Open the app to check in."),
-    PushKind.REFILL_REMINDER: ("A reminder from your care team", "Open the app for details."),
-    PushKind.PLAN_REMINDER: ("A reminder from your recovery plan", "Open the app for details."),
+    PushKind.TRIAGE_ADVICE: (_("New message from your care team"), _("Open the app to read it.")),
+    PushKind.CHECKIN_PROMPT: (_("Time for your daily check-in"), _("Open the app to check in.")),
+    PushKind.CHECKIN_MISSING: (_("Your daily check-in is waiting"), _("Open the app to check in.")),
+    PushKind.REFILL_REMINDER: (_("A reminder from your care team"), _("Open the app for details.")),
+    PushKind.PLAN_REMINDER: (_("A reminder from your recovery plan"), _("Open the app for details.")),
+    PushKind.REMINDERS: (_("Reminders from your recovery plan"), _("Open the app for details.")),
 }
 
 
-def push(user_id: int, kind: str, dedupe_key: str, data: dict[str, str]) -> outbox.Push:
+def push(user_id: int, kind: str, dedupe_key: str, data: dict[str, str], language: str = "en") -> outbox.Push:
+    """One push of `kind`, its neutral text written in `language`."""
     title, body = NEUTRAL_TEXT[kind]
-    return outbox.Push(user_id=user_id, kind=str(kind), title=title, body=body, dedupe_key=dedupe_key, data=data)
+    with patient_language(language):
+        return outbox.Push(
+            user_id=user_id, kind=str(kind), title=str(title), body=str(body), dedupe_key=dedupe_key, data=data
+        )
 
 
 def queue_escalation_pushes(escalation: Escalation) -> list[int]:
@@ -46,7 +57,8 @@ def queue_escalation_pushes(escalation: Escalation) -> list[int]:
     data = {"escalation_id": str(escalation.pk)}
     pushes = [push(escalation.assigned_surgeon.user_id, PushKind.ESCALATION, f"escalation:{escalation.pk}", data)]
     if escalation.patient.user_id is not None:
-        pushes.append(push(escalation.patient.user_id, PushKind.TRIAGE_ADVICE, f"triage_advice:{escalation.pk}", data))
+        pushes.append(push(escalation.patient.user_id, PushKind.TRIAGE_ADVICE, f"triage_advice:{escalation.pk}", data,
+                           escalation.patient.text_language))
     return outbox.queue_pushes(pushes)
 
 
@@ -61,10 +73,12 @@ def queue_pass_on_pushes(escalation: Escalation) -> list[int]:
     )])
 
 
-def queue_reminder_pushes(kind: str, day: date, patients: list[tuple[int, int]]) -> list[int]:
-    """One reminder of `kind` for `day` to each (patient id, user id); at most once per patient and day."""
-    return outbox.queue_pushes(
-        push(user_id, kind, f"{kind}:{patient_id}:{day.isoformat()}",
-             {"patient_id": str(patient_id), "local_date": day.isoformat()})
-        for patient_id, user_id in patients
-    )
+def queue_reminder_pushes(day: date, due: Iterable[tuple[int, int, str, tuple[str, ...]]]) -> list[int]:
+    """One push per (patient id, user id, language, kinds due) for `day`: the kind's own text, or the
+    combined one when several reminders fell due at once. At most once per patient, kinds and day."""
+    pushes = []
+    for patient_id, user_id, language, kinds in due:
+        kind = kinds[0] if len(kinds) == 1 else PushKind.REMINDERS
+        data = {"patient_id": str(patient_id), "local_date": day.isoformat()}
+        pushes.append(push(user_id, kind, f"{'+'.join(kinds)}:{patient_id}:{day.isoformat()}", data, language))
+    return outbox.queue_pushes(pushes)

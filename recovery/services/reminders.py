@@ -1,14 +1,20 @@
 """The clinical reminder rules (check-in prompt, missing check-in, refill, binder) and the periodic
-dispatcher that sends them in each patient's own zone, at most once per patient, kind and local day."""
+dispatcher that sends them in each patient's own zone, at most once per patient, kind and local day.
+
+Reminders are written for people: none in the patient's night (they wait for the morning), at most
+one reminder push per patient per dispatch (several due at once are combined into one), no check-in
+prompt once that day's check-in is in, and each in the patient's own language.
+"""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from notifications import fcm
@@ -41,9 +47,11 @@ class ReminderRule:
 
 
 def _no_checkin_on(day: date) -> Q:
-    return Q(checkin_time__lt=EVENING_REMINDER_AT) & ~Q(
-        Exists(CheckIn.objects.filter(patient=OuterRef("pk"), local_date=day))
-    )
+    return ~Q(Exists(CheckIn.objects.filter(patient=OuterRef("pk"), local_date=day)))
+
+
+def _evening_without_checkin(day: date) -> Q:
+    return Q(checkin_time__lt=EVENING_REMINDER_AT) & _no_checkin_on(day)
 
 
 def _refill_soon(day: date) -> Q:
@@ -57,60 +65,123 @@ def _binder_in_force(day: date) -> Q:
 
 
 REMINDER_RULES: tuple[ReminderRule, ...] = (
-    ReminderRule(PushKind.CHECKIN_PROMPT, None, lambda day: Q()),
-    ReminderRule(PushKind.CHECKIN_MISSING, EVENING_REMINDER_AT, _no_checkin_on),
+    ReminderRule(PushKind.CHECKIN_PROMPT, None, _no_checkin_on),
+    ReminderRule(PushKind.CHECKIN_MISSING, EVENING_REMINDER_AT, _evening_without_checkin),
     ReminderRule(PushKind.REFILL_REMINDER, None, _refill_soon),
     ReminderRule(PushKind.PLAN_REMINDER, BINDER_REMINDER_AT, _binder_in_force),
 )
 
 
-def _prompt_batch(kind: str, day: date, patients: list[tuple[int, int]]) -> list[int]:
-    """Record the reminder for these (patient id, user id) pairs and write their pushes: constant queries."""
+@dataclass(frozen=True)
+class QuietHours:
+    """The patient's night, in their local time: from `start` to `end` the next morning."""
+
+    start: time
+    end: time
+
+    def contains(self, clock: time) -> bool:
+        return clock >= self.start or clock < self.end
+
+    def checkin_time_has_come(self, clock: time) -> Q:
+        """Patients whose own check-in time has come by `clock`; a check-in time inside the quiet hours
+        counts as the end of them (the morning)."""
+        return Q(checkin_time__lte=clock) | Q(checkin_time__gte=self.start) | Q(checkin_time__lt=self.end)
+
+
+def quiet_hours() -> QuietHours | None:
+    if not settings.REMINDER_QUIET_START:
+        return None
+    return QuietHours(time.fromisoformat(settings.REMINDER_QUIET_START), time.fromisoformat(settings.REMINDER_QUIET_END))
+
+
+def _due_condition(rule: ReminderRule, day: date, clock: time, quiet: QuietHours | None) -> Q | None:
+    """Who `rule` is due for at `clock` on `day` and not yet sent; None if it is not due at all yet."""
+    if rule.at is not None and clock < rule.at:
+        return None
+    not_yet_sent = ~Q(Exists(PromptLog.objects.filter(patient=OuterRef("pk"), kind=rule.kind, local_date=day)))
+    condition = rule.applies_on(day) & not_yet_sent
+    if rule.at is None:
+        condition &= quiet.checkin_time_has_come(clock) if quiet else Q(checkin_time__lte=clock)
+    return condition
+
+
+@dataclass(frozen=True)
+class DuePatient:
+    patient_id: int
+    user_id: int
+    language: str
+    kinds: tuple[str, ...]
+
+
+def _send_batch(day: date, batch: list[DuePatient]) -> None:
+    """Record every due reminder of the batch and write one push per patient: constant queries."""
     with transaction.atomic():
         PromptLog.objects.bulk_create(
-            [PromptLog(patient_id=patient_id, kind=kind, local_date=day) for patient_id, _ in patients],
+            [PromptLog(patient_id=due.patient_id, kind=kind, local_date=day) for due in batch for kind in due.kinds],
             ignore_conflicts=True,
         )
-        return queue_reminder_pushes(kind, day, patients)
+        queue_reminder_pushes(day, [(due.patient_id, due.user_id, due.language, due.kinds) for due in batch])
+
+
+def _dispatch_zone(
+    zone_name: str, now: datetime, rules: Iterable[ReminderRule], batch_size: int, counts: dict[str, int]
+) -> None:
+    local = now.astimezone(ZoneInfo(zone_name))
+    day, clock = local.date(), local.time()
+    quiet = quiet_hours()
+    if quiet is not None and quiet.contains(clock):
+        return  # the patient's night: reminders wait for the morning
+    conditions = {rule.kind: c for rule in rules if (c := _due_condition(rule, day, clock, quiet)) is not None}
+    if not conditions:
+        return
+    any_due = Q()
+    for condition in conditions.values():
+        any_due |= condition
+    due = (
+        Patient.objects.filter(user__isnull=False, timezone=zone_name)
+        .filter(any_due)
+        .annotate(**{f"due_{kind}": ExpressionWrapper(c, output_field=BooleanField()) for kind, c in conditions.items()})
+        .order_by("pk")
+    )
+    fields = ["pk", "user_id", "language", *(f"due_{kind}" for kind in conditions)]
+    last_id = 0
+    while True:
+        rows = list(due.filter(pk__gt=last_id).values_list(*fields)[:batch_size])
+        if not rows:
+            break
+        batch = [
+            DuePatient(row[0], row[1], row[2], tuple(kind for kind, flag in zip(conditions, row[3:]) if flag))
+            for row in rows
+        ]
+        _send_batch(day, batch)
+        for patient in batch:
+            for kind in patient.kinds:
+                counts[kind] += 1
+        last_id = rows[-1][0]
+        if len(rows) < batch_size:
+            break
+
+
+def dispatch_reminders(
+    *, now: datetime | None = None, rules: Iterable[ReminderRule] = REMINDER_RULES,
+    batch_size: int = PROMPT_BATCH_SIZE,
+) -> dict[str, int]:
+    """Send every reminder due now in each patient's own zone and not yet sent for that local date
+    (the periodic dispatcher). Returns patients reminded per kind.
+
+    Zones are taken one at a time so "today" and "now" are exact (zoneinfo, DST included); a patient
+    gets each kind at most once per local date because PromptLog is unique and inserted ON CONFLICT DO
+    NOTHING, and at most one push per dispatch, whatever number of kinds fell due.
+    """
+    now = now or timezone.now()
+    rules = tuple(rules)
+    counts = {str(rule.kind): 0 for rule in rules}
+    zones = Patient.objects.filter(user__isnull=False).order_by().values_list("timezone", flat=True).distinct()
+    for zone_name in zones:
+        _dispatch_zone(zone_name, now, rules, batch_size, counts)
+    return counts
 
 
 def dispatch_reminder(rule: ReminderRule, *, now: datetime | None = None, batch_size: int = PROMPT_BATCH_SIZE) -> int:
-    """Prompt every activated patient for whom `rule` is due now in their own zone and who was not yet
-    prompted for that local date. Returns how many patients were prompted.
-
-    Zones are taken one at a time so "today" and "now" are exact (zoneinfo, DST included); a patient
-    is prompted at most once per local date because PromptLog is unique and inserted ON CONFLICT DO NOTHING.
-    """
-    now = now or timezone.now()
-    prompted = 0
-    zones = Patient.objects.filter(user__isnull=False).order_by().values_list("timezone", flat=True).distinct()
-    for zone_name in zones:
-        local = now.astimezone(ZoneInfo(zone_name))
-        day, clock = local.date(), local.time()
-        if rule.at is not None and clock < rule.at:
-            continue
-        due = (
-            Patient.objects.filter(user__isnull=False, timezone=zone_name)
-            .filter(rule.applies_on(day))
-            .exclude(Exists(PromptLog.objects.filter(patient=OuterRef("pk"), kind=rule.kind, local_date=day)))
-        )
-        if rule.at is None:
-            due = due.filter(checkin_time__lte=clock)
-        last_id = 0
-        while True:
-            batch = list(due.filter(pk__gt=last_id).order_by("pk").values_list("pk", "user_id")[:batch_size])
-            if not batch:
-                break
-            _prompt_batch(rule.kind, day, batch)
-            prompted += len(batch)
-            last_id = batch[-1][0]
-            if len(batch) < batch_size:
-                break
-    return prompted
-
-
-def dispatch_reminders(*, now: datetime | None = None) -> dict[str, int]:
-    """Run every reminder rule once (the periodic dispatcher): check-in prompts, missing check-ins,
-    refills and binder reminders. Returns patients prompted per kind."""
-    now = now or timezone.now()
-    return {str(rule.kind): dispatch_reminder(rule, now=now) for rule in REMINDER_RULES}
+    """Send one rule's reminders only (tests and the fan-out benchmark); returns patients reminded."""
+    return dispatch_reminders(now=now, rules=(rule,), batch_size=batch_size)[str(rule.kind)]

@@ -91,6 +91,13 @@ def test_spring_forward_day_prompts_at_the_new_offset():
     assert prompts_for(patient) == [date(2026, 3, 8)]
 
 
+@pytest.fixture
+def no_quiet_hours(settings):
+    """The DST tests below are about the clock, not the night: quiet hours off."""
+    settings.REMINDER_QUIET_START = ""
+
+
+@pytest.mark.usefixtures("no_quiet_hours")
 def test_checkin_time_skipped_by_spring_forward_is_prompted_once_right_after_the_jump():
     # 02:30 does not exist in New York on 8 March 2026; the prompt goes at 03:00 EDT (07:00 UTC).
     patient = patient_with_device(timezone="America/New_York", checkin_time=time(2, 30))
@@ -100,6 +107,7 @@ def test_checkin_time_skipped_by_spring_forward_is_prompted_once_right_after_the
     assert prompts_for(patient) == [date(2026, 3, 8)]
 
 
+@pytest.mark.usefixtures("no_quiet_hours")
 def test_checkin_time_repeated_by_fall_back_is_prompted_only_the_first_time():
     # 01:30 happens twice in New York on 1 November 2026 (05:30 and 06:30 UTC).
     patient = patient_with_device(timezone="America/New_York", checkin_time=time(1, 30))

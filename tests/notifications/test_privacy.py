@@ -47,7 +47,10 @@ def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
                                    ack_due_at=timezone.now() - timedelta(minutes=1))
     pushes.queue_escalation_pushes(escalation)
     pass_on_overdue_escalations()
-    reminders.dispatch_reminders(now=datetime(2026, 1, 5, 20, 0, tzinfo=UTC))
+    for rule in reminders.REMINDER_RULES:  # each kind on its own
+        reminders.dispatch_reminder(rule, now=datetime(2026, 1, 5, 20, 0, tzinfo=UTC))
+    # and several due at once, combined into one push
+    reminders.dispatch_reminders(now=datetime(2026, 1, 6, 20, 0, tzinfo=UTC))
     delivery.deliver_due()
     secrets = [patient.display_name, "Jane", "Sensitive", patient.surgeon.display_name, backup.display_name,
                "pus", "drowsy", "lips", "9/10", *SEVERITY, *report.symptoms, *SYMPTOM_WORDS,

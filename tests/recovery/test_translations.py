@@ -9,6 +9,10 @@ from django.conf import settings
 from django.utils import translation
 
 from recovery import education, plan
+from recovery.services.pushes import NEUTRAL_TEXT, PushKind
+
+# Pushes to the care team stay English (staff pages and alerts may stay English).
+STAFF_PUSHES = {PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON}
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
 
@@ -23,6 +27,9 @@ def patient_facing_texts() -> list[tuple[str, object]]:
                   (f"restriction {template.key} instructions", template.instructions)]
     for phase in plan.PHASES:
         texts.append((f"phase {phase.key}", phase.title))
+    for kind, (title, body) in NEUTRAL_TEXT.items():
+        if kind not in STAFF_PUSHES:
+            texts += [(f"push {kind} title", title), (f"push {kind} body", body)]
     for article in education.ARTICLES:
         texts += [(f"article {article.key}", article.title), (f"article {article.key} body", article.body)]
     return texts

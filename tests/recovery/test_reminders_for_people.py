@@ -1,0 +1,84 @@
+"""Reminders arrive when a person would want them, in their language (issue 13)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone as dt_timezone
+
+import pytest
+
+from notifications.models import Notification
+from recovery.models import PromptLog
+from recovery.services import reminders
+from recovery.services.plans import create_recovery_plan
+from recovery.services.pushes import PushKind
+from tests.factories import CheckInFactory, DeviceFactory, PatientFactory, PumpFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=dt_timezone.utc)
+
+
+def patient_with_device(**kwargs):
+    patient = PatientFactory(**kwargs)
+    DeviceFactory(user=patient.user)
+    return patient
+
+
+def pushes_to(patient) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=patient.user).order_by("id"))
+
+
+def test_a_reminder_due_in_the_night_waits_for_the_morning():
+    # Check-in time 23:30 in Chicago: inside the quiet hours (21:00-08:00), so it goes at 08:00.
+    patient = patient_with_device(timezone="America/Chicago", checkin_time=time(23, 30))
+    reminders.dispatch_reminders(now=utc(2026, 1, 15, 5, 30))  # 23:30 local on the 14th
+    reminders.dispatch_reminders(now=utc(2026, 1, 15, 13, 59))  # 07:59 local on the 15th
+    assert pushes_to(patient) == []
+    reminders.dispatch_reminders(now=utc(2026, 1, 15, 14, 0))  # 08:00 local
+    assert [p.kind for p in pushes_to(patient)] == [PushKind.CHECKIN_PROMPT]
+
+
+def test_a_time_zone_change_late_in_the_evening_sends_nothing_until_the_morning():
+    # The patient flew to Madrid; at 22:06 there every rule of the day is past due.
+    patient = patient_with_device(timezone="Europe/Madrid", checkin_time=time(9, 0), surgery_date=date(2026, 1, 10))
+    create_recovery_plan(patient)
+    reminders.dispatch_reminders(now=utc(2026, 1, 15, 21, 6))  # 22:06 in Madrid
+    assert pushes_to(patient) == []
+
+
+def test_several_reminders_due_at_once_make_one_push():
+    patient = patient_with_device(timezone="UTC", checkin_time=time(9, 0), surgery_date=date(2026, 1, 1))
+    create_recovery_plan(patient)
+    PumpFactory(patient=patient, next_refill_date=date(2026, 1, 12))
+    counts = reminders.dispatch_reminders(now=utc(2026, 1, 5, 20, 0))
+    assert counts == {"checkin_prompt": 1, "checkin_missing": 1, "refill_reminder": 1, "plan_reminder": 1}
+    [push] = pushes_to(patient)
+    assert push.kind == PushKind.REMINDERS
+    # Each reminder is still recorded once for the day: the next dispatch sends nothing more.
+    assert PromptLog.objects.filter(patient=patient).count() == 4
+    reminders.dispatch_reminders(now=utc(2026, 1, 5, 20, 1))
+    assert len(pushes_to(patient)) == 1
+
+
+def test_no_checkin_prompt_goes_to_a_patient_who_has_checked_in_that_day():
+    patient = patient_with_device(timezone="UTC", checkin_time=time(9, 0))
+    CheckInFactory(patient=patient, local_date=date(2026, 1, 15))
+    reminders.dispatch_reminders(now=utc(2026, 1, 15, 10, 0))
+    assert pushes_to(patient) == []
+    other_day = reminders.dispatch_reminders(now=utc(2026, 1, 16, 10, 0))
+    assert other_day["checkin_prompt"] == 1
+
+
+def test_a_spanish_speaking_patient_gets_spanish_reminder_pushes():
+    patient = patient_with_device(timezone="Europe/Madrid", checkin_time=time(9, 0), language="es")
+    reminders.dispatch_reminders(now=utc(2026, 1, 15, 9, 0))  # 10:00 in Madrid
+    [push] = pushes_to(patient)
+    assert (push.title, push.body) == ("Es hora de su registro diario", "Abra la aplicación para registrarse.")
+
+
+def test_reminder_push_text_is_english_for_an_english_speaking_patient():
+    patient = patient_with_device(timezone="UTC", checkin_time=time(9, 0), language="en")
+    reminders.dispatch_reminders(now=utc(2026, 1, 15, 9, 0))
+    [push] = pushes_to(patient)
+    assert push.title == "Time for your daily check-in"
