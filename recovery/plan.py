@@ -8,19 +8,20 @@ instructions for pump implants and is named as such; a surgeon can change any pa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import date, timedelta
+from typing import Any
 
-from django.utils.functional import Promise, lazy
 from django.utils import translation
-from django.utils.translation import gettext, gettext_lazy as _, gettext_noop
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 # Titles and instructions are lazy translations: each is rendered in the patient's own language
 # (English or Spanish, locale/es/LC_MESSAGES/django.po) when the patient's app asks for it.
 Text = str | Promise
 
 
-def _with_values(message: str, **values: object) -> Promise:
+def _with_values(message: str, **values: object) -> Text:
     """A lazy translation with %(name)s placeholders filled in after it is translated."""
     return lazy(lambda: gettext(message) % values, str)()
 

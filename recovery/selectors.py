@@ -8,8 +8,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from recovery import access
-from recovery import education
+from recovery import access, education
 from recovery.models import (
     SEVERITY,
     CheckIn,

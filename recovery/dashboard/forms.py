@@ -8,7 +8,6 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from recovery import access
-from recovery.models import Pump, User, validate_timezone_name
 from recovery.models import Language, Pump, User, validate_timezone_name
 
 
@@ -40,7 +39,8 @@ class EnrollmentForm(forms.Form):
     )
     binder_prescribed = forms.BooleanField(label="Abdominal binder prescribed", required=False, initial=True)
     language = forms.ChoiceField(
-        label="Patient's language", choices=[("", "The language of the patient's phone"), *Language.choices], required=False,
+        label="Patient's language", required=False,
+        choices=[("", "The language of the patient's phone"), *Language.choices],
         help_text="The app, reminders and the printed handout use it; the patient can change it in the app.",
     )
     pump_kind = forms.ChoiceField(label="Pump", choices=Pump.Kind.choices)

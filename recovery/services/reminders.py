@@ -91,7 +91,9 @@ class QuietHours:
 def quiet_hours() -> QuietHours | None:
     if not settings.REMINDER_QUIET_START:
         return None
-    return QuietHours(time.fromisoformat(settings.REMINDER_QUIET_START), time.fromisoformat(settings.REMINDER_QUIET_END))
+    return QuietHours(
+        time.fromisoformat(settings.REMINDER_QUIET_START), time.fromisoformat(settings.REMINDER_QUIET_END)
+    )
 
 
 def _due_condition(rule: ReminderRule, day: date, clock: time, quiet: QuietHours | None) -> Q | None:
@@ -140,7 +142,10 @@ def _dispatch_zone(
     due = (
         Patient.objects.filter(user__isnull=False, timezone=zone_name)
         .filter(any_due)
-        .annotate(**{f"due_{kind}": ExpressionWrapper(c, output_field=BooleanField()) for kind, c in conditions.items()})
+        .annotate(**{
+            f"due_{kind}": ExpressionWrapper(condition, output_field=BooleanField())
+            for kind, condition in conditions.items()
+        })
         .order_by("pk")
     )
     fields = ["pk", "user_id", "language", *(f"due_{kind}" for kind in conditions)]
@@ -149,10 +154,7 @@ def _dispatch_zone(
         rows = list(due.filter(pk__gt=last_id).values_list(*fields)[:batch_size])
         if not rows:
             break
-        batch = [
-            DuePatient(row[0], row[1], row[2], tuple(kind for kind, flag in zip(conditions, row[3:]) if flag))
-            for row in rows
-        ]
+        batch = [DuePatient(row[0], row[1], row[2], _kinds_due(conditions, row[3:])) for row in rows]
         _send_batch(day, batch)
         for patient in batch:
             for kind in patient.kinds:
@@ -160,6 +162,10 @@ def _dispatch_zone(
         last_id = rows[-1][0]
         if len(rows) < batch_size:
             break
+
+
+def _kinds_due(conditions: dict[str, Q], flags: tuple[bool, ...]) -> tuple[str, ...]:
+    return tuple(kind for kind, due_now in zip(conditions, flags, strict=True) if due_now)
 
 
 def dispatch_reminders(

@@ -86,7 +86,8 @@ def test_recovery_day_uses_the_patients_own_date_not_utc():
 @pytest.mark.parametrize(
     ("day", "phase"),
     [(0, "surgery"), (1, "early_healing"), (13, "early_healing"), (14, "rehabilitation"),
-     (42, "return_to_activity"), (56, "return_to_activity"), (57, "recovered"), (-3, "before_surgery"), (-1, "before_surgery")],
+     (42, "return_to_activity"), (56, "return_to_activity"), (57, "recovered"),
+         (-3, "before_surgery"), (-1, "before_surgery")],
 )
 def test_phase_for_each_recovery_day(day, phase):
     assert plan.phase_for_day(day).key == phase

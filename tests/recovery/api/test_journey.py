@@ -1,7 +1,7 @@
 """The patient's journey from before surgery, in their language, with education (issue 13)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -14,7 +14,7 @@ from tests.factories import SurgeonFactory
 pytestmark = pytest.mark.django_db
 
 # 15:00 UTC on 2 March 2027 is the morning of 2 March in Chicago.
-NOW = datetime(2027, 3, 2, 15, 0, tzinfo=dt_timezone.utc)
+NOW = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)
 TODAY = date(2027, 3, 2)
 
 
