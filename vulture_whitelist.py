@@ -1,0 +1,61 @@
+"""Names vulture cannot see being used (read by `make lint`'s vulture step, never imported).
+
+Each is declared for a framework, the database or a template rather than called from Python:
+"""
+# Model fields and choices: stored data, read by the admin, serializers, templates or the database.
+IOS  # notifications.models.Device.Platform
+WEB  # notifications.models.Device.Platform
+last_seen_at  # notifications.models.Device, written on every registration
+_.last_seen_at
+ENGLISH  # recovery.models.Language
+SPANISH  # recovery.models.Language
+FIXED_RATE  # recovery.models.Pump.Kind
+OTHER  # recovery.models.Pump.Drug
+battery_replacement_due  # recovery.models.Pump, the API's and the enrollment form's pump field
+triage_level  # recovery.models.PhoneRecord
+triage_reasons  # recovery.models.PhoneRecord
+triage_advice  # recovery.models.PhoneRecord
+_.triage_level
+_.triage_reasons
+_.triage_advice
+restrictions_followed  # recovery.models.CheckIn
+BACK  # recovery.models.IncisionCheck.Site
+REMINDER  # recovery.models.PatientMessage.Kind
+merge_key  # recovery.models.AuditEvent, unique: merges repeated views
+
+# Serializer and form fields: DRF and Django forms read declared fields by name.
+child
+phase_title
+has_photo
+sender_name
+activation_expires_at
+_.activation_expires_at  # set on the enrolled patient for EnrollmentSerializer
+id
+last_checkin
+open_escalations_count
+recent_checkins
+recent_incision_checks
+recent_warning_reports
+submission_id
+pump_kind
+pump_drug
+
+# Chart dimensions read by recovery/templates/dashboard/_chart.html.
+y_ticks
+width
+height
+plot_right
+left
+
+# Named in settings (MIDDLEWARE, PUSH_DEVICE_OWNER_CHECK) or a celery option set in bench/.
+RequestOriginMiddleware
+DefaultLanguageMiddleware
+may_own_devices
+_.task_always_eager
+
+# For pushes written in the patient's language (issue 13, in progress).
+patient_language
+
+# tests: the typed factory call (only for mypy); celery beat's producer, replaced by the recording scheduler.
+__new__
+producer

@@ -57,6 +57,7 @@ def start_standin() -> tuple[subprocess.Popen, str]:
         [sys.executable, "-m", "notifications.fcm_standin", "--port", str(port), "--no-record"],
         stdout=subprocess.PIPE, text=True,
     )
+    assert process.stdout is not None
     process.stdout.readline()
     return process, f"http://127.0.0.1:{port}"
 

@@ -76,7 +76,9 @@ def _set_event() -> threading.Event:
 
 def error_body(error_code: str) -> tuple[int, dict]:
     status, rpc_status, message = ERRORS[error_code]
-    details = [{"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": error_code}]
+    details: list[dict[str, object]] = [
+        {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": error_code}
+    ]
     if error_code == "INVALID_ARGUMENT":
         details.append({
             "@type": "type.googleapis.com/google.rpc.BadRequest",
@@ -93,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
     def state(self) -> _State:
         return self.server.state  # type: ignore[attr-defined]
 
-    def log_message(self, format: str, *args) -> None:  # quiet: tests and benchmarks read state instead
+    def log_message(self, format: str, *args: object) -> None:  # quiet: tests and benchmarks read state instead
         pass
 
     def _read_json(self) -> dict:
@@ -154,6 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         message = body.get("message") if isinstance(body.get("message"), dict) else None
         auth = self.headers.get("Authorization", "")
+        answer: dict[str, object]
         with self.state.lock:
             if not auth.startswith("Bearer "):
                 status, answer = 401, {"error": {"code": 401, "message": "Request is missing required "
@@ -165,8 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif message["token"] in self.state.fail_tokens:
                 status, answer = error_body(self.state.fail_tokens[message["token"]])
             else:
-                status = 200
-                answer = {"name": f"projects/{project}/messages/{next(self.state.ids)}"}
+                status, answer = 200, {"name": f"projects/{project}/messages/{next(self.state.ids)}"}
                 self.state.count_ok += 1
             if self.state.record:
                 self.state.received.append(Received(project, message or {}, status, auth))
@@ -189,7 +191,7 @@ class FcmStandIn:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> FcmStandIn:
         # A short poll interval: stop() waits for the serving loop to notice, 0.5 s by default.

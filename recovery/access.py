@@ -48,12 +48,3 @@ def care_team_escalations(surgeon: Surgeon) -> QuerySet[Escalation]:
 def own_patients(surgeon: Surgeon) -> QuerySet[Patient]:
     """The patients enrolled under the surgeon (only they may get new activation codes)."""
     return Patient.objects.filter(surgeon=surgeon)
-
-
-def may_see_patient(user: Any, patient: Patient) -> bool:
-    """May this login see this patient's records: the patient themself, or their care team."""
-    if is_patient(user):
-        return bool(user.patient.pk == patient.pk)
-    if is_care_team_member(user):
-        return care_team_patients(user.surgeon).filter(pk=patient.pk).exists()
-    return False

@@ -3,7 +3,7 @@ write the audit trail. Every admin page that shows a patient's records (list, ch
 delete confirmation) is audited; phone reports are made by the phone only (no "add" here)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -71,7 +71,7 @@ class PhoneRecordAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     escalation); a staff-typed one would bypass both."""
 
     list_display: tuple[str, ...] = ("patient", "local_date", "triage_level", "created_at")
-    list_filter: tuple[str, ...] = ("triage_level",)
+    list_filter: ClassVar[tuple[str, ...]] = ("triage_level",)
     search_fields = ("patient__display_name", "client_id")
     date_hierarchy = "created_at"
     raw_id_fields = ("patient",)
@@ -86,7 +86,7 @@ class PhoneRecordAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "role", "is_staff", "is_active", "last_login")
     list_filter = ("role", "is_staff", "is_superuser", "is_active")
-    fieldsets = DjangoUserAdmin.fieldsets + (("Role", {"fields": ("role",)}),)
+    fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Role", {"fields": ("role",)}))
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Role", {"fields": ("role",)}),)
 
 

@@ -379,7 +379,10 @@ class Escalation(models.Model):
 
     @property
     def source(self) -> PhoneRecord:
-        return self.checkin or self.incision_check or self.warning_report
+        source = self.checkin or self.incision_check or self.warning_report
+        if source is None:  # ruled out by the escalation_has_one_source constraint
+            raise ValueError(f"Escalation {self.pk} has no source report")
+        return source
 
 
 class PatientMessage(models.Model):

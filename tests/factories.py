@@ -68,7 +68,7 @@ class PatientFactory(ModelFactory[models.Patient]):
         enrolled = factory.Trait(
             pump=factory.RelatedFactory("tests.factories.PumpFactory", factory_related_name="patient"),
             recovery_plan=factory.PostGeneration(
-                lambda patient, create, extracted, **kwargs: create_recovery_plan(patient) if create else None
+                lambda patient, create, _extracted, **_kwargs: create_recovery_plan(patient) if create else None
             ),
         )
 

@@ -1,5 +1,6 @@
 """The production settings with what a test run on plain http needs changed, and nothing more."""
 import tempfile
+from pathlib import Path
 
 from backend.settings import *  # noqa: F401,F403
 
@@ -11,7 +12,7 @@ SECURE_HSTS_SECONDS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The SDK still retries 503s against the FCM stand-in, without sleeping 0.5, 1, 2 and 4 s in between.
 FCM_RETRY_BACKOFF_FACTOR = 0
-MEDIA_ROOT = tempfile.mkdtemp(prefix="pump-test-media-")
-STATIC_ROOT = tempfile.mkdtemp(prefix="pump-test-static-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="pump-test-media-"))
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="pump-test-static-"))
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from celery.contrib.testing.worker import TestWorkController, start_worker
+from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
+from celery.worker import WorkController
 from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
@@ -27,8 +28,10 @@ from recovery.models import User
 T = TypeVar("T")
 
 
-def bearer(client: APIClient, user: User) -> APIClient:
+def bearer(client: APIClient, user: User | None) -> APIClient:
     """`client` authenticated as `user` with a real bearer token (not force_authenticate)."""
+    if user is None:
+        raise ValueError("no login to make a token for (a patient not yet activated?)")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     return client
 
@@ -94,7 +97,7 @@ def _close_worker_thread_connections(**_kwargs: Any) -> None:
 
 
 @contextlib.contextmanager
-def celery_worker() -> Iterator[TestWorkController]:
+def celery_worker() -> Iterator[WorkController]:
     """A real Celery worker (solo pool) consuming from the broker in a thread of this process, so it
     uses the test database; its DB connections are closed after each task."""
     task_postrun.connect(_close_worker_thread_connections, weak=False)

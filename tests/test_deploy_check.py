@@ -12,9 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCEPTED = ["security.W021"]  # HSTS preload: the domain owner's decision (README.md)
 
 
-def check_deploy(**overrides: str) -> subprocess.CompletedProcess:
+def check_deploy(**overrides: str | None) -> subprocess.CompletedProcess:
     """Run the deploy check in a fresh process, with only the given settings environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env: dict[str, str | None] = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(
         DJANGO_SETTINGS_MODULE="backend.settings",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
@@ -22,10 +22,10 @@ def check_deploy(**overrides: str) -> subprocess.CompletedProcess:
         DJANGO_ALLOWED_HOSTS="example.org",
     )
     env.update(overrides)
-    env = {k: v for k, v in env.items() if v is not None}
+    present = {k: v for k, v in env.items() if v is not None}
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env=present, capture_output=True, text=True, timeout=120,
     )
 
 

@@ -13,7 +13,8 @@ class LinkHeaderPagination(PageNumberPagination):
     def get_paginated_response(self, data: list[Any]) -> Response:
         links = [f'<{url}>; rel="{rel}"' for rel, url in (("next", self.get_next_link()),
                                                           ("prev", self.get_previous_link())) if url]
-        headers = {"X-Total-Count": str(self.page.paginator.count)}
+        total = self.page.paginator.count if self.page is not None else len(data)
+        headers = {"X-Total-Count": str(total)}
         if links:
             headers["Link"] = ", ".join(links)
         return Response(data, headers=headers)

@@ -223,7 +223,7 @@ class EducationArticleSerializer(serializers.Serializer):
     key = serializers.CharField(read_only=True)
     title = serializers.CharField(read_only=True)
     body = serializers.CharField(read_only=True)
-    source = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field named like Field.source
 
 
 class RestrictionQuerySerializer(serializers.Serializer):
@@ -412,14 +412,15 @@ class SurgeonPatientSerializer(PatientProfileSerializer):
 
     @extend_schema_field(LastCheckInSerializer(allow_null=True))
     def get_last_checkin(self, patient: Patient) -> dict | None:
-        if getattr(patient, "last_checkin_id", None) is None:
+        annotated: Any = patient  # the last_checkin_* values are annotations of selectors.patient_summaries_for
+        if getattr(annotated, "last_checkin_id", None) is None:
             return None
         return {
-            "id": patient.last_checkin_id,
-            "created_at": serializers.DateTimeField().to_representation(patient.last_checkin_at),
-            "local_date": serializers.DateField().to_representation(patient.last_checkin_local_date),
-            "pain_score": patient.last_checkin_pain_score,
-            "triage_level": patient.last_checkin_triage_level,
+            "id": annotated.last_checkin_id,
+            "created_at": serializers.DateTimeField().to_representation(annotated.last_checkin_at),
+            "local_date": serializers.DateField().to_representation(annotated.last_checkin_local_date),
+            "pain_score": annotated.last_checkin_pain_score,
+            "triage_level": annotated.last_checkin_triage_level,
         }
 
 
@@ -431,7 +432,7 @@ class EscalationSerializer(serializers.ModelSerializer):
     escalated_to = PersonSerializer(read_only=True, allow_null=True)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, allow_null=True,
                                             default=None)
-    source = serializers.SerializerMethodField()
+    source = serializers.SerializerMethodField()  # type: ignore[assignment]  # a field named like Field.source
 
     class Meta:
         model = Escalation
@@ -467,7 +468,7 @@ class SurgeonPatientDetailSerializer(SurgeonPatientSerializer):
         read_only_fields = fields
 
     def _many(self, serializer_class: type[serializers.Serializer], key: str) -> list:
-        return serializer_class(self.context[key], many=True, context=self.context).data
+        return list(serializer_class(self.context[key], many=True, context=self.context).data)
 
     @extend_schema_field(MilestoneSerializer(many=True))
     def get_timeline(self, patient: Patient) -> list:

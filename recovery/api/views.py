@@ -6,7 +6,7 @@ in recovery.api.exceptions; audit rows are written by the services.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -28,7 +28,7 @@ from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.throttling import AuthRateThrottle
-from recovery.models import Milestone, Patient, Surgeon
+from recovery.models import Milestone, Patient, Surgeon, User
 from recovery.services import accounts, enrollment, escalations, plans, records, reports
 
 ERROR_400 = OpenApiResponse(description='Bad input: `{"field": ["message", ...]}`; nothing is stored.')
@@ -104,7 +104,7 @@ class PatientView(GenericAPIView):
 
     @property
     def patient(self) -> Patient:
-        return self.request.user.patient
+        return cast(User, self.request.user).patient  # IsPatient let the request in
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """After authentication: answer in the patient's own language (reset after the request)."""
@@ -200,6 +200,7 @@ class ReportCreateMixin:
 
     input_serializer: type[serializers.Serializer]
     output_serializer: type[serializers.Serializer]
+    patient: Patient  # PatientView's
 
     def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
         raise NotImplementedError
@@ -310,7 +311,7 @@ class SurgeonView(GenericAPIView):
 
     @property
     def surgeon(self) -> Surgeon:
-        return self.request.user.surgeon
+        return cast(User, self.request.user).surgeon  # IsSurgeon let the request in
 
 
 class SurgeonPatientsView(SurgeonView):
@@ -325,7 +326,7 @@ class SurgeonPatientsView(SurgeonView):
                    "recovery day, last check-in and open escalations count.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        records.shown_list(request.user, page, "recovery.Patient")
+        records.shown_list(request.user, page or [], "recovery.Patient")
         return self.get_paginated_response(s.SurgeonPatientSerializer(page, many=True).data)
 
     @extend_schema(tags=["surgeon"], request=s.EnrollmentInputSerializer,
@@ -346,7 +347,7 @@ class SurgeonPatientsView(SurgeonView):
             binder_prescribed=data["binder_prescribed"],
             language=data["language"],
         )
-        patient = Patient.objects.select_related("pump").get(pk=enrolled.patient.pk)
+        patient: Any = Patient.objects.select_related("pump").get(pk=enrolled.patient.pk)  # carries the code
         patient.activation_code = enrolled.activation_code
         patient.activation_expires_at = (
             patient.activation_codes.filter(used_at__isnull=True).order_by("-created_at").values_list(
@@ -385,7 +386,7 @@ class InboxView(SurgeonView):
                    "first, then most severe, then newest.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        records.shown_list(request.user, page, "recovery.Escalation")
+        records.shown_list(request.user, page or [], "recovery.Escalation")
         return self.get_paginated_response(s.EscalationSerializer(page, many=True).data)
 
 

@@ -32,10 +32,8 @@ class Chart:
     threshold: tuple[float, str] | None = None
     width: int = WIDTH
     height: int = HEIGHT
-    plot_bottom: int = HEIGHT - BOTTOM
     plot_right: int = WIDTH - RIGHT
     left: int = LEFT
-    top: int = TOP
     polyline: str = field(init=False, default="")
 
     def __post_init__(self) -> None:

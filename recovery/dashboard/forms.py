@@ -49,7 +49,7 @@ class EnrollmentForm(forms.Form):
     battery_replacement_due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         surgery, refill = cleaned.get("surgery_date"), cleaned.get("next_refill_date")
         if surgery and refill and refill < surgery:
             self.add_error("next_refill_date", "The next refill cannot be before the surgery.")

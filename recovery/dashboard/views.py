@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views import View
@@ -56,7 +57,7 @@ class SurgeonRequiredMixin(LoginRequiredMixin):
 
     surgeon: Surgeon
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not access.is_care_team_member(request.user):
@@ -134,8 +135,8 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
 
     template_name = "dashboard/patient.html"
 
-    def get_context_data(self, pk: int, **kwargs: Any) -> dict[str, Any]:
-        record = records.patient_record(self.surgeon, pk, actor=self.request.user)
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        record = records.patient_record(self.surgeon, kwargs.pop("pk"), actor=self.request.user)
         patient, today = record.patient, record.today
         trend = selectors.trend_checkins_of(patient, TREND_CHECKINS)
         return {
@@ -159,7 +160,7 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
 class IncisionPhotoView(SurgeonRequiredMixin, View):
     """The photo of an incision check, to the surgeons who may see that patient only; never cached."""
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int) -> FileResponse:
         check = get_object_or_404(
             IncisionCheck.objects.select_related("patient").filter(
                 patient__in=access.care_team_patients(self.surgeon)
@@ -209,7 +210,8 @@ class EnrolledView(SurgeonRequiredMixin, TemplateView):
 
     template_name = "dashboard/enrolled.html"
 
-    def get_context_data(self, pk: int, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        pk = kwargs.pop("pk")
         patient = get_object_or_404(access.own_patients(self.surgeon), pk=pk)
         records.shown(self.request.user, patient)
         codes = self.request.session.get(SESSION_CODES, {})

@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from recovery.models import User
 from recovery.triage import REASON_WORDS
 
 register = template.Library()
@@ -38,7 +39,7 @@ def record_name(object_type: str) -> str:
 
 
 @register.filter
-def staff_name(user) -> str:
+def staff_name(user: User | None) -> str:
     """A surgeon's display name, else the account's username (admins, support staff)."""
     if user is None:
         return "—"

@@ -48,7 +48,7 @@ def test_a_failed_enrollment_can_be_retried_at_once_and_enrolls_one_patient(surg
     assert Milestone.objects.filter(patient=patient).exists()
     assert str(patient.enrollment_key) == form["submission_id"]
     again = client.post(reverse("dashboard:enroll"), form)
-    assert again.url == reverse("dashboard:enrolled", args=[patient.pk]) and Patient.objects.count() == 1
+    assert again["Location"] == reverse("dashboard:enrolled", args=[patient.pk]) and Patient.objects.count() == 1
 
 
 @pytest.mark.django_db

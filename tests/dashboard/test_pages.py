@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def test_login_page_logs_a_surgeon_in_and_lands_on_the_inbox(surgeon):
     response = Client().post(reverse("dashboard:login"),
                              {"username": surgeon.user.username, "password": "correct-horse-battery"})
-    assert response.status_code == 302 and response.url == reverse("dashboard:inbox")
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:inbox")
 
 
 def test_a_patient_is_refused_at_login_with_a_clear_reason():
@@ -48,7 +48,7 @@ def test_a_logged_in_non_surgeon_gets_403():
 
 def test_an_anonymous_visitor_is_sent_to_log_in():
     response = Client().get(reverse("dashboard:patients"))
-    assert response.status_code == 302 and response.url.startswith(reverse("dashboard:login"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("dashboard:login"))
 
 
 def test_inbox_lists_open_escalations_emergency_first(surgeon, surgeon_client):

@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import TestWorkController
+from celery.worker import WorkController
 
 from backend.celery import app as celery_app
 from notifications.fcm_standin import FcmStandIn
@@ -39,6 +39,6 @@ def redis_server(monkeypatch) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def worker(redis_server: RedisServer) -> Iterator[TestWorkController]:
+def worker(redis_server: RedisServer) -> Iterator[WorkController]:
     with celery_worker() as running:
         yield running

@@ -23,8 +23,8 @@ CHECKIN_RULE = services.REMINDER_RULES[0]
 MISSING_RULE, REFILL_RULE, BINDER_RULE = services.REMINDER_RULES[1:]
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def patient_with_device(**kwargs):

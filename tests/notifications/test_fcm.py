@@ -120,6 +120,7 @@ def test_standin_runs_as_its_own_process():
     process = subprocess.Popen([sys.executable, "-m", "notifications.fcm_standin", "--port", str(port)],
                                stdout=subprocess.PIPE, text=True)
     try:
+        assert process.stdout is not None
         assert "listening on http://127.0.0.1" in process.stdout.readline()
         body = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/_standin/received").read())
         assert body == {"received": [], "sent_ok": 0}

@@ -1,5 +1,6 @@
 """Milestones, restrictions and phases computed from the surgery date (recovery/plan.py)."""
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ SURGERY = date(2026, 3, 2)
 
 
 def enroll(**overrides):
-    fields = dict(
+    fields: dict[str, Any] = dict(
         surgeon=SurgeonFactory(),
         display_name="Ada",
         surgery_date=SURGERY,

@@ -22,9 +22,9 @@ def patient_facing_texts() -> list[tuple[str, object]]:
     texts: list[tuple[str, object]] = []
     for template in plan.MILESTONES + plan.PREOP_CHECKLIST:
         texts.append((f"milestone {template.key}", template.title))
-    for template in plan.RESTRICTIONS:
-        texts += [(f"restriction {template.key}", template.title),
-                  (f"restriction {template.key} instructions", template.instructions)]
+    for restriction in plan.RESTRICTIONS:
+        texts += [(f"restriction {restriction.key}", restriction.title),
+                  (f"restriction {restriction.key} instructions", restriction.instructions)]
     for phase in plan.PHASES:
         texts.append((f"phase {phase.key}", phase.title))
     for kind, (title, body) in NEUTRAL_TEXT.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_the_rules_know_exactly_the_symptom_codes_of_the_api_contract():
 
 
 def test_every_rule_names_its_source():
-    rules = [*triage.SYMPTOM_RULES, triage.FEVER_RULE, triage.PAIN_STREAK_RULE]
+    rules: list[Any] = [*triage.SYMPTOM_RULES, triage.FEVER_RULE, triage.PAIN_STREAK_RULE]
     assert all(rule.source.startswith("Guide line") for rule in rules)
 
 

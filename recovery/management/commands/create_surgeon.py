@@ -1,6 +1,8 @@
 """Bootstrap a surgeon login (shared/API.md): manage.py create_surgeon --username U --password P [--email E]."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -23,7 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, username: str, password: str, email: str, display_name: str, backup: str, **options
+        self, *args: Any, username: str, password: str, email: str, display_name: str, backup: str, **_options: Any
     ) -> None:
         if User.objects.filter(username__iexact=username).exists():
             raise CommandError(f'A user named "{username}" already exists.')

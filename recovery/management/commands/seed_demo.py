@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -74,7 +75,7 @@ def demo_checkin(spec: DemoPatient, day: int) -> dict:
 class Command(BaseCommand):
     help = "Load demo surgeons, patients, check-ins and an open escalation; prints the logins. Idempotent."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **_options: Any) -> None:
         now = timezone.now()
         with transaction.atomic():
             backup = self.surgeon(BACKUP_USERNAME, "Dr. Grace Backup", backup=None)

@@ -209,12 +209,14 @@ def auth_rate_2_per_minute(settings):
         ("/api/v1/auth/activate/", {"code": "ABCDE-FGHJK", "username": "ada", "password": "Lilac-Harbor-91"}),
     ],
 )
-def test_auth_endpoints_answer_429_past_the_rate(api_client, auth_rate_2_per_minute, path, body):
+@pytest.mark.usefixtures("auth_rate_2_per_minute")
+def test_auth_endpoints_answer_429_past_the_rate(api_client, path, body):
     statuses = [api_client.post(path, body).status_code for _ in range(3)]
     assert 429 not in statuses[:2] and statuses[2] == 429
 
 
-def test_rate_limit_applies_even_with_good_credentials(api_client, patient, auth_rate_2_per_minute):
+@pytest.mark.usefixtures("auth_rate_2_per_minute")
+def test_rate_limit_applies_even_with_good_credentials(api_client, patient):
     body = {"username": patient.user.username, "password": PASSWORD}
     statuses = [api_client.post("/api/v1/auth/token/", body).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]

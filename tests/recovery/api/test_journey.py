@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
 from rest_framework.test import APIClient
 
 from recovery import education, plan
-from recovery.models import Patient, User
+from recovery.models import Patient
 from tests.factories import SurgeonFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def enroll_and_activate(*, surgery_date: date, drug: str = "morphine", accept_la
                  "next_refill_date": (surgery_date + timedelta(days=60)).isoformat()},
     }, format="json")
     assert enrolled.status_code == 201, enrolled.json()
-    headers = {"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {}
+    headers: dict[str, Any] = {"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {}
     activated = APIClient().post("/api/v1/auth/activate/", {
         "code": enrolled.json()["activation_code"], "username": f"lucia-{drug}-{surgery_date}",
         "password": "a-long-unusual-passphrase",
@@ -36,7 +37,7 @@ def enroll_and_activate(*, surgery_date: date, drug: str = "morphine", accept_la
     assert activated.status_code == 201, activated.json()
     patient = Patient.objects.get(pk=enrolled.json()["id"])
     client = APIClient()
-    client.force_authenticate(User.objects.get(pk=patient.user_id))
+    client.force_authenticate(patient.user)
     return client
 
 
