@@ -15,8 +15,8 @@ from tests.factories import CheckInFactory, DeviceFactory, PatientFactory, PumpF
 pytestmark = pytest.mark.django_db
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def patient_with_device(**kwargs):
