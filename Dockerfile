@@ -12,7 +12,7 @@ COPY backend ./backend
 COPY recovery ./recovery
 COPY notifications ./notifications
 COPY locale ./locale
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 # gettext's msgfmt compiles the committed .po translations (patient texts in English and Spanish).
 RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/* \
     && pip install . \
@@ -23,4 +23,4 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "backend.wsgi:application", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "backend.wsgi:application", "--config", "gunicorn.conf.py"]

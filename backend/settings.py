@@ -7,6 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+
+from backend.logs import configure_structlog, logging_config
+from backend.sentry import init_sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,21 +36,37 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
+    "django_prometheus",
+    "django_structlog",
     "recovery",
     "notifications",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backend.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "recovery.middleware.RequestOriginMiddleware",
     "recovery.i18n.DefaultLanguageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "recovery.staff_auth.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    # Last but Prometheus' own: turns a lockout of the dashboard or admin login into a 429 page.
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -86,6 +106,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "recovery.password_validation.NotBlankPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    # django-axes: refuses a locked-out dashboard or admin login before the password is checked.
+    "recovery.staff_auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "dashboard:login"
 LOGIN_REDIRECT_URL = "dashboard:inbox"
@@ -135,6 +161,42 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe these over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files, no inline
+# code, so injected markup cannot run. The API docs page relaxes it (backend/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# --- Staff logins: lockout (django-axes) and two-factor (django-otp) -------------------------
+# Dashboard and admin logins: after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# client address, that pair is refused for AXES_COOLOFF_MINUTES (or until unlocked with
+# `manage.py axes_reset_username NAME` or in the admin, "Access attempts"). API logins are not
+# counted here: they have their own per-purpose throttles (recovery/api/throttling.py).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "recovery.staff_auth.client_ip"
+AXES_WHITELIST_CALLABLE = "recovery.staff_auth.is_api_request"
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
+AXES_HTTP_RESPONSE_CODE = 429
+# Surgeons and admins (everyone but patients) must pass a TOTP code or a recovery code after their
+# password before any dashboard or admin page (recovery/staff_auth.py). On unless DEBUG.
+STAFF_TWO_FACTOR_REQUIRED = env.bool("STAFF_TWO_FACTOR_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Pump recovery")
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 INCISION_PHOTO_MAX_BYTES = env.int("INCISION_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
@@ -150,13 +212,20 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
-        "auth": env.str("AUTH_THROTTLE_RATE", default="10/min"),
+        # One bucket per purpose (recovery/api/throttling.py): wrong logins from a shared hospital
+        # Wi-Fi do not hold back anyone's token refresh, and one user's typos do not lock out another.
+        "login_username": env.str("THROTTLE_LOGIN_USERNAME_RATE", default="10/min"),
+        "login_ip": env.str("THROTTLE_LOGIN_IP_RATE", default="60/min"),
+        "refresh_token": env.str("THROTTLE_REFRESH_TOKEN_RATE", default="10/min"),
+        "activation_code": env.str("THROTTLE_ACTIVATION_CODE_RATE", default="10/hour"),
+        "activation_ip": env.str("THROTTLE_ACTIVATION_IP_RATE", default="30/min"),
+        "logout_ip": env.str("THROTTLE_LOGOUT_IP_RATE", default="60/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "recovery.api.exceptions.exception_handler",
     # How many reverse proxies sit in front of the app: only then is X-Forwarded-For trusted for
     # rate limiting (a client can write that header itself).
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
@@ -165,6 +234,10 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a digest of the password hash: a password change revokes every earlier access
+    # token at once; refresh tokens are also blacklisted then (recovery/services/sessions.py, recovery/signals.py).
+    "CHECK_REVOKE_TOKEN": True,
+    "CHECK_USER_IS_ACTIVE": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pump recovery API",
@@ -197,6 +270,7 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-reminders": {"task": "recovery.tasks.dispatch_reminders", "schedule": 60.0},
     "pass-on-overdue-escalations": {"task": "recovery.tasks.pass_on_overdue_escalations", "schedule": 60.0},
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
+    "prune-expired-data": {"task": "recovery.tasks.prune_expired_data", "schedule": crontab(hour=3, minute=17)},
 }
 
 # --- Product rules --------------------------------------------------------------------------
@@ -216,6 +290,8 @@ REMINDER_QUIET_END = env.str("REMINDER_QUIET_END", default="08:00")
 AUDIT_VIEW_MERGE_WINDOW = timedelta(minutes=env.int("AUDIT_VIEW_MERGE_MINUTES", default=10))
 # Who may register push tokens: notifications asks this function (it knows nothing of roles).
 PUSH_DEVICE_OWNER_CHECK = "recovery.access.may_own_devices"
+# Whether a push token registered by one user may move to another (notifications/services/devices.py).
+PUSH_DEVICE_TAKEOVER_CHECK = "recovery.access.may_take_over_device"
 
 # --- Push notifications (notifications/fcm.py) ----------------------------------------------
 FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="pump-recovery-local")
@@ -228,10 +304,27 @@ FCM_ENDPOINT = env.str("FCM_ENDPOINT", default="")
 # Back-off factor of the SDK's retries (urllib3) on FCM_ENDPOINT: 0.5 is firebase-admin's own.
 FCM_RETRY_BACKOFF_FACTOR = 0.5
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Logs, errors, metrics (backend/logs.py, backend/sentry.py, backend/metrics.py) ----------
+# One JSON line per event with the request id; query strings and push tokens scrubbed.
+LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO"), json=env.bool("LOG_JSON", default=True))
+configure_structlog()
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# The worker logs through LOGGING above (JSON, scrubbed), not Celery's own plain-text root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Optional Sentry: on when SENTRY_DSN is set; never sends request bodies, cookies, query strings or users.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+init_sentry(SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+            traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
+# /metrics answers a request with `Authorization: Bearer <METRICS_TOKEN>`; without a token set, only
+# requests from the machine itself (loopback REMOTE_ADDR, e.g. a Prometheus sidecar).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# --- Operations ------------------------------------------------------------------------------
+# /api/docs/ and /api/schema/: public in DEBUG, otherwise only for a logged-in staff member.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=DEBUG)
+# Sent (or failed for good) outbox rows older than this are deleted by the nightly retention job;
+# audit events are never deleted by it.
+OUTBOX_RETENTION = timedelta(days=env.int("OUTBOX_RETENTION_DAYS", default=30))
+HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT_SECONDS", default=2.0)

@@ -35,6 +35,19 @@ def may_own_devices(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.role in (User.Role.PATIENT, User.Role.SURGEON))
 
 
+def may_take_over_device(new_owner: Any, old_owner: Any, *, old_device_active: bool) -> bool:
+    """May `new_owner` register a push token that `old_owner` registered (settings.PUSH_DEVICE_TAKEOVER_CHECK)?
+
+    A token is a secret of one app install, so whoever registers it holds that phone: it moves to them
+    (a shared or handed-on phone, a new login on it). One exception: a care-team member's enabled
+    device never moves to a patient, so a patient can never receive escalation pushes meant for a
+    surgeon by accident, nor silence a surgeon's phone by registering its token. Once the surgeon
+    unregisters it (logs out of the app) or FCM disables it, it may move.
+    """
+    old_is_care_team = old_owner.role != User.Role.PATIENT
+    return not (old_device_active and old_is_care_team and new_owner.role == User.Role.PATIENT)
+
+
 def care_team_patients(surgeon: Surgeon) -> QuerySet[Patient]:
     """The surgeon's own patients and those whose escalation was passed on to them as backup."""
     return Patient.objects.filter(Q(surgeon=surgeon) | Q(escalations__escalated_to=surgeon)).distinct()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from recovery.services import escalations, reminders
+from recovery.services import escalations, reminders, retention
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -16,3 +16,9 @@ def dispatch_reminders() -> dict[str, int]:
 def pass_on_overdue_escalations() -> int:
     """Periodic (every minute): pass unacknowledged escalations on to the backup or on-call surgeon."""
     return len(escalations.pass_on_overdue_escalations())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def prune_expired_data() -> dict[str, int]:
+    """Nightly: expired refresh tokens, sent/dead outbox rows past OUTBOX_RETENTION_DAYS (audit kept)."""
+    return retention.prune_expired_data()

@@ -16,3 +16,10 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="pump-test-media-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="pump-test-static-"))
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# Staff two-factor is on in production (STAFF_TWO_FACTOR_REQUIRED defaults to "not DEBUG"); the
+# dashboard and admin tests log in with force_login, so the suite turns it off, and the tests of
+# the second factor (tests/test_staff_login.py) turn it back on.
+STAFF_TWO_FACTOR_REQUIRED = False
+# The schema and Swagger UI tests read /api/docs/ anonymously; tests/test_operations.py checks that
+# production settings put them behind a staff login.
+API_DOCS_PUBLIC = True

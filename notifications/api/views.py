@@ -23,6 +23,11 @@ class MayOwnDevices(BasePermission):
         return bool(user and user.is_authenticated and import_string(settings.PUSH_DEVICE_OWNER_CHECK)(user))
 
 
+TAKEOVER_REFUSED = (
+    "This push token is registered to another account on this phone. Log that account out first."
+)
+
+
 class DeviceListView(APIView):
     permission_classes = [IsAuthenticated, MayOwnDevices]
 
@@ -31,16 +36,22 @@ class DeviceListView(APIView):
         request=DeviceRegistrationSerializer,
         responses={
             201: DeviceSerializer,
-            200: OpenApiResponse(DeviceSerializer, description="The token was already registered: re-owned "
-                                 "by the caller and re-enabled, nothing new stored."),
+            200: OpenApiResponse(DeviceSerializer, description="The caller had already registered this token: "
+                                 "re-enabled, nothing new stored."),
             400: OpenApiResponse(description="`{field: [message]}` for a missing token or unknown platform."),
+            409: OpenApiResponse(description='`{"token": [message]}`: the token is a care-team member\'s enabled '
+                                 "device, which never moves to a patient; nothing changed."),
         },
-        description="Register a push token (idempotent).",
+        description="Register a push token (idempotent). A token another user registered moves to the caller "
+        "as a fresh record (201): nothing of the earlier owner's is kept and their queued pushes are dropped.",
     )
     def post(self, request: Request) -> Response:
         serializer = DeviceRegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        device, created = devices.register_device(user=request.user, **serializer.validated_data)
+        try:
+            device, created = devices.register_device(user=request.user, **serializer.validated_data)
+        except devices.DeviceTakeoverRefused:
+            return Response({"token": [TAKEOVER_REFUSED]}, status=status.HTTP_409_CONFLICT)
         answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(DeviceSerializer(device).data, status=answer)
 

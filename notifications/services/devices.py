@@ -5,8 +5,10 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from notifications.models import Device
 
@@ -15,22 +17,38 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class DeviceTakeoverRefused(Exception):
+    """The token is another user's, and the product's rule (settings.PUSH_DEVICE_TAKEOVER_CHECK) says no."""
+
+
 def register_device(*, user: Any, token: str, platform: str) -> tuple[Device, bool]:
-    """Register a push token for `user`; the same token again re-owns and re-enables it (no duplicate)."""
+    """Register a push token for `user`: (device, created).
+
+    The caller's own token again: re-enabled, nothing new stored. Another user's token: their record
+    is deleted with every push queued on it (nothing of theirs is kept, shown or sent to the new
+    owner) and a fresh one is created, if settings.PUSH_DEVICE_TAKEOVER_CHECK allows it; otherwise
+    DeviceTakeoverRefused and nothing changes. The row lock makes two registrations of one token
+    at once end in one row.
+    """
     now = timezone.now()
+    digest = token_digest(token)
     with transaction.atomic():
-        device, created = Device.objects.select_for_update().get_or_create(
-            token_digest=token_digest(token),
-            defaults={"user": user, "token": token, "platform": platform, "last_seen_at": now},
-        )
-        if not created:
-            device.user = user
-            device.platform = platform
-            device.last_seen_at = now
-            device.disabled_at = None
-            device.disabled_reason = ""
-            device.save(update_fields=["user", "platform", "last_seen_at", "disabled_at", "disabled_reason"])
-    return device, created
+        existing = Device.objects.select_for_update().select_related("user").filter(token_digest=digest).first()
+        if existing is not None and existing.user_id == user.pk:
+            existing.platform = platform
+            existing.last_seen_at = now
+            existing.disabled_at = None
+            existing.disabled_reason = ""
+            existing.save(update_fields=["platform", "last_seen_at", "disabled_at", "disabled_reason"])
+            return existing, False
+        if existing is not None:
+            may_take_over = import_string(settings.PUSH_DEVICE_TAKEOVER_CHECK)
+            if not may_take_over(user, existing.user, old_device_active=existing.is_active):
+                raise DeviceTakeoverRefused
+            existing.delete()  # its outbox rows go with it (on_delete=CASCADE): pending ones are never sent
+        device = Device.objects.create(user=user, token=token, token_digest=digest, platform=platform,
+                                       last_seen_at=now)
+    return device, True
 
 
 def unregister_device(*, user: Any, token: str) -> bool:

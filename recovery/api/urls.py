@@ -1,13 +1,14 @@
 """Paths of shared/API.md under /api/v1/ (the devices paths live in notifications.api.urls)."""
 from django.urls import path
 
-from recovery.api import views
+from recovery.api import session_views, views
 
 app_name = "api"
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
-    path("auth/token/refresh/", views.TokenRefreshRotatingView.as_view(), name="token-refresh"),
+    path("auth/token/refresh/", session_views.RefreshView.as_view(), name="token-refresh"),
+    path("auth/logout/", session_views.LogoutView.as_view(), name="logout"),
     path("auth/activate/", views.ActivateView.as_view(), name="activate"),
     path("me/", views.MeView.as_view(), name="me"),
     path("timeline/", views.TimelineView.as_view(), name="timeline"),

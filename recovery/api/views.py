@@ -20,16 +20,16 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from recovery import i18n, selectors
 from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
-from recovery.api.throttling import AuthRateThrottle
-from recovery.models import Milestone, Patient, Surgeon, User
+from recovery.api.throttling import ACTIVATION_THROTTLES, LOGIN_THROTTLES
+from recovery.models import Milestone, Patient, Surgeon
 from recovery.services import accounts, enrollment, escalations, plans, records, reports
+from recovery.services.sessions import token_pair
 
 ERROR_400 = OpenApiResponse(description='Bad input: `{"field": ["message", ...]}`; nothing is stored.')
 ERROR_401 = OpenApiResponse(description="No or invalid access token.")
@@ -41,11 +41,6 @@ ERROR_409 = OpenApiResponse(
 ERROR_429 = OpenApiResponse(description="Too many attempts; retry after the `Retry-After` header's seconds.")
 
 
-def _token_pair(user: Any) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
-
-
 # --- Accounts --------------------------------------------------------------------------------
 
 @extend_schema(
@@ -55,28 +50,14 @@ def _token_pair(user: Any) -> dict[str, str]:
     description="Log in: an access token (15 minutes) and a refresh token (7 days).",
 )
 class TokenView(TokenObtainPairView):
-    throttle_classes = [AuthRateThrottle]
-    throttle_scope = "auth"
-
-
-@extend_schema(
-    tags=["auth"],
-    responses={200: s.TokenPairSerializer, 400: ERROR_400,
-               401: OpenApiResponse(description="Refresh token invalid, expired or already used."),
-               429: ERROR_429},
-    description="A new access token and a new refresh token; the refresh token sent is blacklisted (rotation).",
-)
-class TokenRefreshRotatingView(TokenRefreshView):
-    throttle_classes = [AuthRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = LOGIN_THROTTLES
 
 
 class ActivateView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
-    throttle_classes = [AuthRateThrottle]
-    throttle_scope = "auth"
+    throttle_classes = ACTIVATION_THROTTLES
 
     @extend_schema(
         tags=["auth"],
@@ -93,7 +74,7 @@ class ActivateView(APIView):
         user = accounts.activate_patient(
             **serializer.validated_data, language=i18n.language_from_accept_header(language) if language else None
         )
-        return Response(_token_pair(user), status=status.HTTP_201_CREATED)
+        return Response(token_pair(user), status=status.HTTP_201_CREATED)
 
 
 # --- Patient ---------------------------------------------------------------------------------

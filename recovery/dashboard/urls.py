@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recovery.dashboard import views
+from recovery.dashboard import two_factor, views
 
 app_name = "dashboard"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("escalations/<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="acknowledge"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("two-factor/", two_factor.VerifyView.as_view(), name="two-factor"),
+    path("two-factor/setup/", two_factor.SetupView.as_view(), name="two-factor-setup"),
     path("patients/", views.PatientListView.as_view(), name="patients"),
     path("patients/new/", views.EnrollView.as_view(), name="enroll"),
     path("patients/<int:pk>/", views.PatientDetailView.as_view(), name="patient"),

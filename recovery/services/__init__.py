@@ -12,4 +12,5 @@ they hold the rules and write the audit trail in the same transaction as the cha
 - audit: the request origin and the audit rows
 - records: audited reads of patient records for staff
 - staff_edits: admin edits of other records, audited
+- sessions: API tokens: refresh rotation under a row lock, logout, revoking all of a user's tokens
 """

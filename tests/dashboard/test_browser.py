@@ -42,9 +42,15 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A page; any Content-Security-Policy violation it reports fails the test (no inline code left)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    yield page
     context.close()
+    assert violations == []
 
 
 @pytest.fixture
@@ -130,3 +136,16 @@ def test_another_surgeons_patient_is_not_found(page, live_server, surgeon):
     response = page.goto(f"{live_server.url}/dashboard/patients/{stranger.pk}/")
     assert response.status == 404
     assert "Not Yours" not in page.content()
+
+
+def test_sorting_the_patients_list_submits_on_change_under_the_csp(page, live_server, surgeon):
+    for name in ("Zoe Young", "Abe Ames"):
+        patient = PatientFactory(surgeon=surgeon, display_name=name)
+        PumpFactory(patient=patient)
+    log_in(page, live_server, surgeon)
+    page.goto(f"{live_server.url}/dashboard/patients/")
+
+    with page.expect_navigation():
+        page.select_option("select[name=sort]", "recovery_day")  # page.js, not an inline onchange
+
+    assert "sort=recovery_day" in page.url

@@ -35,10 +35,12 @@ def test_registering_the_same_token_again_answers_200_without_a_second_row(patie
     assert Device.objects.count() == 1
 
 
-def test_token_registered_by_another_user_is_re_owned_by_the_caller(patient_client):
-    DeviceFactory(token=TOKEN)
+def test_token_registered_by_another_patient_moves_to_the_caller(patient_client):
+    # Issue 14: a move is a fresh record (201), nothing of the earlier owner's is kept; the rules of
+    # who may take over whose token are in tests/notifications/test_device_ownership.py.
+    DeviceFactory(token=TOKEN, user=PatientFactory().user)
     response = patient_client.post("/api/v1/devices/", {"token": TOKEN, "platform": "ios"})
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert Device.objects.get().user == patient_client.user
 
 

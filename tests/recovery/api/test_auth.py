@@ -198,7 +198,8 @@ def test_an_already_activated_patient_cannot_be_activated_again_with_a_new_code(
 
 @pytest.fixture
 def auth_rate_2_per_minute(settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"auth": "2/min"}}
+    rates = {scope: "2/min" for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
 
 
 @pytest.mark.parametrize(

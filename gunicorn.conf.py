@@ -1,0 +1,39 @@
+"""gunicorn settings for the web container (Dockerfile, docker-compose.yml): `gunicorn -c gunicorn.conf.py`.
+
+Workers follow the CPUs this process may use (2 x CPUs + 1, gunicorn's rule of thumb for sync
+workers); WEB_CONCURRENCY overrides. The access log is JSON through backend/logs.py: path without
+its query string, push tokens in device paths replaced, with the request's duration.
+"""
+from __future__ import annotations
+
+import os
+
+from backend.logs import logging_config
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (a container's cpuset, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    return int(os.environ.get("WEB_CONCURRENCY") or 0) or usable_cpus() * 2 + 1
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = default_workers()
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# Only the proxy in front may say "this was https" (DJANGO_BEHIND_TLS_PROXY); default: local only.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
+# %(U)s is the path without the query string (patient searches carry names there).
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+logconfig_dict = logging_config(os.environ.get("LOG_LEVEL", "INFO"))

@@ -1,0 +1,158 @@
+"""Logs (issue 14): one JSON line per event with a request id; no query strings (patient searches)
+and no push tokens (the device DELETE path), neither in Django's logs nor in gunicorn's access log."""
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from backend.logs import scrub_text
+from backend.sentry import scrub_event
+from tests.factories import SurgeonFactory
+from tests.recovery.api.conftest import bearer, make_patient
+
+ROOT = Path(__file__).resolve().parent.parent
+PATIENT_NAME = "Lovelace"
+PUSH_TOKEN = "fcm-SECRET-token-0123456789abcdef"
+
+
+@pytest.fixture
+def log_lines():
+    """What the project's root log handler writes (its own formatter and filters), as parsed lines."""
+    console = logging.getLogger().handlers[0]
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(console.formatter)
+    for log_filter in console.filters:
+        capture.addFilter(log_filter)
+    logging.getLogger().addHandler(capture)
+    loggers = [logging.getLogger(name) for name in ("django.server", "gunicorn.access")]
+    for logger in loggers:
+        logger.addHandler(capture)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    yield lines
+    logging.getLogger().removeHandler(capture)
+    for logger in loggers:
+        logger.removeHandler(capture)
+
+
+@pytest.mark.django_db
+def test_request_logs_are_json_with_a_request_id_and_no_query_string(log_lines):
+    client = Client()
+    client.force_login(SurgeonFactory().user)
+
+    client.get("/dashboard/patients/", {"q": f"Ada {PATIENT_NAME}"})
+
+    lines = log_lines()
+    requests = [line for line in lines if line.get("event") in ("request_started", "request_finished")]
+    assert len(requests) == 2 and requests[0]["request_id"] == requests[1]["request_id"]
+    assert requests[0]["request"] == "GET /dashboard/patients/?[scrubbed]"
+    assert PATIENT_NAME not in json.dumps(lines)
+
+
+@pytest.mark.django_db
+def test_a_push_token_in_the_device_path_never_reaches_the_log(log_lines, api_client):
+    client = bearer(api_client, make_patient().user)
+
+    response = client.delete(f"/api/v1/devices/{PUSH_TOKEN}/")
+
+    assert response.status_code == 404  # logged as a warning by Django too
+    lines = log_lines()
+    assert any("/api/v1/devices/[token]/" in json.dumps(line) for line in lines)
+    assert PUSH_TOKEN not in json.dumps(lines)
+
+
+@pytest.mark.parametrize(("text", "clean"), [
+    ('"GET /dashboard/patients/?q=Ada+Lovelace HTTP/1.1" 200', '"GET /dashboard/patients/?[scrubbed] HTTP/1.1" 200'),
+    ("DELETE /api/v1/devices/abc:DEF-123_x/", "DELETE /api/v1/devices/[token]/"),
+    ("Not Found: /api/v1/devices/abc/?x=1", "Not Found: /api/v1/devices/[token]/?[scrubbed]"),
+    ("POST /api/v1/devices/", "POST /api/v1/devices/"),
+])
+def test_scrub_text(text, clean):
+    assert scrub_text(text) == clean
+
+
+def test_sentry_events_lose_request_data_users_and_tokens():
+    event = {
+        "request": {"url": f"https://x.org/api/v1/devices/{PUSH_TOKEN}/?q={PATIENT_NAME}", "method": "DELETE",
+                    "data": {"note": "pain 9"}, "cookies": {"sessionid": "s"}, "headers": {"Authorization": "B"},
+                    "query_string": f"q={PATIENT_NAME}"},
+        "user": {"id": 1, "username": "ada"},
+        "exception": {"values": [{"value": f"no device /api/v1/devices/{PUSH_TOKEN}/?q={PATIENT_NAME}",
+                                  "stacktrace": {"frames": [{"vars": {"note": "pain 9"}}]}}]},
+        "breadcrumbs": {"values": [{"message": f"GET /dashboard/patients/?q={PATIENT_NAME}", "data": {"q": 1}}]},
+    }
+    cleaned = json.dumps(scrub_event(event))
+    for secret in (PATIENT_NAME, "pain 9", "sessionid", "ada", "Authorization"):
+        assert secret not in cleaned
+    assert scrub_event(event)["request"] == {"method": "DELETE", "url": "https://x.org/api/v1/devices/[token]/"}
+
+
+def test_sentry_starts_only_with_a_dsn_and_without_personal_data():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENTRY_")}
+    code = ("import django; django.setup(); import sentry_sdk; c = sentry_sdk.get_client(); "
+            "print(c.is_active(), c.options['send_default_pii'], c.options['before_send'].__module__)")
+    with_dsn = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                              env={**env, "SENTRY_DSN": "https://public@127.0.0.1:9/1"})
+    without = subprocess.run([sys.executable, "-c", code.split("; print")[0] + "; print(c.is_active())"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert with_dsn.stdout.split() == ["True", "False", "backend.sentry"], with_dsn.stderr
+    assert without.stdout.split() == ["False"], without.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(port: int, method: str, path: str) -> int:
+    """One request, redirects not followed; answers the status."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(method, path)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_gunicorns_access_log_has_no_query_strings_or_push_tokens(tmp_path):
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "backend.wsgi:application", "--config", "gunicorn.conf.py",
+             "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
+        )
+        try:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            assert request(port, "GET", f"/dashboard/patients/?q=Ada+{PATIENT_NAME}") == 302
+            assert request(port, "DELETE", f"/api/v1/devices/{PUSH_TOKEN}/") == 401
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+    text = log.read_text()
+    access = [json.loads(line) for line in text.splitlines() if '"gunicorn.access"' in line]
+    assert len(access) == 2, text
+    assert '"DELETE /api/v1/devices/[token]/ HTTP/1.1" 401' in access[1]["event"]
+    assert PATIENT_NAME not in text and PUSH_TOKEN not in text

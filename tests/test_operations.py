@@ -1,0 +1,187 @@
+"""Operations (issue 14): /healthz, /metrics with the outbox and escalation gauges, API docs behind a
+staff login in production, the retention job, gunicorn's worker count."""
+from __future__ import annotations
+
+import importlib.util
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from notifications.models import Notification
+from recovery.models import AuditEvent, TriageLevel, User
+from tests.factories import EscalationFactory, UserFactory
+from tests.notifications.factories import NotificationFactory
+from tests.recovery.api.conftest import make_patient
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- /healthz ------------------------------------------------------------------------------------
+
+def test_healthz_is_200_when_the_database_and_the_broker_answer(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_healthz_is_503_when_the_broker_does_not_answer(client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # the discard port: nothing listens
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable" and body["database"] == "ok" and body["broker"].startswith("error")
+
+
+def test_healthz_is_503_when_the_database_does_not_answer(client):
+    from django.db import OperationalError
+
+    def database_down(execute, sql, params, many, context):
+        raise OperationalError("connection refused")
+
+    with connection.execute_wrapper(database_down):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "error: OperationalError" and response.json()["broker"] == "ok"
+
+
+def test_healthz_is_not_redirected_to_https_in_production(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/dashboard/login/").status_code == 301
+
+
+# --- /metrics ------------------------------------------------------------------------------------
+
+def metric(text: str, name: str, labels: str = "") -> float:
+    match = re.search(rf"^{re.escape(name + labels)} (\S+)$", text, re.MULTILINE)
+    assert match, f"{name}{labels} not in the metrics"
+    return float(match.group(1))
+
+
+def test_metrics_expose_the_outbox_and_escalation_gauges(client):
+    now = timezone.now()
+    NotificationFactory(status=Notification.Status.PENDING, created_at=now - timedelta(minutes=10))
+    NotificationFactory(status=Notification.Status.FAILED, created_at=now - timedelta(minutes=3))
+    NotificationFactory(status=Notification.Status.SENT, created_at=now - timedelta(hours=2))
+    NotificationFactory(status=Notification.Status.DEAD)
+    patient = make_patient()
+    EscalationFactory(patient=patient, level=TriageLevel.EMERGENCY)
+    EscalationFactory(patient=patient, level=TriageLevel.URGENT)
+    EscalationFactory(patient=patient, level=TriageLevel.URGENT)
+    EscalationFactory(patient=patient, level=TriageLevel.URGENT, acknowledged_at=now)
+
+    response = client.get("/metrics")  # the test client's REMOTE_ADDR is 127.0.0.1
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert metric(text, "pump_outbox_pending") == 2
+    assert 600 <= metric(text, "pump_outbox_oldest_pending_age_seconds") < 700
+    assert metric(text, "pump_outbox_failed_deliveries", '{state="retrying"}') == 1
+    assert metric(text, "pump_outbox_failed_deliveries", '{state="dead"}') == 1
+    assert metric(text, "pump_open_escalations", '{level="emergency"}') == 1
+    assert metric(text, "pump_open_escalations", '{level="urgent"}') == 2
+    assert "django_http_requests_total_by_method_total" in text  # django-prometheus' own
+
+
+def test_metrics_with_an_empty_outbox_say_zero(client):
+    text = client.get("/metrics").content.decode()
+    assert metric(text, "pump_outbox_pending") == 0 and metric(text, "pump_outbox_oldest_pending_age_seconds") == 0
+
+
+def test_metrics_are_refused_from_another_machine_without_the_token():
+    assert Client(REMOTE_ADDR="203.0.113.9").get("/metrics").status_code == 404
+    forged = Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert forged.get("/metrics").status_code == 404
+
+
+def test_with_a_metrics_token_only_the_bearer_of_it_may_scrape(settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    assert Client(REMOTE_ADDR="10.0.0.5").get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
+    assert Client(REMOTE_ADDR="10.0.0.5").get("/metrics", HTTP_AUTHORIZATION="Bearer guess").status_code == 404
+    assert Client().get("/metrics").status_code == 404  # loopback alone is not enough once a token is set
+
+
+# --- API docs -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/schema/"])
+def test_api_docs_need_a_staff_login_in_production(path, settings):
+    settings.API_DOCS_PUBLIC = False
+    anonymous = Client().get(path)
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous.url
+    patient = Client()
+    patient.force_login(make_patient().user)
+    assert patient.get(path).status_code == 302
+    staff = Client()
+    staff.force_login(UserFactory(role=User.Role.STAFF, is_staff=True))
+    assert staff.get(path).status_code == 200
+
+
+def test_api_docs_are_public_in_debug(settings):
+    settings.API_DOCS_PUBLIC = True
+    assert Client().get("/api/docs/").status_code == 200
+
+
+# --- Retention ------------------------------------------------------------------------------------
+
+def test_the_retention_job_flushes_expired_tokens_and_old_finished_pushes_but_keeps_audit_events(settings):
+    settings.OUTBOX_RETENTION = timedelta(days=30)
+    now = timezone.now()
+    old, recent = now - timedelta(days=31), now - timedelta(days=29)
+    old_sent = NotificationFactory(status=Notification.Status.SENT, created_at=old)
+    old_dead = NotificationFactory(status=Notification.Status.DEAD, created_at=old)
+    kept = [NotificationFactory(status=Notification.Status.SENT, created_at=recent),
+            NotificationFactory(status=Notification.Status.PENDING, created_at=old),
+            NotificationFactory(status=Notification.Status.FAILED, created_at=old)]
+    user = make_patient().user
+    live = RefreshToken.for_user(user)
+    expired = RefreshToken.for_user(user)
+    OutstandingToken.objects.filter(jti=expired["jti"]).update(expires_at=now - timedelta(seconds=1))
+    audit = AuditEvent.objects.create(actor=user, action=AuditEvent.Action.VIEW, patient=user.patient,
+                                      object_type="patient", at=now - timedelta(days=400))
+
+    call_command("prune_expired_data")
+
+    assert not Notification.objects.filter(pk__in=[old_sent.pk, old_dead.pk]).exists()
+    assert Notification.objects.filter(pk__in=[row.pk for row in kept]).count() == 3
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [live["jti"]]
+    assert AuditEvent.objects.filter(pk=audit.pk).exists()
+
+
+def test_the_retention_job_is_scheduled_nightly_and_registered(settings):
+    from backend.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["prune-expired-data"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
+
+
+# --- gunicorn -------------------------------------------------------------------------------------
+
+def load_gunicorn_conf():
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gunicorn_runs_two_workers_per_cpu_plus_one(monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1, 2, 3})
+    assert load_gunicorn_conf().workers == 9
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert load_gunicorn_conf().workers == 3
+
+
+def test_the_image_and_compose_start_gunicorn_with_the_config():
+    assert '"--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()
+    assert '"--config", "gunicorn.conf.py"' in (ROOT / "docker-compose.yml").read_text()

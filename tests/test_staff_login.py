@@ -1,0 +1,190 @@
+"""Staff logins (issue 14): lockout after repeated wrong passwords on the dashboard and the admin
+(django-axes) and unlock; the TOTP second factor with recovery codes (django-otp), required in
+production settings."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from recovery.models import User
+from tests.factories import PatientFactory, SurgeonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
+LOGINS = {"dashboard": "/dashboard/login/", "admin": "/admin/login/"}
+
+
+@pytest.fixture
+def admin_user() -> User:
+    return UserFactory(role=User.Role.STAFF, is_staff=True, is_superuser=True)
+
+
+def post_login(client: Client, where: str, username: str, password: str):
+    return client.post(LOGINS[where], {"username": username, "password": password})
+
+
+# --- Lockout -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("where", ["dashboard", "admin"])
+def test_the_fifth_wrong_password_locks_the_login_even_for_the_right_password(where, settings, admin_user):
+    user = SurgeonFactory().user if where == "dashboard" else admin_user
+    client = Client()
+
+    limit = settings.AXES_FAILURE_LIMIT
+    statuses = [post_login(client, where, user.username, "wrong").status_code for _ in range(limit)]
+
+    assert statuses == [200] * (limit - 1) + [429]
+    assert post_login(client, where, user.username, PASSWORD).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("where", ["dashboard", "admin"])
+def test_an_admin_command_unlocks_the_login(where, settings, admin_user):
+    user = SurgeonFactory().user if where == "dashboard" else admin_user
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        post_login(client, where, user.username, "wrong")
+
+    call_command("axes_reset_username", user.username)
+
+    assert post_login(client, where, user.username, PASSWORD).status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_a_lockout_holds_one_username_from_one_address_not_colleagues_behind_the_same_address(settings):
+    locked, colleague = SurgeonFactory().user, SurgeonFactory().user
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        post_login(Client(), "dashboard", locked.username, "wrong")
+
+    assert post_login(Client(), "dashboard", colleague.username, PASSWORD).status_code == 302
+    assert post_login(Client(REMOTE_ADDR="198.51.100.20"), "dashboard", locked.username, PASSWORD).status_code == 302
+
+
+def test_behind_a_proxy_the_lockout_counts_the_forwarded_client_address(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    user = SurgeonFactory().user
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.5").post(LOGINS["dashboard"],
+                                                                 {"username": user.username, "password": "x"})
+
+    other_client = Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.6")
+    assert other_client.post(LOGINS["dashboard"], {"username": user.username, "password": PASSWORD}).status_code == 302
+    same_client = Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert same_client.post(LOGINS["dashboard"], {"username": user.username, "password": PASSWORD}).status_code == 429
+
+
+def test_api_logins_are_not_locked_out_by_axes(api_client, settings):
+    patient = PatientFactory()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        api_client.post("/api/v1/auth/token/", {"username": patient.user.username, "password": "wrong"})
+    response = api_client.post("/api/v1/auth/token/", {"username": patient.user.username, "password": PASSWORD})
+    assert response.status_code == 200  # the API's own per-purpose throttles apply there
+
+
+# --- Second factor -------------------------------------------------------------------------------
+
+@pytest.fixture
+def two_factor_required(settings):
+    settings.STAFF_TWO_FACTOR_REQUIRED = True
+
+
+def current_code(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def set_up_authenticator(client: Client) -> list[str]:
+    """Walk the setup page as a new staff member does; answers the recovery codes shown."""
+    assert client.get(reverse("dashboard:two-factor-setup")).status_code == 200
+    device = TOTPDevice.objects.get(confirmed=False)
+    page = client.post(reverse("dashboard:two-factor-setup"), {"otp_token": current_code(device)})
+    assert page.status_code == 200
+    return page.context["codes"]
+
+
+def test_with_the_requirement_a_surgeon_with_only_a_password_sees_no_patient_page(two_factor_required):
+    surgeon = SurgeonFactory()
+    client = Client()
+    assert post_login(client, "dashboard", surgeon.user.username, PASSWORD).status_code == 302
+
+    for page in ("/dashboard/", "/dashboard/patients/"):
+        response = client.get(page)
+        assert response.status_code == 302 and response.url.startswith(reverse("dashboard:two-factor"))
+    assert client.get(response.url, follow=True).request["PATH_INFO"] == reverse("dashboard:two-factor-setup")
+
+
+def test_setting_up_totp_opens_the_dashboard_and_gives_ten_single_use_recovery_codes(two_factor_required):
+    surgeon = SurgeonFactory()
+    client = Client()
+    post_login(client, "dashboard", surgeon.user.username, PASSWORD)
+
+    codes = set_up_authenticator(client)
+
+    assert len(set(codes)) == 10
+    assert client.get("/dashboard/").status_code == 200
+    # A later login: password, then a recovery code instead of the app; that code works only once.
+    later = Client()
+    post_login(later, "dashboard", surgeon.user.username, PASSWORD)
+    assert later.post(reverse("dashboard:two-factor"), {"otp_token": codes[0], "next": "/dashboard/patients/"}).url \
+        == "/dashboard/patients/"
+    assert later.get("/dashboard/patients/").status_code == 200
+    again = Client()
+    post_login(again, "dashboard", surgeon.user.username, PASSWORD)
+    assert again.post(reverse("dashboard:two-factor"), {"otp_token": codes[0]}).status_code == 400
+    assert again.get("/dashboard/").status_code == 302
+
+
+def test_a_wrong_code_is_refused_and_the_page_stays_closed(two_factor_required):
+    surgeon = SurgeonFactory()
+    client = Client()
+    post_login(client, "dashboard", surgeon.user.username, PASSWORD)
+    set_up_authenticator(client)
+    later = Client()
+    post_login(later, "dashboard", surgeon.user.username, PASSWORD)
+
+    assert later.post(reverse("dashboard:two-factor"), {"otp_token": "000000"}).status_code == 400
+    assert later.get("/dashboard/").status_code == 302
+
+
+def test_with_the_requirement_the_admin_asks_for_the_second_factor_too(two_factor_required, admin_user):
+    client = Client()
+    assert post_login(client, "admin", admin_user.username, PASSWORD).status_code == 302
+
+    response = client.get("/admin/recovery/patient/")
+
+    assert response.status_code == 302 and response.url.startswith(reverse("dashboard:two-factor"))
+    set_up_authenticator(client)
+    assert client.get("/admin/recovery/patient/").status_code == 200
+
+
+def test_patients_api_is_not_affected_by_the_staff_requirement(two_factor_required, api_client):
+    patient = PatientFactory()
+    response = api_client.post("/api/v1/auth/token/", {"username": patient.user.username, "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def settings_value(name: str, **environment: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STAFF_"))}
+    env.update(DJANGO_SETTINGS_MODULE="backend.settings", **environment)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; "
+                               f"print(settings.{name})"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_production_settings_require_the_second_factor_and_make_run_does_not():
+    assert settings_value("STAFF_TWO_FACTOR_REQUIRED", DJANGO_DEBUG="false") == "True"
+    assert settings_value("STAFF_TWO_FACTOR_REQUIRED", DJANGO_DEBUG="true") == "False"  # make run
