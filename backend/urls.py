@@ -1,4 +1,7 @@
 from csp.decorators import csp_update
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
@@ -10,11 +13,11 @@ from backend.health import healthz
 from backend.metrics import metrics
 
 
-def docs_view(view):  # type: ignore[no-untyped-def]
+def docs_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The API docs and schema: public with API_DOCS_PUBLIC (default: DEBUG), else for logged-in staff."""
     protected = staff_member_required(view)
 
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return (view if settings.API_DOCS_PUBLIC else protected)(request, *args, **kwargs)
 
     return wrapper

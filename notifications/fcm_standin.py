@@ -175,12 +175,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(status, answer)
 
 
+class _Server(ThreadingHTTPServer):
+    # firebase-admin's send_each opens up to one connection per message of a 500-message batch at once;
+    # the default listen backlog of 5 makes a busy machine reset some of them (flaky fan-out tests).
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class FcmStandIn:
     """The stand-in server, started in a background thread (tests) or in the foreground (`python -m`)."""
 
     def __init__(self, port: int = 0, record: bool = True) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.state = _State(record=record)  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 

@@ -71,6 +71,7 @@ class StaffTwoFactorMiddleware:
         if not (set(match.namespaces) & PROTECTED_NAMESPACES or match.view_name in PROTECTED_VIEWS):
             return None
         user = request.user
-        if not needs_second_factor(user) or user.is_verified():
+        is_verified = getattr(user, "is_verified", None)  # set by django-otp's OTPMiddleware
+        if not needs_second_factor(user) or (is_verified is not None and is_verified()):
             return None
         return redirect(f"{reverse('dashboard:two-factor')}?{urlencode({'next': request.get_full_path()})}")

@@ -49,7 +49,8 @@ class PurposeThrottle(SimpleRateThrottle):
         return f"throttle:{self.scope}:{_digest(key)}"
 
     def allow_request(self, request: Request, view: APIView) -> bool:
-        self.rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rates: dict[str, Any] = api_settings.DEFAULT_THROTTLE_RATES
+        self.rate = rates.get(self.scope)
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
