@@ -15,7 +15,7 @@ def _scrub_value(value: Any) -> Any:
     return scrub_text(value) if isinstance(value, str) else value
 
 
-def scrub_event(event: Any, hint: Any = None) -> Any:
+def scrub_event(event: Any, _hint: Any = None) -> Any:
     """Sentry `before_send`: keep what locates the error, drop what could hold health data."""
     request = event.get("request")
     if isinstance(request, dict):

@@ -1,7 +1,7 @@
-from csp.decorators import csp_update
 from collections.abc import Callable
 from typing import Any
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required

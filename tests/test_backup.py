@@ -12,8 +12,7 @@ import pytest
 from django.db import connection
 
 from recovery.models import AuditEvent, CheckIn, Patient, User
-from tests.factories import CheckInFactory
-from tests.recovery.api.conftest import make_patient
+from tests.factories import CheckInFactory, PatientFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump sees only committed rows
@@ -37,7 +36,7 @@ def counts(cursor) -> dict[str, int]:
 def test_a_dump_restores_into_a_new_database_with_the_same_records(tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("backups are of PostgreSQL (make test)")
-    patient = make_patient()
+    patient = PatientFactory(enrolled=True)
     for days_ago in range(3):
         CheckInFactory(patient=patient, local_date=patient.local_date() - timedelta(days=days_ago))
     with connection.cursor() as cursor:

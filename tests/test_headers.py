@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from recovery.models import User
-from tests.factories import SurgeonFactory, UserFactory
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.factories import PatientFactory, SurgeonFactory, UserFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_admin_pages_have_the_csp(client):
 
 def test_a_patient_page_is_not_stored(surgeon_client):
     surgeon = User.objects.get(role=User.Role.SURGEON).surgeon
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     response = surgeon_client.get(f"/dashboard/patients/{patient.pk}/")
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
 
@@ -60,7 +60,7 @@ def test_dashboard_pages_are_not_stored(surgeon_client, page):
 
 @pytest.mark.parametrize("path", ["/api/v1/me/", "/api/v1/checkins/", "/api/v1/timeline/", "/api/v1/nothing-here/"])
 def test_api_answers_are_not_stored(api_client, path):
-    response = bearer(api_client, make_patient().user).get(path)
+    response = bearer(api_client, PatientFactory(enrolled=True).user).get(path)
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 

@@ -19,8 +19,8 @@ from django.test import Client
 
 from backend.logs import scrub_text
 from backend.sentry import scrub_event
-from tests.factories import SurgeonFactory
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.factories import PatientFactory, SurgeonFactory
+from tests.support import bearer
 
 ROOT = Path(__file__).resolve().parent.parent
 PATIENT_NAME = "Lovelace"
@@ -66,7 +66,7 @@ def test_request_logs_are_json_with_a_request_id_and_no_query_string(log_lines):
 
 @pytest.mark.django_db
 def test_a_push_token_in_the_device_path_never_reaches_the_log(log_lines, api_client):
-    client = bearer(api_client, make_patient().user)
+    client = bearer(api_client, PatientFactory(enrolled=True).user)
 
     response = client.delete(f"/api/v1/devices/{PUSH_TOKEN}/")
 

@@ -17,9 +17,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from notifications.models import Notification
 from recovery.models import AuditEvent, TriageLevel, User
-from tests.factories import EscalationFactory, UserFactory
+from tests.factories import EscalationFactory, PatientFactory, UserFactory
 from tests.notifications.factories import NotificationFactory
-from tests.recovery.api.conftest import make_patient
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +73,7 @@ def test_metrics_expose_the_outbox_and_escalation_gauges(client):
     NotificationFactory(status=Notification.Status.FAILED, created_at=now - timedelta(minutes=3))
     NotificationFactory(status=Notification.Status.SENT, created_at=now - timedelta(hours=2))
     NotificationFactory(status=Notification.Status.DEAD)
-    patient = make_patient()
+    patient = PatientFactory(enrolled=True)
     EscalationFactory(patient=patient, level=TriageLevel.EMERGENCY)
     EscalationFactory(patient=patient, level=TriageLevel.URGENT)
     EscalationFactory(patient=patient, level=TriageLevel.URGENT)
@@ -119,7 +118,7 @@ def test_api_docs_need_a_staff_login_in_production(path, settings):
     anonymous = Client().get(path)
     assert anonymous.status_code == 302 and "/admin/login/" in anonymous.url
     patient = Client()
-    patient.force_login(make_patient().user)
+    patient.force_login(PatientFactory(enrolled=True).user)
     assert patient.get(path).status_code == 302
     staff = Client()
     staff.force_login(UserFactory(role=User.Role.STAFF, is_staff=True))
@@ -142,7 +141,7 @@ def test_the_retention_job_flushes_expired_tokens_and_old_finished_pushes_but_ke
     kept = [NotificationFactory(status=Notification.Status.SENT, created_at=recent),
             NotificationFactory(status=Notification.Status.PENDING, created_at=old),
             NotificationFactory(status=Notification.Status.FAILED, created_at=old)]
-    user = make_patient().user
+    user = PatientFactory(enrolled=True).user
     live = RefreshToken.for_user(user)
     expired = RefreshToken.for_user(user)
     OutstandingToken.objects.filter(jti=expired["jti"]).update(expires_at=now - timedelta(seconds=1))

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from recovery.models import Escalation, Patient, TriageLevel
-from tests.factories import PASSWORD, CheckInFactory, EscalationFactory, PatientFactory, SurgeonFactory
+from tests.factories import PASSWORD, CheckInFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are ordinary blocking ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -14,8 +14,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from recovery.api import throttling
 from recovery.services import sessions as tokens
 from recovery.services.enrollment import enroll_patient
-from tests.factories import SurgeonFactory
-from tests.recovery.api.conftest import make_patient
+from tests.factories import PatientFactory, SurgeonFactory
 
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 
@@ -38,7 +37,7 @@ def me(access: str):
 def test_concurrent_refreshes_of_one_token_have_exactly_one_winner(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is tested on PostgreSQL (make test)")
-    patient = make_patient()
+    patient = PatientFactory(enrolled=True)
     pair = login(APIClient(), patient.user).json()
     racers = 8
     # Every racer has decoded the token and passed simplejwt's own blacklist look before any of them
@@ -180,7 +179,7 @@ def low_rates(settings):
 
 @pytest.mark.django_db
 def test_a_noisy_login_from_a_shared_address_does_not_block_anyone_elses_refresh(api_client, low_rates):
-    ada, ben = make_patient(), make_patient()
+    ada, ben = PatientFactory(enrolled=True), PatientFactory(enrolled=True)
     ben_pair = login(api_client, ben.user).json()
 
     wrong = [login(api_client, ada.user, "wrong-password").status_code for _ in range(4)]
