@@ -6,6 +6,7 @@ import subprocess
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -24,7 +25,7 @@ def url(name: str) -> str:
     return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
 
 
-def counts(cursor) -> dict[str, int]:
+def counts(cursor: Any) -> dict[str, int]:
     tables = [model._meta.db_table for model in (User, Patient, CheckIn, AuditEvent)]
     result = {}
     for table in tables:

@@ -2,6 +2,8 @@
 and `Cache-Control: no-store` on every API answer and every dashboard page."""
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -12,7 +14,7 @@ from tests.support import bearer
 pytestmark = pytest.mark.django_db
 
 
-def directives(response) -> dict[str, list[str]]:
+def directives(response: Any) -> dict[str, list[str]]:
     policy = response["Content-Security-Policy"]
     return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
 

@@ -116,9 +116,9 @@ def test_with_a_metrics_token_only_the_bearer_of_it_may_scrape(settings):
 def test_api_docs_need_a_staff_login_in_production(path, settings):
     settings.API_DOCS_PUBLIC = False
     anonymous = Client().get(path)
-    assert anonymous.status_code == 302 and "/admin/login/" in anonymous.url
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
     patient = Client()
-    patient.force_login(PatientFactory(enrolled=True).user)
+    patient.force_login(UserFactory(role=User.Role.PATIENT))
     assert patient.get(path).status_code == 302
     staff = Client()
     staff.force_login(UserFactory(role=User.Role.STAFF, is_staff=True))
@@ -141,11 +141,13 @@ def test_the_retention_job_flushes_expired_tokens_and_old_finished_pushes_but_ke
     kept = [NotificationFactory(status=Notification.Status.SENT, created_at=recent),
             NotificationFactory(status=Notification.Status.PENDING, created_at=old),
             NotificationFactory(status=Notification.Status.FAILED, created_at=old)]
-    user = PatientFactory(enrolled=True).user
+    patient = PatientFactory(enrolled=True)
+    user = patient.user
+    assert user is not None
     live = RefreshToken.for_user(user)
     expired = RefreshToken.for_user(user)
     OutstandingToken.objects.filter(jti=expired["jti"]).update(expires_at=now - timedelta(seconds=1))
-    audit = AuditEvent.objects.create(actor=user, action=AuditEvent.Action.VIEW, patient=user.patient,
+    audit = AuditEvent.objects.create(actor=user, action=AuditEvent.Action.VIEW, patient=patient,
                                       object_type="patient", at=now - timedelta(days=400))
 
     call_command("prune_expired_data")
@@ -168,6 +170,7 @@ def test_the_retention_job_is_scheduled_nightly_and_registered(settings):
 
 def load_gunicorn_conf():
     spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

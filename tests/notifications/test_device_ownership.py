@@ -4,6 +4,7 @@ patient (recovery.access.may_take_over_device)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -18,13 +19,13 @@ pytestmark = pytest.mark.django_db
 TOKEN = "fcm-registration-token:" + "b" * 120
 
 
-def client_of(user) -> APIClient:
+def client_of(user: Any) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
 
 
-def register(user, token: str = TOKEN, platform: str = "ios"):
+def register(user: Any, token: str = TOKEN, platform: str = "ios") -> Any:
     return client_of(user).post("/api/v1/devices/", {"token": token, "platform": platform})
 
 

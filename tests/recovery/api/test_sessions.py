@@ -3,6 +3,7 @@ or deactivation, a deleted user's token, blank passwords at activation, per-purp
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from django.core.cache import caches
@@ -19,15 +20,15 @@ from tests.factories import PatientFactory, SurgeonFactory
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 
 
-def login(client: APIClient, user, password: str = PASSWORD):
+def login(client: APIClient, user: Any, password: str = PASSWORD) -> Any:
     return client.post("/api/v1/auth/token/", {"username": user.username, "password": password})
 
 
-def refresh(client: APIClient, token: str):
+def refresh(client: APIClient, token: str) -> Any:
     return client.post("/api/v1/auth/token/refresh/", {"refresh": token})
 
 
-def me(access: str):
+def me(access: str) -> Any:
     return APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {access}")
 
 
