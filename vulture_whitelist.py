@@ -53,6 +53,29 @@ DefaultLanguageMiddleware
 may_own_devices
 _.task_always_eager
 
+# Issue 14: named in settings (MIDDLEWARE, AUTHENTICATION_BACKENDS, AXES_*, AUTH_PASSWORD_VALIDATORS,
+# LOGGING, PUSH_DEVICE_TAKEOVER_CHECK), called by prometheus_client on scrape, or read by Django/DRF.
+ScrubFilter
+logging_config
+configure_structlog
+NoStoreMiddleware
+init_sentry
+is_api_request
+LockoutBackend
+StaffTwoFactorMiddleware
+process_view
+NotBlankPasswordValidator
+may_take_over_device
+collect
+describe
+request_queue_size  # socketserver's listen backlog (the FCM stand-in)
+_.num_requests  # DRF SimpleRateThrottle state
+_.duration
+_.confirmed  # django-otp device field
+otp_token  # the two-factor form's field
+_.first_name  # a test saves an unrelated field of a user
+_.SECURE_SSL_REDIRECT  # pytest-django settings override
+
 # For pushes written in the patient's language (issue 13, in progress).
 patient_language
 

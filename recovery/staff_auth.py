@@ -62,7 +62,7 @@ class StaffTwoFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func: Any, args: Any, kwargs: Any) -> HttpResponse | None:
+    def process_view(self, request: HttpRequest, _view: Any, _args: Any, _kwargs: Any) -> HttpResponse | None:
         if not settings.STAFF_TWO_FACTOR_REQUIRED:
             return None
         match = request.resolver_match

@@ -58,7 +58,7 @@ def test_a_dump_restores_into_a_new_database_with_the_same_records(tmp_path):
             with restored_db.cursor() as cursor:
                 assert counts(cursor) == before
                 cursor.execute("SELECT display_name FROM recovery_patient WHERE id = %s", [patient.pk])
-                assert cursor.fetchone()[0] == patient.display_name
+                assert cursor.fetchone() == (patient.display_name,)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{restored}" WITH (FORCE)')

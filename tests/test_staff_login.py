@@ -114,7 +114,8 @@ def set_up_authenticator(client: Client) -> list[str]:
     return page.context["codes"]
 
 
-def test_with_the_requirement_a_surgeon_with_only_a_password_sees_no_patient_page(two_factor_required):
+@pytest.mark.usefixtures("two_factor_required")
+def test_with_the_requirement_a_surgeon_with_only_a_password_sees_no_patient_page():
     surgeon = SurgeonFactory()
     client = Client()
     assert post_login(client, "dashboard", surgeon.user.username, PASSWORD).status_code == 302
@@ -125,7 +126,8 @@ def test_with_the_requirement_a_surgeon_with_only_a_password_sees_no_patient_pag
     assert client.get(response["Location"], follow=True).request["PATH_INFO"] == reverse("dashboard:two-factor-setup")
 
 
-def test_setting_up_totp_opens_the_dashboard_and_gives_ten_single_use_recovery_codes(two_factor_required):
+@pytest.mark.usefixtures("two_factor_required")
+def test_setting_up_totp_opens_the_dashboard_and_gives_ten_single_use_recovery_codes():
     surgeon = SurgeonFactory()
     client = Client()
     post_login(client, "dashboard", surgeon.user.username, PASSWORD)
@@ -146,7 +148,8 @@ def test_setting_up_totp_opens_the_dashboard_and_gives_ten_single_use_recovery_c
     assert again.get("/dashboard/").status_code == 302
 
 
-def test_a_wrong_code_is_refused_and_the_page_stays_closed(two_factor_required):
+@pytest.mark.usefixtures("two_factor_required")
+def test_a_wrong_code_is_refused_and_the_page_stays_closed():
     surgeon = SurgeonFactory()
     client = Client()
     post_login(client, "dashboard", surgeon.user.username, PASSWORD)
@@ -158,7 +161,8 @@ def test_a_wrong_code_is_refused_and_the_page_stays_closed(two_factor_required):
     assert later.get("/dashboard/").status_code == 302
 
 
-def test_with_the_requirement_the_admin_asks_for_the_second_factor_too(two_factor_required, admin_user):
+@pytest.mark.usefixtures("two_factor_required")
+def test_with_the_requirement_the_admin_asks_for_the_second_factor_too(admin_user):
     client = Client()
     assert post_login(client, "admin", admin_user.username, PASSWORD).status_code == 302
 
@@ -169,7 +173,8 @@ def test_with_the_requirement_the_admin_asks_for_the_second_factor_too(two_facto
     assert client.get("/admin/recovery/patient/").status_code == 200
 
 
-def test_patients_api_is_not_affected_by_the_staff_requirement(two_factor_required, api_client):
+@pytest.mark.usefixtures("two_factor_required")
+def test_patients_api_is_not_affected_by_the_staff_requirement(api_client):
     username = UserFactory(role=User.Role.PATIENT).username
     response = api_client.post("/api/v1/auth/token/", {"username": username, "password": PASSWORD})
     assert response.status_code == 200

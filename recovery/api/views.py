@@ -27,7 +27,7 @@ from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.throttling import ACTIVATION_THROTTLES, LOGIN_THROTTLES
-from recovery.models import Milestone, Patient, Surgeon
+from recovery.models import Milestone, Patient, Surgeon, User
 from recovery.services import accounts, enrollment, escalations, plans, records, reports
 from recovery.services.sessions import token_pair
 

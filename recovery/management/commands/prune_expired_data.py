@@ -11,6 +11,6 @@ from recovery.services.retention import prune_expired_data
 class Command(BaseCommand):
     help = "Delete expired refresh tokens and sent/dead outbox rows older than OUTBOX_RETENTION_DAYS."
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: Any, **_options: Any) -> None:
         for what, count in prune_expired_data().items():
             self.stdout.write(f"{what}: {count} deleted")

@@ -179,7 +179,8 @@ def low_rates(settings):
 
 
 @pytest.mark.django_db
-def test_a_noisy_login_from_a_shared_address_does_not_block_anyone_elses_refresh(api_client, low_rates):
+@pytest.mark.usefixtures("low_rates")
+def test_a_noisy_login_from_a_shared_address_does_not_block_anyone_elses_refresh(api_client):
     ada, ben = PatientFactory(enrolled=True), PatientFactory(enrolled=True)
     ben_pair = login(api_client, ben.user).json()
 
@@ -191,21 +192,24 @@ def test_a_noisy_login_from_a_shared_address_does_not_block_anyone_elses_refresh
 
 
 @pytest.mark.django_db
-def test_logins_from_one_address_are_limited_across_usernames(api_client, low_rates):
+@pytest.mark.usefixtures("low_rates")
+def test_logins_from_one_address_are_limited_across_usernames(api_client):
     statuses = [api_client.post("/api/v1/auth/token/", {"username": f"guess{i}", "password": "x"}).status_code
                 for i in range(7)]
     assert statuses == [401] * 6 + [429]
 
 
 @pytest.mark.django_db
-def test_refresh_is_limited_per_token(api_client, patient, low_rates):
+@pytest.mark.usefixtures("low_rates")
+def test_refresh_is_limited_per_token(api_client, patient):
     statuses = [refresh(api_client, "one-stolen-token").status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
     assert refresh(api_client, login(api_client, patient.user).json()["refresh"]).status_code == 200
 
 
 @pytest.mark.django_db
-def test_activation_is_limited_per_code_in_any_spelling(api_client, low_rates):
+@pytest.mark.usefixtures("low_rates")
+def test_activation_is_limited_per_code_in_any_spelling(api_client):
     spellings = ["ABCDE-FGHJK", "abcde-fghjk", "ABCDEFGHJK", "abcdefghjk"]
     statuses = [api_client.post("/api/v1/auth/activate/", {"code": code, "username": "ada",
                                                             "password": "Lilac-Harbor-91"}).status_code
