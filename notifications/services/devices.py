@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -27,9 +27,17 @@ def register_device(*, user: Any, token: str, platform: str) -> tuple[Device, bo
     The caller's own token again: re-enabled, nothing new stored. Another user's token: their record
     is deleted with every push queued on it (nothing of theirs is kept, shown or sent to the new
     owner) and a fresh one is created, if settings.PUSH_DEVICE_TAKEOVER_CHECK allows it; otherwise
-    DeviceTakeoverRefused and nothing changes. The row lock makes two registrations of one token
-    at once end in one row.
+    DeviceTakeoverRefused and nothing changes. Two registrations of one token at once end in one row:
+    the row lock orders them when the row exists; when it does not, the unique digest lets one insert
+    win and the other decides again against the winner's row.
     """
+    try:
+        return _register(user=user, token=token, platform=platform)
+    except IntegrityError:
+        return _register(user=user, token=token, platform=platform)
+
+
+def _register(*, user: Any, token: str, platform: str) -> tuple[Device, bool]:
     now = timezone.now()
     digest = token_digest(token)
     with transaction.atomic():

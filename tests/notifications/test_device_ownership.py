@@ -3,10 +3,12 @@ record with none of the old owner's pushes, and a care-team member's enabled tok
 patient (recovery.access.may_take_over_device)."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -85,3 +87,41 @@ def test_the_callers_own_token_again_keeps_its_record():
     again = register(patient, platform="android")
     assert again.status_code == 200 and again.json()["id"] == first["id"]
     assert Device.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_patients_registering_one_new_token_at_once_end_in_one_row_and_no_error(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL (make test)")
+    first, second = PatientFactory().user, PatientFactory().user
+    # Both have looked for the token and found nothing before either inserts: the race the unique
+    # digest settles.
+    barrier = threading.Barrier(2, timeout=20)
+    waited = threading.local()
+    create = Device.objects.create
+
+    def create_after_both_looked(**fields: Any) -> Device:
+        if not getattr(waited, "done", False):
+            waited.done = True
+            barrier.wait()
+        return create(**fields)
+
+    monkeypatch.setattr(Device.objects, "create", create_after_both_looked)
+    results: list[Any] = [None, None]
+
+    def run(i: int, user: Any) -> None:
+        try:
+            results[i] = register(user)
+        except BaseException as exc:  # noqa: BLE001 - shown by the assertion below
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, user)) for i, user in enumerate((first, second))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(getattr(r, "status_code", r) for r in results) == [201, 201], results
+    assert Device.objects.count() == 1 and Device.objects.get().user in (first, second)
