@@ -33,6 +33,9 @@ max_requests = 2000
 max_requests_jitter = 200
 # Only the proxy in front may say "this was https" (DJANGO_BEHIND_TLS_PROXY); default: local only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's runtime control socket is not used; off, so nothing else listens and parallel test runs
+# on one machine do not share its default path.
+control_socket_disable = True
 accesslog = "-"
 # %(U)s is the path without the query string (patient searches carry names there).
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
