@@ -1,4 +1,12 @@
-"""The FCM sender, on the real firebase-admin SDK (`messaging.send_each`, at most 500 per call).
+"""The FCM sender, on the real firebase-admin SDK: one HTTP v1 request per message, at most 500 per batch.
+
+How a batch is sent (bench/README.md has the numbers): the SDK's `send_each` starts a fresh pool of up
+to 500 threads per call, which was most of the sending process's CPU. `send_batch` does per message
+exactly what `send_each` does (the SDK's own message encoding, its authorized session with the
+credential's token refresh, its retrying keep-alive connection pool, its FCM error classification),
+but from persistent threads (`settings.FCM_SEND_THREADS`, one pool per process, rebuilt after a fork)
+over a urllib3 keep-alive pool instead of requests (KeepAliveSender). `send_each` and `send_each_async`
+stay in the benchmark for comparison.
 
 One firebase app per process. With `settings.FCM_CREDENTIALS_FILE` empty it uses a static-token
 credential meant for the local stand-in (notifications/fcm_standin.py).
@@ -13,16 +21,20 @@ tests/notifications/test_fcm.py fails.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import warnings
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import firebase_admin
+import google.auth.transport.urllib3
 import google.oauth2.credentials
 import requests
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from firebase_admin import _http_client, credentials, exceptions, messaging
@@ -40,6 +52,7 @@ TOKEN_ERROR_CODES = {"UNREGISTERED", "INVALID_ARGUMENT", "SENDER_ID_MISMATCH"}
 
 _app_lock = threading.Lock()
 _app_pid: int | None = None
+_sender: KeepAliveSender | None = None
 
 
 class FcmSeamBroken(RuntimeError):
@@ -90,6 +103,8 @@ def get_app() -> firebase_admin.App:
                 firebase_admin.delete_app(firebase_admin.get_app(APP_NAME))
             except ValueError:
                 pass
+            global _sender
+            _sender = None  # its threads did not survive the fork
             if settings.FCM_CREDENTIALS_FILE:
                 credential: credentials.Base = credentials.Certificate(settings.FCM_CREDENTIALS_FILE)
             else:
@@ -173,18 +188,94 @@ def error_code_of(exc: Exception | None) -> str:
     return "UNKNOWN"
 
 
+class KeepAliveSender:
+    """Sends each message as its own FCM v1 request, as `_MessagingService.send_each` does, from
+    persistent threads over keep-alive connections.
+
+    Kept from the SDK: the message JSON (`_message_data`, i.e. its MessageEncoder), the URL and headers,
+    the credential (google-auth's AuthorizedHttp applies its token, refreshes it before expiry and on a
+    401), the retry policy (`_http_client.DEFAULT_RETRY_CONFIG`: 500/503 retried with backoff, the
+    back-off factor from settings.FCM_RETRY_BACKOFF_FACTOR as for the SDK's adapter) and the
+    error classification (`_handle_fcm_error`, given the same requests exception the SDK would raise).
+    Replaced: requests' per-call session machinery (environment proxy lookups, hooks, cookie merging:
+    about half the CPU of a send) by a urllib3 pool, and 500 new threads per batch by a fixed pool.
+    """
+
+    def __init__(self, service: messaging._MessagingService, threads: int) -> None:
+        self._service = service
+        self._url = service._fcm_url
+        self._headers = {"Content-Type": "application/json", **service._fcm_headers, **_http_client.METRICS_HEADERS}
+        self._timeout = service._client.timeout
+        retry = _http_client.DEFAULT_RETRY_CONFIG.new(backoff_factor=settings.FCM_RETRY_BACKOFF_FACTOR)
+        pool = urllib3.PoolManager(maxsize=threads, block=False, retries=retry)
+        self._http = google.auth.transport.urllib3.AuthorizedHttp(service._credential, http=pool)
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fcm-send")
+
+    def _send_one(self, data: dict) -> messaging.SendResponse:
+        try:
+            response = self._http.request("POST", self._url, body=json.dumps(data, allow_nan=False).encode(),
+                                          headers=self._headers, timeout=self._timeout)
+        except urllib3.exceptions.HTTPError as exc:
+            error = _as_requests_error(exc)
+            return messaging.SendResponse(resp=None, exception=self._service._handle_fcm_error(error))
+        if 200 <= response.status < 300:
+            return messaging.SendResponse(json.loads(response.data), exception=None)
+        error = _as_requests_error(response)
+        return messaging.SendResponse(resp=None, exception=self._service._handle_fcm_error(error))
+
+    def send_each(self, messages: list[messaging.Message]) -> messaging.BatchResponse:
+        payloads = [self._service._message_data(message, False) for message in messages]
+        try:
+            return messaging.BatchResponse(list(self._executor.map(self._send_one, payloads)))
+        except Exception as error:  # as send_each: anything but a per-message HTTP error fails the call
+            raise exceptions.UnknownError(message=f"Unknown error while making remote service calls: {error}",
+                                          cause=error) from error
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
+        self._http.http.clear()
+
+
+def _as_requests_error(failure: urllib3.BaseHTTPResponse | urllib3.exceptions.HTTPError) -> requests.RequestException:
+    """The requests exception the SDK's own transport would raise for this answer or transport failure,
+    so that the SDK classifies it (firebase_admin._utils.handle_platform_error_from_requests)."""
+    if isinstance(failure, urllib3.exceptions.HTTPError):
+        if isinstance(failure, (urllib3.exceptions.TimeoutError, urllib3.exceptions.ConnectTimeoutError)):
+            return requests.exceptions.Timeout(str(failure))
+        return requests.exceptions.ConnectionError(str(failure))
+    response = requests.Response()
+    response.status_code = failure.status
+    response._content = failure.data
+    response.headers.update(failure.headers)
+    response.encoding = "utf-8"
+    return requests.exceptions.HTTPError(f"{failure.status} error from FCM", response=response)
+
+
+def keep_alive_sender() -> KeepAliveSender:
+    """This process's sender on the (endpoint-adjusted) messaging service, created on first use."""
+    global _sender
+    service = messaging_service()
+    with _app_lock:
+        if _sender is None or _sender._service is not service or _sender._url != service._fcm_url:
+            if _sender is not None:
+                _sender.close()
+            _sender = KeepAliveSender(service, settings.FCM_SEND_THREADS)
+        return _sender
+
+
 def send_batch(pushes: Iterable[PushMessage]) -> list[SendOutcome]:
-    """Send up to MAX_BATCH messages with one `send_each`; one outcome per message, in order."""
+    """Send up to MAX_BATCH messages, one request each on the keep-alive sender; one outcome per
+    message, in order."""
     messages = [build_message(push) for push in pushes]
     if not messages:
         return []
     if len(messages) > MAX_BATCH:
         raise ValueError(f"At most {MAX_BATCH} messages per batch.")
-    service = messaging_service()
+    sender = keep_alive_sender()
     try:
-        response = service.send_each(messages)
-    except exceptions.FirebaseError as exc:  # the whole call failed (e.g. thread pool error)
-        logger.warning("FCM send_each failed for a batch of %d: %s", len(messages), exc)
+        response = sender.send_each(messages)
+    except exceptions.FirebaseError as exc:  # the whole call failed (e.g. the credential refresh)
+        logger.warning("FCM send failed for a batch of %d: %s", len(messages), exc)
         return [SendOutcome(error_code=error_code_of(exc), error=str(exc)[:500]) for _ in messages]
     return [
         SendOutcome(message_id=result.message_id)

@@ -8,10 +8,17 @@ FcmError/ErrorCode reference): `{"name": "projects/{project}/messages/{id}"}` on
 
   in-process:  standin = FcmStandIn().start(); standin.fail_next(2, "UNAVAILABLE");
                standin.fail_token(token, "UNREGISTERED"); standin.sent_messages(); standin.stop()
-  as a process: python -m notifications.fcm_standin --port 8765
+  as a process: python -m notifications.fcm_standin --port 8765 [--record all|tokens|none]
                POST /_standin/fail {"error": "UNAVAILABLE", "count": 2} or {"error": ..., "token": ...}
-               GET /_standin/received ; POST /_standin/reset
+               GET /_standin/received ; GET /_standin/tokens ; POST /_standin/reset
 Only binds to 127.0.0.1.
+
+Recording modes: "all" keeps every request (tests read them back); "tokens" only counts accepted
+messages per token, cheap enough for a 100,000-message benchmark that checks each token got exactly
+one; "none" only counts. It must not be the bottleneck of a benchmark nor drop a sender's connection:
+a deep listen backlog (hundreds of parallel connections connect at once), Nagle off and each answer
+written with one send (headers and body in two writes cost a delayed-ACK round trip, ~40 ms, on a
+reused keep-alive connection).
 """
 from __future__ import annotations
 
@@ -20,7 +27,10 @@ import itertools
 import json
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Literal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # FCM ErrorCode -> (HTTP status, google.rpc status) as FCM answers them.
@@ -33,6 +43,8 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "INTERNAL": (500, "INTERNAL", "Internal error encountered."),
 }
 SEND_PATH = re.compile(r"^/v1/projects/(?P<project>[^/]+)/messages:send$")
+RecordMode = Literal["all", "tokens", "none"]
+RECORD_MODES: tuple[RecordMode, ...] = ("all", "tokens", "none")
 
 
 @dataclass
@@ -51,8 +63,10 @@ class _State:
     received: list[Received] = field(default_factory=list)
     fail_next: list[str] = field(default_factory=list)
     fail_tokens: dict[str, str] = field(default_factory=dict)
-    record: bool = True
+    record: RecordMode = "all"
     count_ok: int = 0
+    connections: int = 0
+    accepted_tokens: Counter = field(default_factory=Counter)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     # While `open_gate` is clear, send requests wait unanswered (a slow FCM, or a sender killed mid-call);
     # `held` counts them, and those released with `drop_held` are closed without being accepted.
@@ -65,7 +79,9 @@ class _State:
             self.received.clear()
             self.fail_next.clear()
             self.fail_tokens.clear()
+            self.accepted_tokens.clear()
             self.count_ok = 0
+            self.connections = 0
 
 
 def _set_event() -> threading.Event:
@@ -90,10 +106,16 @@ def error_body(error_code: str) -> tuple[int, dict]:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "fcm-standin/1"
     protocol_version = "HTTP/1.1"  # keep-alive, as Google's front end does
+    disable_nagle_algorithm = True
 
     @property
     def state(self) -> _State:
         return self.server.state  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        super().setup()
+        with self.state.lock:
+            self.state.connections += 1
 
     def log_message(self, format: str, *args: object) -> None:  # quiet: tests and benchmarks read state instead
         pass
@@ -104,18 +126,27 @@ class _Handler(BaseHTTPRequestHandler):
         return json.loads(raw or b"{}")
 
     def _answer(self, status: int, body: dict) -> None:
+        """Status line, headers and body in one write (see the module docstring)."""
         payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        connection = "close\r\n" if self.close_connection else "keep-alive\r\n"
+        head = (
+            f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}\r\n"
+            f"Server: {self.server_version}\r\nDate: {formatdate(usegmt=True)}\r\n"
+            "Content-Type: application/json; charset=UTF-8\r\n"
+            f"Content-Length: {len(payload)}\r\nConnection: {connection}\r\n"
+        )
+        self.wfile.write(head.encode("latin-1") + payload)
 
     def do_GET(self) -> None:
         if self.path == "/_standin/received":
             with self.state.lock:
                 items = [r.__dict__ for r in self.state.received]
             return self._answer(200, {"received": items, "sent_ok": self.state.count_ok})
+        if self.path == "/_standin/tokens":
+            with self.state.lock:
+                per_token = list(self.state.accepted_tokens.values())
+            return self._answer(200, {"sent_ok": self.state.count_ok, "distinct_tokens": len(per_token),
+                                      "max_per_token": max(per_token, default=0)})
         self._answer(404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}})
 
     def do_POST(self) -> None:
@@ -170,22 +201,26 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 status, answer = 200, {"name": f"projects/{project}/messages/{next(self.state.ids)}"}
                 self.state.count_ok += 1
-            if self.state.record:
+                if self.state.record == "tokens":
+                    self.state.accepted_tokens[message["token"]] += 1
+            if self.state.record == "all":
                 self.state.received.append(Received(project, message or {}, status, auth))
         self._answer(status, answer)
 
 
 class _Server(ThreadingHTTPServer):
-    # firebase-admin's send_each opens up to one connection per message of a 500-message batch at once;
-    # the default listen backlog of 5 makes a busy machine reset some of them (flaky fan-out tests).
-    request_queue_size = 1024
     daemon_threads = True
+    # socketserver's default backlog is 5: with hundreds of senders connecting at once the kernel
+    # reset some connections, and their messages failed.
+    request_queue_size = 4096
 
 
 class FcmStandIn:
     """The stand-in server, started in a background thread (tests) or in the foreground (`python -m`)."""
 
-    def __init__(self, port: int = 0, record: bool = True) -> None:
+    def __init__(self, port: int = 0, record: RecordMode = "all") -> None:
+        if record not in RECORD_MODES:
+            raise ValueError(f"record must be one of {RECORD_MODES}")
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.state = _State(record=record)  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
@@ -253,6 +288,16 @@ class FcmStandIn:
     def sent_count(self) -> int:
         return self.state.count_ok
 
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections accepted so far (keep-alive senders open few)."""
+        return self.state.connections
+
+    def accepted_per_token(self) -> Counter:
+        """Accepted messages per token (recording mode "tokens")."""
+        with self.state.lock:
+            return Counter(self.state.accepted_tokens)
+
     def reset(self) -> None:
         self.state.reset()
 
@@ -260,9 +305,11 @@ class FcmStandIn:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Local FCM HTTP v1 stand-in (127.0.0.1 only).")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--no-record", action="store_true", help="count messages without keeping them")
+    parser.add_argument("--record", choices=RECORD_MODES, default="all",
+                        help="all: keep every request; tokens: count accepted messages per token; none: count only")
+    parser.add_argument("--no-record", dest="record", action="store_const", const="none", help="same as --record none")
     args = parser.parse_args()
-    standin = FcmStandIn(port=args.port, record=not args.no_record)
+    standin = FcmStandIn(port=args.port, record=args.record)
     print(f"FCM stand-in listening on {standin.url}", flush=True)
     try:
         standin.serve_forever()
