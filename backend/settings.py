@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 from backend.logs import configure_structlog, logging_config
 from backend.sentry import init_sentry
@@ -262,6 +263,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # and the periodic sweep sends it later (DESIGN.md, "How data flows").
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Two queues (notifications/queues.py): "urgent" for escalations and the care team's messages, served by
+# workers that take nothing else; "bulk" for the daily prompts and reminders. A worker started without
+# -Q consumes both (tests, a one-process setup); deployments start one of each (docker-compose.yml).
+CELERY_TASK_QUEUES = (Queue("urgent"), Queue("bulk"))
+CELERY_TASK_DEFAULT_QUEUE = "bulk"  # anything unrouted must not take an urgent worker's time
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.deliver_urgent_notifications": {"queue": "urgent"},
+    "notifications.tasks.deliver_notifications": {"queue": "urgent"},
+    "notifications.tasks.sweep_outbox": {"queue": "urgent"},
+    "recovery.tasks.pass_on_overdue_escalations": {"queue": "urgent"},
+    "notifications.tasks.deliver_bulk_notifications": {"queue": "bulk"},
+    "notifications.tasks.sweep_bulk_outbox": {"queue": "bulk"},
+    "recovery.tasks.dispatch_reminders": {"queue": "bulk"},
+    "recovery.tasks.prune_expired_data": {"queue": "bulk"},
+}
 CELERY_TIMEZONE = "UTC"
 # Periodic tasks (recovery/tasks.py, notifications/tasks.py). The DatabaseScheduler copies these entries
 # into django_celery_beat's PeriodicTask table when beat starts (updating the task of an entry of the

@@ -47,6 +47,8 @@ class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32, help_text="What the push is about, named by the app that sent it.")
+    # The Celery queue it travels on (notifications/queues.py): "urgent" rows never wait behind "bulk" ones.
+    queue = models.CharField(max_length=8, default="bulk", help_text="urgent or bulk (notifications/queues.py).")
     title = models.CharField(max_length=120)
     body = models.CharField(max_length=240)
     data = models.JSONField(default=dict, blank=True)
@@ -67,6 +69,11 @@ class Notification(models.Model):
                 fields=["next_attempt_at"],
                 condition=Q(status__in=["pending", "failed"]),
                 name="notification_due",
+            ),
+            models.Index(
+                fields=["queue", "next_attempt_at"],
+                condition=Q(status__in=["pending", "failed"]),
+                name="notification_due_per_queue",
             ),
         ]
 

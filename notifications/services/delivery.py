@@ -38,8 +38,11 @@ def retry_delay(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 
 
-def deliver_notifications(notification_ids: list[int] | None = None, *, limit: int = fcm.MAX_BATCH) -> DeliveryReport:
-    """Send due rows (the given ids, or any due ones) in one FCM batch and record each outcome.
+def deliver_notifications(
+    notification_ids: list[int] | None = None, *, limit: int = fcm.MAX_BATCH, queue: str | None = None
+) -> DeliveryReport:
+    """Send due rows (the given ids, or any due ones; only those of `queue` if given) in one FCM batch
+    and record each outcome.
 
     Rows another sender holds are skipped, rows already sent or not yet due are left alone.
     """
@@ -53,6 +56,8 @@ def deliver_notifications(notification_ids: list[int] | None = None, *, limit: i
         )
         if notification_ids is not None:
             claim = claim.filter(id__in=notification_ids)
+        if queue is not None:
+            claim = claim.filter(queue=queue)
         rows = list(claim[:limit])
         if not rows:
             return DeliveryReport()
@@ -117,11 +122,12 @@ def _record_message_ids(pairs: list[tuple[int, str]]) -> None:
         )
 
 
-def deliver_due(max_batches: int = 200) -> DeliveryReport:
-    """The sweep: send every due pending or failed row, batch after batch, until none is left."""
+def deliver_due(max_batches: int = 200, *, queue: str | None = None) -> DeliveryReport:
+    """The sweep: send every due pending or failed row (of `queue` if given), batch after batch, until
+    none is left."""
     totals = DeliveryReport()
     for _ in range(max_batches):
-        report = deliver_notifications()
+        report = deliver_notifications(queue=queue)
         totals = DeliveryReport(*(a + b for a, b in zip(
             (totals.claimed, totals.sent, totals.failed, totals.dead),
             (report.claimed, report.sent, report.failed, report.dead), strict=True,

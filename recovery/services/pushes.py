@@ -39,12 +39,18 @@ NEUTRAL_TEXT: dict[str, tuple[str | Promise, str | Promise]] = {
 }
 
 
+# The care team's pushes travel on the urgent queue, never behind a fan-out of reminders
+# (notifications/queues.py); everything else, the scheduled prompts and reminders, is bulk.
+URGENT_KINDS = frozenset({PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, PushKind.TRIAGE_ADVICE})
+
+
 def push(user_id: int, kind: str, dedupe_key: str, data: dict[str, str], language: str = "en") -> outbox.Push:
-    """One push of `kind`, its neutral text written in `language`."""
+    """One push of `kind`, its neutral text written in `language`, on the urgent queue if the care team's."""
     title, body = NEUTRAL_TEXT[kind]
     with patient_language(language):
         return outbox.Push(
-            user_id=user_id, kind=str(kind), title=str(title), body=str(body), dedupe_key=dedupe_key, data=data
+            user_id=user_id, kind=str(kind), title=str(title), body=str(body), dedupe_key=dedupe_key, data=data,
+            urgent=kind in URGENT_KINDS,
         )
 
 

@@ -1,0 +1,101 @@
+"""Emergencies never wait behind the daily fan-out: escalation pushes and the daily prompts travel on
+different Celery queues (notifications/queues.py), checked through Celery's own router and on the
+real Redis broker."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone as dt_timezone
+
+import pytest
+import redis
+from django.db import transaction
+
+from backend.celery import app
+from notifications import tasks
+from notifications.models import Notification
+from notifications.queues import BULK_QUEUE, URGENT_QUEUE
+from recovery import tasks as recovery_tasks
+from recovery.services import pushes, reminders
+from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory
+from tests.notifications.factories import NotificationFactory
+
+FANOUT_TASKS = [tasks.deliver_bulk_notifications, tasks.sweep_bulk_outbox, recovery_tasks.dispatch_reminders]
+ESCALATION_TASKS = [tasks.deliver_urgent_notifications, tasks.sweep_outbox, recovery_tasks.pass_on_overdue_escalations]
+
+
+def queue_of(task_name: str) -> str:
+    """The queue Celery publishes this task to (its router, as `.delay()` uses it)."""
+    return app.amqp.router.route({}, task_name)["queue"].name
+
+
+@pytest.mark.parametrize("task", FANOUT_TASKS, ids=lambda task: task.name)
+def test_fanout_tasks_never_go_to_the_escalation_queue(task):
+    assert queue_of(task.name) == BULK_QUEUE
+
+
+@pytest.mark.parametrize("task", ESCALATION_TASKS, ids=lambda task: task.name)
+def test_escalation_tasks_are_never_routed_to_the_bulk_queue(task):
+    assert queue_of(task.name) == URGENT_QUEUE
+
+
+def test_every_task_of_the_project_has_an_explicit_queue():
+    # A task renamed or moved (e.g. into recovery.tasks) without a route would silently fall back to
+    # the default queue; this makes the omission fail instead.
+    app.loader.import_default_modules()
+    ours = {name for name in app.tasks if name.split(".")[0] in {"notifications", "recovery", "backend"}}
+    assert ours, "no project tasks registered"
+    assert ours <= set(app.conf.task_routes)
+
+
+def test_the_care_teams_pushes_are_urgent_and_the_reminders_are_not():
+    Kind = pushes.PushKind
+    assert {kind for kind in Kind if pushes.push(1, kind, "k", {}).urgent} == {
+        Kind.ESCALATION, Kind.ESCALATION_PASSED_ON, Kind.TRIAGE_ADVICE}
+    for rule in reminders.REMINDER_RULES:
+        assert not pushes.push(1, rule.kind, "k", {}).urgent
+
+
+@pytest.fixture
+def broker():
+    """The Redis the test services run (CELERY_BROKER_URL); each Celery queue is a Redis list."""
+    client = redis.Redis.from_url(app.conf.broker_url)
+    client.delete(URGENT_QUEUE, BULK_QUEUE)
+    yield client
+    client.delete(URGENT_QUEUE, BULK_QUEUE)
+
+
+def queued_tasks(client: redis.Redis, queue: str) -> list[str]:
+    return [json.loads(raw)["headers"]["task"] for raw in client.lrange(queue, 0, -1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_emergency_is_published_on_the_urgent_queue_only(broker):
+    surgeon = SurgeonFactory()
+    DeviceFactory(user=surgeon.user)
+    with transaction.atomic():
+        pushes.queue_escalation_pushes(EscalationFactory(patient=PatientFactory(surgeon=surgeon)))
+    assert queued_tasks(broker, URGENT_QUEUE) == [tasks.deliver_urgent_notifications.name]
+    assert queued_tasks(broker, BULK_QUEUE) == []
+    assert set(Notification.objects.values_list("queue", flat=True)) == {URGENT_QUEUE}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_daily_fanout_is_published_on_the_bulk_queue_in_tasks_of_500(broker):
+    for _ in range(3):
+        DeviceFactory(user=PatientFactory(timezone="UTC").user)
+    prompted = reminders.dispatch_reminder(reminders.REMINDER_RULES[0],
+                                           now=datetime(2026, 1, 15, 20, tzinfo=dt_timezone.utc), batch_size=2)
+    assert prompted == 3
+    assert queued_tasks(broker, BULK_QUEUE) == [tasks.deliver_bulk_notifications.name] * 2
+    assert queued_tasks(broker, URGENT_QUEUE) == []
+    assert set(Notification.objects.values_list("queue", flat=True)) == {BULK_QUEUE}
+
+
+@pytest.mark.django_db
+def test_an_urgent_worker_handed_prompt_rows_leaves_them_to_the_bulk_workers(fcm_standin):
+    prompt = NotificationFactory(kind="checkin_prompt", queue=BULK_QUEUE)
+    assert tasks.deliver_urgent_notifications.apply(args=[[prompt.pk]]).get() == 0
+    assert fcm_standin.received() == []
+    assert tasks.deliver_bulk_notifications.apply(args=[[prompt.pk]]).get() == 1
+    prompt.refresh_from_db()
+    assert prompt.status == Notification.Status.SENT
