@@ -77,7 +77,12 @@ if [ -f notifications/fcm_standin.py ]; then
     export FCM_ENDPOINT="http://127.0.0.1:$FCM_PORT"
     start "FCM stand-in" "$RUN_DIR/fcm-standin.log" "$PY" -m notifications.fcm_standin --port "$FCM_PORT"
 fi
-start "Celery worker" "$RUN_DIR/worker.log" "$PY" -m celery -A backend worker -l info --concurrency 2
+# Two workers (notifications/queues.py): the urgent one never takes fan-out work; the bulk one runs
+# at a lower CPU priority so that, on a busy machine, an emergency push still gets the CPU first.
+start "Celery worker (urgent queue)" "$RUN_DIR/worker-urgent.log" "$PY" -m celery -A backend worker \
+    -Q urgent -n "urgent@%h" -l info --concurrency 1
+start "Celery worker (bulk queue)" "$RUN_DIR/worker.log" nice -n 10 "$PY" -m celery -A backend worker \
+    -Q bulk -n "bulk@%h" -l info --concurrency 2
 start "Celery beat" "$RUN_DIR/beat.log" "$PY" -m celery -A backend beat -l info \
     --pidfile "$RUN_DIR/beat.pid" --schedule "$RUN_DIR/celerybeat-schedule"
 start "web server" - "$PY" manage.py runserver "127.0.0.1:$WEB_PORT"
@@ -92,7 +97,7 @@ cat <<EOF
   Django admin       http://127.0.0.1:$WEB_PORT/admin/
   API docs           http://127.0.0.1:$WEB_PORT/api/docs/
   Demo logins        $RUN_DIR/logins.txt (printed above)
-  Worker/beat logs   $RUN_DIR/worker.log, $RUN_DIR/beat.log
+  Worker/beat logs   $RUN_DIR/worker-urgent.log, $RUN_DIR/worker.log, $RUN_DIR/beat.log
 
   Ctrl-C stops everything.
 EOF

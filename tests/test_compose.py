@@ -137,3 +137,18 @@ def test_readme_documents_every_environment_variable_the_settings_read():
     readme = (ROOT / "README.md").read_text()
 
     assert sorted(name for name in settings_env_names() if f"`{name}`" not in readme) == []
+
+
+def queues_consumed(service: str) -> set[str]:
+    command = SERVICES[service]["command"]
+    return set(command[command.index("-Q") + 1].split(",")) if "-Q" in command else set()
+
+
+def test_urgent_worker_serves_only_the_urgent_queue_and_the_bulk_worker_never_does():
+    from notifications.queues import BULK_QUEUE, URGENT_QUEUE
+
+    assert queues_consumed("worker-urgent") == {URGENT_QUEUE}
+    assert queues_consumed("worker") == {BULK_QUEUE}
+    assert {"postgres", "redis", "migrate"} <= set(SERVICES["worker-urgent"]["depends_on"])
+    workers = [name for name in OWN if "worker" in SERVICES[name].get("command", [])]
+    assert all(queues_consumed(name) for name in workers), "a worker without -Q would take both queues"
