@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv messages system-run system-test bench lint screenshots clean
+.PHONY: run test venv messages system-run system-test system-bench bench lint screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,9 +51,19 @@ lint: venv
 screenshots: venv system-test
 	SCREENSHOT_DIR=docs/screenshots scripts/with-test-services.sh $(PY) -m pytest tests/dashboard/test_browser.py -q
 
-## Benchmarks (not tests): see bench/README.md.
-bench: venv system-test
-	scripts/with-test-services.sh $(PY) bench/fanout.py
+## Benchmarks (not tests): see bench/README.md. fcm-django (a comparison only) goes into .bench-deps,
+## outside the project's environment; wrk (Debian) loads the API.
+BENCH_DEPS := .bench-deps
+$(BENCH_DEPS)/.installed: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps --target $(BENCH_DEPS) fcm-django==3.2.0 swapper==1.5.0
+	touch $@
+
+system-bench: system-test
+	scripts/ensure-system-packages.sh wrk:wrk
+
+bench: venv system-bench $(BENCH_DEPS)/.installed
+	$(MAKE) messages
+	scripts/with-test-services.sh $(PY) bench/fanout.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles .run .pytest_cache .mypy_cache .ruff_cache .artifacts
+	rm -rf $(VENV) $(BENCH_DEPS) db.sqlite3 media staticfiles .run .pytest_cache .mypy_cache .ruff_cache .artifacts

@@ -1,47 +1,61 @@
-"""Benchmark (not a test): fan out N due daily check-in prompts through the FCM stand-in.
+"""Benchmark (not a test): the daily fan-out, emergencies during it, and the API, in one run.
 
-Prints prompts per second for this code (dispatcher -> outbox rows -> delivery task -> firebase-admin
-send_each -> stand-in), for raw `messaging.send_each` of the same number of messages in the same run,
-and SQL queries per batch of 500. Run with `make bench` (throwaway PostgreSQL + Redis); see bench/README.md.
+Prints, against the throwaway PostgreSQL + Redis of scripts/with-test-services.sh and the FCM stand-in
+as its own process (see bench/README.md):
+1. raw send paths, same messages, no database: firebase-admin `send_each`, `send_each_async`, persistent
+   threads on the SDK's requests session, the product's keep-alive sender, and fcm-django's bulk send;
+2. this code: N due daily check-in prompts (dispatcher -> outbox rows -> bulk-queue delivery tasks on a
+   real Celery worker -> stand-in), and the time until every row is marked sent;
+3. escalation push latency (report written -> FCM accepted) idle and during that fan-out, served by
+   the urgent-queue worker;
+4. API req/s and p99 on gunicorn with 2 workers (bench/api.py).
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import os
 import socket
+import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from datetime import UTC, datetime
-from datetime import time as clock
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, time as clock, timedelta, timezone as dt_timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
-
-import logging  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 import django  # noqa: E402
 
 django.setup()
 
+import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from firebase_admin import messaging  # noqa: E402
 
 from backend.celery import app as celery_app  # noqa: E402
 from notifications import fcm  # noqa: E402
 from notifications.models import Device, Notification  # noqa: E402
 from notifications.services.devices import token_digest  # noqa: E402
-from recovery.models import Patient, PromptLog, Surgeon, User  # noqa: E402
-from recovery.services import reminders  # noqa: E402
+from recovery.models import Escalation, Patient, PromptLog, Surgeon, TriageLevel, User, WarningReport  # noqa: E402
+from recovery.services import pushes, reminders  # noqa: E402
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo"]
-DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=UTC)  # past 09:00 local in every zone above
+DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=dt_timezone.utc)  # past 09:00 local in every zone above
 BULK = 5000
+ESCALATION_TOKEN = "bench-escalation-"
+FCM_DJANGO_VERSION = "3.2.0"
 
 
 def free_port() -> int:
@@ -50,27 +64,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# --- The stand-in ------------------------------------------------------------------------------
+
 def start_standin() -> tuple[subprocess.Popen, str]:
-    """The stand-in as its own process (as `make run` starts it), counting without recording."""
+    """The stand-in as its own process, recording per token (each patient exactly once; latency)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "notifications.fcm_standin", "--port", str(port), "--no-record"],
-        stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "notifications.fcm_standin", "--port", str(port), "--record", "tokens"],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )
     assert process.stdout is not None
     process.stdout.readline()
     return process, f"http://127.0.0.1:{port}"
 
 
-def standin_count(url: str) -> int:
-    return json.loads(urllib.request.urlopen(f"{url}/_standin/received").read())["sent_ok"]
+def standin(url: str, path: str, post: bool = False) -> dict:
+    request = urllib.request.Request(f"{url}{path}", data=b"{}" if post else None, method="POST" if post else "GET")
+    return json.loads(urllib.request.urlopen(request).read())
 
 
-def create_patients(count: int) -> None:
-    """Activated patients spread over several zones, one push token each (bulk inserts)."""
+# --- Data ----------------------------------------------------------------------------------------
+
+def create_patients(count: int, escalations: int) -> list[tuple[Patient, Surgeon]]:
+    """N activated patients over five zones with one push token each (bulk inserts), and `escalations`
+    surgeons with a device each and a not-yet-activated patient of theirs to report an emergency."""
     Notification.objects.all().delete()
     PromptLog.objects.all().delete()
     Device.objects.all().delete()
+    Escalation.objects.all().delete()
+    WarningReport.objects.all().delete()
     Patient.objects.all().delete()
     Surgeon.objects.all().delete()
     User.objects.filter(username__startswith="bench-").delete()
@@ -84,78 +106,265 @@ def create_patients(count: int) -> None:
         Patient.objects.bulk_create(
             Patient(user=user, surgeon=surgeon, display_name=f"Bench {n}", surgery_date=DUE_AT.date(),
                     timezone=ZONES[n % len(ZONES)], checkin_time=clock(9, 0))
-            for n, user in zip(numbers, users, strict=True)
+            for n, user in zip(numbers, users)
         )
         Device.objects.bulk_create(
             Device(user=user, token=f"bench-token-{n}-" + "x" * 100,
                    token_digest=token_digest(f"bench-token-{n}-" + "x" * 100), platform="android")
-            for n, user in zip(numbers, users, strict=True)
+            for n, user in zip(numbers, users)
         )
+    pairs = []
+    for k in range(escalations):
+        user = User.objects.create(username=f"bench-oncall-{k}", role=User.Role.SURGEON, password="!")
+        oncall = Surgeon.objects.create(user=user, display_name=f"Dr. Oncall {k}")
+        token = f"{ESCALATION_TOKEN}{k}-" + "y" * 100
+        Device.objects.create(user=user, token=token, token_digest=token_digest(token), platform="ios")
+        pairs.append((Patient.objects.create(surgeon=oncall, display_name=f"Reporter {k}",
+                                             surgery_date=DUE_AT.date()), oncall))
+    return pairs
 
 
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
-def bench_this_code(count: int) -> tuple[float, int, int]:
-    """Dispatch every due prompt; delivery runs in-process (Celery eager) through the real SDK."""
-    celery_app.conf.task_always_eager = True
-    counter = QueryCounter()
-    started = time.perf_counter()
-    with connection.execute_wrapper(counter):
-        prompted = reminders.dispatch_reminder(reminders.REMINDER_RULES[0], now=DUE_AT)
-    elapsed = time.perf_counter() - started
-    assert prompted == count, (prompted, count)
-    sent = Notification.objects.filter(status=Notification.Status.SENT).count()
-    assert sent == count, (sent, count)
-    return elapsed, counter.count, -(-count // reminders.PROMPT_BATCH_SIZE)
+def report_emergency(patient: Patient, surgeon: Surgeon) -> float:
+    """What the report service does for an emergency: the report, the escalation and its push rows in
+    one transaction. Returns the moment it started (time.time())."""
+    started = time.time()
+    now = timezone.now()
+    with transaction.atomic():
+        report = WarningReport.objects.create(
+            patient=patient, client_id=uuid.uuid4(), local_date=now.date(), symptoms=["difficulty_breathing"],
+            triage_level=TriageLevel.EMERGENCY, triage_reasons=["difficulty_breathing"],
+        )
+        escalation = Escalation.objects.create(
+            patient=patient, level=TriageLevel.EMERGENCY, reasons=["difficulty_breathing"], warning_report=report,
+            assigned_surgeon=surgeon, ack_due_at=now + timedelta(minutes=15),
+        )
+        pushes.queue_escalation_pushes(escalation)
+    return started
 
 
-def bench_raw_send_each(count: int) -> float:
-    """The same number of messages straight through messaging.send_each, 500 at a time, no database."""
-    app = fcm.get_app()
-    fcm.messaging_service()  # apply the FCM_ENDPOINT seam
+# --- Raw send paths (no database) ---------------------------------------------------------------
+
+def raw_messages(count: int) -> list[list[messaging.Message]]:
     pushes = [fcm.PushMessage(token=f"raw-token-{n}", title="Time for your daily check-in",
                               body="Open the app to check in.", data={"kind": "checkin_prompt"})
               for n in range(count)]
+    return [[fcm.build_message(p) for p in pushes[i : i + fcm.MAX_BATCH]] for i in range(0, count, fcm.MAX_BATCH)]
+
+
+def timed(batches: list[list[messaging.Message]], send) -> float:
     started = time.perf_counter()
-    for start in range(0, count, fcm.MAX_BATCH):
-        batch = [fcm.build_message(p) for p in pushes[start : start + fcm.MAX_BATCH]]
-        response = messaging.send_each(batch, app=app)
-        assert response.failure_count == 0
+    for batch in batches:
+        response = send(batch)
+        assert response.failure_count == 0, [r.exception for r in response.responses if r.exception][:3]
     return time.perf_counter() - started
+
+
+class SdkSessionThreads:
+    """Persistent threads calling exactly what send_each calls per message, on the SDK's own requests
+    session (keep-alive): what remains of send_each's cost without its 500 fresh threads per call."""
+
+    def __init__(self, threads: int) -> None:
+        self.service = fcm.messaging_service()
+        self.executor = ThreadPoolExecutor(threads)
+
+    def one(self, data: dict) -> messaging.SendResponse:
+        try:
+            answer = self.service._client.body("post", url=self.service._fcm_url,
+                                               headers=dict(self.service._fcm_headers), json=data)
+        except requests.exceptions.RequestException as exc:
+            return messaging.SendResponse(None, self.service._handle_fcm_error(exc))
+        return messaging.SendResponse(answer, None)
+
+    def send(self, batch: list[messaging.Message]) -> messaging.BatchResponse:
+        return messaging.BatchResponse(list(self.executor.map(
+            self.one, [self.service._message_data(m, False) for m in batch])))
+
+
+def bench_raw_paths(count: int) -> dict[str, float]:
+    """Messages per second for each raw path, one after the other, same messages, same stand-in."""
+    app = fcm.get_app()
+    fcm.messaging_service()  # apply the FCM_ENDPOINT seam
+    batches = raw_messages(count)
+    rates: dict[str, float] = {}
+    rates["keep-alive sender (product)"] = count / timed(batches, fcm.keep_alive_sender().send_each)
+    rates["send_each"] = count / timed(batches, lambda b: messaging.send_each(b, app=app))
+    loop = asyncio.new_event_loop()  # one loop: the SDK's httpx client keeps its connections on it
+    rates["send_each_async"] = count / timed(
+        batches, lambda b: loop.run_until_complete(messaging.send_each_async(b, app=app)))
+    rates[f"SDK session, {settings.FCM_SEND_THREADS} threads"] = count / timed(
+        batches, SdkSessionThreads(settings.FCM_SEND_THREADS).send)
+    fcm_django = bench_fcm_django(count, app)
+    if fcm_django:
+        rates[f"fcm-django {FCM_DJANGO_VERSION} send_message"] = fcm_django
+    return rates
+
+
+def bench_fcm_django(count: int, app) -> float | None:
+    """fcm-django's bulk send (FCMDevice queryset -> send_each per 500) for `count` devices."""
+    if "fcm_django" not in settings.INSTALLED_APPS:
+        print("fcm-django not installed (make bench installs it into .bench-deps); skipped", flush=True)
+        return None
+    from fcm_django.models import FCMDevice
+
+    FCMDevice.objects.all().delete()
+    FCMDevice.objects.bulk_create(
+        FCMDevice(registration_id=f"fcm-django-token-{n}", type="android", active=True) for n in range(count)
+    )
+    message = messaging.Message(notification=messaging.Notification(title="Time for your daily check-in",
+                                                                    body="Open the app to check in."),
+                                data={"kind": "checkin_prompt"})
+    started = time.perf_counter()
+    result = FCMDevice.objects.all().send_message(message, app=app)
+    elapsed = time.perf_counter() - started
+    assert result.response.failure_count == 0 and len(result.registration_ids_sent) == count
+    FCMDevice.objects.all().delete()
+    return count / elapsed
+
+
+# --- This code with real workers ------------------------------------------------------------------
+
+def start_workers(url: str, bulk_processes: int) -> list[subprocess.Popen]:
+    """The two kinds of worker `make run` and docker-compose start: urgent-only, and bulk at nice 10."""
+    env = {**os.environ, "FCM_ENDPOINT": url, "DJANGO_SETTINGS_MODULE": "backend.settings", "LOG_LEVEL": "WARNING",
+           "PYTHONPATH": str(ROOT)}
+    common = [sys.executable, "-m", "celery", "-A", "backend", "worker", "-l", "warning",
+              "--without-mingle", "--without-gossip"]
+    workers = [
+        subprocess.Popen([*common, "-Q", "urgent", "-n", "bench-urgent@%h", "--concurrency", "1"], env=env, cwd=ROOT),
+        subprocess.Popen(["nice", "-n", "10", *common, "-Q", "bulk", "-n", "bench-bulk@%h",
+                          "--concurrency", str(bulk_processes)], env=env, cwd=ROOT),
+    ]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if len(celery_app.control.ping(timeout=1.0)) >= 2:
+            return workers
+    raise RuntimeError("the workers did not answer within 60 s")
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def latencies(url: str, started: dict[str, float], timeout: float = 60) -> list[float]:
+    """Seconds from report to FCM acceptance for each escalation token in `started`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        arrived = standin(url, f"/_standin/tokens?prefix={ESCALATION_TOKEN}")["first_accepted_at"]
+        if all(token in arrived for token in started) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    missing = [t for t in started if t not in arrived]
+    assert not missing, f"{len(missing)} escalation pushes never reached the stand-in"
+    return [arrived[token] - at for token, at in started.items()]
+
+
+def fire_escalations(reporters, every: float, stop: threading.Event | None, limit: int) -> dict[str, float]:
+    started: dict[str, float] = {}
+    for patient, surgeon in reporters[:limit]:
+        if stop is not None and stop.is_set():
+            break
+        token = Device.objects.get(user_id=surgeon.user_id).token
+        started[token] = report_emergency(patient, surgeon)
+        time.sleep(every)
+    connection.close()
+    return started
+
+
+def bench_fanout(count: int, url: str, reporters, every: float) -> tuple[float, float, dict[str, float]]:
+    """Dispatch N due prompts (dispatcher in this process, delivery on the bulk worker) while reporting an
+    emergency every `every` s; returns (dispatch s, until all sent s, escalation starts)."""
+    standin(url, "/_standin/reset", post=True)
+    done = threading.Event()
+    result: dict[str, dict[str, float]] = {}
+    firing = threading.Thread(target=lambda: result.update(started=fire_escalations(reporters, every, done, len(reporters))))
+    started = time.perf_counter()
+    firing.start()
+    prompted = reminders.dispatch_reminder(reminders.REMINDER_RULES[0], now=DUE_AT)
+    dispatched = time.perf_counter() - started
+    assert prompted == count, (prompted, count)
+    while standin(url, "/_standin/tokens")["sent_ok"] < count:
+        time.sleep(0.25)
+    while Notification.objects.filter(kind=Notification.Kind.CHECKIN_PROMPT, status=Notification.Status.SENT).count() < count:
+        time.sleep(0.25)
+    elapsed = time.perf_counter() - started
+    done.set()
+    firing.join()
+    return dispatched, elapsed, result["started"]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def describe(values: list[float]) -> str:
+    return (f"p50 {1000 * pct(values, 50):,.0f} ms, p95 {1000 * pct(values, 95):,.0f} ms, "
+            f"p99 {1000 * pct(values, 99):,.0f} ms, max {1000 * max(values):,.0f} ms (n={len(values)})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--raw-messages", type=int, default=20_000, help="messages per raw send path")
+    parser.add_argument("--bulk-processes", type=int, default=2, help="bulk worker processes (cores)")
+    parser.add_argument("--escalations", type=int, default=400, help="at most this many during the fan-out")
+    parser.add_argument("--escalation-every", type=float, default=0.2, help="seconds between emergencies")
+    parser.add_argument("--skip-api", action="store_true")
     args = parser.parse_args()
-    logging.getLogger("celery").setLevel(logging.WARNING)
+    logging.disable(logging.INFO)
     if connection.vendor != "postgresql":
         sys.exit("Run through scripts/with-test-services.sh (make bench): the benchmark needs PostgreSQL.")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}, "
+          f"{os.cpu_count()} cores", flush=True)
     call_command("migrate", verbosity=0)
-    standin, url = start_standin()
+    process, url = start_standin()
     settings.FCM_ENDPOINT = url
+    idle_count = 50
+    workers: list[subprocess.Popen] = []
     try:
         print(f"creating {args.patients} patients with one device each ...", flush=True)
-        create_patients(args.patients)
-        elapsed, queries, batches = bench_this_code(args.patients)
-        raw = bench_raw_send_each(args.patients)
-        received = standin_count(url)
+        reporters = create_patients(args.patients, idle_count + args.escalations)
+        print(f"raw send paths, {args.raw_messages} messages each ...", flush=True)
+        raw = bench_raw_paths(args.raw_messages)
+        workers = start_workers(url, args.bulk_processes)
+        idle = latencies(url, fire_escalations(reporters, 0.1, None, idle_count))
+        print(f"fan-out of {args.patients} prompts with a real worker ...", flush=True)
+        load_before = os.getloadavg()[0]
+        dispatched, elapsed, started = bench_fanout(args.patients, url, reporters[idle_count:], args.escalation_every)
+        during = latencies(url, started)
+        tokens = standin(url, "/_standin/tokens")
+        load_after = os.getloadavg()[0]
     finally:
-        standin.terminate()
-        standin.wait(timeout=10)
-    print(f"patients / prompts:            {args.patients}")
-    print(f"this code (dispatch+deliver):  {args.patients / elapsed:,.0f} prompts/s ({elapsed:.1f} s)")
-    print(f"raw messaging.send_each:       {args.patients / raw:,.0f} messages/s ({raw:.1f} s)")
-    print(f"SQL queries:                   {queries} in {batches} batches = {queries / batches:.1f} per batch "
-          "(dispatcher and delivery together)")
-    print(f"stand-in accepted:             {received} messages (expected {2 * args.patients})")
+        stop_workers(workers)
+        process.terminate()
+        process.wait(timeout=10)
+    fastest_name, fastest = max(raw.items(), key=lambda item: item[1])
+    this_code = args.patients / elapsed
+    print()
+    print(f"fan-out, this code:            {this_code:,.0f} prompts/s: {args.patients} prompts all sent in {elapsed:.1f} s "
+          f"(dispatcher done after {dispatched:.1f} s; bulk worker of {args.bulk_processes} processes)")
+    print(f"  stand-in:                    {tokens['distinct_tokens']} tokens, at most {tokens['max_per_token']} "
+          f"message per token")
+    print(f"  100,000 patients:            {100_000 / this_code:.0f} s at this rate")
+    for name, rate in raw.items():
+        print(f"raw {name:34s} {rate:7,.0f} messages/s   this code / it = {this_code / rate:.2f}")
+    print(f"this code / fastest raw ({fastest_name}) = {this_code / fastest:.2f}")
+    fcm_django = [rate for name, rate in raw.items() if name.startswith("fcm-django")]
+    if fcm_django:
+        print(f"this code / fcm-django = {this_code / fcm_django[0]:.2f}")
+    print(f"escalation push latency, idle:            {describe(idle)}")
+    print(f"escalation push latency, during fan-out:  {describe(during)}")
+    print(f"load average (1 min) before / after the fan-out: {load_before:.2f} / {load_after:.2f}")
+    if not args.skip_api:
+        from bench import api
+
+        api.main()
 
 
 if __name__ == "__main__":

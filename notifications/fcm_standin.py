@@ -10,11 +10,12 @@ FcmError/ErrorCode reference): `{"name": "projects/{project}/messages/{id}"}` on
                standin.fail_token(token, "UNREGISTERED"); standin.sent_messages(); standin.stop()
   as a process: python -m notifications.fcm_standin --port 8765 [--record all|tokens|none]
                POST /_standin/fail {"error": "UNAVAILABLE", "count": 2} or {"error": ..., "token": ...}
-               GET /_standin/received ; GET /_standin/tokens ; POST /_standin/reset
+               GET /_standin/received ; GET /_standin/tokens[?prefix=p] ; POST /_standin/reset
 Only binds to 127.0.0.1.
 
 Recording modes: "all" keeps every request (tests read them back); "tokens" only counts accepted
-messages per token, cheap enough for a 100,000-message benchmark that checks each token got exactly
+messages per token and the time each token was first accepted (/_standin/tokens?prefix= lists those
+times for tokens with that prefix: push latency), cheap enough for a 100,000-message benchmark that checks each token got exactly
 one; "none" only counts. It must not be the bottleneck of a benchmark nor drop a sender's connection:
 a deep listen backlog (hundreds of parallel connections connect at once), Nagle off and each answer
 written with one send (headers and body in two writes cost a delayed-ACK round trip, ~40 ms, on a
@@ -27,10 +28,12 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # FCM ErrorCode -> (HTTP status, google.rpc status) as FCM answers them.
@@ -67,6 +70,7 @@ class _State:
     count_ok: int = 0
     connections: int = 0
     accepted_tokens: Counter = field(default_factory=Counter)
+    first_accepted_at: dict[str, float] = field(default_factory=dict)  # token -> time.time(), "tokens" mode
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     # While `open_gate` is clear, send requests wait unanswered (a slow FCM, or a sender killed mid-call);
     # `held` counts them, and those released with `drop_held` are closed without being accepted.
@@ -80,6 +84,7 @@ class _State:
             self.fail_next.clear()
             self.fail_tokens.clear()
             self.accepted_tokens.clear()
+            self.first_accepted_at.clear()
             self.count_ok = 0
             self.connections = 0
 
@@ -142,11 +147,14 @@ class _Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 items = [r.__dict__ for r in self.state.received]
             return self._answer(200, {"received": items, "sent_ok": self.state.count_ok})
-        if self.path == "/_standin/tokens":
+        if self.path.startswith("/_standin/tokens"):
+            prefix = parse_qs(urlsplit(self.path).query).get("prefix", [""])[0]
             with self.state.lock:
                 per_token = list(self.state.accepted_tokens.values())
+                arrivals = {token: at for token, at in self.state.first_accepted_at.items()
+                            if prefix and token.startswith(prefix)}
             return self._answer(200, {"sent_ok": self.state.count_ok, "distinct_tokens": len(per_token),
-                                      "max_per_token": max(per_token, default=0)})
+                                      "max_per_token": max(per_token, default=0), "first_accepted_at": arrivals})
         self._answer(404, {"error": {"code": 404, "message": "Not found", "status": "NOT_FOUND"}})
 
     def do_POST(self) -> None:
@@ -203,6 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.state.count_ok += 1
                 if self.state.record == "tokens":
                     self.state.accepted_tokens[message["token"]] += 1
+                    self.state.first_accepted_at.setdefault(message["token"], time.time())
             if self.state.record == "all":
                 self.state.received.append(Received(project, message or {}, status, auth))
         self._answer(status, answer)

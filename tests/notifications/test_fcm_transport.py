@@ -59,10 +59,12 @@ def test_standin_token_recording_counts_each_token_without_keeping_messages():
             connection.request("POST", "/v1/projects/p/messages:send", body=json.dumps({"message": {"token": token}}),
                                headers={"Authorization": "Bearer x", "Content-Type": "application/json"})
             assert connection.getresponse().read()
-        connection.request("GET", "/_standin/tokens")
+        connection.request("GET", "/_standin/tokens?prefix=a")
         summary = json.loads(connection.getresponse().read())
     finally:
         standin.stop()
-    assert summary == {"sent_ok": 3, "distinct_tokens": 2, "max_per_token": 2}
+    assert {k: summary[k] for k in ("sent_ok", "distinct_tokens", "max_per_token")} == {
+        "sent_ok": 3, "distinct_tokens": 2, "max_per_token": 2}
+    assert list(summary["first_accepted_at"]) == ["a"]  # the time "a" was first accepted, for latency
     assert standin.received() == []
     assert standin.connections_opened == 1  # the three sends and the query shared one keep-alive connection

@@ -1,0 +1,162 @@
+"""Benchmark (not a test): API requests per second and p99 on gunicorn with 2 sync workers, loaded by
+wrk (Debian package, installed by `make bench`): check-in POST (a new client_id per request, routine
+answers, spread over 50 patients), GET /api/v1/me/, and the surgeon inbox GET with 500 open cases.
+
+Run by bench/fanout.py at its end, or alone: scripts/with-test-services.sh .venv/bin/python bench/api.py
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
+
+from recovery.models import Escalation, Patient, Surgeon, TriageLevel, User, WarningReport  # noqa: E402
+
+OPEN_CASES = 500
+CHECKIN_PATIENTS = 50
+DURATION = os.environ.get("BENCH_API_SECONDS", "15")
+CONNECTIONS = "8"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def create_data() -> tuple[str, list[str]]:
+    """A surgeon with OPEN_CASES open escalations (one per patient) and CHECKIN_PATIENTS activated
+    patients; returns the surgeon's access token and the patients' tokens."""
+    User.objects.filter(username__startswith="api-bench-").delete()
+    surgeon = Surgeon.objects.create(
+        user=User.objects.create(username="api-bench-surgeon", role=User.Role.SURGEON, password="!"),
+        display_name="Dr. Api Bench",
+    )
+    today = timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        for n in range(OPEN_CASES):
+            patient = Patient.objects.create(surgeon=surgeon, display_name=f"Case {n}", surgery_date=today - timedelta(days=5))
+            level = TriageLevel.EMERGENCY if n % 3 == 0 else TriageLevel.URGENT
+            report = WarningReport.objects.create(patient=patient, client_id=uuid.uuid4(), local_date=today,
+                                                  symptoms=["fever"], triage_level=level, triage_reasons=["fever"])
+            Escalation.objects.create(patient=patient, level=level, reasons=["fever"], warning_report=report,
+                                      assigned_surgeon=surgeon, ack_due_at=now + timedelta(hours=2))
+    patient_tokens = []
+    for n in range(CHECKIN_PATIENTS):
+        user = User.objects.create(username=f"api-bench-patient-{n}", role=User.Role.PATIENT, password="!")
+        Patient.objects.create(user=user, surgeon=surgeon, display_name=f"Api patient {n}",
+                               surgery_date=today - timedelta(days=10), timezone="Europe/Berlin")
+        patient_tokens.append(str(RefreshToken.for_user(user).access_token))
+    return str(RefreshToken.for_user(surgeon.user).access_token), patient_tokens
+
+
+def start_gunicorn(port: int) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings", "DJANGO_DEBUG": "false",
+           "DJANGO_SECURE_SSL_REDIRECT": "false", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    process = subprocess.Popen([gunicorn, "backend.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                                "--log-level", "warning"], env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/me/", timeout=2)
+        except urllib.error.HTTPError:
+            return process  # 401: Django answers
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer")
+
+
+LUA_POST = """
+tokens = {%(tokens)s}
+counter = 0
+request = function()
+  counter = counter + 1
+  local id = string.format("%%08x-%%04x-4%%03x-8%%03x-%%012x", math.random(0, 0x7fffffff), math.random(0, 0xffff),
+                           math.random(0, 0xfff), math.random(0, 0xfff), counter)
+  local body = '{"client_id": "' .. id .. '", "pain_score": 2, "binder_worn": true, "symptoms": []}'
+  local headers = {["Content-Type"] = "application/json",
+                   ["Authorization"] = "Bearer " .. tokens[(counter %% #tokens) + 1]}
+  return wrk.format("POST", "/api/v1/checkins/", headers, body)
+end
+"""
+
+LUA_STATUS = """
+bad = 0
+response = function(status, headers, body)
+  if status >= 300 then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("non-2xx: %d\\n", bad))
+end
+"""
+
+
+def run_wrk(url: str, token: str | None = None, script: str = "") -> tuple[float, float, str]:
+    """req/s and p99 latency (ms) from wrk --latency, plus its output."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
+        lua.write(script + LUA_STATUS)
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-s", lua.name]
+    if token:
+        command += ["-H", f"Authorization: Bearer {token}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    os.unlink(lua.name)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", output).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    bad = int(re.search(r"non-2xx: (\d+)", output)[1])
+    assert bad == 0, f"{bad} answers were not 2xx:\n{output}"
+    return rate, p99, output
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: `make bench` installs it (Debian package wrk).")
+    call_command("migrate", verbosity=0)
+    surgeon_token, patient_tokens = create_data()
+    connection.close()
+    port = free_port()
+    server = start_gunicorn(port)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        print(f"\nAPI on gunicorn, 2 sync workers, wrk 1 thread {CONNECTIONS} connections {DURATION} s each, "
+              f"load average {os.getloadavg()[0]:.2f}:")
+        tokens = ", ".join(f'"{token}"' for token in patient_tokens)
+        for name, url, token, script in [
+            ("check-in POST", f"{base}/checkins/", None, LUA_POST % {"tokens": tokens}),
+            ("me GET", f"{base}/me/", patient_tokens[0], ""),
+            (f"inbox GET ({OPEN_CASES} open cases)", f"{base}/surgeon/inbox/", surgeon_token, ""),
+        ]:
+            rate, p99, _ = run_wrk(url, token, script)
+            print(f"  {name:32s} {rate:7,.0f} req/s   p99 {p99:,.1f} ms", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
