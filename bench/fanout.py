@@ -55,6 +55,7 @@ ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Ame
 DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=dt_timezone.utc)  # past 09:00 local in every zone above
 BULK = 5000
 ESCALATION_TOKEN = "bench-escalation-"
+LOGS = ROOT / "bench" / "results"  # worker logs of the last run (not committed)
 FCM_DJANGO_VERSION = "3.2.0"
 
 
@@ -229,10 +230,13 @@ def start_workers(url: str, bulk_processes: int) -> list[subprocess.Popen]:
            "PYTHONPATH": str(ROOT)}
     common = [sys.executable, "-m", "celery", "-A", "backend", "worker", "-l", "warning",
               "--without-mingle", "--without-gossip"]
+    LOGS.mkdir(parents=True, exist_ok=True)
     workers = [
-        subprocess.Popen([*common, "-Q", "urgent", "-n", "bench-urgent@%h", "--concurrency", "1"], env=env, cwd=ROOT),
+        subprocess.Popen([*common, "-Q", "urgent", "-n", "bench-urgent@%h", "--concurrency", "1"], env=env, cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=(LOGS / "worker-urgent.log").open("w")),
         subprocess.Popen(["nice", "-n", "10", *common, "-Q", "bulk", "-n", "bench-bulk@%h",
-                          "--concurrency", str(bulk_processes)], env=env, cwd=ROOT),
+                          "--concurrency", str(bulk_processes)], env=env, cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=(LOGS / "worker-bulk.log").open("w")),
     ]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -290,7 +294,7 @@ def bench_fanout(count: int, url: str, reporters, every: float) -> tuple[float, 
     assert prompted == count, (prompted, count)
     while standin(url, "/_standin/tokens")["sent_ok"] < count:
         time.sleep(0.25)
-    while Notification.objects.filter(kind=Notification.Kind.CHECKIN_PROMPT, status=Notification.Status.SENT).count() < count:
+    while Notification.objects.filter(kind="checkin_prompt", status=Notification.Status.SENT).count() < count:
         time.sleep(0.25)
     elapsed = time.perf_counter() - started
     done.set()

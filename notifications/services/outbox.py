@@ -5,15 +5,17 @@ push is about. Rows are written in the caller's transaction and handed to Celery
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from notifications import fcm
-from notifications.models import Notification
-from notifications.queues import BULK_QUEUE, URGENT_QUEUE
+from notifications.models import Device, Notification
+from notifications.queues import BULK_QUEUE, QUEUES, URGENT_QUEUE
 from notifications.services.devices import active_devices
 
 logger = logging.getLogger(__name__)
@@ -37,35 +39,75 @@ class Push:
 
 def queue_pushes(pushes: Iterable[Push]) -> list[int]:
     """Write the outbox rows of these pushes (those whose dedupe key is new) and start their delivery
-    after commit. Returns the ids of all their rows, new or already there. Constant queries."""
+    after commit, each on its queue. Returns the ids of all their rows, new or already there. Constant
+    queries: on PostgreSQL one statement (a fan-out writes 500 rows per call, and building Django
+    model instances for them was most of the dispatcher's time), elsewhere the ORM."""
     pushes = list(pushes)
+    if not pushes:
+        return []
+    written = _write_in_one_statement(pushes) if connection.vendor == "postgresql" else _write_with_orm(pushes)
+    ids: list[int] = []
+    for queue in QUEUES:
+        queue_ids = [row_id for row_id, row_queue in written if row_queue == queue]
+        enqueue_delivery_on_commit(queue_ids, queue=queue)
+        ids += queue_ids
+    return ids
+
+
+def _queue_of(push: Push) -> str:
+    return URGENT_QUEUE if push.urgent else BULK_QUEUE
+
+
+def _write_with_orm(pushes: list[Push]) -> list[tuple[int, str]]:
     by_user: dict[int, list[Push]] = {}
     for push in pushes:
         by_user.setdefault(push.user_id, []).append(push)
     rows = [
         Notification(
             recipient_id=user_id, device_id=device_id, kind=push.kind, title=push.title, body=push.body,
-            data={"kind": push.kind, **push.data}, dedupe_key=f"{push.dedupe_key}:{device_id}",
-            queue=URGENT_QUEUE if push.urgent else BULK_QUEUE,
+            data={"kind": push.kind, **push.data}, dedupe_key=f"{push.dedupe_key}:{device_id}", queue=_queue_of(push),
         )
         for device_id, user_id in active_devices(by_user)
         for push in by_user[user_id]
     ]
-    ids: list[int] = []
-    for queue in (URGENT_QUEUE, BULK_QUEUE):
-        queue_ids = _write_rows([row for row in rows if row.queue == queue])
-        enqueue_delivery_on_commit(queue_ids, queue=queue)
-        ids += queue_ids
-    return ids
-
-
-def _write_rows(rows: list[Notification]) -> list[int]:
-    """Insert outbox rows whose dedupe key is new and return the ids of all of them (two queries)."""
     if not rows:
         return []
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    keys = [row.dedupe_key for row in rows]
-    return list(Notification.objects.filter(dedupe_key__in=keys).values_list("id", flat=True))
+    return list(Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).values_list("id", "queue"))
+
+
+def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
+    """One row per push and enabled device of its user, inserted unless its dedupe key exists; answers
+    (id, queue) of the inserted rows and of those that were already there."""
+    now = timezone.now()
+    notification, device = Notification._meta.db_table, Device._meta.db_table
+    sql = f"""
+        WITH wanted AS (
+            SELECT p.user_id, d.id AS device_id, p.kind, p.queue, p.title, p.body, p.data::jsonb AS data,
+                   p.dedupe_prefix || ':' || d.id AS dedupe_key
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+                 AS p(user_id, kind, queue, title, body, data, dedupe_prefix)
+            JOIN {device} d ON d.user_id = p.user_id AND d.disabled_at IS NULL
+        ), inserted AS (
+            INSERT INTO {notification} (recipient_id, device_id, kind, queue, title, body, data, dedupe_key, status,
+                                        attempts, next_attempt_at, last_error, created_at, fcm_message_id)
+            SELECT user_id, device_id, kind, queue, title, body, data, dedupe_key, %s, 0, %s, '', %s, ''
+            FROM wanted
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING id, queue
+        )
+        SELECT id, queue FROM inserted
+        UNION
+        SELECT n.id, n.queue FROM {notification} n JOIN wanted w ON n.dedupe_key = w.dedupe_key
+    """  # noqa: S608 - table names are the models'; every value is a parameter
+    columns = (
+        [push.user_id for push in pushes], [push.kind for push in pushes], [_queue_of(push) for push in pushes],
+        [push.title for push in pushes], [push.body for push in pushes],
+        [json.dumps({"kind": push.kind, **push.data}) for push in pushes], [push.dedupe_key for push in pushes],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*columns, Notification.Status.PENDING, now, now])
+        return [(row_id, queue) for row_id, queue in cursor.fetchall()]
 
 
 def enqueue_delivery(notification_ids: list[int], *, queue: str) -> None:
