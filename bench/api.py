@@ -59,7 +59,8 @@ def create_data() -> tuple[str, list[str]]:
     now = timezone.now()
     with transaction.atomic():
         for n in range(OPEN_CASES):
-            patient = Patient.objects.create(surgeon=surgeon, display_name=f"Case {n}", surgery_date=today - timedelta(days=5))
+            patient = Patient.objects.create(surgeon=surgeon, display_name=f"Case {n}",
+                                             surgery_date=today - timedelta(days=5))
             level = TriageLevel.EMERGENCY if n % 3 == 0 else TriageLevel.URGENT
             report = WarningReport.objects.create(patient=patient, client_id=uuid.uuid4(), local_date=today,
                                                   symptoms=["fever"], triage_level=level, triage_reasons=["fever"])
@@ -116,6 +117,13 @@ end
 """
 
 
+def _found(pattern: str, output: str) -> re.Match[str]:
+    match = re.search(pattern, output)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output (no {pattern!r}):\n{output}")
+    return match
+
+
 def run_wrk(url: str, token: str | None = None, script: str = "") -> tuple[float, float, str]:
     """req/s and p99 latency (ms) from wrk --latency, plus its output."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
@@ -125,10 +133,10 @@ def run_wrk(url: str, token: str | None = None, script: str = "") -> tuple[float
         command += ["-H", f"Authorization: Bearer {token}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     os.unlink(lua.name)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
-    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", output).groups()
+    rate = float(_found(r"Requests/sec:\s+([\d.]+)", output)[1])
+    value, unit = _found(r"\s99%\s+([\d.]+)(us|ms|s)", output).groups()
     p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    bad = int(re.search(r"non-2xx: (\d+)", output)[1])
+    bad = int(_found(r"non-2xx: (\d+)", output)[1])
     assert bad == 0, f"{bad} answers were not 2xx:\n{output}"
     return rate, p99, output
 

@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -26,7 +25,8 @@ import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, time as clock, timedelta, timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,9 +52,9 @@ from recovery.models import Escalation, Patient, PromptLog, Surgeon, TriageLevel
 from recovery.services import pushes, reminders  # noqa: E402
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo"]
-DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=dt_timezone.utc)  # past 09:00 local in every zone above
+DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=UTC)  # past 09:00 local in every zone above
 BULK = 5000
-ESCALATION_TOKEN = "bench-escalation-"
+ESCALATION_TOKEN = "bench-escalation-"  # noqa: S105 - a push token prefix, not a password
 LOGS = ROOT / "bench" / "results"  # worker logs of the last run (not committed)
 FCM_DJANGO_VERSION = "3.2.0"
 
@@ -107,12 +107,12 @@ def create_patients(count: int, escalations: int) -> list[tuple[Patient, Surgeon
         Patient.objects.bulk_create(
             Patient(user=user, surgeon=surgeon, display_name=f"Bench {n}", surgery_date=DUE_AT.date(),
                     timezone=ZONES[n % len(ZONES)], checkin_time=clock(9, 0))
-            for n, user in zip(numbers, users)
+            for n, user in zip(numbers, users, strict=True)
         )
         Device.objects.bulk_create(
             Device(user=user, token=f"bench-token-{n}-" + "x" * 100,
                    token_digest=token_digest(f"bench-token-{n}-" + "x" * 100), platform="android")
-            for n, user in zip(numbers, users)
+            for n, user in zip(numbers, users, strict=True)
         )
     pairs = []
     for k in range(escalations):
@@ -286,7 +286,8 @@ def bench_fanout(count: int, url: str, reporters, every: float) -> tuple[float, 
     standin(url, "/_standin/reset", post=True)
     done = threading.Event()
     result: dict[str, dict[str, float]] = {}
-    firing = threading.Thread(target=lambda: result.update(started=fire_escalations(reporters, every, done, len(reporters))))
+    firing = threading.Thread(
+        target=lambda: result.update(started=fire_escalations(reporters, every, done, len(reporters))))
     started = time.perf_counter()
     firing.start()
     prompted = reminders.dispatch_reminder(reminders.REMINDER_RULES[0], now=DUE_AT)
@@ -351,7 +352,8 @@ def main() -> None:
     fastest_name, fastest = max(raw.items(), key=lambda item: item[1])
     this_code = args.patients / elapsed
     print()
-    print(f"fan-out, this code:            {this_code:,.0f} prompts/s: {args.patients} prompts all sent in {elapsed:.1f} s "
+    print(f"fan-out, this code:            {this_code:,.0f} prompts/s: {args.patients} prompts all sent "
+          f"in {elapsed:.1f} s "
           f"(dispatcher done after {dispatched:.1f} s; bulk worker of {args.bulk_processes} processes)")
     print(f"  stand-in:                    {tokens['distinct_tokens']} tokens, at most {tokens['max_per_token']} "
           f"message per token")

@@ -15,11 +15,11 @@ Only binds to 127.0.0.1.
 
 Recording modes: "all" keeps every request (tests read them back); "tokens" only counts accepted
 messages per token and the time each token was first accepted (/_standin/tokens?prefix= lists those
-times for tokens with that prefix: push latency), cheap enough for a 100,000-message benchmark that checks each token got exactly
-one; "none" only counts. It must not be the bottleneck of a benchmark nor drop a sender's connection:
-a deep listen backlog (hundreds of parallel connections connect at once), Nagle off and each answer
-written with one send (headers and body in two writes cost a delayed-ACK round trip, ~40 ms, on a
-reused keep-alive connection).
+times for tokens with that prefix: push latency), cheap enough for a 100,000-message benchmark that
+checks each token got exactly one; "none" only counts. It must not be the bottleneck of a benchmark
+nor drop a sender's connection: a deep listen backlog (hundreds of parallel connections connect at
+once), Nagle off and each answer written with one send (headers and body in two writes cost a
+delayed-ACK round trip, ~40 ms, on a reused keep-alive connection).
 """
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # FCM ErrorCode -> (HTTP status, google.rpc status) as FCM answers them.
 ERRORS: dict[str, tuple[int, str, str]] = {

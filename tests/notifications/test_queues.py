@@ -4,7 +4,7 @@ real Redis broker."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -84,7 +84,7 @@ def test_a_daily_fanout_is_published_on_the_bulk_queue_in_tasks_of_500(broker):
     for _ in range(3):
         DeviceFactory(user=PatientFactory(timezone="UTC").user)
     prompted = reminders.dispatch_reminder(reminders.REMINDER_RULES[0],
-                                           now=datetime(2026, 1, 15, 20, tzinfo=dt_timezone.utc), batch_size=2)
+                                           now=datetime(2026, 1, 15, 20, tzinfo=UTC), batch_size=2)
     assert prompted == 3
     assert queued_tasks(broker, BULK_QUEUE) == [tasks.deliver_bulk_notifications.name] * 2
     assert queued_tasks(broker, URGENT_QUEUE) == []
