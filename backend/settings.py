@@ -206,7 +206,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = INCISION_PHOTO_MAX_BYTES + 1024 * 1024
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's, loading the patient or surgeon profile in the same query (recovery/api/authentication.py)
+        "recovery.api.authentication.ProfileJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -52,7 +52,8 @@ from recovery.models import Escalation, Patient, PromptLog, Surgeon, TriageLevel
 from recovery.services import pushes, reminders  # noqa: E402
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo"]
-DUE_AT = datetime(2026, 1, 15, 20, 0, tzinfo=UTC)  # past 09:00 local in every zone above
+# 18:00 UTC: past the 09:00 check-in time and before the 21:00 quiet hours in every zone above.
+DUE_AT = datetime(2026, 1, 15, 18, 0, tzinfo=UTC)
 BULK = 5000
 ESCALATION_TOKEN = "bench-escalation-"  # noqa: S105 - a push token prefix, not a password
 LOGS = ROOT / "bench" / "results"  # worker logs of the last run (not committed)

@@ -81,6 +81,12 @@ def submit_warning_report(patient: Patient, data: dict[str, Any], *, now: dateti
     )
 
 
+def _delete_stored_photo(record: PhoneReport) -> None:
+    stored_photo = getattr(record, "photo", None)
+    if stored_photo:
+        stored_photo.delete(save=False)
+
+
 def _replay(existing: PhoneReport, fingerprint: str) -> Submission:
     if existing.payload_fingerprint != fingerprint:
         raise IdempotencyConflict(existing)
@@ -101,35 +107,38 @@ def _submit_report(
 
     A second request with the same client_id returns the first record (or raises IdempotencyConflict
     if its body differs), also when both arrive at once: the unique (patient, client_id) constraint
-    decides, and the loser re-reads the winner's row.
+    decides, and the loser re-reads the winner's row (a retry is triaged again, but writes nothing).
     """
     now = now or timezone.now()
     fingerprint = payload_fingerprint(data, file_digest=file_sha256(photo) if photo is not None else "")
-    existing = model.objects.filter(patient=patient, client_id=data["client_id"]).first()
-    if existing is not None:
-        return _replay(existing, fingerprint)
-
     local_date = patient.local_date(now)
     record = model(patient=patient, payload_fingerprint=fingerprint, local_date=local_date, created_at=now, **data)
     result = triage.triage(to_report(record), context(patient, local_date) if context else None)
     record.triage_level, record.triage_reasons, record.triage_advice = result.level, list(result.reasons), result.advice
+    # The unique (patient, client_id) constraint tells a retry from a new report: the INSERT is tried
+    # first (no look-up before it), and a report with nothing else to write is that one statement on its
+    # own (atomic by itself: no BEGIN/COMMIT round trips), the common routine check-in.
+    alone = photo is None and not result.escalates and not transaction.get_connection().in_atomic_block
+    escalation = None
     try:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record.save(force_insert=True)
-            except IntegrityError:
-                existing = model.objects.filter(patient=patient, client_id=data["client_id"]).first()
-                if existing is None:
-                    raise
-                return _replay(existing, fingerprint)
-            if photo is not None and isinstance(record, IncisionCheck):
-                record.photo.save(f"{uuid.uuid4().hex}.jpg", without_metadata(photo), save=False)
-                record.save(update_fields=["photo"])
-            escalation = escalations.open_escalation(record, result, now) if result.escalates else None
+        if alone:
+            record.save(force_insert=True)
+        else:
+            with transaction.atomic():
+                record.save(force_insert=True)
+                if photo is not None and isinstance(record, IncisionCheck):
+                    record.photo.save(f"{uuid.uuid4().hex}.jpg", without_metadata(photo), save=False)
+                    record.save(update_fields=["photo"])
+                escalation = escalations.open_escalation(record, result, now) if result.escalates else None
+    except IntegrityError:
+        # Rolled back whole. Only a row with this client_id that is there now makes it a retry; any
+        # other integrity error is a real one.
+        _delete_stored_photo(record)
+        existing = model.objects.filter(patient=patient, client_id=data["client_id"]).first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
     except BaseException:
-        stored_photo = getattr(record, "photo", None)
-        if stored_photo:
-            stored_photo.delete(save=False)  # the row is gone with the transaction; so goes the file
+        _delete_stored_photo(record)  # the row is gone with the transaction; so goes the file
         raise
     return Submission(record=record, created=True, escalation=escalation)

@@ -1,6 +1,7 @@
 """Every list endpoint runs the same number of SQL queries for 1 row as for 50 (no N+1)."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,8 +18,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-# Bearer-token authentication loads the user (1) and the role check its patient or surgeon profile (1).
-AUTH = 2
+# Bearer-token authentication loads the user with its patient (and pump) or surgeon profile: one query.
+AUTH = 1
 
 
 def seed_checkins(patient, n):
@@ -98,3 +99,21 @@ def test_surgeon_lists_run_a_fixed_number_of_queries(surgeon_client, surgeon, dj
     assert response.status_code == 200
     body = response.json()
     assert len(body if isinstance(body, list) else body["results"]) == rows  # the inbox is a bare array
+
+
+@pytest.mark.django_db(transaction=True)  # as in production: no test transaction around the request
+def test_a_routine_check_in_is_stored_in_three_queries(patient_client, django_assert_num_queries):
+    # the user with profile, the recent pain that triage looks back over, the INSERT (atomic on its own)
+    with django_assert_num_queries(AUTH + 2):
+        response = patient_client.post("/api/v1/checkins/", {"client_id": str(uuid.uuid4()), "pain_score": 2},
+                                       format="json")
+    assert response.status_code == 201
+    assert response.json()["triage"]["level"] == "routine"
+
+
+def test_the_profile_reads_one_query(patient_client, patient, django_assert_num_queries):
+    assert patient.pump is not None  # the fixture patient has a pump: it is read in the same query
+    with django_assert_num_queries(AUTH):
+        response = patient_client.get("/api/v1/me/")
+    assert response.status_code == 200
+    assert response.json()["pump"]["kind"] == patient.pump.kind

@@ -1,0 +1,30 @@
+"""Bearer-token authentication of the phone API and the surgeon API (settings.REST_FRAMEWORK)."""
+from __future__ import annotations
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from recovery.models import User
+
+
+class _UsersWithProfile:
+    """The user model as simplejwt looks users up (`user_model.objects.get(...)`), fetching the patient
+    profile with its pump, or the surgeon profile, in the same query: every patient and surgeon
+    endpoint reads the profile right after authentication (access.is_patient / is_care_team_member)."""
+
+    DoesNotExist = User.DoesNotExist
+    objects = User.objects.select_related("patient__pump", "surgeon")
+
+
+class ProfileJWTAuthentication(JWTAuthentication):
+    """simplejwt's JWTAuthentication (same token checks, same errors), one query instead of two or three."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_model = _UsersWithProfile  # type: ignore[assignment]
+
+
+class ProfileJWTScheme(SimpleJWTScheme):
+    """The OpenAPI schema names it as simplejwt's bearer scheme (jwtAuth)."""
+
+    target_class = "recovery.api.authentication.ProfileJWTAuthentication"
