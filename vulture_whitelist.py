@@ -82,3 +82,15 @@ patient_language
 # tests: the typed factory call (only for mypy); celery beat's producer, replaced by the recording scheduler.
 __new__
 producer
+
+# The FCM sender and stand-in (issue 16): attributes read by requests, socketserver and http.server.
+_._content  # requests.Response body, set on the error answer handed to the SDK's classification
+_.encoding  # requests.Response
+disable_nagle_algorithm  # socketserver.StreamRequestHandler option
+request_queue_size  # socketserver.TCPServer listen backlog
+accepted_per_token  # notifications.fcm_standin.FcmStandIn, for tests and benchmarks
+# Bearer authentication (settings.REST_FRAMEWORK) and its OpenAPI scheme (found by drf-spectacular).
+ProfileJWTAuthentication
+ProfileJWTScheme
+target_class
+_.user_model

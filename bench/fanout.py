@@ -24,6 +24,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -34,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 
 import django  # noqa: E402
+import firebase_admin  # noqa: E402
 
 django.setup()
 
@@ -51,6 +53,7 @@ from notifications.services.devices import token_digest  # noqa: E402
 from recovery.models import Escalation, Patient, PromptLog, Surgeon, TriageLevel, User, WarningReport  # noqa: E402
 from recovery.services import pushes, reminders  # noqa: E402
 
+Reporters = list[tuple[Patient, Surgeon]]  # a not-yet-activated patient and the surgeon their emergency alerts
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo"]
 # 18:00 UTC: past the 09:00 check-in time and before the 21:00 quiet hours in every zone above.
 DUE_AT = datetime(2026, 1, 15, 18, 0, tzinfo=UTC)
@@ -88,7 +91,7 @@ def standin(url: str, path: str, post: bool = False) -> dict:
 
 # --- Data ----------------------------------------------------------------------------------------
 
-def create_patients(count: int, escalations: int) -> list[tuple[Patient, Surgeon]]:
+def create_patients(count: int, escalations: int) -> Reporters:
     """N activated patients over five zones with one push token each (bulk inserts), and `escalations`
     surgeons with a device each and a not-yet-activated patient of theirs to report an emergency."""
     Notification.objects.all().delete()
@@ -154,7 +157,8 @@ def raw_messages(count: int) -> list[list[messaging.Message]]:
     return [[fcm.build_message(p) for p in pushes[i : i + fcm.MAX_BATCH]] for i in range(0, count, fcm.MAX_BATCH)]
 
 
-def timed(batches: list[list[messaging.Message]], send) -> float:
+def timed(batches: list[list[messaging.Message]],
+          send: Callable[[list[messaging.Message]], messaging.BatchResponse]) -> float:
     started = time.perf_counter()
     for batch in batches:
         response = send(batch)
@@ -202,12 +206,12 @@ def bench_raw_paths(count: int) -> dict[str, float]:
     return rates
 
 
-def bench_fcm_django(count: int, app) -> float | None:
+def bench_fcm_django(count: int, app: firebase_admin.App) -> float | None:
     """fcm-django's bulk send (FCMDevice queryset -> send_each per 500) for `count` devices."""
     if "fcm_django" not in settings.INSTALLED_APPS:
         print("fcm-django not installed (make bench installs it into .bench-deps); skipped", flush=True)
         return None
-    from fcm_django.models import FCMDevice
+    from fcm_django.models import FCMDevice  # type: ignore[import-not-found]
 
     FCMDevice.objects.all().delete()
     FCMDevice.objects.bulk_create(
@@ -242,7 +246,7 @@ def start_workers(url: str, bulk_processes: int) -> list[subprocess.Popen]:
     ]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if len(celery_app.control.ping(timeout=1.0)) >= 2:
+        if len(celery_app.control.ping(timeout=1.0) or []) >= 2:
             return workers
     raise RuntimeError("the workers did not answer within 60 s")
 
@@ -270,7 +274,7 @@ def latencies(url: str, started: dict[str, float], timeout: float = 60) -> list[
     return [arrived[token] - at for token, at in started.items()]
 
 
-def fire_escalations(reporters, every: float, stop: threading.Event | None, limit: int) -> dict[str, float]:
+def fire_escalations(reporters: Reporters, every: float, stop: threading.Event | None, limit: int) -> dict[str, float]:
     started: dict[str, float] = {}
     for patient, surgeon in reporters[:limit]:
         if stop is not None and stop.is_set():
@@ -282,7 +286,7 @@ def fire_escalations(reporters, every: float, stop: threading.Event | None, limi
     return started
 
 
-def bench_fanout(count: int, url: str, reporters, every: float) -> tuple[float, float, dict[str, float]]:
+def bench_fanout(count: int, url: str, reporters: Reporters, every: float) -> tuple[float, float, dict[str, float]]:
     """Dispatch N due prompts (dispatcher in this process, delivery on the bulk worker) while reporting an
     emergency every `every` s; returns (dispatch s, until all sent s, escalation starts)."""
     standin(url, "/_standin/reset", post=True)

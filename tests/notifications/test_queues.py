@@ -94,8 +94,8 @@ def test_a_daily_fanout_is_published_on_the_bulk_queue_in_tasks_of_500(broker):
 @pytest.mark.django_db
 def test_an_urgent_worker_handed_prompt_rows_leaves_them_to_the_bulk_workers(fcm_standin):
     prompt = NotificationFactory(kind="checkin_prompt", queue=BULK_QUEUE)
-    assert tasks.deliver_urgent_notifications.apply(args=[[prompt.pk]]).get() == 0
+    assert tasks.deliver_urgent_notifications.apply(args=([prompt.pk],)).get() == 0
     assert fcm_standin.received() == []
-    assert tasks.deliver_bulk_notifications.apply(args=[[prompt.pk]]).get() == 1
+    assert tasks.deliver_bulk_notifications.apply(args=([prompt.pk],)).get() == 1
     prompt.refresh_from_db()
     assert prompt.status == Notification.Status.SENT
