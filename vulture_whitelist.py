@@ -94,3 +94,6 @@ ProfileJWTAuthentication
 ProfileJWTScheme
 target_class
 _.user_model
+# Arguments of the connection.execute_wrapper signature (tests/test_operations.py).
+params
+many
