@@ -97,3 +97,14 @@ _.user_model
 # Arguments of the connection.execute_wrapper signature (tests/test_operations.py).
 params
 many
+# The pump over its life (issue 12): fields stored for the care team and read by the admin, templates
+# or serializers; plan data kept with its source.
+serial_number  # recovery.models.Pump, the API's pump field and the pump card
+recorded_by  # recovery.models.PumpRefill / PumpDoseChange: who recorded it (refill history, admin)
+previous_dose_unit  # recovery.models.PumpDoseChange: the dose before the change (admin)
+closed_at  # recovery.models.RefillAlert: closed by a recorded refill (admin, safety net)
+_.closed_at
+reservoir_sizes_ml  # recovery.pump_models.PumpModel: the maker's reservoir sizes (reference data)
+mri_before  # recovery.pump_models.PumpModel, shown on the pump card
+mri_after  # recovery.pump_models.PumpModel, shown on the pump card
+days_to_alarm  # recovery.refills.RefillSchedule: the floor-rounded day count the dates come from

@@ -274,6 +274,8 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.deliver_notifications": {"queue": "urgent"},
     "notifications.tasks.sweep_outbox": {"queue": "urgent"},
     "recovery.tasks.pass_on_overdue_escalations": {"queue": "urgent"},
+    # Raises missed pump refills to the care team (escalations): never waits behind the daily fan-out.
+    "recovery.tasks.run_refill_safety_net": {"queue": "urgent"},
     "notifications.tasks.deliver_bulk_notifications": {"queue": "bulk"},
     "notifications.tasks.sweep_bulk_outbox": {"queue": "bulk"},
     "recovery.tasks.dispatch_reminders": {"queue": "bulk"},
@@ -288,7 +290,9 @@ CELERY_BEAT_SCHEDULE = {
     "pass-on-overdue-escalations": {"task": "recovery.tasks.pass_on_overdue_escalations", "schedule": 60.0},
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
     "prune-expired-data": {"task": "recovery.tasks.prune_expired_data", "schedule": crontab(hour=3, minute=17)},
+    "refill-safety-net": {"task": "recovery.tasks.run_refill_safety_net", "schedule": 60.0},
 }
+# `manage.py run_periodic_jobs` runs each of these once by hand (recovery/periodic.py names the same keys).
 
 # --- Product rules --------------------------------------------------------------------------
 ACTIVATION_CODE_TTL = timedelta(days=env.int("ACTIVATION_CODE_TTL_DAYS", default=14))

@@ -22,6 +22,9 @@ from recovery.models import (
     PatientMessage,
     PromptLog,
     Pump,
+    PumpDoseChange,
+    PumpRefill,
+    RefillAlert,
     Restriction,
     Surgeon,
     User,
@@ -99,11 +102,20 @@ class SurgeonAdmin(admin.ModelAdmin):
     list_select_related = ("user", "backup")
 
 
+# Written only by recovery.services.pumps, which recomputes the refill dates from them (the API's refill
+# and pump endpoints). next_refill_date stays editable here for pumps recorded without refill data.
+PUMP_COMPUTED_FIELDS = (
+    "low_reservoir_alarm_ml", "concentration", "concentration_unit", "daily_dose", "dose_unit", "last_refill_date",
+    "schedule_start_date", "schedule_start_volume_ml", "alarm_date",
+)
+
+
 class PumpInline(admin.StackedInline):
     model = Pump
     can_delete = False
     min_num = 1  # enrollment needs the pump: its form is required
     max_num = 1
+    readonly_fields = PUMP_COMPUTED_FIELDS
 
 
 @admin.register(Patient)
@@ -156,11 +168,43 @@ class PatientAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 
 @admin.register(Pump)
 class PumpAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
-    list_display = ("patient", "kind", "drug", "next_refill_date", "battery_replacement_due")
-    list_filter = ("kind", "drug")
-    search_fields = ("patient__display_name",)
+    list_display = ("patient", "kind", "drug", "model", "next_refill_date", "alarm_date", "battery_replacement_due")
+    list_filter = ("kind", "drug", "model")
+    search_fields = ("patient__display_name", "serial_number")
     raw_id_fields = ("patient",)
     list_select_related = ("patient",)
+    readonly_fields = PUMP_COMPUTED_FIELDS
+
+
+class PumpRecordAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
+    """Refills, dose changes and refill alerts are written by the pump services (which recompute the
+    dates and audit); here they can be looked at only."""
+
+    search_fields = ("pump__patient__display_name",)
+    list_select_related = ("pump__patient",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+@admin.register(PumpRefill)
+class PumpRefillAdmin(PumpRecordAdmin):
+    list_display = ("patient", "refill_date", "volume_ml", "alarm_date", "next_refill_date", "recorded_by")
+    date_hierarchy = "refill_date"
+
+
+@admin.register(PumpDoseChange)
+class PumpDoseChangeAdmin(PumpRecordAdmin):
+    list_display = ("patient", "effective_date", "daily_dose", "dose_unit", "volume_left_ml", "next_refill_date")
+
+
+@admin.register(RefillAlert)
+class RefillAlertAdmin(PumpRecordAdmin):
+    list_display = ("patient", "stage", "level", "due_date", "created_at", "closed_at")
+    list_filter = ("stage", "level")
 
 
 @admin.register(ActivationCode)

@@ -16,7 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from recovery import plan
+from recovery import plan, pump_models, refills
+from recovery.refills import Dosing
 
 
 def validate_timezone_name(value: str) -> None:
@@ -149,7 +150,26 @@ class Pump(models.Model):
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="pump")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     drug = models.CharField(max_length=16, choices=Drug.choices)
-    next_refill_date = models.DateField(null=True, blank=True)
+    model = models.CharField(max_length=32, blank=True, default="", choices=pump_models.MODEL_CHOICES)
+    serial_number = models.CharField(max_length=64, blank=True, default="")
+    reservoir_volume_ml = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Reservoir capacity (e.g. 20 or 40 mL)."
+    )
+    low_reservoir_alarm_ml = models.DecimalField(
+        max_digits=5, decimal_places=2, default=refills.DEFAULT_LOW_RESERVOIR_ALARM_ML
+    )
+    concentration = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    concentration_unit = models.CharField(
+        max_length=8, choices=refills.ConcentrationUnit.choices, default=refills.ConcentrationUnit.MCG_PER_ML
+    )
+    daily_dose = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    dose_unit = models.CharField(max_length=8, choices=refills.DoseUnit.choices, default=refills.DoseUnit.MCG_PER_DAY)
+    last_refill_date = models.DateField(null=True, blank=True)
+    # The computed dates start from this day and volume: the last refill, or the last dose change since.
+    schedule_start_date = models.DateField(null=True, blank=True)
+    schedule_start_volume_ml = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    alarm_date = models.DateField(null=True, blank=True, help_text="Computed: low-reservoir alarm expected.")
+    next_refill_date = models.DateField(null=True, blank=True, help_text="Computed from refills: alarm_date - 7 days.")
     battery_replacement_due = models.DateField(
         null=True, blank=True, help_text='Guide: "Most batteries last five years or more."'
     )
@@ -160,6 +180,21 @@ class Pump(models.Model):
     @property
     def is_opioid(self) -> bool:
         return self.drug in (self.Drug.MORPHINE, self.Drug.OTHER_OPIOID)
+
+    @property
+    def is_baclofen(self) -> bool:
+        return self.drug == self.Drug.BACLOFEN
+
+    @property
+    def dosing(self) -> Dosing | None:
+        """Concentration and dose with units, or None until both are recorded."""
+        if self.concentration is None or self.daily_dose is None:
+            return None
+        return Dosing(self.concentration, self.concentration_unit, self.daily_dose, self.dose_unit)
+
+    @property
+    def mri_guidance(self) -> pump_models.PumpModel:
+        return pump_models.mri_guidance(self.model)
 
 
 class ActivationCode(models.Model):
@@ -369,8 +404,10 @@ class Escalation(models.Model):
                     Q(checkin__isnull=False, incision_check__isnull=True, warning_report__isnull=True)
                     | Q(checkin__isnull=True, incision_check__isnull=False, warning_report__isnull=True)
                     | Q(checkin__isnull=True, incision_check__isnull=True, warning_report__isnull=False)
+                    # No phone report: raised by a periodic job (a missed pump refill, RefillAlert).
+                    | Q(checkin__isnull=True, incision_check__isnull=True, warning_report__isnull=True)
                 ),
-                name="escalation_has_one_source",
+                name="escalation_at_most_one_source",
             ),
         ]
 
@@ -378,11 +415,9 @@ class Escalation(models.Model):
         return f"{self.get_level_display()} for {self.patient}"
 
     @property
-    def source(self) -> PhoneRecord:
-        source = self.checkin or self.incision_check or self.warning_report
-        if source is None:  # ruled out by the escalation_has_one_source constraint
-            raise ValueError(f"Escalation {self.pk} has no source report")
-        return source
+    def source(self) -> PhoneRecord | None:
+        """The report that raised it; None for one raised by a periodic job (a missed pump refill)."""
+        return self.checkin or self.incision_check or self.warning_report
 
 
 class PatientMessage(models.Model):
@@ -464,3 +499,117 @@ class PromptLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for patient {self.patient_id} on {self.local_date}"
+
+
+# --- The pump over its life: refills, dose changes and the refill safety net ---------------------
+
+class PumpRefill(models.Model):
+    """A refill of the reservoir recorded by the care team, with the dates it computed.
+
+    `client_id` makes a retried request store nothing new (shared/API.md, "General rules").
+    """
+
+    pump = models.ForeignKey(Pump, on_delete=models.CASCADE, related_name="refills")
+    client_id = models.UUIDField()
+    payload_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    refill_date = models.DateField()
+    volume_ml = models.DecimalField(max_digits=6, decimal_places=2)
+    concentration = models.DecimalField(max_digits=12, decimal_places=4)
+    concentration_unit = models.CharField(max_length=8, choices=refills.ConcentrationUnit.choices)
+    daily_dose = models.DecimalField(max_digits=12, decimal_places=4)
+    dose_unit = models.CharField(max_length=8, choices=refills.DoseUnit.choices)
+    alarm_date = models.DateField()
+    next_refill_date = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-refill_date", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pump", "client_id"], name="pumprefill_client_id_per_pump"),
+            models.CheckConstraint(condition=Q(volume_ml__gt=0), name="pumprefill_volume_positive"),
+            models.CheckConstraint(
+                condition=Q(concentration__gt=0) & Q(daily_dose__gt=0), name="pumprefill_dosing_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refill {self.refill_date} ({self.pump.patient})"
+
+    @property
+    def patient(self) -> Patient:
+        return self.pump.patient
+
+
+class PumpDoseChange(models.Model):
+    """A new daily dose from `effective_date`; the dates are recomputed from the volume left that day."""
+
+    pump = models.ForeignKey(Pump, on_delete=models.CASCADE, related_name="dose_changes")
+    client_id = models.UUIDField()
+    payload_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    effective_date = models.DateField()
+    daily_dose = models.DecimalField(max_digits=12, decimal_places=4)
+    dose_unit = models.CharField(max_length=8, choices=refills.DoseUnit.choices)
+    previous_daily_dose = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    previous_dose_unit = models.CharField(max_length=8, choices=refills.DoseUnit.choices, blank=True, default="")
+    volume_left_ml = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    alarm_date = models.DateField(null=True, blank=True)
+    next_refill_date = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-effective_date", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pump", "client_id"], name="pumpdosechange_client_id_per_pump"),
+            models.CheckConstraint(condition=Q(daily_dose__gt=0), name="pumpdosechange_dose_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dose change {self.effective_date} ({self.pump.patient})"
+
+    @property
+    def patient(self) -> Patient:
+        return self.pump.patient
+
+
+class RefillAlert(models.Model):
+    """The refill safety net's record that one stage of one missed refill was raised to the care team.
+
+    Unique per (pump, missed next_refill_date, stage), so each stage is raised at most once per refill
+    cycle however often the periodic jobs run; a recorded refill closes it.
+    """
+
+    class Stage(models.TextChoices):
+        OVERDUE = "refill_overdue", "Refill overdue"  # no refill recorded by next_refill_date
+        ALARM_DATE = "refill_alarm_date", "Low-reservoir alarm date reached"  # none by alarm_date
+
+    pump = models.ForeignKey(Pump, on_delete=models.CASCADE, related_name="refill_alerts")
+    due_date = models.DateField(help_text="The next_refill_date that was missed.")
+    stage = models.CharField(max_length=24, choices=Stage.choices)
+    level = models.CharField(max_length=16, choices=TriageLevel.choices)
+    escalation = models.ForeignKey(
+        Escalation, null=True, blank=True, on_delete=models.SET_NULL, related_name="refill_alerts"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_refill = models.ForeignKey(
+        PumpRefill, null=True, blank=True, on_delete=models.SET_NULL, related_name="closed_alerts"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pump", "due_date", "stage"], name="one_refill_alert_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} ({self.pump.patient})"
+
+    @property
+    def patient(self) -> Patient:
+        return self.pump.patient

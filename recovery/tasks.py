@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from recovery.services import escalations, reminders, retention
+from recovery.services import escalations, refill_safety_net, reminders, retention
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -22,3 +22,9 @@ def pass_on_overdue_escalations() -> int:
 def prune_expired_data() -> dict[str, int]:
     """Nightly: expired refresh tokens, sent/dead outbox rows past OUTBOX_RETENTION_DAYS (audit kept)."""
     return retention.prune_expired_data()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_refill_safety_net() -> dict[str, int]:
+    """Periodic (every minute): raise missed pump refills to the care team."""
+    return refill_safety_net.run_refill_safety_net()

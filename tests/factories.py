@@ -150,3 +150,42 @@ class PatientMessageFactory(ModelFactory[models.PatientMessage]):
     kind = models.PatientMessage.Kind.CARE_TEAM
     title = factory.Sequence(lambda n: f"Message {n}")
     body = "Remember to wear your binder."
+
+
+class PumpRefillFactory(factory.django.DjangoModelFactory):
+    """A refill row as stored (dates as given; the pump services compute them in real use)."""
+
+    class Meta:
+        model = models.PumpRefill
+
+    pump = factory.SubFactory(PumpFactory)
+    client_id = factory.LazyFunction(uuid.uuid4)
+    refill_date = factory.LazyAttribute(lambda o: o.pump.patient.surgery_date)
+    volume_ml = "20.00"
+    concentration = "500"
+    concentration_unit = "mcg/mL"
+    daily_dose = "200"
+    dose_unit = "mcg/day"
+    alarm_date = factory.LazyAttribute(lambda o: o.refill_date + timedelta(days=45))
+    next_refill_date = factory.LazyAttribute(lambda o: o.refill_date + timedelta(days=38))
+
+
+class PumpDoseChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.PumpDoseChange
+
+    pump = factory.SubFactory(PumpFactory)
+    client_id = factory.LazyFunction(uuid.uuid4)
+    effective_date = factory.LazyAttribute(lambda o: o.pump.patient.surgery_date)
+    daily_dose = "300"
+    dose_unit = "mcg/day"
+
+
+class RefillAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.RefillAlert
+
+    pump = factory.SubFactory(PumpFactory)
+    due_date = factory.LazyAttribute(lambda o: o.pump.next_refill_date)
+    stage = models.RefillAlert.Stage.OVERDUE
+    level = models.TriageLevel.URGENT

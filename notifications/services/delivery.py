@@ -39,14 +39,15 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def deliver_notifications(
-    notification_ids: list[int] | None = None, *, limit: int = fcm.MAX_BATCH, queue: str | None = None
+    notification_ids: list[int] | None = None, *, limit: int = fcm.MAX_BATCH, queue: str | None = None,
+    now: datetime | None = None,
 ) -> DeliveryReport:
     """Send due rows (the given ids, or any due ones; only those of `queue` if given) in one FCM batch
-    and record each outcome.
+    and record each outcome, as of `now` (default: the real now).
 
-    Rows another sender holds are skipped, rows already sent or not yet due are left alone.
+    Rows another sender holds are skipped, rows already sent or not yet due (at `now`) are left alone.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         claim = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -122,12 +123,12 @@ def _record_message_ids(pairs: list[tuple[int, str]]) -> None:
         )
 
 
-def deliver_due(max_batches: int = 200, *, queue: str | None = None) -> DeliveryReport:
-    """The sweep: send every due pending or failed row (of `queue` if given), batch after batch, until
-    none is left."""
+def deliver_due(max_batches: int = 200, *, queue: str | None = None, now: datetime | None = None) -> DeliveryReport:
+    """The sweep: send every row due at `now` (pending or failed; of `queue` if given), batch after batch,
+    until none is left."""
     totals = DeliveryReport()
     for _ in range(max_batches):
-        report = deliver_notifications(queue=queue)
+        report = deliver_notifications(queue=queue, now=now)
         totals = DeliveryReport(*(a + b for a, b in zip(
             (totals.claimed, totals.sent, totals.failed, totals.dead),
             (report.claimed, report.sent, report.failed, report.dead), strict=True,

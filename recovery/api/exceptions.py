@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from recovery.services.accounts import ActivationError
 from recovery.services.idempotency import IdempotencyConflict
+from recovery.services.pumps import PumpInputError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -19,6 +20,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                            "with a different body; a new report needs a new client_id."]},
             status=status.HTTP_409_CONFLICT,
         )
-    if isinstance(exc, ActivationError):
+    if isinstance(exc, (ActivationError, PumpInputError)):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)

@@ -1,17 +1,19 @@
 """Payloads of the patient and surgeon API (shared/API.md). Validation only; the rules live in services."""
 from __future__ import annotations
 
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from pillow_heif import register_heif_opener
 from rest_framework import serializers
 
-from recovery import plan, triage
+from recovery import plan, pump_models, refills, triage
 from recovery.models import (
     CheckIn,
     Escalation,
@@ -21,11 +23,13 @@ from recovery.models import (
     Patient,
     PatientMessage,
     Pump,
+    PumpRefill,
     Restriction,
     TriageLevel,
     WarningReport,
     validate_timezone_name,
 )
+from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon, enrollment_pump_errors
 
 # HEIC is the iPhone camera default; pillow-heif teaches Pillow to read it.
 register_heif_opener()
@@ -119,15 +123,121 @@ class ActivationSerializer(serializers.Serializer):
 
 # --- Patient ---------------------------------------------------------------------------------
 
+def decimal_field(max_digits: int, decimal_places: int, **kwargs: Any) -> serializers.DecimalField:
+    """A decimal sent and answered as a JSON number."""
+    return serializers.DecimalField(max_digits=max_digits, decimal_places=decimal_places, coerce_to_string=False,
+                                    **kwargs)
+
+
+def positive_decimal(max_digits: int, decimal_places: int, **kwargs: Any) -> serializers.DecimalField:
+    return decimal_field(max_digits, decimal_places, min_value=Decimal(10) ** -decimal_places, **kwargs)
+
+
+class MriGuidanceSerializer(serializers.Serializer):
+    """The model's MRI status code and the labelling it follows. The advice itself reaches the patient as
+    an education article in their language (recovery.education) and the care team on the pump card."""
+
+    model = serializers.CharField(source="key", read_only=True)
+    name = serializers.CharField(read_only=True)
+    maker = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(source="mri_status", choices=pump_models.MriStatus.choices, read_only=True)
+    source = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field named like Field.source
+
+
+class RefillInputSerializer(serializers.Serializer):
+    """A refill as the care team records it (POST .../refills/)."""
+
+    client_id = ClientIdField()
+    refill_date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    volume_ml = positive_decimal(6, 2, help_text="Volume put into the reservoir, mL.")
+    concentration = positive_decimal(12, 4)
+    concentration_unit = serializers.ChoiceField(choices=refills.ConcentrationUnit.choices)
+    daily_dose = positive_decimal(12, 4)
+    dose_unit = serializers.ChoiceField(choices=refills.DoseUnit.choices)
+
+
+class FirstFillSerializer(RefillInputSerializer):
+    """The fill at implant, given at enrollment: a refill without client_id, dated the surgery day by default."""
+
+    client_id = None  # type: ignore[assignment]
+    refill_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False)
+
+
 class PumpSerializer(serializers.ModelSerializer):
-    """The pump, read in profiles and written at enrollment (one component in the schema)."""
+    """The pump, read in profiles and written at enrollment (one component in the schema).
+
+    `alarm_date` and `next_refill_date` are computed from the refills (shared/API.md); a pump with no
+    refill data may be given a next refill date by hand.
+    """
 
     next_refill_date = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
     battery_replacement_due = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
+    model = serializers.ChoiceField(choices=pump_models.MODEL_CHOICES, required=False, allow_blank=True)
+    reservoir_volume_ml = positive_decimal(5, 2, required=False, allow_null=True)
+    low_reservoir_alarm_ml = decimal_field(5, 2, min_value=Decimal(0), required=False)
+    concentration = decimal_field(12, 4, read_only=True, allow_null=True)
+    daily_dose = decimal_field(12, 4, read_only=True, allow_null=True)
+    refill = FirstFillSerializer(required=False, write_only=True,
+                                 help_text="Enrollment only: the first fill, from which the dates are computed.")
+    battery_replacement_soon = serializers.SerializerMethodField(
+        help_text=f"Battery replacement due within {BATTERY_NOTICE_DAYS} days (or overdue)."
+    )
+    mri_guidance = serializers.SerializerMethodField()
 
     class Meta:
         model = Pump
-        fields = ["kind", "drug", "next_refill_date", "battery_replacement_due"]
+        fields = ["kind", "drug", "model", "serial_number", "reservoir_volume_ml", "low_reservoir_alarm_ml",
+                  "concentration", "concentration_unit", "daily_dose", "dose_unit", "last_refill_date",
+                  "alarm_date", "next_refill_date", "battery_replacement_due", "battery_replacement_soon",
+                  "mri_guidance", "refill"]
+        read_only_fields = ["concentration_unit", "dose_unit", "last_refill_date", "alarm_date"]
+
+    def get_battery_replacement_soon(self, pump: Pump) -> bool:
+        return battery_replacement_soon(pump)
+
+    @extend_schema_field(MriGuidanceSerializer)
+    def get_mri_guidance(self, pump: Pump) -> dict:
+        return MriGuidanceSerializer(pump.mri_guidance).data
+
+
+class PumpUpdateSerializer(serializers.Serializer):
+    """PATCH of the pump: its record, the alarm volume, and dose changes (which recompute the dates)."""
+
+    model = serializers.ChoiceField(choices=pump_models.MODEL_CHOICES, required=False, allow_blank=True)
+    serial_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    reservoir_volume_ml = positive_decimal(5, 2, required=False, allow_null=True)
+    low_reservoir_alarm_ml = decimal_field(5, 2, min_value=Decimal(0), required=False)
+    battery_replacement_due = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
+    next_refill_date = serializers.DateField(
+        required=False, allow_null=True, input_formats=["%Y-%m-%d"],
+        help_text="Only for a pump without refill data; otherwise computed.",
+    )
+    daily_dose = positive_decimal(12, 4, required=False, help_text="A new daily dose: recomputes the dates from "
+                                  "the volume left on effective_date.")
+    dose_unit = serializers.ChoiceField(choices=refills.DoseUnit.choices, required=False)
+    effective_date = serializers.DateField(required=False, input_formats=["%Y-%m-%d"],
+                                           help_text="Day the new dose starts (default: the patient's today).")
+    client_id = ClientIdField(required=False, help_text="Makes a dose change retry-safe (same id: stored once).")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError({"non_field_errors": ["Nothing to change."]})
+        if "effective_date" in attrs and "daily_dose" not in attrs:
+            raise serializers.ValidationError({"effective_date": ["Only with a new daily_dose."]})
+        return attrs
+
+
+class RefillSerializer(serializers.ModelSerializer):
+    volume_ml = decimal_field(6, 2, read_only=True)
+    concentration = decimal_field(12, 4, read_only=True)
+    daily_dose = decimal_field(12, 4, read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = PumpRefill
+        fields = ["id", "client_id", "refill_date", "volume_ml", "concentration", "concentration_unit",
+                  "daily_dose", "dose_unit", "alarm_date", "next_refill_date", "recorded_by", "created_at"]
+        read_only_fields = fields
 
 
 class PatientProfileSerializer(serializers.ModelSerializer):
@@ -370,6 +480,13 @@ class EnrollmentInputSerializer(serializers.Serializer):
         choices=Language.choices, required=False, default="",
         help_text="The patient's language (en or es); if not given, the phone's language at activation.",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        today = timezone.now().astimezone(zoneinfo.ZoneInfo(attrs["timezone"])).date()
+        errors = enrollment_pump_errors(attrs["pump"], surgery_date=attrs["surgery_date"], today=today)
+        if errors:
+            raise serializers.ValidationError({"pump": errors})
+        return attrs
 
 
 class EnrollmentSerializer(PatientProfileSerializer):

@@ -6,9 +6,12 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 
 from recovery import access
 from recovery.models import Language, Pump, User, validate_timezone_name
+from recovery.pump_models import MODEL_CHOICES
+from recovery.services.pumps import enrollment_pump_errors
 
 
 class SurgeonLoginForm(AuthenticationForm):
@@ -45,14 +48,18 @@ class EnrollmentForm(forms.Form):
     )
     pump_kind = forms.ChoiceField(label="Pump", choices=Pump.Kind.choices)
     pump_drug = forms.ChoiceField(label="Drug", choices=Pump.Drug.choices)
+    pump_model = forms.ChoiceField(label="Pump model", choices=[("", "Not recorded"), *MODEL_CHOICES], required=False)
+    serial_number = forms.CharField(max_length=64, required=False)
     next_refill_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     battery_replacement_due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict:
         cleaned = super().clean() or self.cleaned_data
-        surgery, refill = cleaned.get("surgery_date"), cleaned.get("next_refill_date")
-        if surgery and refill and refill < surgery:
-            self.add_error("next_refill_date", "The next refill cannot be before the surgery.")
+        if cleaned.get("surgery_date") and cleaned.get("timezone") and not self.errors:
+            today = timezone.now().astimezone(zoneinfo.ZoneInfo(cleaned["timezone"])).date()
+            errors = enrollment_pump_errors(self.pump(), surgery_date=cleaned["surgery_date"], today=today)
+            for field, messages in errors.items():
+                self.add_error(field if field in self.fields else None, messages)
         return cleaned
 
     def pump(self) -> dict:
@@ -60,6 +67,8 @@ class EnrollmentForm(forms.Form):
         return {
             "kind": data["pump_kind"],
             "drug": data["pump_drug"],
+            "model": data.get("pump_model", ""),
+            "serial_number": data.get("serial_number", ""),
             "next_refill_date": data["next_refill_date"],
             "battery_replacement_due": data["battery_replacement_due"],
         }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recovery.dashboard import two_factor, views
+from recovery.dashboard import pump_pages, two_factor, views
 
 app_name = "dashboard"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("two-factor/", two_factor.VerifyView.as_view(), name="two-factor"),
     path("two-factor/setup/", two_factor.SetupView.as_view(), name="two-factor-setup"),
     path("patients/", views.PatientListView.as_view(), name="patients"),
+    path("worklist/", pump_pages.WorklistView.as_view(), name="worklist"),
     path("patients/new/", views.EnrollView.as_view(), name="enroll"),
     path("patients/<int:pk>/", views.PatientDetailView.as_view(), name="patient"),
     path("patients/<int:pk>/enrolled/", views.EnrolledView.as_view(), name="enrolled"),

@@ -139,6 +139,7 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
         record = records.patient_record(self.surgeon, kwargs.pop("pk"), actor=self.request.user)
         patient, today = record.patient, record.today
         trend = selectors.trend_checkins_of(patient, TREND_CHECKINS)
+        from recovery.dashboard.pump_pages import pump_card_context  # the module builds on this one
         return {
             **super().get_context_data(**kwargs),
             "patient": patient,
@@ -146,6 +147,7 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
             "recovery_day": patient.recovery_day(),
             "phase": patient.phase(),
             "pump": getattr(patient, "pump", None),
+            **pump_card_context(getattr(patient, "pump", None)),
             "timeline": [(m, m.status_on(today)) for m in record.timeline],
             "restrictions": list(selectors.restrictions_in_force(patient, today)),
             "checkins": record.checkins,

@@ -9,10 +9,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from recovery.models import AuditEvent, Patient, Pump, Surgeon
+from recovery.models import AuditEvent, Patient, Surgeon
 from recovery.services import audit
 from recovery.services.accounts import issue_activation_code
 from recovery.services.plans import create_recovery_plan
+from recovery.services.pumps import create_pump
 
 # A change to any of these moves the plan: milestones, restrictions and the binder reminder.
 PLAN_FIELDS = frozenset({"surgery_date", "binder_prescribed"})
@@ -61,7 +62,7 @@ def enroll_patient(
                 enrollment_key=submission_key,
                 language=language,
             )
-            Pump.objects.create(patient=patient, **pump)
+            create_pump(patient, pump, by=actor)
             create_recovery_plan(patient)
             code = issue_activation_code(patient)
             audit.record(actor=actor, action=AuditEvent.Action.CREATE, patient=patient, obj=patient)

@@ -67,14 +67,14 @@ def pass_on_target(escalation: Escalation, on_call: list[Surgeon]) -> Surgeon | 
     return next((surgeon for surgeon in on_call if surgeon.pk != assignee.pk), None)
 
 
-def pass_on_overdue_escalations(*, limit: int = 100) -> list[Escalation]:
+def pass_on_overdue_escalations(*, limit: int = 100, now: datetime | None = None) -> list[Escalation]:
     """Pass escalations nobody acknowledged by `ack_due_at` on to a backup or on-call surgeon, once.
 
     Rows are locked SKIP LOCKED so two runs never pass one escalation on twice. After the pass-on the
     escalation stays open in both surgeons' inboxes and is not passed on again: the patient has
     already been told to call 911 (emergency) or that the team was alerted (urgent).
     """
-    now = timezone.now()
+    now = now or timezone.now()
     by_username = {
         surgeon.user.username: surgeon
         for surgeon in Surgeon.objects.filter(user__username__in=settings.ON_CALL_SURGEONS).select_related("user")

@@ -23,6 +23,7 @@ class PushKind(models.TextChoices):
     REFILL_REMINDER = "refill_reminder"
     PLAN_REMINDER = "plan_reminder"
     REMINDERS = "reminders"  # several reminders due at once, combined into one push
+    BATTERY_REMINDER = "battery_reminder"
 
 
 # Lock-screen text: says nothing about health. The app fetches details with its own token. Texts a
@@ -36,6 +37,7 @@ NEUTRAL_TEXT: dict[str, tuple[str | Promise, str | Promise]] = {
     PushKind.REFILL_REMINDER: (_("A reminder from your care team"), _("Open the app for details.")),
     PushKind.PLAN_REMINDER: (_("A reminder from your recovery plan"), _("Open the app for details.")),
     PushKind.REMINDERS: (_("Reminders from your recovery plan"), _("Open the app for details.")),
+    PushKind.BATTERY_REMINDER: (_("A reminder from your care team"), _("Open the app for details.")),
 }
 
 

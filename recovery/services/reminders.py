@@ -32,9 +32,14 @@ EVENING_REMINDER_AT = time(19, 0)
 # to protect your pump." The other restrictions are shown in the app, not pushed: a daily push per
 # restriction would teach patients to ignore pushes.
 BINDER_REMINDER_AT = time(12, 0)
-# Refill reminders this many days before Pump.next_refill_date, at the check-in time.
-# Guide: "Have your medicine refilled regularly and on time".
-REFILL_REMINDER_DAYS = (7, 3, 1)
+# Refill reminders this many days before Pump.next_refill_date (0: on the day), at the check-in time.
+# Guide: "Have your medicine refilled regularly and on time". Once a refill is recorded the date moves on,
+# so the reminders of the old date stop; a missed date is raised to the care team (services.pumps).
+REFILL_REMINDER_DAYS = (7, 3, 1, 0)
+# Reminders to book the battery replacement surgery this many days before Pump.battery_replacement_due,
+# at the check-in time (the care team sees it from 90 days on, services.pumps.BATTERY_NOTICE_DAYS).
+# Guide line 167: "Because the pump is battery-operated, you will need another surgery to replace the battery."
+BATTERY_REMINDER_DAYS = (90, 30, 7)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ def _refill_soon(day: date) -> Q:
     return Q(pump__next_refill_date__in=[day + timedelta(days=n) for n in REFILL_REMINDER_DAYS])
 
 
+def _battery_soon(day: date) -> Q:
+    return Q(pump__battery_replacement_due__in=[day + timedelta(days=n) for n in BATTERY_REMINDER_DAYS])
+
+
 def _binder_in_force(day: date) -> Q:
     return Q(Exists(
         Restriction.objects.filter(in_force_on(day), patient=OuterRef("pk"), key="wear_binder")
@@ -69,6 +78,7 @@ REMINDER_RULES: tuple[ReminderRule, ...] = (
     ReminderRule(PushKind.CHECKIN_MISSING, EVENING_REMINDER_AT, _evening_without_checkin),
     ReminderRule(PushKind.REFILL_REMINDER, None, _refill_soon),
     ReminderRule(PushKind.PLAN_REMINDER, BINDER_REMINDER_AT, _binder_in_force),
+    ReminderRule(PushKind.BATTERY_REMINDER, None, _battery_soon),
 )
 
 

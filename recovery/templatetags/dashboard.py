@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from recovery.models import User
+from recovery.models import Patient, User
+from recovery.services.pumps import battery_replacement_soon
 from recovery.triage import REASON_WORDS
 
 register = template.Library()
@@ -45,3 +47,19 @@ def staff_name(user: User | None) -> str:
         return "—"
     surgeon = getattr(user, "surgeon", None)
     return surgeon.display_name if surgeon is not None else user.get_username()
+
+
+@register.filter
+def battery_soon(patient: Patient) -> bool:
+    """The patient's pump battery replacement is due within the notice period, on their own today."""
+    pump = getattr(patient, "pump", None)
+    return pump is not None and battery_replacement_soon(pump, patient.local_date())
+
+
+@register.filter
+def plain_number(value: Decimal | str | None) -> str:
+    """A stored decimal without trailing zeros ("4.8000" -> "4.8", "20.00" -> "20")."""
+    if value is None:
+        return "—"
+    text = format(Decimal(value).normalize(), "f")
+    return text

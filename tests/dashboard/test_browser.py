@@ -105,6 +105,7 @@ def test_enrolling_a_patient_shows_the_activation_code(page, live_server, surgeo
     page.fill("input[name=surgery_date]", timezone.now().date().isoformat())
     page.select_option("select[name=timezone]", "America/Chicago")
     page.select_option("select[name=pump_drug]", "baclofen")
+    page.fill("input[name=next_refill_date]", (timezone.now().date() + timedelta(days=60)).isoformat())
     page.click("text=Enroll and get activation code")
     code = page.locator("#activation-code").inner_text()
     assert re.fullmatch(r"[A-Z2-9]{5}-[A-Z2-9]{5}", code)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 Kind = PushKind
 CHECKIN_RULE = services.REMINDER_RULES[0]
-MISSING_RULE, REFILL_RULE, BINDER_RULE = services.REMINDER_RULES[1:]
+MISSING_RULE, REFILL_RULE, BINDER_RULE, BATTERY_RULE = services.REMINDER_RULES[1:]
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -159,11 +159,21 @@ def test_missing_checkin_reminder_goes_out_in_the_evening_only_without_a_checkin
     assert prompts_for(checked_in, Kind.CHECKIN_MISSING) == []
 
 
-@pytest.mark.parametrize("days_before, reminded", [(7, True), (5, False), (3, True), (1, True), (0, False)])
-def test_refill_reminder_goes_out_7_3_and_1_days_before_the_refill_date(days_before, reminded):
+@pytest.mark.parametrize("days_before, reminded", [(7, True), (5, False), (3, True), (1, True), (0, True),
+                                                   (-1, False)])
+def test_refill_reminder_goes_out_7_3_and_1_days_before_the_refill_date_and_on_the_day(days_before, reminded):
     pump = PumpFactory(patient=patient_with_device(timezone="UTC"), next_refill_date=date(2026, 2, 20))
     services.dispatch_reminder(REFILL_RULE, now=utc(2026, 2, 20 - days_before, 12, 0))
     assert bool(prompts_for(pump.patient, Kind.REFILL_REMINDER)) is reminded
+
+
+@pytest.mark.parametrize("days_before, reminded", [(91, False), (90, True), (60, False), (30, True), (7, True),
+                                                   (0, False)])
+def test_battery_reminder_asks_the_patient_to_book_the_replacement_90_30_and_7_days_before(days_before, reminded):
+    pump = PumpFactory(patient=patient_with_device(timezone="UTC"), battery_replacement_due=date(2026, 6, 30))
+    services.dispatch_reminder(BATTERY_RULE, now=datetime.combine(date(2026, 6, 30) - timedelta(days=days_before),
+                                                                  time(12, 0), UTC))
+    assert bool(prompts_for(pump.patient, Kind.BATTERY_REMINDER)) is reminded
 
 
 @pytest.mark.parametrize("recovery_day, reminded", [(0, True), (27, True), (28, False)])
@@ -182,9 +192,11 @@ def test_no_binder_reminder_when_no_binder_was_prescribed():
 
 def test_dispatch_reminders_runs_every_rule():
     patient_with_device(enrolled=True, timezone="UTC", surgery_date=date(2026, 1, 1), checkin_time=time(9, 0),
-                        pump__next_refill_date=date(2026, 1, 12))
+                        pump__next_refill_date=date(2026, 1, 12),
+                        pump__battery_replacement_due=date(2026, 4, 5))
     counts = services.dispatch_reminders(now=utc(2026, 1, 5, 20, 0))
-    assert counts == {"checkin_prompt": 1, "checkin_missing": 1, "refill_reminder": 1, "plan_reminder": 1}
+    assert counts == {"checkin_prompt": 1, "checkin_missing": 1, "refill_reminder": 1, "plan_reminder": 1,
+                      "battery_reminder": 1}
 
 
 @pytest.mark.django_db(transaction=True)

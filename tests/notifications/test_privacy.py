@@ -37,7 +37,8 @@ def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
     backup = SurgeonFactory(display_name="Dr. Backup Person")
     patient = PatientFactory(enrolled=True, display_name="Jane Q. Sensitive", surgeon=SurgeonFactory(backup=backup),
                              timezone="UTC", surgery_date=date(2026, 1, 1), checkin_time=time(9, 0),
-                             pump__next_refill_date=date(2026, 1, 12))
+                             pump__next_refill_date=date(2026, 1, 12),
+                             pump__battery_replacement_due=date(2026, 4, 5))
     for user in (patient.user, patient.surgeon.user, backup.user):
         DeviceFactory(user=user)
     CheckInFactory(patient=patient, pain_score=9, note="pus on my back scar", local_date=date(2025, 12, 31))

@@ -12,7 +12,7 @@ from django_celery_beat.schedulers import DatabaseScheduler
 
 from backend.celery import app
 from notifications.tasks import sweep_outbox
-from recovery.tasks import dispatch_reminders, pass_on_overdue_escalations
+from recovery.tasks import dispatch_reminders, pass_on_overdue_escalations, run_refill_safety_net
 
 
 def test_every_beat_entry_names_a_task_the_worker_knows():
@@ -41,7 +41,7 @@ def test_beat_sends_the_reminder_dispatcher_the_outbox_sweep_and_the_pass_on_eve
         while app.now() < start + timedelta(minutes=10):
             # beat's loop: tick, then sleep as long as it asks (and a tick itself takes time)
             clock.shift(max(scheduler.tick(), 0.05))
-    for task in (dispatch_reminders, sweep_outbox, pass_on_overdue_escalations):
+    for task in (dispatch_reminders, sweep_outbox, pass_on_overdue_escalations, run_refill_safety_net):
         times = [at for at, name in scheduler.sent if name == task.name]
         assert len(times) >= 9, task.name
         gaps = [(later - earlier).total_seconds() for earlier, later in zip([start, *times], times, strict=False)]

@@ -116,3 +116,16 @@ def test_seed_demo_admin_login_reaches_the_admin(seeded, client):
     assert client.login(username=seed_demo.ADMIN_USERNAME, password=seed_demo.DEMO_PASSWORD)
 
     assert client.get("/admin/recovery/patient/").status_code == 200
+
+
+def test_seed_demo_pumps_fill_the_pump_worklist(seeded):
+    from recovery.models import Pump
+    from recovery.services.pumps import battery_replacement_soon
+
+    pumps = {pump.patient.user.username: pump for pump in Pump.objects.select_related("patient__user")}
+    daiki, chloe, ben = pumps["daiki"], pumps["chloe"], pumps["ben"]
+    assert daiki.next_refill_date is not None and chloe.next_refill_date is not None
+    assert daiki.next_refill_date < daiki.patient.local_date()  # overdue: the safety net raises it
+    assert 0 <= (chloe.next_refill_date - chloe.patient.local_date()).days <= 14
+    assert battery_replacement_soon(chloe) and not battery_replacement_soon(ben)
+    assert ben.refills.get().volume_ml == 20 and ben.mri_guidance.name == "SynchroMed II"

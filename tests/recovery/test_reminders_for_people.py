@@ -50,13 +50,14 @@ def test_a_time_zone_change_late_in_the_evening_sends_nothing_until_the_morning(
 def test_several_reminders_due_at_once_make_one_push():
     patient = patient_with_device(timezone="UTC", checkin_time=time(9, 0), surgery_date=date(2026, 1, 1))
     create_recovery_plan(patient)
-    PumpFactory(patient=patient, next_refill_date=date(2026, 1, 12))
+    PumpFactory(patient=patient, next_refill_date=date(2026, 1, 12), battery_replacement_due=date(2026, 4, 5))
     counts = reminders.dispatch_reminders(now=utc(2026, 1, 5, 20, 0))
-    assert counts == {"checkin_prompt": 1, "checkin_missing": 1, "refill_reminder": 1, "plan_reminder": 1}
+    assert counts == {"checkin_prompt": 1, "checkin_missing": 1, "refill_reminder": 1, "plan_reminder": 1,
+                      "battery_reminder": 1}
     [push] = pushes_to(patient)
     assert push.kind == PushKind.REMINDERS
     # Each reminder is still recorded once for the day: the next dispatch sends nothing more.
-    assert PromptLog.objects.filter(patient=patient).count() == 4
+    assert PromptLog.objects.filter(patient=patient).count() == 5
     reminders.dispatch_reminders(now=utc(2026, 1, 5, 20, 1))
     assert len(pushes_to(patient)) == 1
 

@@ -46,6 +46,24 @@ DEMO_PATIENTS = (
     DemoPatient("fernanda", "Fernanda Ruiz", 6, "Europe/Madrid", "baclofen", "programmable", language="es"),
     DemoPatient("gabriel", "Gabriel Moreau", -7, "America/Chicago", "morphine", "programmable"),
 )
+# Each demo pump: model, serial, reservoir and its fill at implant (the dates are computed from it), or a
+# next refill date by hand; chosen so the pump worklist has a refill overdue (daiki), one due within 14
+# days (chloe) and a battery replacement within 90 days (chloe).
+DEMO_PUMPS: dict[str, dict] = {
+    "ada": {"model": "synchromed_ii", "reservoir_volume_ml": Decimal("40"),
+            "fill": ("40", "1", "mg/mL", "0.5", "mg/day")},  # morphine: 76 days to the alarm
+    "ben": {"model": "synchromed_ii", "reservoir_volume_ml": Decimal("20"),
+            "fill": ("20", "500", "mcg/mL", "100", "mcg/day")},  # baclofen: 90 days
+    "chloe": {"model": "other", "next_refill_in_days": 10, "battery_in_days": 75},
+    "daiki": {"model": "prometra_ii", "reservoir_volume_ml": Decimal("20"),
+              "fill": ("20", "2", "mg/mL", "1.2", "mg/day")},  # 30 days: refill due day 23, overdue on day 24
+    "emma": {"model": "", "reservoir_volume_ml": Decimal("20"), "battery": None,  # gas-driven, no battery
+             "fill": ("20", "2000", "mcg/mL", "500", "mcg/day")},  # baclofen: 72 days
+    "fernanda": {"model": "synchromed_ii", "reservoir_volume_ml": Decimal("40"),
+                 "fill": ("40", "1000", "mcg/mL", "300", "mcg/day")},  # baclofen: 126 days
+    "gabriel": {"model": "prometra_ii", "next_refill_in_days": 100},  # surgery next week: no fill yet
+}
+
 # Who has the open emergency escalation, and what they reported (shared/API.md symptom codes).
 ESCALATING_PATIENT = "ben"
 EMERGENCY_SYMPTOMS = ["difficulty_breathing"]
@@ -54,6 +72,30 @@ EMERGENCY_SYMPTOMS = ["difficulty_breathing"]
 def demo_client_id(*parts: object) -> uuid.UUID:
     """A stable client_id, so that re-running the seed replays instead of duplicating (shared/API.md)."""
     return uuid.uuid5(CLIENT_ID_NAMESPACE, ":".join(str(part) for part in parts))
+
+
+def demo_pump(spec: DemoPatient, surgery_date: date, local_today: date) -> dict:
+    """The enrollment pump of a demo patient (DEMO_PUMPS): its first fill on the surgery day, or a date."""
+    demo = DEMO_PUMPS.get(spec.username, {"model": "", "next_refill_in_days": 90})
+    pump = {
+        "kind": spec.kind, "drug": spec.drug, "model": demo["model"],
+        "serial_number": f"DEMO-{spec.username.upper()}-0001",
+        "battery_replacement_due": date(surgery_date.year + 5, surgery_date.month, 1),
+    }
+    if "battery" in demo:
+        pump["battery_replacement_due"] = demo["battery"]
+    if "battery_in_days" in demo:
+        pump["battery_replacement_due"] = local_today + timedelta(days=demo["battery_in_days"])
+    if "reservoir_volume_ml" in demo:
+        pump["reservoir_volume_ml"] = demo["reservoir_volume_ml"]
+    if "fill" in demo:
+        volume, concentration, concentration_unit, dose, dose_unit = demo["fill"]
+        pump["refill"] = {"refill_date": surgery_date, "volume_ml": Decimal(volume),
+                          "concentration": Decimal(concentration), "concentration_unit": concentration_unit,
+                          "daily_dose": Decimal(dose), "dose_unit": dose_unit}
+    else:
+        pump["next_refill_date"] = local_today + timedelta(days=demo["next_refill_in_days"])
+    return pump
 
 
 def demo_checkin(spec: DemoPatient, day: int) -> dict:
@@ -112,11 +154,7 @@ class Command(BaseCommand):
         enrolled = enrollment.enroll_patient(
             surgeon=surgeon, display_name=spec.display_name, surgery_date=surgery_date,
             timezone_name=spec.timezone_name, checkin_time=time(9, 0),
-            pump={
-                "kind": spec.kind, "drug": spec.drug,
-                "next_refill_date": surgery_date + timedelta(days=90),
-                "battery_replacement_due": date(surgery_date.year + 5, surgery_date.month, 1),
-            },
+            pump=demo_pump(spec, surgery_date, local_today),
         )
         accounts.activate_patient(
             code=enrolled.activation_code or "", username=spec.username, password=DEMO_PASSWORD,

@@ -50,8 +50,22 @@ def test_me_answers_the_profile_with_day_and_phase_in_the_patients_own_zone(la_c
             "drug": "morphine",
             "next_refill_date": (SURGERY + timedelta(days=90)).isoformat(),
             "battery_replacement_due": None,
+            # contract 1.1, "The pump over its life"
+            "model": "",
+            "serial_number": "",
+            "reservoir_volume_ml": None,
+            "low_reservoir_alarm_ml": 2.0,
+            "concentration": None,
+            "concentration_unit": "mcg/mL",
+            "daily_dose": None,
+            "dose_unit": "mcg/day",
+            "last_refill_date": None,
+            "alarm_date": None,
+            "battery_replacement_soon": False,
+            "mri_guidance": body["pump"]["mri_guidance"],
         },
     }
+    assert body["pump"]["mri_guidance"]["status"] == "unknown"
 
 
 def test_phase_changes_on_the_local_day_not_the_utc_day(la_client):

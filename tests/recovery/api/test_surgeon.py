@@ -1,7 +1,8 @@
 """Surgeon endpoints: enroll, patients list and detail, inbox and acknowledge; access and audit."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -20,11 +21,14 @@ from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
+# Relative to today in Denver: a next refill date in the past is refused (contract 1.1).
+SURGERY = timezone.now().astimezone(ZoneInfo("America/Denver")).date() - timedelta(days=3)
+REFILL = SURGERY + timedelta(days=90)
 ENROLLMENT = {
     "display_name": "Grace Hopper",
-    "surgery_date": "2026-03-02",
+    "surgery_date": SURGERY.isoformat(),
     "timezone": "America/Denver",
-    "pump": {"kind": "fixed_rate", "drug": "baclofen", "next_refill_date": "2026-06-01"},
+    "pump": {"kind": "fixed_rate", "drug": "baclofen", "next_refill_date": REFILL.isoformat()},
 }
 
 
@@ -36,9 +40,9 @@ def test_enrollment_creates_the_patient_with_plan_and_answers_the_code_once(surg
     answer = response.json()
     patient = Patient.objects.select_related("pump").get(pk=answer["id"])
     assert (patient.surgeon, patient.display_name, patient.surgery_date, patient.timezone, patient.user) == (
-        surgeon, "Grace Hopper", date(2026, 3, 2), "America/Denver", None)
+        surgeon, "Grace Hopper", SURGERY, "America/Denver", None)
     assert (patient.pump.kind, patient.pump.drug, patient.pump.next_refill_date) == (
-        "fixed_rate", "baclofen", date(2026, 6, 1))
+        "fixed_rate", "baclofen", REFILL)
     assert Milestone.objects.filter(patient=patient).exists()
     code = ActivationCode.objects.get(patient=patient)
     assert code.code_hash == hash_activation_code(answer["activation_code"])

@@ -1,0 +1,49 @@
+"""Dashboard pages of the pump over its life: the care team's refill and battery worklist, and what
+the patient page shows about the pump (card with MRI guidance, refill history)."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.views.generic import TemplateView
+
+from recovery import pump_selectors
+from recovery.dashboard.views import SurgeonRequiredMixin
+from recovery.models import Pump
+from recovery.services import records
+from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon
+
+REFILLS_SHOWN = 5
+
+
+class WorklistView(SurgeonRequiredMixin, TemplateView):
+    """Refills overdue or due within 14 days and battery replacements within 90 days, sortable."""
+
+    template_name = "dashboard/worklist.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        sort = self.request.GET.get("sort", "next_refill")
+        if sort not in pump_selectors.WORKLIST_SORTS:
+            sort = "next_refill"
+        rows = pump_selectors.worklist_for(self.surgeon, sort=sort)
+        records.shown_list(self.request.user, [row.pump for row in rows], "recovery.Pump")
+        return {
+            **super().get_context_data(**kwargs),
+            "rows": rows, "sort": sort,
+            "overdue": sum(row.refill_overdue for row in rows),
+            "due_soon": sum(row.refill_due_soon for row in rows),
+            "battery": sum(row.battery_soon for row in rows),
+            "refill_days": pump_selectors.REFILL_NOTICE_DAYS, "battery_days": BATTERY_NOTICE_DAYS,
+        }
+
+
+def pump_card_context(pump: Pump | None) -> dict[str, Any]:
+    """What the patient page's pump card needs: refill history, open refill alerts, battery notice, MRI."""
+    if pump is None:
+        return {}
+    return {
+        "refills": list(pump_selectors.refill_history(pump)[:REFILLS_SHOWN]),
+        "refill_alerts": list(pump_selectors.open_refill_alerts(pump)),
+        "battery_soon": battery_replacement_soon(pump),
+        "mri": pump.mri_guidance,
+        "battery_days": BATTERY_NOTICE_DAYS,
+    }

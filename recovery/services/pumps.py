@@ -1,0 +1,275 @@
+"""Writes of the pump over its life: enrollment checks, refills, dose changes, the battery notice.
+
+Refills and dose changes are recorded by the care team, idempotent by client_id (a retry stores
+nothing new; the same id with another body is refused) and audited in the same transaction. The
+dates come from recovery.refills (Decimal, days rounded down). A refill closes the missed-refill
+alerts of services.refill_safety_net.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from recovery import refills
+from recovery.models import AuditEvent, Patient, Pump, PumpDoseChange, PumpRefill, User
+from recovery.services import audit
+from recovery.services.idempotency import IdempotencyConflict, payload_fingerprint
+
+# Pumps whose drug makes a missed refill dangerous: they must come with a refill date or refill data.
+REFILL_REQUIRED_DRUGS = (Pump.Drug.BACLOFEN, Pump.Drug.MORPHINE, Pump.Drug.OTHER_OPIOID)
+
+
+# The care team is shown a battery replacement this many days ahead; it takes a surgery to book.
+# Guide line 167: "Because the pump is battery-operated, you will need another surgery to replace the battery."
+BATTERY_NOTICE_DAYS = 90
+
+
+def battery_replacement_soon(pump: Pump, today: date | None = None) -> bool:
+    """The battery replacement is due within BATTERY_NOTICE_DAYS of the patient's today (or overdue)."""
+    if pump.battery_replacement_due is None:
+        return False
+    today = today or pump.patient.local_date()
+    return pump.battery_replacement_due <= today + timedelta(days=BATTERY_NOTICE_DAYS)
+
+
+class PumpInputError(Exception):
+    """Refused pump input; `errors` maps each offending field to its messages (the API answers 400)."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class PumpWrite:
+    pump: Pump
+    created: bool  # False: a retry of a record already stored, nothing new
+
+
+# --- Enrollment ---------------------------------------------------------------------------------
+
+def enrollment_pump_errors(pump: Mapping[str, Any], *, surgery_date: date, today: date) -> dict[str, list[str]]:
+    """What is wrong with the pump given at enrollment; `today` is the patient's local date.
+
+    A refill date before the surgery or in the past cannot be right; a baclofen or opioid pump must come
+    with a refill date or the data of its first fill, or nothing would remind anyone to refill it (guide:
+    "Have your medicine refilled regularly and on time").
+    """
+    errors: dict[str, list[str]] = {}
+    next_refill = pump.get("next_refill_date")
+    first_fill = pump.get("refill")
+    if next_refill is not None:
+        if next_refill < surgery_date:
+            errors["next_refill_date"] = [f"The next refill date cannot be before the surgery date ({surgery_date})."]
+        elif next_refill < today:
+            errors["next_refill_date"] = [f"The next refill date cannot be in the past (today is {today})."]
+        if first_fill:
+            errors.setdefault("next_refill_date", []).append(
+                "Give either next_refill_date or refill data, not both: the date is computed from the refill."
+            )
+    if first_fill:
+        fill_date = first_fill.get("refill_date") or surgery_date
+        if fill_date < surgery_date:
+            errors["refill"] = [f"The first fill cannot be before the surgery date ({surgery_date})."]
+        elif fill_date > max(today, surgery_date):
+            errors["refill"] = ["The first fill date cannot be in the future."]
+        else:
+            errors.update(_volume_errors(first_fill["volume_ml"], pump))
+    if pump.get("drug") in REFILL_REQUIRED_DRUGS and next_refill is None and not first_fill:
+        errors["next_refill_date"] = [
+            "A baclofen or opioid pump needs a next refill date or refill data (refill: volume_ml, concentration, "
+            "daily_dose): a missed refill can cause withdrawal."
+        ]
+    return errors
+
+
+def _volume_errors(volume_ml: Decimal, pump: Mapping[str, Any]) -> dict[str, list[str]]:
+    capacity = pump.get("reservoir_volume_ml")
+    low = pump.get("low_reservoir_alarm_ml")
+    low = refills.DEFAULT_LOW_RESERVOIR_ALARM_ML if low is None else low
+    if capacity is not None and volume_ml > capacity:
+        return {"volume_ml": [f"More than the reservoir holds ({capacity} mL)."]}
+    if volume_ml <= low:
+        return {"volume_ml": [f"Must be more than the low-reservoir alarm volume ({low} mL)."]}
+    return {}
+
+
+def create_pump(patient: Patient, pump_data: Mapping[str, Any], *, by: User | None = None) -> Pump:
+    """The pump of a newly enrolled patient; its first fill, if given, is stored as its first refill.
+
+    Inside the enrollment transaction; input already checked by enrollment_pump_errors.
+    """
+    data = dict(pump_data)
+    first_fill = data.pop("refill", None)
+    pump = Pump(patient=patient, **data)
+    if pump.next_refill_date is not None:
+        pump.alarm_date = pump.next_refill_date + timedelta(days=refills.REFILL_MARGIN_DAYS)
+    pump.save()
+    if first_fill:
+        fill = {**first_fill, "refill_date": first_fill.get("refill_date") or patient.surgery_date}
+        _store_refill(pump, {"client_id": uuid.uuid4(), **fill}, by=by, fingerprint="")
+    return pump
+
+
+# --- Refills --------------------------------------------------------------------------------------
+
+def record_refill(pump: Pump, data: Mapping[str, Any], *, by: User, now: datetime | None = None) -> PumpWrite:
+    """Record a refill (idempotent by client_id), recompute the dates, close the missed-refill alerts."""
+    fingerprint = payload_fingerprint(dict(data))
+    existing = PumpRefill.objects.filter(pump=pump, client_id=data["client_id"]).first()
+    if existing is not None:
+        return _replay(pump, existing, fingerprint)
+    today = pump.patient.local_date(now)
+    errors = _volume_errors(data["volume_ml"], {"reservoir_volume_ml": pump.reservoir_volume_ml,
+                                                 "low_reservoir_alarm_ml": pump.low_reservoir_alarm_ml})
+    if data["refill_date"] > today:
+        errors["refill_date"] = [f"A refill cannot be recorded in the future (today is {today})."]
+    elif data["refill_date"] < pump.patient.surgery_date:
+        errors["refill_date"] = [f"A refill cannot be before the surgery date ({pump.patient.surgery_date})."]
+    elif pump.last_refill_date is not None and data["refill_date"] < pump.last_refill_date:
+        errors["refill_date"] = [f"Earlier than the last refill recorded ({pump.last_refill_date})."]
+    if errors:
+        raise PumpInputError(errors)
+    try:
+        with transaction.atomic():
+            locked = Pump.objects.select_for_update().select_related("patient").get(pk=pump.pk)
+            refill = _store_refill(locked, data, by=by, fingerprint=fingerprint)
+            audit.record(actor=by, action=AuditEvent.Action.CREATE, patient=locked.patient, obj=refill)
+    except IntegrityError:
+        existing = PumpRefill.objects.filter(pump=pump, client_id=data["client_id"]).first()
+        if existing is None:
+            raise
+        return _replay(pump, existing, fingerprint)
+    return PumpWrite(pump=locked, created=True)
+
+
+def _replay(pump: Pump, existing: PumpRefill | PumpDoseChange, fingerprint: str) -> PumpWrite:
+    if existing.payload_fingerprint != fingerprint:
+        raise IdempotencyConflict(existing)  # type: ignore[arg-type]
+    pump.refresh_from_db()
+    return PumpWrite(pump=pump, created=False)
+
+
+def _store_refill(pump: Pump, data: Mapping[str, Any], *, by: User | None, fingerprint: str) -> PumpRefill:
+    dosing = refills.Dosing(data["concentration"], data["concentration_unit"], data["daily_dose"], data["dose_unit"])
+    schedule = refills.schedule_from(data["refill_date"], data["volume_ml"], pump.low_reservoir_alarm_ml, dosing)
+    refill = PumpRefill.objects.create(
+        pump=pump, client_id=data["client_id"], payload_fingerprint=fingerprint, refill_date=data["refill_date"],
+        volume_ml=data["volume_ml"], concentration=data["concentration"],
+        concentration_unit=data["concentration_unit"], daily_dose=data["daily_dose"], dose_unit=data["dose_unit"],
+        alarm_date=schedule.alarm_date, next_refill_date=schedule.next_refill_date, recorded_by=by,
+    )
+    pump.concentration, pump.concentration_unit = data["concentration"], data["concentration_unit"]
+    pump.daily_dose, pump.dose_unit = data["daily_dose"], data["dose_unit"]
+    pump.last_refill_date = data["refill_date"]
+    pump.schedule_start_date, pump.schedule_start_volume_ml = data["refill_date"], data["volume_ml"]
+    pump.alarm_date, pump.next_refill_date = schedule.alarm_date, schedule.next_refill_date
+    pump.save()
+    from recovery.services.refill_safety_net import close_refill_alerts
+
+    close_refill_alerts(pump, refill, by=by)
+    return refill
+
+
+# --- Changing the pump record and the dose ------------------------------------------------------------
+
+DESCRIPTIVE_FIELDS = ("model", "serial_number", "reservoir_volume_ml", "battery_replacement_due")
+
+
+def update_pump(pump: Pump, data: Mapping[str, Any], *, by: User, now: datetime | None = None) -> PumpWrite:
+    """Change the pump's record (PATCH): descriptive fields, the alarm volume, a manual refill date when no
+    refill data exists, or the daily dose (a dose change recomputes the dates from the volume left that day)."""
+    today = pump.patient.local_date(now)
+    client_id = data.get("client_id")
+    dose_change = "daily_dose" in data
+    if dose_change and client_id is not None:
+        existing = PumpDoseChange.objects.filter(pump=pump, client_id=client_id).first()
+        if existing is not None:
+            return _replay(pump, existing, payload_fingerprint(dict(data)))
+    errors = _update_errors(pump, data, today)
+    if errors:
+        raise PumpInputError(errors)
+    created = False
+    try:
+        with transaction.atomic():
+            locked = Pump.objects.select_for_update().select_related("patient").get(pk=pump.pk)
+            for field in DESCRIPTIVE_FIELDS:
+                if field in data:
+                    setattr(locked, field, data[field])
+            if "next_refill_date" in data:
+                locked.next_refill_date = data["next_refill_date"]
+                locked.alarm_date = (None if data["next_refill_date"] is None
+                                     else data["next_refill_date"] + timedelta(days=refills.REFILL_MARGIN_DAYS))
+            if "low_reservoir_alarm_ml" in data:
+                locked.low_reservoir_alarm_ml = data["low_reservoir_alarm_ml"]
+                _recompute(locked, locked.schedule_start_date, locked.schedule_start_volume_ml)
+            if dose_change:
+                change = _change_dose(locked, data, today, by=by,
+                                      fingerprint=payload_fingerprint(dict(data)) if client_id else "")
+                audit.record(actor=by, action=AuditEvent.Action.CREATE, patient=locked.patient, obj=change)
+                created = True
+            locked.save()
+            audit.record(actor=by, action=AuditEvent.Action.UPDATE, patient=locked.patient, obj=locked)
+    except IntegrityError:
+        existing = PumpDoseChange.objects.filter(pump=pump, client_id=client_id).first() if client_id else None
+        if existing is None:
+            raise
+        return _replay(pump, existing, payload_fingerprint(dict(data)))
+    return PumpWrite(pump=locked, created=created)
+
+
+def _update_errors(pump: Pump, data: Mapping[str, Any], today: date) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if "next_refill_date" in data:
+        if pump.schedule_start_date is not None:
+            errors["next_refill_date"] = ["Computed from the refills recorded: record a refill or change the dose."]
+        elif data["next_refill_date"] is not None and data["next_refill_date"] < today:
+            errors["next_refill_date"] = [f"The next refill date cannot be in the past (today is {today})."]
+        elif data["next_refill_date"] is None and pump.drug in REFILL_REQUIRED_DRUGS:
+            errors["next_refill_date"] = ["A baclofen or opioid pump needs a next refill date."]
+    if "daily_dose" in data:
+        effective = data.get("effective_date") or today
+        if "dose_unit" not in data:
+            errors["dose_unit"] = ["Give the unit of the new daily dose (mcg/day or mg/day)."]
+        if effective > today:
+            errors["effective_date"] = [f"A dose change cannot start in the future (today is {today})."]
+        elif pump.schedule_start_date is not None and effective < pump.schedule_start_date:
+            errors["effective_date"] = [
+                f"Before the last refill or dose change ({pump.schedule_start_date}); the dates start from there."
+            ]
+    return errors
+
+
+def _change_dose(pump: Pump, data: Mapping[str, Any], today: date, *, by: User, fingerprint: str) -> PumpDoseChange:
+    effective = data.get("effective_date") or today
+    old = pump.dosing
+    volume_left = None
+    if old is not None and pump.schedule_start_date is not None and pump.schedule_start_volume_ml is not None:
+        volume_left = refills.volume_left_on(effective, pump.schedule_start_date, pump.schedule_start_volume_ml, old)
+    previous_dose, previous_unit = pump.daily_dose, pump.dose_unit if pump.daily_dose is not None else ""
+    pump.daily_dose, pump.dose_unit = data["daily_dose"], data["dose_unit"]
+    if volume_left is not None:
+        _recompute(pump, effective, volume_left)
+    return PumpDoseChange.objects.create(
+        pump=pump, client_id=data.get("client_id") or uuid.uuid4(), payload_fingerprint=fingerprint,
+        effective_date=effective, daily_dose=data["daily_dose"], dose_unit=data["dose_unit"],
+        previous_daily_dose=previous_dose, previous_dose_unit=previous_unit, volume_left_ml=volume_left,
+        alarm_date=pump.alarm_date if volume_left is not None else None,
+        next_refill_date=pump.next_refill_date if volume_left is not None else None, recorded_by=by,
+    )
+
+
+def _recompute(pump: Pump, start: date | None, volume_ml: Decimal | None) -> None:
+    """Set the computed dates from a reservoir holding `volume_ml` on `start` at the pump's dosing."""
+    dosing = pump.dosing
+    if start is None or volume_ml is None or dosing is None:
+        return
+    schedule = refills.schedule_from(start, volume_ml, pump.low_reservoir_alarm_ml, dosing)
+    pump.schedule_start_date, pump.schedule_start_volume_ml = start, volume_ml
+    pump.alarm_date, pump.next_refill_date = schedule.alarm_date, schedule.next_refill_date

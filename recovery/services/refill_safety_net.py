@@ -1,0 +1,166 @@
+"""The refill safety net, run by the periodic jobs: a refill not recorded by the next refill date is
+raised to the care team the day after (urgent); none by the alarm date is an emergency for baclofen
+pumps and urgent for the others. Each stage is raised once per refill cycle; a recorded refill
+(services.pumps) closes them. The patient's reminders before the date are services.reminders'.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from recovery.i18n import patient_language
+from recovery.models import Escalation, Patient, PatientMessage, Pump, PumpRefill, RefillAlert, TriageLevel, User
+from recovery.selectors import emergency_number_of
+from recovery.services import pushes
+
+# A missed-refill stage is raised from this local time of its day: the care team's 2-hour (urgent) or
+# 15-minute (emergency) acknowledgement clock then runs in the working day, and on the alarm date the
+# reservoir still holds its low-reservoir reserve (the alarm date is itself rounded down).
+SAFETY_NET_LOCAL_TIME = time(8, 0)
+
+GUIDE_REFILLS = ('Guide line 84: "Have your medicine refilled regularly and on time"; line 80: "increase your risk '
+                 'of medicine overdose or withdrawal."')
+BACLOFEN_BOXED_WARNING = (
+    "Lioresal Intrathecal (baclofen injection) and Gablofen prescribing information, boxed warning: "
+    '"Abrupt discontinuation of intrathecal baclofen, regardless of the cause, has resulted in sequelae that '
+    "include high fever, altered mental status, exaggerated rebound spasticity, and muscle rigidity, that in "
+    'rare cases has advanced to rhabdomyolysis, multiple organ-system failure and death. Prevention of abrupt '
+    'discontinuation of intrathecal baclofen requires careful attention to programming and monitoring of the '
+    'infusion system, refill scheduling and procedures, and pump alarms."'
+)
+
+
+@dataclass(frozen=True)
+class RefillRule:
+    """A stage of a missed refill: from which local day it fires, for which drugs, at which level."""
+
+    stage: str
+    level: str
+    baclofen: bool | None  # True: baclofen pumps only; False: all others; None: every pump
+    source: str
+
+
+REFILL_RULES: tuple[RefillRule, ...] = (
+    # No refill recorded by next_refill_date: from the day after it.
+    RefillRule(RefillAlert.Stage.OVERDUE, TriageLevel.URGENT, None, GUIDE_REFILLS),
+    # None recorded by the alarm date: from the alarm date itself.
+    RefillRule(RefillAlert.Stage.ALARM_DATE, TriageLevel.EMERGENCY, True, BACLOFEN_BOXED_WARNING),
+    RefillRule(RefillAlert.Stage.ALARM_DATE, TriageLevel.URGENT, False,
+               GUIDE_REFILLS + " Opioid withdrawal when intrathecal delivery stops: Infumorph prescribing "
+               "information, warnings (withdrawal)."),
+)
+
+# What the patient is told (in their language), with the care team's escalation.
+REFILL_ADVICE: dict[str, Promise] = {
+    TriageLevel.URGENT: _(
+        "Your pump refill is overdue. Your care team has been alerted and will contact you to book it; if you "
+        "do not hear from them today, call your clinic."
+    ),
+    TriageLevel.EMERGENCY: _(
+        "Your baclofen pump is about to run low and no refill is recorded. Your care team has been alerted. "
+        "If you have itching, fever, confusion, or your muscles become much stiffer, call %(emergency_number)s "
+        "now: these can be signs of baclofen withdrawal, which is dangerous."
+    ),
+}
+REFILL_MESSAGE_TITLE = _("Your pump refill")
+
+
+def _stage_date(pump: Pump, stage: str) -> date | None:
+    if stage == RefillAlert.Stage.OVERDUE:
+        return None if pump.next_refill_date is None else pump.next_refill_date + timedelta(days=1)
+    return pump.alarm_date
+
+
+def _rule_for(pump: Pump, stage: str) -> RefillRule:
+    return next(rule for rule in REFILL_RULES
+                if rule.stage == stage and rule.baclofen in (None, pump.is_baclofen))
+
+
+def run_refill_safety_net(*, now: datetime | None = None) -> dict[str, int]:
+    """Raise each missed-refill stage that has come in the patient's own zone and was not raised yet for
+    this refill cycle. Returns how many of each stage were raised. Safe to run any number of times."""
+    now = now or timezone.now()
+    raised = {str(stage): 0 for stage in RefillAlert.Stage}
+    zones = (Pump.objects.filter(next_refill_date__isnull=False).order_by()
+             .values_list("patient__timezone", flat=True).distinct())
+    for zone_name in zones:
+        local = now.astimezone(ZoneInfo(zone_name))
+        if local.time() < SAFETY_NET_LOCAL_TIME:
+            continue
+        today = local.date()
+        candidates = (
+            Pump.objects.filter(patient__timezone=zone_name, next_refill_date__lt=today)
+            .select_related("patient__surgeon")
+            .order_by("pk")
+        )
+        for pump in candidates:
+            for stage in RefillAlert.Stage:
+                day = _stage_date(pump, stage)
+                if day is not None and day <= today and _raise_stage(pump, stage, now):
+                    raised[str(stage)] += 1
+    return raised
+
+
+def _raise_stage(pump: Pump, stage: str, now: datetime) -> bool:
+    """Raise one stage once: the RefillAlert row's uniqueness decides, so two runs never raise it twice."""
+    rule = _rule_for(pump, stage)
+    if pump.next_refill_date is None:  # the candidates are filtered on it; this narrows the type
+        return False
+    with transaction.atomic():
+        alert, created = RefillAlert.objects.get_or_create(
+            pump=pump, due_date=pump.next_refill_date, stage=stage,
+            defaults={"level": rule.level, "created_at": now},
+        )
+        if not created:
+            return False
+        alert.escalation = open_refill_escalation(pump.patient, rule.level, str(stage), now)
+        alert.save(update_fields=["escalation"])
+    return True
+
+
+def open_refill_escalation(patient: Patient, level: str, reason: str, now: datetime) -> Escalation:
+    """Tell the care team (and the patient) about a missed refill.
+
+    The one place the safety net touches escalations: re-pointed to the patient's open case once
+    escalations are cases (issue 9).
+    """
+    escalation = Escalation.objects.create(
+        patient=patient, level=level, reasons=[reason], assigned_surgeon=patient.surgeon, created_at=now,
+        ack_due_at=now + settings.ESCALATION_ACK_DEADLINES[level],
+    )
+    with patient_language(patient.language):
+        title = str(REFILL_MESSAGE_TITLE)
+        body = str(REFILL_ADVICE[level]) % {"emergency_number": emergency_number_of(patient)}
+    PatientMessage.objects.create(
+        patient=patient, kind=PatientMessage.Kind.TRIAGE_ADVICE, title=title, body=body, escalation=escalation,
+        created_at=now,
+    )
+    pushes.queue_escalation_pushes(escalation)
+    return escalation
+
+
+def close_refill_alerts(pump: Pump, refill: PumpRefill, *, by: User | None) -> int:
+    """A recorded refill closes the open missed-refill alerts and the escalations they raised."""
+    now = timezone.now()
+    alerts = list(RefillAlert.objects.filter(pump=pump, closed_at__isnull=True).select_related("escalation"))
+    for alert in alerts:
+        alert.closed_at, alert.closed_by_refill = now, refill
+        if alert.escalation is not None:
+            close_refill_escalation(alert.escalation, by=by, now=now)
+    RefillAlert.objects.bulk_update(alerts, ["closed_at", "closed_by_refill"])
+    return len(alerts)
+
+
+def close_refill_escalation(escalation: Escalation, *, by: User | None, now: datetime) -> None:
+    """The refill is done: the escalation needs no one's attention any more (re-pointed to resolving the
+    case once escalations are cases, issue 9)."""
+    Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by=by
+    )

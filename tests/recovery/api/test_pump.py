@@ -1,0 +1,254 @@
+"""The pump over its life through the API: enrollment checks, refills (idempotent, audited), dose changes."""
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from recovery.models import AuditEvent, Patient, Pump, PumpDoseChange, PumpRefill
+from recovery.services.pumps import record_refill
+from tests.factories import PatientFactory, PumpFactory
+from tests.recovery.api.conftest import bearer
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2027, 1, 15)
+NOW = datetime(2027, 1, 15, 15, 0, tzinfo=UTC)  # 10:00 in New York
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def enrollment(**pump):
+    return {"display_name": "Grace Hopper", "surgery_date": "2027-01-10", "timezone": "America/New_York",
+            "pump": {"kind": "programmable", "drug": "baclofen", **pump}}
+
+
+def refill_body(**changes):
+    return {"client_id": str(uuid.uuid4()), "refill_date": "2027-01-15", "volume_ml": 20, "concentration": 500,
+            "concentration_unit": "mcg/mL", "daily_dose": 200, "dose_unit": "mcg/day", **changes}
+
+
+def earlier_refill(pump, surgeon):
+    """20 mL of 500 mcg/mL at 200 mcg/day (0.4 mL a day) recorded on 5 January, ten days before now."""
+    record_refill(pump, {"client_id": uuid.uuid4(), "refill_date": date(2027, 1, 5), "volume_ml": Decimal("20"),
+                         "concentration": Decimal("500"), "concentration_unit": "mcg/mL",
+                         "daily_dose": Decimal("200"), "dose_unit": "mcg/day"},
+                  by=surgeon.user, now=NOW - timedelta(days=10))
+
+
+@pytest.fixture
+def pump(surgeon):
+    return PumpFactory(patient__surgeon=surgeon, patient__surgery_date=date(2027, 1, 2), drug=Pump.Drug.BACLOFEN,
+                       reservoir_volume_ml=Decimal("20"), next_refill_date=None)
+
+
+# --- Enrollment ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("pump", "field", "words"),
+    [
+        ({"next_refill_date": "2027-01-05"}, "next_refill_date", "before the surgery"),
+        ({"next_refill_date": "2027-01-14"}, "next_refill_date", "in the past"),
+        ({}, "next_refill_date", "needs a next refill date or refill data"),
+        ({"refill": {"refill_date": "2027-01-09", "volume_ml": 20, "concentration": 500,
+                     "concentration_unit": "mcg/mL", "daily_dose": 200, "dose_unit": "mcg/day"}},
+         "refill", "before the surgery"),
+        ({"reservoir_volume_ml": 20, "refill": {"volume_ml": 40, "concentration": 500, "concentration_unit": "mcg/mL",
+                                                "daily_dose": 200, "dose_unit": "mcg/day"}},
+         "volume_ml", "reservoir holds"),
+    ],
+)
+def test_enrollment_refuses_a_pump_refill_date_that_cannot_be_right(surgeon_client, pump, field, words):
+    response = surgeon_client.post("/api/v1/surgeon/patients/", enrollment(**pump), format="json")
+    assert response.status_code == 400
+    errors = response.json()["pump"]
+    assert list(errors) == [field] and words in " ".join(errors[field])
+    assert not Patient.objects.exists() and not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("drug", ["morphine", "other_opioid", "baclofen"])
+def test_an_opioid_or_baclofen_pump_needs_a_refill_date_or_refill_data(surgeon_client, drug):
+    response = surgeon_client.post("/api/v1/surgeon/patients/", enrollment(drug=drug), format="json")
+    assert response.status_code == 400 and "next_refill_date" in response.json()["pump"]
+
+
+def test_a_pump_of_another_drug_may_be_enrolled_without_refill_date(surgeon_client):
+    response = surgeon_client.post("/api/v1/surgeon/patients/", enrollment(drug="other"), format="json")
+    assert response.status_code == 201 and response.json()["pump"]["next_refill_date"] is None
+
+
+def test_enrollment_with_the_first_fill_computes_the_dates(surgeon_client):
+    fill = {"volume_ml": 20, "concentration": 2, "concentration_unit": "mg/mL", "daily_dose": 400,
+            "dose_unit": "mcg/day"}
+    body = enrollment(model="synchromed_ii", serial_number="NGP123", refill=fill)
+    response = surgeon_client.post("/api/v1/surgeon/patients/", body, format="json")
+    assert response.status_code == 201
+    pump = response.json()["pump"]
+    # 18 mL x 2000 mcg/mL / 400 mcg/day = 90 days from the surgery day (first fill at implant).
+    assert pump["last_refill_date"] == "2027-01-10"
+    assert pump["alarm_date"] == "2027-04-10" and pump["next_refill_date"] == "2027-04-03"
+    assert pump["mri_guidance"]["model"] == "synchromed_ii" and pump["mri_guidance"]["status"] == "mr_conditional"
+    assert PumpRefill.objects.get().volume_ml == Decimal("20.00")
+
+
+# --- Refills -----------------------------------------------------------------------------------
+
+def test_a_refill_answers_the_pump_with_the_computed_dates(surgeon_client, pump):
+    response = surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/", refill_body(), format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["last_refill_date"], body["alarm_date"], body["next_refill_date"]) == (
+        "2027-01-15", "2027-03-01", "2027-02-22")  # 45 days to the alarm, refill 7 days before
+    assert body["concentration"] == 500 and body["daily_dose"] == 200 and body["low_reservoir_alarm_ml"] == 2.0
+    pump.refresh_from_db()
+    assert pump.next_refill_date == date(2027, 2, 22)
+
+
+def test_a_refill_retry_stores_nothing_new_and_a_reused_client_id_is_409(surgeon_client, pump):
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}/refills/"
+    body = refill_body()
+    assert surgeon_client.post(url, body, format="json").status_code == 201
+    again = surgeon_client.post(url, body, format="json")
+    assert again.status_code == 200 and again.json()["next_refill_date"] == "2027-02-22"
+    conflict = surgeon_client.post(url, {**body, "volume_ml": 18}, format="json")
+    assert conflict.status_code == 409 and "client_id" in conflict.json()
+    assert PumpRefill.objects.count() == 1
+
+
+def test_a_refill_is_audited_as_a_staff_write(surgeon_client, surgeon, pump):
+    surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/", refill_body(), format="json")
+    event = AuditEvent.objects.get(action="create")
+    assert (event.actor, event.patient_id, event.object_type) == (surgeon.user, pump.patient_id, "recovery.PumpRefill")
+    assert event.path.endswith("/refills/")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"refill_date": "2027-01-16"}, "refill_date"),  # tomorrow in New York
+        ({"refill_date": "2027-01-01"}, "refill_date"),  # before the surgery
+        ({"volume_ml": 25}, "volume_ml"),  # more than the 20 mL reservoir
+        ({"volume_ml": 2}, "volume_ml"),  # not above the alarm volume
+        ({"volume_ml": 0}, "volume_ml"),
+        ({"concentration": -1}, "concentration"),
+        ({"daily_dose": 0}, "daily_dose"),
+        ({"concentration_unit": "g/L"}, "concentration_unit"),
+        ({"dose_unit": "mL/day"}, "dose_unit"),
+        ({"client_id": 7}, "client_id"),
+        ({"refill_date": "15/01/2027"}, "refill_date"),
+    ],
+)
+def test_a_bad_refill_is_400_naming_the_field_and_changes_nothing(surgeon_client, pump, change, field):
+    response = surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/", refill_body(**change),
+                                   format="json")
+    assert response.status_code == 400 and list(response.json()) == [field]
+    pump.refresh_from_db()
+    assert pump.next_refill_date is None and not PumpRefill.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_the_refill_history_is_newest_first_and_its_read_audited(surgeon_client, surgeon, pump):
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}/refills/"
+    earlier_refill(pump, surgeon)
+    surgeon_client.post(url, refill_body(volume_ml=18), format="json")
+    history = surgeon_client.get(url).json()
+    assert [row["refill_date"] for row in history] == ["2027-01-15", "2027-01-05"]
+    assert history[0]["volume_ml"] == 18 and history[0]["recorded_by"] == surgeon.user.username
+    assert AuditEvent.objects.filter(action="view", patient=pump.patient).exists()
+
+
+def test_another_surgeons_patient_pump_is_not_found(surgeon_client):
+    stranger = PumpFactory()
+    for response in (
+        surgeon_client.get(f"/api/v1/surgeon/patients/{stranger.patient_id}/refills/"),
+        surgeon_client.post(f"/api/v1/surgeon/patients/{stranger.patient_id}/refills/", refill_body(), format="json"),
+        surgeon_client.patch(f"/api/v1/surgeon/patients/{stranger.patient_id}/pump/", {"serial_number": "X"},
+                             format="json"),
+    ):
+        assert response.status_code == 404 and "detail" in response.json()
+    assert not PumpRefill.objects.exists()
+
+
+def test_a_patient_cannot_record_refills(api_client, pump):
+    bearer(api_client, pump.patient.user)
+    response = api_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/", refill_body(), format="json")
+    assert response.status_code == 403
+
+
+# --- PATCH: record and dose changes --------------------------------------------------------------
+
+def test_a_dose_change_recomputes_the_dates_from_the_volume_left_that_day(surgeon_client, surgeon, pump):
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}"
+    earlier_refill(pump, surgeon)
+    response = surgeon_client.patch(f"{url}/pump/", {"daily_dose": "0.4", "dose_unit": "mg/day"}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    # 20 mL - 10 days x 0.4 mL = 16 mL left on 15 Jan; 14 mL x 500 mcg/mL / 400 mcg/day = 17.5 -> 17 days.
+    assert (body["alarm_date"], body["next_refill_date"]) == ("2027-02-01", "2027-01-25")
+    assert body["daily_dose"] == 0.4 and body["dose_unit"] == "mg/day"
+    change = PumpDoseChange.objects.get()
+    assert change.volume_left_ml == Decimal("16.000") and change.previous_daily_dose == Decimal("200")
+
+
+def test_a_dose_change_retry_with_its_client_id_is_stored_once(surgeon_client, pump):
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}"
+    surgeon_client.post(f"{url}/refills/", refill_body(), format="json")
+    change = {"client_id": str(uuid.uuid4()), "daily_dose": 300, "dose_unit": "mcg/day"}
+    first = surgeon_client.patch(f"{url}/pump/", change, format="json").json()
+    assert surgeon_client.patch(f"{url}/pump/", change, format="json").json() == first
+    assert surgeon_client.patch(f"{url}/pump/", {**change, "daily_dose": 350}, format="json").status_code == 409
+    assert PumpDoseChange.objects.count() == 1
+
+
+def test_patch_changes_the_pump_record_and_is_audited(surgeon_client, surgeon, pump):
+    response = surgeon_client.patch(f"/api/v1/surgeon/patients/{pump.patient_id}/pump/",
+                                    {"model": "prometra_ii", "serial_number": "PII-42",
+                                     "battery_replacement_due": "2027-03-01", "next_refill_date": "2027-02-01"},
+                                    format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["mri_guidance"]["status"] == "empty_before_mri" and "Flowonix" in body["mri_guidance"]["source"]
+    assert body["battery_replacement_soon"] is True and body["alarm_date"] == "2027-02-08"
+    assert AuditEvent.objects.filter(actor=surgeon.user, action="update", patient=pump.patient).exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"daily_dose": 300}, "dose_unit"),
+        ({"daily_dose": 300, "dose_unit": "mcg/day", "effective_date": "2027-01-20"}, "effective_date"),
+        ({"effective_date": "2027-01-14"}, "effective_date"),
+        ({"next_refill_date": "2027-01-01"}, "next_refill_date"),
+        ({"next_refill_date": None}, "next_refill_date"),  # a baclofen pump needs one
+        ({"model": "acme_9000"}, "model"),
+        ({"low_reservoir_alarm_ml": -1}, "low_reservoir_alarm_ml"),
+    ],
+)
+def test_a_bad_pump_change_is_400_naming_the_field(surgeon_client, pump, change, field):
+    response = surgeon_client.patch(f"/api/v1/surgeon/patients/{pump.patient_id}/pump/", change, format="json")
+    assert response.status_code == 400 and list(response.json()) == [field]
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_computed_refill_date_cannot_be_overwritten_by_hand(surgeon_client, pump):
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}"
+    surgeon_client.post(f"{url}/refills/", refill_body(), format="json")
+    response = surgeon_client.patch(f"{url}/pump/", {"next_refill_date": "2027-06-01"}, format="json")
+    assert response.status_code == 400 and "next_refill_date" in response.json()
+
+
+# --- The patient's own view --------------------------------------------------------------------
+
+def test_me_shows_the_pump_fields_and_its_mri_guidance(api_client):
+    patient = PatientFactory(surgery_date=date(2027, 1, 2))
+    PumpFactory(patient=patient, model="prometra", serial_number="P-1", next_refill_date=date(2027, 2, 1),
+                battery_replacement_due=date(2031, 1, 1))
+    assert patient.user is not None
+    body = bearer(api_client, patient.user).get("/api/v1/me/").json()["pump"]
+    assert body["model"] == "prometra" and body["serial_number"] == "P-1"
+    assert body["next_refill_date"] == "2027-02-01" and body["battery_replacement_soon"] is False
+    assert body["mri_guidance"]["status"] == "empty_before_mri" and "Flowonix" in body["mri_guidance"]["source"]

@@ -1,0 +1,158 @@
+"""`manage.py run_periodic_jobs --at` across a pump refill cycle: the patient's reminders on the right
+local days, the care team told the day after a missed refill date, an emergency for baclofen at the
+alarm date, and nothing more once a refill is recorded."""
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from notifications.models import Notification
+from recovery import periodic
+from recovery.models import Escalation, PromptLog, Pump, PumpRefill, RefillAlert
+from recovery.services.pumps import create_pump, record_refill
+from tests.factories import DeviceFactory, PatientFactory, SurgeonFactory
+from tests.notifications.conftest import fcm_standin  # noqa: F401 - the FCM stand-in fixture
+
+pytestmark = pytest.mark.django_db
+
+LA = ZoneInfo("America/Los_Angeles")
+# 20 mL of 500 mcg/mL at 200 mcg/day, filled on 4 January: alarm 18 February, refill due 11 February.
+FILL = {"refill_date": date(2027, 1, 4), "volume_ml": Decimal("20"), "concentration": Decimal("500"),
+        "concentration_unit": "mcg/mL", "daily_dose": Decimal("200"), "dose_unit": "mcg/day"}
+NEXT_REFILL, ALARM = date(2027, 2, 11), date(2027, 2, 18)
+
+
+def local(day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, LA)
+
+
+def run_jobs(at: datetime) -> str:
+    out = io.StringIO()
+    call_command("run_periodic_jobs", at=at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                 stdout=out)
+    return out.getvalue()
+
+
+def pump_in_la(drug: str = Pump.Drug.BACLOFEN) -> Pump:
+    """An activated patient in Los Angeles (check-in at 09:00 local) with a phone and a filled pump."""
+    surgeon = SurgeonFactory()
+    DeviceFactory(user=surgeon.user)
+    patient = PatientFactory(surgeon=surgeon, timezone="America/Los_Angeles", checkin_time=time(9, 0),
+                             surgery_date=date(2027, 1, 4))
+    DeviceFactory(user=patient.user)
+    pump = create_pump(patient, {"kind": "programmable", "drug": drug, "refill": FILL})
+    assert (pump.next_refill_date, pump.alarm_date) == (NEXT_REFILL, ALARM)
+    return pump
+
+
+def run_cycle(start: date, end: date, clocks: tuple[time, ...] = (time(8, 30), time(20, 30))) -> None:
+    """The jobs twice each local day: before the 09:00 check-in time, and in the evening (before the
+    reminders' quiet hours)."""
+    day = start
+    while day <= end:
+        for clock in clocks:
+            run_jobs(local(day, clock))
+        day += timedelta(days=1)
+
+
+def reminder_days(pump: Pump) -> list[date]:
+    return sorted(PromptLog.objects.filter(patient=pump.patient, kind="refill_reminder")
+                  .values_list("local_date", flat=True))
+
+
+def refill(pump: Pump, day: date) -> None:
+    record_refill(pump, {**FILL, "client_id": uuid.uuid4(), "refill_date": day}, by=pump.patient.surgeon.user,
+                  now=local(day, time(11, 0)))
+
+
+def test_every_beat_entry_is_run_by_the_command():
+    assert list(periodic.PERIODIC_JOBS) and set(periodic.PERIODIC_JOBS) == set(settings.CELERY_BEAT_SCHEDULE)
+
+
+def test_the_command_prints_what_each_job_did(fcm_standin):  # noqa: F811
+    pump_in_la()
+    output = run_jobs(local(date(2027, 2, 12), time(8, 0)))
+    assert "periodic jobs as of 2027-02-12T16:00:00+00:00" in output
+    assert "refill-safety-net: refill_overdue=1, refill_alarm_date=0" in output
+    assert "sweep-outbox: claimed=2, sent=2" in output  # the surgeon's escalation push and the patient's
+    assert all(f"{name}:" in output for name in settings.CELERY_BEAT_SCHEDULE)
+
+
+def test_at_without_an_offset_is_refused():
+    with pytest.raises(CommandError, match="offset"):
+        call_command("run_periodic_jobs", at="2027-02-12T08:00:00")
+
+
+def test_reminders_come_7_3_1_days_before_and_on_the_day_in_the_patients_zone(fcm_standin):  # noqa: F811
+    pump = pump_in_la()
+    run_cycle(date(2027, 2, 1), NEXT_REFILL)
+    assert reminder_days(pump) == [date(2027, 2, 4), date(2027, 2, 8), date(2027, 2, 10), NEXT_REFILL]
+    sent = Notification.objects.filter(recipient=pump.patient.user)  # with the check-in prompt: combined
+    assert sent.count() >= 4 and all(row.status == "sent" for row in sent)
+
+
+def test_no_reminder_before_the_patients_own_check_in_time_on_the_day(fcm_standin):  # noqa: F811
+    pump = pump_in_la()
+    run_jobs(local(date(2027, 2, 4), time(8, 59)))  # 16:59 UTC: in UTC it is long past 09:00
+    assert reminder_days(pump) == []
+    run_jobs(local(date(2027, 2, 4), time(9, 0)))
+    assert reminder_days(pump) == [date(2027, 2, 4)]
+
+
+def test_a_missed_refill_is_urgent_the_day_after_and_a_baclofen_emergency_at_the_alarm_date(fcm_standin):  # noqa: F811
+    pump = pump_in_la(Pump.Drug.BACLOFEN)
+    run_cycle(date(2027, 2, 1), NEXT_REFILL)
+    assert not Escalation.objects.exists()  # the refill date itself is not missed yet
+    run_jobs(local(date(2027, 2, 12), time(7, 59)))
+    assert not Escalation.objects.exists()
+    run_jobs(local(date(2027, 2, 12), time(8, 0)))
+    urgent = Escalation.objects.get()
+    assert (urgent.level, urgent.reasons, urgent.assigned_surgeon) == ("urgent", ["refill_overdue"],
+                                                                       pump.patient.surgeon)
+    run_cycle(date(2027, 2, 12), ALARM - timedelta(days=1))
+    assert Escalation.objects.count() == 1  # raised once per cycle, however often the jobs run
+    run_jobs(local(ALARM, time(8, 0)))
+    emergency = Escalation.objects.exclude(pk=urgent.pk).get()
+    assert (emergency.level, emergency.reasons) == ("emergency", ["refill_alarm_date"])
+    advice = pump.patient.messages.get(escalation=emergency).body
+    assert "withdrawal" in advice and "911" in advice
+    surgeon_pushes = Notification.objects.filter(recipient=pump.patient.surgeon.user, kind="escalation")
+    assert surgeon_pushes.count() == 2 and all(row.status == "sent" for row in surgeon_pushes)
+
+
+def test_a_missed_refill_of_an_opioid_pump_stays_urgent_at_the_alarm_date(fcm_standin):  # noqa: F811
+    pump_in_la(Pump.Drug.MORPHINE)
+    run_cycle(date(2027, 2, 12), ALARM)
+    assert sorted(Escalation.objects.values_list("level", "reasons")) == [
+        ("urgent", ["refill_alarm_date"]), ("urgent", ["refill_overdue"])]
+
+
+def test_a_recorded_refill_closes_the_alerts_and_nothing_follows(fcm_standin):  # noqa: F811
+    pump = pump_in_la()
+    run_cycle(date(2027, 2, 1), date(2027, 2, 12))
+    urgent = Escalation.objects.get()
+    refill(pump, date(2027, 2, 13))
+    urgent.refresh_from_db()
+    assert urgent.acknowledged_at is not None and urgent.acknowledged_by == pump.patient.surgeon.user
+    assert RefillAlert.objects.get().closed_by_refill == PumpRefill.objects.latest("refill_date")
+    reminders_so_far = reminder_days(pump)
+    run_cycle(date(2027, 2, 13), date(2027, 2, 25))
+    assert Escalation.objects.count() == 1 and reminder_days(pump) == reminders_so_far
+    pump.refresh_from_db()
+    assert pump.next_refill_date == date(2027, 3, 23)  # 13 Feb + 45 days - 7
+
+
+def test_a_refill_recorded_in_time_means_no_escalation_and_no_old_reminders(fcm_standin):  # noqa: F811
+    pump = pump_in_la()
+    run_cycle(date(2027, 2, 1), date(2027, 2, 8))
+    refill(pump, date(2027, 2, 9))
+    run_cycle(date(2027, 2, 9), date(2027, 2, 25))
+    assert not Escalation.objects.exists() and not RefillAlert.objects.exists()
+    assert reminder_days(pump) == [date(2027, 2, 4), date(2027, 2, 8)]
