@@ -187,3 +187,31 @@ def test_gunicorn_runs_two_workers_per_cpu_plus_one(monkeypatch):
 def test_the_image_and_compose_start_gunicorn_with_the_config():
     assert '"--config", "gunicorn.conf.py"' in (ROOT / "Dockerfile").read_text()
     assert '"--config", "gunicorn.conf.py"' in (ROOT / "docker-compose.yml").read_text()
+
+
+# --- docker-compose's web health check ------------------------------------------------------------
+
+def web_healthcheck(port: int, allowed_hosts: str | None) -> int:
+    """Run compose's web health check command (its python -c code) against the live server."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    command = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]["healthcheck"]["test"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    code = command[3].replace("8000", str(port))
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOWED_HOSTS"}
+    if allowed_hosts is not None:
+        env["DJANGO_ALLOWED_HOSTS"] = allowed_hosts
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=30).returncode
+
+
+@pytest.mark.django_db(transaction=True)
+def test_composes_health_check_probes_healthz_with_a_host_the_settings_allow(live_server, settings):
+    settings.ALLOWED_HOSTS = ["example.org", "www.example.org"]
+    port = int(live_server.url.rsplit(":", 1)[1])
+
+    assert web_healthcheck(port, "example.org,www.example.org") == 0
+    assert web_healthcheck(port, None) != 0  # "localhost" is not allowed here: the probe would fail
