@@ -74,7 +74,8 @@ _.duration
 _.confirmed  # django-otp device field
 otp_token  # the two-factor form's field
 _.first_name  # a test saves an unrelated field of a user
-_.SECURE_SSL_REDIRECT  # pytest-django settings override
+_.SECURE_SSL_REDIRECT  # pytest-django settings overrides
+_.ALLOWED_HOSTS
 
 # For pushes written in the patient's language (issue 13, in progress).
 patient_language
