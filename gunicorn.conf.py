@@ -7,6 +7,9 @@ its query string, push tokens in device paths replaced, with the request's durat
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from typing import Any
 
 from backend.logs import logging_config
 
@@ -40,3 +43,22 @@ accesslog = "-"
 # %(U)s is the path without the query string (patient searches carry names there).
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 logconfig_dict = logging_config(os.environ.get("LOG_LEVEL", "INFO"))
+
+# Prometheus (backend/metrics.py): each worker writes its counters to files in this folder, so a scrape
+# answered by any worker sums all of them. Set before any worker imports prometheus_client; a fresh
+# folder per start (files of workers that are gone would otherwise count forever).
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="pump-prometheus-")
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    """A worker ended: its live gauges stop counting (its counters stay in the sum)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(_server: Any) -> None:
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

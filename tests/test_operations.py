@@ -176,7 +176,8 @@ def load_gunicorn_conf():
     return module
 
 
-def test_gunicorn_runs_two_workers_per_cpu_plus_one(monkeypatch):
+def test_gunicorn_runs_two_workers_per_cpu_plus_one(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))  # else the config sets one for this process
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1, 2, 3})
     assert load_gunicorn_conf().workers == 9
@@ -215,3 +216,60 @@ def test_composes_health_check_probes_healthz_with_a_host_the_settings_allow(liv
 
     assert web_healthcheck(port, "example.org,www.example.org") == 0
     assert web_healthcheck(port, None) != 0  # "localhost" is not allowed here: the probe would fail
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_gunicorn_with_two_workers_any_scrape_counts_every_workers_requests(tmp_path):
+    import http.client
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.support import free_port
+
+    db = connection.settings_dict
+    database_url = (f"postgres://{db['USER']}{':' + db['PASSWORD'] if db['PASSWORD'] else ''}"
+                    f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}")
+    if connection.vendor != "postgresql":
+        pytest.skip("runs against the test PostgreSQL (make test)")
+    NotificationFactory(status=Notification.Status.PENDING)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(DJANGO_SETTINGS_MODULE="tests.settings", DATABASE_URL=database_url)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "backend.wsgi:application", "--config", "gunicorn.conf.py",
+         "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / "gunicorn.log").open("w"),
+    )
+
+    def get(path: str) -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        answer = response.status, response.read().decode()
+        conn.close()
+        return answer
+
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert [get("/healthz")[0] for _ in range(6)] == [200] * 6
+        scrapes = [get("/metrics") for _ in range(2)]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    for status, text in scrapes:
+        assert status == 200, (tmp_path / "gunicorn.log").read_text()
+        healthz = [line for line in text.splitlines()
+                   if line.startswith("django_http_requests_total_by_view_transport_method_total{")
+                   and 'view="healthz"' in line and 'method="GET"' in line]
+        assert len(healthz) == 1 and float(healthz[0].rsplit(" ", 1)[1]) == 6, healthz
+        assert metric(text, "pump_outbox_pending") == 1
