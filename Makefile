@@ -50,7 +50,7 @@ lint: venv
 ## Refresh the committed dashboard screenshots in docs/screenshots/ (make test writes to .artifacts/).
 screenshots: venv system-test
 	$(MAKE) messages
-	SCREENSHOT_DIR=docs/screenshots scripts/with-test-services.sh $(PY) -m pytest tests/dashboard/test_browser.py -q
+	SCREENSHOT_DIR=docs/screenshots scripts/with-test-services.sh $(PY) -m pytest tests/dashboard/test_browser.py tests/dashboard/test_pump_browser.py -q
 
 ## Benchmarks (not tests): see bench/README.md. fcm-django (a comparison only) goes into .bench-deps,
 ## outside the project's environment; wrk (Debian) loads the API.
