@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -95,8 +96,12 @@ def run_refill_safety_net(*, now: datetime | None = None) -> dict[str, int]:
         if local.time() < SAFETY_NET_LOCAL_TIME:
             continue
         today = local.date()
+        # Only pumps with a stage that has come and was not raised yet for this cycle: a pump whose
+        # alerts are all raised costs nothing on the next run (beat runs this every minute).
         candidates = (
             Pump.objects.filter(patient__timezone=zone_name, next_refill_date__lt=today)
+            .filter(~_raised(RefillAlert.Stage.OVERDUE)
+                    | (Q(alarm_date__lte=today) & ~_raised(RefillAlert.Stage.ALARM_DATE)))
             .select_related("patient__surgeon")
             .order_by("pk")
         )
@@ -106,6 +111,11 @@ def run_refill_safety_net(*, now: datetime | None = None) -> dict[str, int]:
                 if day is not None and day <= today and _raise_stage(pump, stage, now):
                     raised[str(stage)] += 1
     return raised
+
+
+def _raised(stage: str) -> Exists:
+    """The pump's alert of `stage` for its current next_refill_date exists (SQL)."""
+    return Exists(RefillAlert.objects.filter(pump=OuterRef("pk"), due_date=OuterRef("next_refill_date"), stage=stage))
 
 
 def _raise_stage(pump: Pump, stage: str, now: datetime) -> bool:

@@ -156,3 +156,19 @@ def test_a_refill_recorded_in_time_means_no_escalation_and_no_old_reminders(fcm_
     run_cycle(date(2027, 2, 9), date(2027, 2, 25))
     assert not Escalation.objects.exists() and not RefillAlert.objects.exists()
     assert reminder_days(pump) == [date(2027, 2, 4), date(2027, 2, 8)]
+
+
+def test_pumps_whose_alerts_are_raised_cost_nothing_on_later_runs(fcm_standin):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from recovery.services.refill_safety_net import run_refill_safety_net
+
+    at = local(ALARM, time(9, 0))
+    for count in (1, 5):
+        while Pump.objects.count() < count:
+            pump_in_la()
+        assert sum(run_refill_safety_net(now=at).values()) > 0  # the new pumps' two stages
+        with CaptureQueriesContext(connection) as captured:
+            assert run_refill_safety_net(now=at) == {"refill_overdue": 0, "refill_alarm_date": 0}
+        assert len(captured) == 2  # the zones, then an empty list of candidates
