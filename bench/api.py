@@ -35,6 +35,7 @@ from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
 from recovery.models import Escalation, Patient, Surgeon, TriageLevel, User, WarningReport  # noqa: E402
 
+LOGS = ROOT / "bench" / "results"
 OPEN_CASES = 500
 CHECKIN_PATIENTS = 50
 DURATION = os.environ.get("BENCH_API_SECONDS", "15")
@@ -79,8 +80,11 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings", "DJANGO_DEBUG": "false",
            "DJANGO_SECURE_SSL_REDIRECT": "false", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    process = subprocess.Popen([gunicorn, "backend.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                                "--log-level", "warning"], env=env, cwd=ROOT)
+    # The production gunicorn.conf.py (read from the working directory: JSON access log and all), with 2 workers.
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = (LOGS / "gunicorn.log").open("w")
+    process = subprocess.Popen([gunicorn, "backend.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+                               env=env, cwd=ROOT, stdout=log, stderr=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -95,21 +95,22 @@ def deliver_notifications(
 
 def _record_outcomes(rows: list[Notification], now: datetime) -> None:
     """Store each row's outcome in a constant number of queries (bulk_update's CASE per field and row
-    was half the cost of a 500-row batch); sent rows are the common case and share one UPDATE."""
+    was half the cost of a 500-row batch); sent rows, the common case, share one UPDATE."""
     sent = [row for row in rows if row.status == Status.SENT]
     if sent:
-        Notification.objects.filter(pk__in=[row.pk for row in sent]).update(
-            status=Status.SENT, attempts=F("attempts") + 1, sent_at=now, last_error=""
-        )
-        _record_message_ids([(row.pk, row.fcm_message_id) for row in sent])
+        _record_sent([(row.pk, row.fcm_message_id) for row in sent], now)
     others = [row for row in rows if row.status != Status.SENT]
     if others:
         Notification.objects.bulk_update(others, ["status", "attempts", "last_error", "next_attempt_at"])
 
 
-def _record_message_ids(pairs: list[tuple[int, str]]) -> None:
-    """Set fcm_message_id per row: one UPDATE ... FROM unnest() on PostgreSQL, bulk_update elsewhere."""
+def _record_sent(pairs: list[tuple[int, str]], now: datetime) -> None:
+    """Mark rows sent with their FCM message ids: one UPDATE ... FROM unnest() on PostgreSQL, the ORM
+    elsewhere."""
     if connection.vendor != "postgresql":
+        Notification.objects.filter(pk__in=[pk for pk, _ in pairs]).update(
+            status=Status.SENT, attempts=F("attempts") + 1, sent_at=now, last_error=""
+        )
         Notification.objects.bulk_update(
             [Notification(pk=pk, fcm_message_id=message_id) for pk, message_id in pairs], ["fcm_message_id"]
         )
@@ -117,9 +118,10 @@ def _record_message_ids(pairs: list[tuple[int, str]]) -> None:
     table = Notification._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS n SET fcm_message_id = v.message_id "  # noqa: S608 - table name is ours
+            f"UPDATE {table} AS n SET status = %s, attempts = n.attempts + 1, sent_at = %s, last_error = '', "  # noqa: S608
+            "fcm_message_id = v.message_id "
             "FROM unnest(%s::bigint[], %s::text[]) AS v(id, message_id) WHERE n.id = v.id",
-            [[pk for pk, _ in pairs], [message_id for _, message_id in pairs]],
+            [Status.SENT, now, [pk for pk, _ in pairs], [message_id for _, message_id in pairs]],
         )
 
 
