@@ -187,7 +187,7 @@ class SdkSessionThreads:
             self.one, [self.service._message_data(m, False) for m in batch])))
 
 
-def bench_raw_paths(count: int) -> dict[str, float]:
+def bench_raw_paths(count: int, async_count: int) -> dict[str, float]:
     """Messages per second for each raw path, one after the other, same messages, same stand-in."""
     app = fcm.get_app()
     fcm.messaging_service()  # apply the FCM_ENDPOINT seam
@@ -196,8 +196,9 @@ def bench_raw_paths(count: int) -> dict[str, float]:
     rates["keep-alive sender (product)"] = count / timed(batches, fcm.keep_alive_sender().send_each)
     rates["send_each"] = count / timed(batches, lambda b: messaging.send_each(b, app=app))
     loop = asyncio.new_event_loop()  # one loop: the SDK's httpx client keeps its connections on it
-    rates["send_each_async"] = count / timed(
-        batches, lambda b: loop.run_until_complete(messaging.send_each_async(b, app=app)))
+    async_batches = raw_messages(min(async_count, count))
+    rates["send_each_async"] = min(async_count, count) / timed(
+        async_batches, lambda b: loop.run_until_complete(messaging.send_each_async(b, app=app)))
     rates[f"SDK session, {settings.FCM_SEND_THREADS} threads"] = count / timed(
         batches, SdkSessionThreads(settings.FCM_SEND_THREADS).send)
     fcm_django = bench_fcm_django(count, app)
@@ -323,12 +324,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--raw-messages", type=int, default=20_000, help="messages per raw send path")
+    parser.add_argument("--async-messages", type=int, default=2_000,
+                        help="messages for send_each_async (tens per second here: kept short)")
     parser.add_argument("--bulk-processes", type=int, default=2, help="bulk worker processes (cores)")
     parser.add_argument("--escalations", type=int, default=400, help="at most this many during the fan-out")
     parser.add_argument("--escalation-every", type=float, default=0.2, help="seconds between emergencies")
     parser.add_argument("--skip-api", action="store_true")
     args = parser.parse_args()
-    logging.disable(logging.INFO)
+    logging.disable(logging.WARNING)  # e.g. urllib3's pool warnings under send_each's 500 threads
     if connection.vendor != "postgresql":
         sys.exit("Run through scripts/with-test-services.sh (make bench): the benchmark needs PostgreSQL.")
     print(f"load average at start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}, "
@@ -342,7 +345,7 @@ def main() -> None:
         print(f"creating {args.patients} patients with one device each ...", flush=True)
         reporters = create_patients(args.patients, idle_count + args.escalations)
         print(f"raw send paths, {args.raw_messages} messages each ...", flush=True)
-        raw = bench_raw_paths(args.raw_messages)
+        raw = bench_raw_paths(args.raw_messages, args.async_messages)
         workers = start_workers(url, args.bulk_processes)
         latencies(url, fire_escalations(reporters[:WARM_UP], 0.1, None, WARM_UP))  # first connections, not timed
         idle = latencies(url, fire_escalations(reporters[WARM_UP:], 0.1, None, idle_count - WARM_UP))

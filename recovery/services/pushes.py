@@ -2,6 +2,7 @@
 notifications outbox (which knows nothing of patients or escalations)."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 
@@ -48,12 +49,20 @@ URGENT_KINDS = frozenset({PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, Pu
 
 def push(user_id: int, kind: str, dedupe_key: str, data: dict[str, str], language: str = "en") -> outbox.Push:
     """One push of `kind`, its neutral text written in `language`, on the urgent queue if the care team's."""
+    title, body = neutral_text(kind, language)
+    return outbox.Push(
+        user_id=user_id, kind=str(kind), title=title, body=body, dedupe_key=dedupe_key, data=data,
+        urgent=kind in URGENT_KINDS,
+    )
+
+
+@functools.cache
+def neutral_text(kind: str, language: str) -> tuple[str, str]:
+    """The (title, body) of `kind` in `language`, translated once per process: switching the active
+    language for every push was a third of the dispatcher's CPU in a 100,000-patient fan-out."""
     title, body = NEUTRAL_TEXT[kind]
     with patient_language(language):
-        return outbox.Push(
-            user_id=user_id, kind=str(kind), title=str(title), body=str(body), dedupe_key=dedupe_key, data=data,
-            urgent=kind in URGENT_KINDS,
-        )
+        return str(title), str(body)
 
 
 def queue_escalation_pushes(escalation: Escalation) -> list[int]:
