@@ -3,16 +3,19 @@
 - `bearer`: an API client carrying a real access token of a user.
 - `wait_for`: poll for work done by another thread or process (a worker, the FCM stand-in).
 - `RedisServer`, `celery_worker`: a private Redis a test can stop and start, and a real Celery worker.
+- `log_in`, `SCREENSHOTS`: the dashboard's login in the browser tests, and where their screenshots go.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 from celery.contrib.testing.worker import start_worker
@@ -23,7 +26,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from backend.celery import app as celery_app
-from recovery.models import User
+from recovery.models import Surgeon, User
+from tests.factories import PASSWORD
 
 T = TypeVar("T")
 
@@ -106,3 +110,17 @@ def celery_worker() -> Iterator[WorkController]:
             yield worker
     finally:
         task_postrun.disconnect(_close_worker_thread_connections)
+
+
+# .artifacts/ is ignored by git, so `make test` leaves the tree clean; `make screenshots` sets SCREENSHOT_DIR
+# to docs/screenshots/ to refresh the committed ones (linked from the README).
+SCREENSHOTS = Path(__file__).resolve().parents[1] / os.environ.get("SCREENSHOT_DIR", ".artifacts/screenshots")
+
+
+def log_in(page: Any, live_server: Any, surgeon: Surgeon) -> None:
+    """Log `surgeon` in to the dashboard through its login form (a UserFactory login's password)."""
+    page.goto(f"{live_server.url}/dashboard/login/")
+    page.fill("input[name=username]", surgeon.user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/dashboard/")

@@ -3,67 +3,22 @@
 Screenshots of the inbox and a patient page go to .artifacts/screenshots/ (ignored by git), or to the
 folder named by SCREENSHOT_DIR: `make screenshots` sets it to docs/screenshots/ (linked from README).
 """
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from recovery.models import Escalation, Patient, TriageLevel
-from tests.factories import PASSWORD, CheckInFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls below are ordinary blocking ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-sync_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-PROJECT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = PROJECT / os.environ.get("SCREENSHOT_DIR", ".artifacts/screenshots")
+from tests.factories import CheckInFactory, EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory
+from tests.support import SCREENSHOTS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A page; any Content-Security-Policy violation it reports fails the test (no inline code left)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
-    yield page
-    context.close()
-    assert violations == []
 
 
 @pytest.fixture
 def surgeon(db):
     return SurgeonFactory(display_name="Dr. Rivera")
-
-
-def log_in(page, live_server, surgeon):
-    page.goto(f"{live_server.url}/dashboard/login/")
-    page.fill("input[name=username]", surgeon.user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/dashboard/")
 
 
 def test_a_new_emergency_appears_in_the_open_inbox_and_can_be_acknowledged(page, live_server, surgeon):

@@ -8,13 +8,18 @@ from django.utils import timezone
 from recovery.models import Pump
 from recovery.services.plans import create_recovery_plan
 from recovery.services.pumps import create_pump
-from tests.dashboard.test_browser import SCREENSHOTS, browser, log_in, page, surgeon  # noqa: F401 - fixtures
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, SurgeonFactory
+from tests.support import SCREENSHOTS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def enrolled(surgeon, name, zone, pump):  # noqa: F811
+@pytest.fixture
+def surgeon(db):
+    return SurgeonFactory(display_name="Dr. Rivera")
+
+
+def enrolled(surgeon, name, zone, pump):
     today = timezone.now().date()
     patient = PatientFactory(surgeon=surgeon, display_name=name, timezone=zone,
                              surgery_date=pump.pop("surgery_date", today - timedelta(days=30)))
