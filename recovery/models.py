@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from recovery import plan, pump_models, refills
 from recovery.refills import Dosing
+from recovery.countries import country_for_timezone, is_country_code
+from recovery.emergency_numbers import emergency_number_for
 
 
 def validate_timezone_name(value: str) -> None:
@@ -26,6 +28,12 @@ def validate_timezone_name(value: str) -> None:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise ValidationError(f'"{value}" is not a known IANA time zone.') from exc
+
+
+def validate_country_code(value: str) -> None:
+    """Reject anything that is not an ISO 3166-1 alpha-2 code the tz database knows (upper case)."""
+    if not is_country_code(value):
+        raise ValidationError(f'"{value}" is not an ISO 3166-1 alpha-2 country code.')
 
 
 class User(AbstractUser):
@@ -90,6 +98,10 @@ class Patient(models.Model):
     display_name = models.CharField(max_length=120)
     surgery_date = models.DateField()
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone_name])
+    country = models.CharField(
+        max_length=2, blank=True, default="", validators=[validate_country_code],
+        help_text="ISO 3166-1 alpha-2, set by hand; empty: the country of the time zone.",
+    )
     checkin_time = models.TimeField(default=time(9, 0), help_text="Local time of the daily check-in prompt.")
     binder_prescribed = models.BooleanField(default=True)
     # The dashboard form's one-time id, stored with the enrollment in its transaction: a resent form
@@ -116,6 +128,16 @@ class Patient(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def country_code(self) -> str | None:
+        """The country set by hand, else the one of the patient's time zone (None for zones such as UTC)."""
+        return self.country or country_for_timezone(self.timezone)
+
+    @property
+    def emergency_number(self) -> str:
+        """The ambulance number where the patient is (recovery.emergency_numbers, fallback 112)."""
+        return emergency_number_for(self.country_code)
 
     def local_date(self, at: datetime | None = None) -> date:
         """The calendar date in the patient's own zone at `at` (default now)."""

@@ -40,7 +40,8 @@ def inbox_for(surgeon: Surgeon) -> QuerySet[Escalation]:
     """The inbox order of shared/API.md: unacknowledged first, then most severe, then newest."""
     return (
         access.care_team_escalations(surgeon)
-        .select_related("patient", "escalated_to", "assigned_surgeon", "acknowledged_by")
+        .select_related("patient", "escalated_to", "assigned_surgeon", "acknowledged_by",
+                        "checkin", "incision_check", "warning_report")  # the patient's own words
         .annotate(
             is_open=Case(When(acknowledged_at__isnull=True, then=Value(1)), default=Value(0),
                          output_field=IntegerField()),
@@ -168,4 +169,5 @@ def education_for(patient: Patient) -> list[dict[str, str]]:
 
 
 def emergency_number_of(patient: Patient) -> str:
-    return "911"
+    """The patient's local emergency number (Patient.emergency_number: their country's, else 112)."""
+    return patient.emergency_number

@@ -1,10 +1,19 @@
 """Warning-sign triage: a pure function from a report and its patient context to a level, reasons and advice.
 
-The rules are data. Each row names the symptom codes or the threshold it fires on, the level it
-gives and the line of the patient guide (shared/domain/patient-guide-intrathecal-pump.txt, "the
-guide", cited by line number) or the clinical source it comes from. Every rule that fires is
-reported as a reason; the most severe level among them wins. Nothing here touches the database:
-recovery.services reads the context and stores the result.
+The rules are data, in two steps:
+
+1. Sign rules turn what was measured or written into signs: a temperature above 100.0 °F is the sign
+   `fever`, one at or below 95.0 °F is `low_temperature`, a pain score of 8 or more is `severe_pain`,
+   three such days in a row `severe_pain_3_days`, a warning report that holds only a note is
+   `patient_note`. Reported symptom codes are signs as they are.
+2. Level rules fire when, for each of their groups, the report shows at least one sign of the group,
+   the pump holds one of their drugs and the recovery day is in their range. A single-sign rule has one
+   group (`fever`); a combination has several (fever + a new neurological deficit).
+
+Each row cites the line of the patient guide (shared/domain/patient-guide-intrathecal-pump.txt, "Guide
+line N") or a named clinical source. Every rule that fires gives a reason (advice-only routine rows only
+when nothing escalates); the most severe level wins; reasons read most severe first, in table order. Nothing here touches the database: the services read
+the context (pump drug, recovery day, earlier pain, emergency number) and store the result.
 """
 from __future__ import annotations
 
@@ -13,115 +22,311 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from recovery.emergency_numbers import FALLBACK_EMERGENCY_NUMBER
 from recovery.models import SEVERITY, TriageLevel
 
 ROUTINE, URGENT, EMERGENCY = TriageLevel.ROUTINE, TriageLevel.URGENT, TriageLevel.EMERGENCY
 
-GUIDE = "Guide"  # shared/domain/patient-guide-intrathecal-pump.txt
+GUIDE = "Guide"  # shared/domain/patient-guide-intrathecal-pump.txt, cited by line number
+
+# Pump.Drug values; "" is a patient whose pump is not recorded.
+OPIOID = frozenset({"morphine", "other_opioid"})
+BACLOFEN = frozenset({"baclofen"})
+OTHER_DRUG = frozenset({"other", ""})
+ALL_DRUGS = OPIOID | BACLOFEN | OTHER_DRUG
+
+# Named clinical sources the rows cite.
+INFUMORPH_BOXED = (
+    "Infumorph/Duramorph (preservative-free intrathecal morphine) FDA boxed warning: risk of severe, "
+    "possibly delayed respiratory depression; sedation and confusion precede it"
+)
+LIORESAL_BOXED = (
+    "Lioresal Intrathecal / Gablofen (intrathecal baclofen) FDA boxed warning on abrupt discontinuation: "
+    "early signs are return of baseline spasticity, pruritus (itching), hypotension and paresthesias; it "
+    "progresses to high fever, altered mental status, rigidity, rhabdomyolysis, organ failure and death; "
+    "prevention needs attention to refill scheduling and pump alarms"
+)
+LIORESAL_OVERDOSE = (
+    "Lioresal Intrathecal prescribing information, Overdosage: drowsiness, somnolence, respiratory "
+    "depression, seizures, loss of consciousness progressing to coma"
+)
+CATHETER_MASS = (
+    "Infumorph prescribing information, Warnings, and FDA/Medtronic safety communication (2001) on "
+    "inflammatory masses (granulomas) at the intrathecal catheter tip: new neurological signs can mean "
+    "spinal cord compression and paralysis; needs emergency imaging"
+)
 
 
 @dataclass(frozen=True)
-class SymptomRule:
-    """Fires when the report carries any of `codes`; the reason is the code reported."""
+class TemperatureSign:
+    """Gives `sign` when the measured temperature, converted exactly to °F, is above `above` or at or
+    below `at_or_below` (exactly one of the two is set)."""
 
-    codes: tuple[str, ...]
-    level: TriageLevel
+    sign: str
     source: str
+    above: Decimal | None = None
+    at_or_below: Decimal | None = None
+
+    @property
+    def key(self) -> str:
+        return f"sign:{self.sign}"
+
+    @property
+    def above_fahrenheit(self) -> Decimal | None:  # the dashboard chart draws the fever line from it
+        return self.above
+
+    def shows(self, fahrenheit: Decimal) -> bool:
+        if self.above is not None:
+            return fahrenheit > self.above
+        return self.at_or_below is not None and fahrenheit <= self.at_or_below
 
 
 @dataclass(frozen=True)
-class FeverRule:
-    """Fires when the measured temperature is strictly above `above_fahrenheit` (Celsius converted exactly)."""
+class PainSign:
+    """Gives `sign` when the check-in's pain is >= `min_score` and so was the highest pain of each of the
+    `days - 1` local days before it (days=1: this check-in alone)."""
 
-    reason: str
-    above_fahrenheit: Decimal
-    level: TriageLevel
-    source: str
-
-
-@dataclass(frozen=True)
-class PainStreakRule:
-    """Fires when the check-in's pain and that of each of the `days - 1` local days before it is >= `min_score`."""
-
-    reason: str
+    sign: str
     min_score: int
     days: int
-    level: TriageLevel
     source: str
 
+    @property
+    def key(self) -> str:
+        return f"sign:{self.sign}"
 
-# Emergency rows come first so that the reasons list reads most severe first.
-SYMPTOM_RULES: tuple[SymptomRule, ...] = (
-    SymptomRule(
-        ("difficulty_breathing",), EMERGENCY,
-        f'{GUIDE} line 174: "Difficulty breathing." Emergency because trouble breathing after an intrathecal '
-        "opioid is the sign of respiratory depression (FDA boxed warning, Infumorph/Duramorph labels).",
-    ),
-    SymptomRule(
-        ("shortness_of_breath",), EMERGENCY,
-        f'{GUIDE} line 176: "New or increasing shortness of breath." (blood clot to the lung, respiratory '
-        "depression; line 70: \"Blood clots.\")",
-    ),
-    SymptomRule(
-        ("overdose_signs",), EMERGENCY,
-        f'{GUIDE} lines 72 and 80: "Medicine withdrawal or overdose." / "increase your risk of medicine '
-        'overdose or withdrawal." Opioid overdose depresses breathing (FDA boxed warning, Infumorph label).',
-    ),
-    SymptomRule(
-        ("withdrawal_signs",), EMERGENCY,
-        f'{GUIDE} lines 72 and 80: "Medicine withdrawal or overdose." Abrupt loss of intrathecal baclofen can '
-        "progress to high fever, altered mental status, rigidity, organ failure and death (FDA boxed warning, "
-        "Lioresal Intrathecal label).",
-    ),
-    SymptomRule(
-        ("fever",), URGENT,
-        f'{GUIDE} line 173: "A fever of more than 100.0°F." (reported without a measurement)',
-    ),
-    SymptomRule(
-        ("difficulty_walking", "balance_problems"), URGENT,
-        f'{GUIDE} line 175: "Difficulty walking or keeping your balance."',
-    ),
-    SymptomRule(
-        ("limb_numbness", "limb_tingling", "limb_pain", "limb_weakness"), URGENT,
-        f'{GUIDE} line 177: "Numbness, tingling, pain, or weakness in your arms or legs."',
-    ),
-    SymptomRule(
-        ("incision_pain", "incision_redness", "incision_bleeding", "incision_drainage", "incision_swelling"), URGENT,
-        f'{GUIDE} line 178: "Pain, redness, bleeding, drainage, or increased swelling at your incision site."',
-    ),
-    SymptomRule(
-        ("severe_pain_uncontrolled",), URGENT,
-        f'{GUIDE} line 179: "Severe pain that does not respond to medicine."',
-    ),
-    SymptomRule(
-        ("headache_upright",), URGENT,
-        f'{GUIDE} line 71: "Cerebrospinal fluid (CSF) leak." A headache that comes on when upright and eases '
-        "lying down is the hallmark of a CSF leak (ICHD-3 7.2.1, post-dural puncture headache).",
-    ),
-    SymptomRule(
-        ("pump_alarm",), URGENT,
-        f'{GUIDE} lines 76 and 86: "Problems with the pump or catheter." / "Monitor your pump to make sure it '
-        'is working properly." A sounding pump alarm means low reservoir or a fault that can lead to '
-        "withdrawal (Medtronic SynchroMed II patient manual: call your clinician).",
-    ),
-)
 
-FEVER_RULE = FeverRule(
-    "fever", Decimal("100.0"), URGENT,
+@dataclass(frozen=True)
+class NoteOnlySign:
+    """Gives `sign` when a warning report carries a note and no symptom code: free text a person must read."""
+
+    sign: str
+    source: str
+
+    @property
+    def key(self) -> str:
+        return f"sign:{self.sign}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Gives `reason` at `level` when each group of `all_of` has a sign in the report, the pump's drug
+    is one of `drugs`, and the recovery day is at least `from_day` (when set)."""
+
+    reason: str
+    level: TriageLevel
+    all_of: tuple[frozenset[str], ...]
+    source: str
+    drugs: frozenset[str] = ALL_DRUGS
+    from_day: int | None = None
+
+    @property
+    def key(self) -> str:
+        scope = "" if self.drugs == ALL_DRUGS else "[" + ",".join(sorted(d or "none" for d in self.drugs)) + "]"
+        return f"{self.reason}{scope}"
+
+    def fires(self, signs: set[str], drug: str, recovery_day: int | None) -> bool:
+        if drug not in self.drugs:
+            return False
+        if self.from_day is not None and (recovery_day is None or recovery_day < self.from_day):
+            return False
+        return all(group & signs for group in self.all_of)
+
+
+def symptom(code: str, level: TriageLevel, source: str, drugs: frozenset[str] = ALL_DRUGS) -> Rule:
+    """A row that fires on one reported sign and gives it as the reason."""
+    return Rule(code, level, (frozenset({code}),), source, drugs)
+
+
+def one_of(*signs: str) -> frozenset[str]:
+    return frozenset(signs)
+
+
+FEVER_RULE = TemperatureSign(
+    "fever",
     f'{GUIDE} line 173: "A fever of more than 100.0°F." Strictly above: 100.0 °F is not a fever, '
     "37.8 °C (100.04 °F) is, 37.7 °C (99.86 °F) is not.",
+    above=Decimal("100.0"),
 )
+LOW_TEMPERATURE_RULE = TemperatureSign(
+    "low_temperature",
+    "Hypothermia is a body temperature of 35.0 °C (95.0 °F) or less (Merck Manual Professional, "
+    "Hypothermia); it is a listed sign of baclofen overdose (Leung, Whyte, Isbister, Emerg Med Australas "
+    "2006;18:77-82, 'Baclofen overdose: defining the spectrum of toxicity') and, with infection, of sepsis "
+    "(SIRS criteria, temperature < 36 °C: Bone et al., Chest 1992;101:1644). At or below: 95.0 °F and "
+    "35.0 °C are low, 95.1 °F and 35.1 °C are not.",
+    at_or_below=Decimal("95.0"),
+)
+TEMPERATURE_SIGNS: tuple[TemperatureSign, ...] = (FEVER_RULE, LOW_TEMPERATURE_RULE)
 
-PAIN_STREAK_RULE = PainStreakRule(
-    "severe_pain_3_days", 8, 3, URGENT,
+# Readings a home thermometer gives for a living person; anything outside is a typing mistake (the API
+# answers 400). One range in °F, so °C readings get exactly the same limits: 32.5-43.5 °C.
+PLAUSIBLE_FAHRENHEIT = (Decimal("90.5"), Decimal("110.3"))
+
+SEVERE_PAIN_RULE = PainSign(
+    "severe_pain", 8, 1,
+    f'{GUIDE} line 179: "Severe pain that does not respond to medicine." A score of 8 or more is severe '
+    "pain on the 0-10 numeric rating scale; the patient is told what to do about it, never that nothing "
+    "needs attention.",
+)
+PAIN_STREAK_RULE = PainSign(
+    "severe_pain_3_days", 8, 3,
     f'{GUIDE} line 179: "Severe pain that does not respond to medicine." Pain of 8 or more (severe on the '
     "0-10 numeric rating scale) on three consecutive daily check-ins is pain the medicine is not controlling.",
 )
+PAIN_SIGNS: tuple[PainSign, ...] = (SEVERE_PAIN_RULE, PAIN_STREAK_RULE)
 
-SYMPTOM_CODES: tuple[str, ...] = tuple(code for rule in SYMPTOM_RULES for code in rule.codes)
+NOTE_ONLY_RULE = NoteOnlySign(
+    "patient_note",
+    f'{GUIDE} lines 155 and 169-171: "When to call your doctor or 911 if you have certain symptoms." / "You '
+    'should let your surgeon know if you have: ..." A warning report in the patient\'s own words cannot be '
+    "triaged by machine, so a person on the care team reads it.",
+)
+
+# A new neurological deficit (Guide lines 73, 175, 177).
+NEURO_DEFICIT = one_of("limb_weakness", "limb_numbness", "difficulty_walking", "bowel_bladder_changes")
+
+# Level rules. Combinations first, so that their reason leads the list of its level.
+RULES: tuple[Rule, ...] = (
+    # --- combinations -----------------------------------------------------------------------
+    Rule(
+        "fever_with_neuro_deficit", EMERGENCY, (one_of("fever"), NEURO_DEFICIT),
+        f"{GUIDE} lines 69, 173, 175, 177 (infection; fever; difficulty walking; weakness or numbness). "
+        "Fever with a new neurological deficit is the presentation of a spinal epidural abscess, a surgical "
+        "emergency (Darouiche, N Engl J Med 2006;355:2012-2020, 'Spinal epidural abscess').",
+    ),
+    Rule(
+        "fever_with_meningeal_signs", EMERGENCY, (one_of("fever"), one_of("headache_upright", "stiff_neck")),
+        f"{GUIDE} lines 69, 71, 173 (infection; CSF leak; fever). Fever with headache or a stiff neck in a "
+        "patient with an intrathecal catheter is meningitis until proven otherwise (IDSA 2017 guidelines for "
+        "healthcare-associated ventriculitis and meningitis, Tunkel et al., Clin Infect Dis 2017;64:e34).",
+    ),
+    Rule(
+        "cord_compression_signs", EMERGENCY, (one_of("limb_weakness", "limb_numbness"), one_of("difficulty_walking")),
+        f"{GUIDE} lines 73, 175, 177 (nerve damage; difficulty walking; weakness or numbness). {CATHETER_MASS}.",
+    ),
+    Rule(
+        "baclofen_withdrawal", EMERGENCY,
+        (one_of("pump_alarm", "increased_spasticity", "itching"), one_of("fever", "confusion")),
+        f"{GUIDE} lines 72 and 80 (medicine withdrawal). {LIORESAL_BOXED}: an early sign with fever or "
+        "confusion is withdrawal progressing.",
+        drugs=BACLOFEN,
+    ),
+    Rule(
+        "severe_pain_after_recovery", URGENT, (one_of("severe_pain"),),
+        f'{GUIDE} lines 161, 74, 76: "Most people recover ... in six to eight weeks." / "No improvement or a '
+        'return of symptoms." / "Problems with the pump or catheter." Severe pain (8+) in an opioid pump patient '
+        "after day 56 is not healing pain: the pump or catheter may not be delivering.",
+        drugs=OPIOID, from_day=57,
+    ),
+    # --- emergency signs ----------------------------------------------------------------------
+    symptom("difficulty_breathing", EMERGENCY,
+            f'{GUIDE} line 174: "Difficulty breathing." Emergency because trouble breathing after an intrathecal '
+            f"opioid is the sign of respiratory depression ({INFUMORPH_BOXED})."),
+    symptom("shortness_of_breath", EMERGENCY,
+            f'{GUIDE} line 176: "New or increasing shortness of breath." (blood clot to the lung, respiratory '
+            'depression; line 70: "Blood clots.")'),
+    symptom("chest_pain", EMERGENCY,
+            f'{GUIDE} line 70: "Blood clots." Chest pain after surgery can be a clot that reached the lung '
+            "(pulmonary embolism) or a heart attack: call the emergency number (American Heart Association, "
+            "warning signs of heart attack; NICE NG158 venous thromboembolic diseases)."),
+    symptom("overdose_signs", EMERGENCY,
+            f'{GUIDE} lines 72 and 80: "Medicine withdrawal or overdose." / "increase your risk of medicine '
+            f'overdose or withdrawal." ({INFUMORPH_BOXED}; {LIORESAL_OVERDOSE}).'),
+    symptom("withdrawal_signs", EMERGENCY,
+            f'{GUIDE} lines 72 and 80: "Medicine withdrawal or overdose." ({LIORESAL_BOXED}).'),
+    symptom("seizure", EMERGENCY,
+            f'{GUIDE} line 72: "Medicine withdrawal or overdose." Seizures are a sign of intrathecal baclofen '
+            f"overdose and of its withdrawal ({LIORESAL_OVERDOSE}; {LIORESAL_BOXED}), of high-dose intrathecal "
+            "morphine (Infumorph prescribing information: myoclonic events, seizures) and of meningitis."),
+    symptom("bowel_bladder_changes", EMERGENCY,
+            f'{GUIDE} line 73: "Nerve damage." New bowel or bladder problems are a red flag of spinal cord or '
+            f"cauda equina compression (NICE CKS, suspected cauda equina syndrome: immediate referral; "
+            f"{CATHETER_MASS})."),
+    symptom("confusion", EMERGENCY,
+            f'{GUIDE} line 72: "Medicine withdrawal or overdose." Confusion with an opioid pump precedes '
+            f"respiratory depression ({INFUMORPH_BOXED}).", OPIOID),
+    symptom("confusion", EMERGENCY,
+            f'{GUIDE} line 72: "Medicine withdrawal or overdose." Altered mental status is baclofen withdrawal '
+            f"({LIORESAL_BOXED}) or overdose ({LIORESAL_OVERDOSE}).", BACLOFEN),
+    symptom("confusion", EMERGENCY,
+            f'{GUIDE} lines 72 and 69: "Medicine withdrawal or overdose." / "infection": new confusion is a '
+            "medicine effect or an infection reaching the spinal fluid until a clinician sees the patient.",
+            OTHER_DRUG),
+    symptom("extreme_drowsiness", EMERGENCY,
+            f'{GUIDE} line 72: "Medicine withdrawal or overdose." Extreme drowsiness with an opioid pump is '
+            f"opioid overdose and comes before breathing stops ({INFUMORPH_BOXED}).", OPIOID),
+    symptom("extreme_drowsiness", EMERGENCY,
+            f'{GUIDE} line 72: "Medicine withdrawal or overdose." Drowsiness and somnolence progressing to coma '
+            f"are baclofen overdose ({LIORESAL_OVERDOSE}).", BACLOFEN),
+    symptom("extreme_drowsiness", EMERGENCY,
+            f'{GUIDE} line 72: "Medicine withdrawal or overdose." Extreme drowsiness is a sign of overdose of '
+            "any centrally acting intrathecal drug (e.g. ziconotide, Prialt boxed warning: decreased alertness).",
+            OTHER_DRUG),
+    # --- urgent signs -------------------------------------------------------------------------
+    symptom("fever", URGENT, f'{GUIDE} line 173: "A fever of more than 100.0°F." (reported or measured)'),
+    symptom("low_temperature", URGENT, LOW_TEMPERATURE_RULE.source),
+    symptom("difficulty_walking", URGENT, f'{GUIDE} line 175: "Difficulty walking or keeping your balance."'),
+    symptom("balance_problems", URGENT, f'{GUIDE} line 175: "Difficulty walking or keeping your balance."'),
+    *(
+        symptom(code, URGENT, f'{GUIDE} line 177: "Numbness, tingling, pain, or weakness in your arms or legs."')
+        for code in ("limb_numbness", "limb_tingling", "limb_pain", "limb_weakness")
+    ),
+    *(
+        symptom(code, URGENT,
+                f'{GUIDE} line 178: "Pain, redness, bleeding, drainage, or increased swelling at your incision site."')
+        for code in ("incision_pain", "incision_redness", "incision_bleeding", "incision_drainage",
+                     "incision_swelling")
+    ),
+    symptom("severe_pain_uncontrolled", URGENT, f'{GUIDE} line 179: "Severe pain that does not respond to medicine."'),
+    symptom("severe_pain_3_days", URGENT, PAIN_STREAK_RULE.source),
+    symptom("headache_upright", URGENT,
+            f'{GUIDE} line 71: "Cerebrospinal fluid (CSF) leak." A headache that comes on when upright and eases '
+            "lying down is the hallmark of a CSF leak (ICHD-3 7.2.1, post-dural puncture headache)."),
+    symptom("stiff_neck", URGENT,
+            f'{GUIDE} lines 69 and 71: "infection" / "Cerebrospinal fluid (CSF) leak." Neck stiffness with an '
+            "intrathecal catheter can be the first sign of meningitis (IDSA 2017 healthcare-associated "
+            "meningitis guidelines); with fever it is an emergency (row fever_with_meningeal_signs)."),
+    symptom("pump_alarm", URGENT,
+            f'{GUIDE} lines 76 and 86: "Problems with the pump or catheter." / "Monitor your pump to make sure it '
+            'is working properly." A sounding alarm means a low reservoir or a fault (Medtronic SynchroMed II '
+            "patient manual: call your clinician).", OPIOID | OTHER_DRUG),
+    symptom("pump_alarm", URGENT,
+            f'{GUIDE} lines 76, 84, 86 (pump problems; refill on time; monitor the pump). {LIORESAL_BOXED}: a '
+            "pump alarm can be the start of withdrawal; with fever or confusion it is an emergency.", BACLOFEN),
+    symptom("increased_spasticity", URGENT,
+            f'{GUIDE} lines 7, 38, 74: spasticity is what the pump treats; "No improvement or a return of '
+            'symptoms."', OPIOID | OTHER_DRUG),
+    symptom("increased_spasticity", URGENT,
+            f"{GUIDE} lines 72 and 74 (withdrawal; return of symptoms). {LIORESAL_BOXED}: return of baseline "
+            "spasticity is an early withdrawal sign.", BACLOFEN),
+    symptom("itching", URGENT,
+            f'{GUIDE} line 72: "Medicine withdrawal or overdose." Itching is a dose-related effect of intrathecal '
+            "morphine (Infumorph prescribing information, Adverse Reactions: pruritus) the care team may need "
+            "to treat, or an allergic or wound reaction.", OPIOID | OTHER_DRUG),
+    symptom("itching", URGENT,
+            f"{GUIDE} line 72 (withdrawal). {LIORESAL_BOXED}: pruritus (itching) is an early withdrawal sign.",
+            BACLOFEN),
+    symptom("patient_note", URGENT, NOTE_ONLY_RULE.source),
+    # --- advice only --------------------------------------------------------------------------
+    symptom("severe_pain", ROUTINE, SEVERE_PAIN_RULE.source),
+)
+
+ALL_RULES: tuple[TemperatureSign | PainSign | NoteOnlySign | Rule, ...] = (
+    *TEMPERATURE_SIGNS, *PAIN_SIGNS, NOTE_ONLY_RULE, *RULES,
+)
+
+# The symptom codes of shared/API.md, in its order: what a phone may send.
+SYMPTOM_CODES: tuple[str, ...] = (
+    "fever", "difficulty_breathing", "shortness_of_breath", "difficulty_walking", "balance_problems",
+    "limb_numbness", "limb_tingling", "limb_weakness", "limb_pain", "incision_pain", "incision_redness",
+    "incision_bleeding", "incision_drainage", "incision_swelling", "severe_pain_uncontrolled", "headache_upright",
+    "withdrawal_signs", "overdose_signs", "pump_alarm", "chest_pain", "confusion", "extreme_drowsiness", "seizure",
+    "increased_spasticity", "itching", "bowel_bladder_changes", "stiff_neck",
+)
 
 # How many local days of earlier check-ins the service must pass in `PatientContext`.
-CONTEXT_DAYS = PAIN_STREAK_RULE.days - 1
+CONTEXT_DAYS = max(rule.days for rule in PAIN_SIGNS) - 1
 
 # Incision-check booleans and the symptom code each one reports.
 INCISION_SIGNS: dict[str, str] = {
@@ -132,11 +337,13 @@ INCISION_SIGNS: dict[str, str] = {
     "swelling": "incision_swelling",
 }
 
-# Plain words for each reason, used in the advice text the patient reads.
+# Plain words for each reason, used in the advice text the patient reads and on the dashboard.
 REASON_WORDS: dict[str, str] = {
     "fever": "a fever over 100.0°F (37.8°C)",
+    "low_temperature": "a low body temperature (95.0°F / 35.0°C or less)",
     "difficulty_breathing": "trouble breathing",
     "shortness_of_breath": "shortness of breath",
+    "chest_pain": "chest pain",
     "difficulty_walking": "difficulty walking",
     "balance_problems": "trouble keeping your balance",
     "limb_numbness": "numbness in your arms or legs",
@@ -150,19 +357,56 @@ REASON_WORDS: dict[str, str] = {
     "incision_swelling": "swelling at an incision",
     "severe_pain_uncontrolled": "severe pain that your medicine does not relieve",
     "headache_upright": "a headache when you sit or stand up",
+    "stiff_neck": "a stiff neck",
     "withdrawal_signs": "signs of medicine withdrawal",
     "overdose_signs": "signs of a medicine overdose",
     "pump_alarm": "a pump alarm",
+    "confusion": "confusion",
+    "extreme_drowsiness": "extreme drowsiness",
+    "seizure": "a seizure",
+    "increased_spasticity": "more muscle stiffness (spasticity)",
+    "itching": "itching",
+    "bowel_bladder_changes": "new bowel or bladder problems",
+    "severe_pain": "severe pain (8 or more out of 10)",
     "severe_pain_3_days": "pain of 8 or more for three days in a row",
+    "severe_pain_after_recovery": "severe pain after the usual recovery time",
+    "patient_note": "a note in your own words",
+    "fever_with_neuro_deficit": "a fever together with weakness, numbness, trouble walking or bowel or bladder problems",
+    "fever_with_meningeal_signs": "a fever together with a headache or a stiff neck",
+    "cord_compression_signs": "weakness or numbness together with trouble walking",
+    "baclofen_withdrawal": "signs that your baclofen may not be reaching you",
 }
 
-WHEN_TO_CALL = (
-    "Call your surgeon if you get a fever over 100.0°F (37.8°C); trouble walking or keeping your balance; "
-    "numbness, tingling, pain or weakness in your arms or legs; pain, redness, bleeding, drainage or more "
-    "swelling at an incision; a headache when you sit or stand up; severe pain your medicine does not "
-    "relieve; or a pump alarm. Call 911 for trouble breathing, shortness of breath, or signs of an "
-    "overdose or withdrawal."
+# What the patient should do, added to the advice when the reason is among those found.
+REASON_ADVICE: dict[str, str] = {
+    "severe_pain": (
+        "Your pain is severe. Take your pain medicine exactly as prescribed and rest. If the pain does not ease "
+        "with your medicine, tell your care team now: send a warning report of severe pain that your medicine "
+        "does not relieve, or call your surgeon. If severe pain comes with weakness, numbness, trouble walking, "
+        "a fever or trouble breathing, call {number} now."
+    ),
+    "low_temperature": (
+        "Warm up with blankets and a warm drink if you can swallow safely, and take your temperature again in "
+        "30 minutes. If you are also very drowsy, confused or short of breath, call {number} now."
+    ),
+    "patient_note": "A person on your care team will read your note.",
+}
+
+NOTE_NOT_READ_NOW = (
+    "Notes are not read straight away: if your note is about a new problem, send a warning report or call "
+    "your surgeon."
 )
+
+
+def when_to_call(number: str) -> str:
+    return (
+        "Call your surgeon if you get a fever over 100.0°F (37.8°C) or a temperature of 95.0°F (35.0°C) or less; "
+        "trouble walking or keeping your balance; numbness, tingling, pain or weakness in your arms or legs; "
+        "pain, redness, bleeding, drainage or more swelling at an incision; a headache when you sit or stand "
+        "up; a stiff neck; more muscle stiffness; itching; severe pain your medicine does not relieve; or a pump "
+        f"alarm. Call {number} for trouble breathing, shortness of breath, chest pain, a seizure, confusion, "
+        "extreme drowsiness, new bowel or bladder problems, or signs of an overdose or withdrawal."
+    )
 
 
 @dataclass(frozen=True)
@@ -174,13 +418,23 @@ class Report:
     temperature_unit: str = "F"
     pain_score: int | None = None  # only daily check-ins carry one
     local_date: date | None = None
+    note: str = ""
+    kind: str = "checkin"  # "checkin", "incision_check" or "warning_report"
 
 
 @dataclass(frozen=True)
 class PatientContext:
-    """What triage needs to know beyond the report: the highest pain score of each earlier local day."""
+    """What triage needs to know beyond the report.
 
+    `drug` is the pump's Pump.Drug value ("" when unknown), `recovery_day` that of the report's local
+    date, `pain_by_date` the highest pain score of each earlier local day, `emergency_number` the number
+    the advice names.
+    """
+
+    drug: str = ""
+    recovery_day: int | None = None
     pain_by_date: Mapping[date, int] = field(default_factory=dict)
+    emergency_number: str = FALLBACK_EMERGENCY_NUMBER
 
 
 @dataclass(frozen=True)
@@ -188,6 +442,7 @@ class TriageResult:
     level: TriageLevel
     reasons: tuple[str, ...]
     advice: str
+    fired: tuple[TemperatureSign | PainSign | NoteOnlySign | Rule, ...] = ()  # rows that fired, for audit/tests
 
     @property
     def escalates(self) -> bool:
@@ -202,13 +457,30 @@ def to_fahrenheit(value: Decimal, unit: str) -> Decimal:
     return value
 
 
-def has_fever(temperature: Decimal | None, unit: str, rule: FeverRule = FEVER_RULE) -> bool:
-    return temperature is not None and to_fahrenheit(temperature, unit) > rule.above_fahrenheit
+def is_plausible_temperature(value: Decimal, unit: str) -> bool:
+    low, high = PLAUSIBLE_FAHRENHEIT
+    return low <= to_fahrenheit(value, unit) <= high
 
 
-def pain_streak(report: Report, context: PatientContext, rule: PainStreakRule = PAIN_STREAK_RULE) -> bool:
+def plausible_range(unit: str) -> tuple[Decimal, Decimal]:
+    """The plausible limits in `unit` ("F" or "C"), exact to the tenth."""
+    low, high = PLAUSIBLE_FAHRENHEIT
+    if unit == "C":
+        return tuple((limit - 32) * 5 / 9 for limit in (low, high))  # type: ignore[return-value]
+    return low, high
+
+
+def has_fever(temperature: Decimal | None, unit: str, rule: TemperatureSign = FEVER_RULE) -> bool:
+    return temperature is not None and rule.shows(to_fahrenheit(temperature, unit))
+
+
+def pain_sign(report: Report, context: PatientContext, rule: PainSign) -> bool:
     """True when the report's pain and each of the `rule.days - 1` local days before it reach the threshold."""
-    if report.pain_score is None or report.local_date is None or report.pain_score < rule.min_score:
+    if report.pain_score is None or report.pain_score < rule.min_score:
+        return False
+    if rule.days == 1:
+        return True
+    if report.local_date is None:
         return False
     earlier = (report.local_date - timedelta(days=back) for back in range(1, rule.days))
     return all(context.pain_by_date.get(day, -1) >= rule.min_score for day in earlier)
@@ -219,27 +491,37 @@ def incision_symptoms(**flags: bool) -> tuple[str, ...]:
     return tuple(code for name, code in INCISION_SIGNS.items() if flags.get(name))
 
 
+def _signs(report: Report, context: PatientContext) -> tuple[set[str], list[TemperatureSign | PainSign | NoteOnlySign]]:
+    signs = set(report.symptoms)
+    fired: list[TemperatureSign | PainSign | NoteOnlySign] = []
+    if report.temperature is not None:
+        fahrenheit = to_fahrenheit(report.temperature, report.temperature_unit)
+        fired.extend(rule for rule in TEMPERATURE_SIGNS if rule.shows(fahrenheit))
+    fired.extend(rule for rule in PAIN_SIGNS if pain_sign(report, context, rule))
+    if report.kind == "warning_report" and not report.symptoms and report.note.strip():
+        fired.append(NOTE_ONLY_RULE)
+    signs.update(rule.sign for rule in fired)
+    return signs, fired
+
+
 def triage(report: Report, context: PatientContext | None = None) -> TriageResult:
     """Level, reasons and advice for `report`. All firing rules give reasons; the most severe level wins."""
     context = context or PatientContext()
-    reported = set(report.symptoms)
-    fired: list[tuple[str, TriageLevel]] = []
-    if has_fever(report.temperature, report.temperature_unit):
-        fired.append((FEVER_RULE.reason, FEVER_RULE.level))
-    for rule in SYMPTOM_RULES:
-        fired.extend((code, rule.level) for code in rule.codes if code in reported)
-    if pain_streak(report, context):
-        fired.append((PAIN_STREAK_RULE.reason, PAIN_STREAK_RULE.level))
+    signs, sign_rules = _signs(report, context)
+    fired = [rule for rule in RULES if rule.fires(signs, context.drug, context.recovery_day)]
 
-    reasons: list[tuple[str, TriageLevel]] = []
-    for reason, level in fired:
-        if reason not in (r for r, _ in reasons):
-            reasons.append((reason, level))
-    # Most severe first; rule order within a level (stable sort).
-    reasons.sort(key=lambda item: -SEVERITY[item[1]])
-    level = max((lvl for _, lvl in reasons), key=SEVERITY.__getitem__, default=ROUTINE)
-    codes = tuple(reason for reason, _ in reasons)
-    return TriageResult(level=TriageLevel(level), reasons=codes, advice=advice_for(level, codes))
+    levels: dict[str, TriageLevel] = {}
+    for rule in fired:
+        if rule.reason not in levels or SEVERITY[rule.level] > SEVERITY[levels[rule.reason]]:
+            levels[rule.reason] = rule.level
+    # Most severe first; table order within a level (dicts keep insertion order, sorted() is stable).
+    ordered = tuple(sorted(levels, key=lambda reason: -SEVERITY[levels[reason]]))
+    level = max(levels.values(), key=SEVERITY.__getitem__, default=ROUTINE)
+    # Advice-only (routine) reasons are given only when nothing escalates; their advice is always added.
+    reasons = tuple(reason for reason in ordered if levels[reason] != ROUTINE) or ordered
+    advice = advice_for(level, reasons, context.emergency_number, has_note=bool(report.note.strip()),
+                        advice_reasons=ordered)
+    return TriageResult(TriageLevel(level), reasons, advice, fired=(*sign_rules, *fired))
 
 
 def _listing(codes: Iterable[str]) -> str:
@@ -249,19 +531,31 @@ def _listing(codes: Iterable[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def advice_for(level: str, reasons: tuple[str, ...]) -> str:
-    """The text the patient reads with their triage answer."""
+def advice_for(level: str, reasons: tuple[str, ...], emergency_number: str = FALLBACK_EMERGENCY_NUMBER,
+               *, has_note: bool = False, advice_reasons: tuple[str, ...] | None = None) -> str:
+    """The text the patient reads with their triage answer; it names their local emergency number.
+
+    `reasons` are listed as what was reported; `advice_reasons` (default: the same) add what to do.
+    """
+    number = emergency_number
+    extra = " ".join(
+        REASON_ADVICE[code].format(number=number) for code in (advice_reasons or reasons) if code in REASON_ADVICE
+    )
     if level == EMERGENCY:
         return (
-            f"Call 911 now. You reported {_listing(reasons)}, which needs emergency care right away. "
-            "Do not drive yourself. Your care team has also been alerted."
+            f"Call {number} now. You reported {_listing(reasons)}, which needs emergency care right away. "
+            f"{number} is your local emergency number. Do not drive yourself. Your care team has also been alerted."
         )
     if level == URGENT:
-        return (
+        text = (
             f"Your care team has been alerted: you reported {_listing(reasons)}. They will contact you soon, "
-            "so keep your phone nearby. If you get worse, have trouble breathing or feel very unwell, call 911."
+            f"so keep your phone nearby. If you get worse, have trouble breathing or feel very unwell, call {number}."
         )
+        return f"{text} {extra}".strip()
+    if reasons or has_note:
+        parts = ["Thank you, your report is saved.", extra, NOTE_NOT_READ_NOW if has_note else "", when_to_call(number)]
+        return " ".join(part for part in parts if part)
     return (
         "Thank you, your report is saved and nothing in it needs your care team right now. "
-        "Keep following your recovery plan. " + WHEN_TO_CALL
+        "Keep following your recovery plan. " + when_to_call(number)
     )

@@ -27,6 +27,7 @@ from recovery.models import (
     Restriction,
     TriageLevel,
     WarningReport,
+    validate_country_code,
     validate_timezone_name,
 )
 from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon, enrollment_pump_errors
@@ -36,11 +37,6 @@ register_heif_opener()
 
 PHOTO_FORMATS = {"JPEG", "PNG", "HEIF"}
 
-# Plausible body temperatures a thermometer reading can give; anything outside is a typing mistake.
-TEMPERATURE_RANGE = {
-    CheckIn.TemperatureUnit.FAHRENHEIT: (Decimal("90.0"), Decimal("110.0")),
-    CheckIn.TemperatureUnit.CELSIUS: (Decimal("32.0"), Decimal("43.5")),
-}
 NOTE_MAX_LENGTH = 4000
 HHMM = "%H:%M"
 
@@ -240,10 +236,31 @@ class RefillSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 country code (any case, stored upper case); "" goes back to the zone's country."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 2)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data).upper()
+        if value:
+            try:
+                validate_country_code(value)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+
 class PatientProfileSerializer(serializers.ModelSerializer):
     """The patient's own profile: recovery day and phase are computed in their zone."""
 
     checkin_time = checkin_time_field(read_only=True)
+    country = serializers.CharField(source="country_code", read_only=True, allow_null=True,
+                                    help_text="ISO 3166-1 alpha-2; by default the country of the time zone.")
+    emergency_number = serializers.CharField(read_only=True, help_text="The local emergency number; 112 if unknown.")
     recovery_day = serializers.SerializerMethodField()
     phase = serializers.SerializerMethodField()
     phase_title = serializers.SerializerMethodField()
@@ -252,8 +269,8 @@ class PatientProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["id", "display_name", "timezone", "checkin_time", "surgery_date", "recovery_day",
-                  "phase", "phase_title", "language", "pump"]
+        fields = ["id", "display_name", "timezone", "country", "emergency_number", "checkin_time", "surgery_date",
+                  "recovery_day", "phase", "phase_title", "language", "pump"]
         read_only_fields = fields
 
     def get_recovery_day(self, patient: Patient) -> int:
@@ -284,6 +301,7 @@ class PatientSettingsSerializer(serializers.Serializer):
     checkin_time = checkin_time_field(required=False, help_text='Local time of the daily check-in, "HH:MM".')
     language = serializers.ChoiceField(choices=Language.choices, required=False,
                                        help_text="Language of every text the patient is sent: en or es.")
+    country = CountryField(required=False, help_text='ISO 3166-1 alpha-2, e.g. "GB"; "" to follow the time zone.')
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -359,10 +377,10 @@ class CheckInInputSerializer(serializers.Serializer):
         temperature = attrs.get("temperature")
         if temperature is not None:
             unit = attrs.get("temperature_unit", CheckIn.TemperatureUnit.FAHRENHEIT)
-            low, high = TEMPERATURE_RANGE[unit]
-            if not low <= temperature <= high:
+            if not triage.is_plausible_temperature(temperature, unit):
+                low, high = triage.plausible_range(unit)
                 raise serializers.ValidationError(
-                    {"temperature": [f"A body temperature in °{unit} must be between {low} and {high}."]}
+                    {"temperature": [f"A body temperature in °{unit} must be between {low:.1f} and {high:.1f}."]}
                 )
         return attrs
 
@@ -480,6 +498,7 @@ class EnrollmentInputSerializer(serializers.Serializer):
         choices=Language.choices, required=False, default="",
         help_text="The patient's language (en or es); if not given, the phone's language at activation.",
     )
+    country = CountryField(required=False, default="", help_text="ISO 3166-1 alpha-2; default: the time zone's.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         today = timezone.now().astimezone(zoneinfo.ZoneInfo(attrs["timezone"])).date()

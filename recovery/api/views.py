@@ -103,7 +103,7 @@ class MeView(PatientView):
 
     @extend_schema(tags=["patient"], request=s.PatientSettingsSerializer,
                    responses={200: s.PatientProfileSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
-                   description="Change the caller's time zone and/or daily check-in time.")
+                   description="Change the caller's time zone, daily check-in time and/or country.")
     def patch(self, request: Request) -> Response:
         serializer = s.PatientSettingsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -111,6 +111,7 @@ class MeView(PatientView):
         patient = accounts.update_patient_settings(
             self.patient, timezone_name=data.get("timezone"), checkin_time=data.get("checkin_time"),
             language=data.get("language"),
+            country=data.get("country"),
         )
         translation.activate(patient.text_language)
         return Response(s.PatientProfileSerializer(patient).data)
@@ -265,7 +266,7 @@ class WarningReportsView(ReportCreateMixin, PatientView):
         examples=[OpenApiExample("Trouble breathing", request_only=True, value={
             "client_id": "5b0c8f4e-8d47-4a53-9a55-2f7f2c4a9b11", "symptoms": ["difficulty_breathing"], "note": ""})],
         description="Warning signs outside the daily check-in, answered with triage "
-                    "(emergency advice says call 911 now).",
+                    "(emergency advice says to call the local emergency number now).",
     )
     def post(self, request: Request) -> Response:
         return self.create(request)
@@ -327,6 +328,7 @@ class SurgeonPatientsView(SurgeonView):
             checkin_time=data.get("checkin_time"),
             binder_prescribed=data["binder_prescribed"],
             language=data["language"],
+            country=data["country"],
         )
         patient: Any = Patient.objects.select_related("pump").get(pk=enrolled.patient.pk)  # carries the code
         patient.activation_code = enrolled.activation_code

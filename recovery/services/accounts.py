@@ -108,12 +108,18 @@ def activate_patient(
 
 
 def update_patient_settings(patient: Patient, *, timezone_name: str | None = None,
-                            checkin_time: time | None = None, language: str | None = None) -> Patient:
-    """Change the patient's own zone, daily check-in time and language (what they may change from the app)."""
+                            checkin_time: time | None = None, language: str | None = None,
+                            country: str | None = None) -> Patient:
+    """Change the patient's own zone, daily check-in time, language and country (what they may change
+    from the app). `country=""` goes back to the country of the time zone.
+    """
     fields = []
     if language is not None:
         patient.language = language
         fields.append("language")
+    if country is not None:
+        patient.country = country
+        fields.append("country")
     if timezone_name is not None:
         patient.timezone = timezone_name
         fields.append("timezone")

@@ -38,6 +38,7 @@ def enroll_patient(
     by: Any = None,
     submission_key: uuid.UUID | None = None,
     language: str = "",
+    country: str = "",
 ) -> Enrollment:
     """Create a patient under `surgeon` with pump, recovery plan and a one-time activation code.
 
@@ -61,6 +62,7 @@ def enroll_patient(
                 binder_prescribed=binder_prescribed,
                 enrollment_key=submission_key,
                 language=language,
+                country=country,
             )
             create_pump(patient, pump, by=actor)
             create_recovery_plan(patient)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from recovery import triage
@@ -18,6 +17,7 @@ from recovery.models import CheckIn, Escalation, IncisionCheck, Patient, Warning
 from recovery.services import escalations
 from recovery.services.idempotency import IdempotencyConflict, payload_fingerprint
 from recovery.services.photos import file_sha256, without_metadata
+from recovery.triage_context import triage_context
 
 PhoneReport = CheckIn | IncisionCheck | WarningReport
 ReportT = TypeVar("ReportT", CheckIn, IncisionCheck, WarningReport)
@@ -30,21 +30,6 @@ class Submission:
     escalation: Escalation | None = None
 
 
-def recent_pain_context(patient: Patient, local_date: date) -> triage.PatientContext:
-    """The highest pain score of each of the local days before `local_date` that triage looks back over."""
-    rows = (
-        CheckIn.objects.filter(
-            patient=patient,
-            local_date__gte=local_date - timedelta(days=triage.CONTEXT_DAYS),
-            local_date__lt=local_date,
-        )
-        .order_by()
-        .values("local_date")
-        .annotate(worst=Max("pain_score"))
-    )
-    return triage.PatientContext(pain_by_date={row["local_date"]: row["worst"] for row in rows})
-
-
 def submit_checkin(patient: Patient, data: dict[str, Any], *, now: datetime | None = None) -> Submission:
     """Store a daily check-in (idempotent by client_id), triage it with the patient's recent pain, escalate."""
     return _submit_report(
@@ -52,8 +37,8 @@ def submit_checkin(patient: Patient, data: dict[str, Any], *, now: datetime | No
         to_report=lambda record: triage.Report(
             symptoms=tuple(record.symptoms), temperature=record.temperature,
             temperature_unit=record.temperature_unit, pain_score=record.pain_score, local_date=record.local_date,
+            note=record.note, kind="checkin",
         ),
-        context=recent_pain_context,
     )
 
 
@@ -68,7 +53,7 @@ def submit_incision_check(
                 pain=record.pain, redness=record.redness, bleeding=record.bleeding,
                 drainage=record.drainage, swelling=record.swelling,
             ),
-            local_date=record.local_date,
+            local_date=record.local_date, note=record.note, kind="incision_check",
         ),
     )
 
@@ -77,7 +62,9 @@ def submit_warning_report(patient: Patient, data: dict[str, Any], *, now: dateti
     """Store a warning-sign report (idempotent by client_id), triage it, escalate."""
     return _submit_report(
         WarningReport, patient, data, now=now,
-        to_report=lambda record: triage.Report(symptoms=tuple(record.symptoms), local_date=record.local_date),
+        to_report=lambda record: triage.Report(
+            symptoms=tuple(record.symptoms), local_date=record.local_date, note=record.note, kind="warning_report",
+        ),
     )
 
 
@@ -99,7 +86,6 @@ def _submit_report(
     data: dict[str, Any],
     *,
     to_report: Callable[[ReportT], triage.Report],
-    context: Callable[[Patient, date], triage.PatientContext] | None = None,
     photo: File | None = None,
     now: datetime | None = None,
 ) -> Submission:
@@ -113,7 +99,7 @@ def _submit_report(
     fingerprint = payload_fingerprint(data, file_digest=file_sha256(photo) if photo is not None else "")
     local_date = patient.local_date(now)
     record = model(patient=patient, payload_fingerprint=fingerprint, local_date=local_date, created_at=now, **data)
-    result = triage.triage(to_report(record), context(patient, local_date) if context else None)
+    result = triage.triage(to_report(record), triage_context(patient, local_date))
     record.triage_level, record.triage_reasons, record.triage_advice = result.level, list(result.reasons), result.advice
     # The unique (patient, client_id) constraint tells a retry from a new report: the INSERT is tried
     # first (no look-up before it), and a report with nothing else to write is that one statement on its

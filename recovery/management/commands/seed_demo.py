@@ -1,5 +1,6 @@
 """Demo data for `make run`: a surgeon with a backup, patients at different recovery days (one a week
-before surgery) and time zones (one Spanish-speaking) with a few days of check-ins, and one open
+before surgery) and time zones (one Spanish-speaking; three outside the US: London 999, Tokyo 119,
+Sydney 000, each told their own emergency number) with a few days of check-ins, and one open
 emergency escalation. Running it again adds nothing."""
 from __future__ import annotations
 
@@ -194,8 +195,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):"))
         self.stdout.write(f"  surgeon dashboard  /dashboard/  {SURGEON_USERNAME} (backup surgeon: {BACKUP_USERNAME})")
         self.stdout.write(f"  staff admin        /admin/      {ADMIN_USERNAME}")
+        patients = {p.user.username: p for p in Patient.objects.filter(user__username__in=[s.username for s in DEMO_PATIENTS])
+                    .select_related("user")}
         for spec in DEMO_PATIENTS:
+            patient = patients[spec.username]
             self.stdout.write(
                 f"  patient app (API)  /api/v1/     {spec.username:<8} day {spec.recovery_day:>2}, "
-                f"{spec.timezone_name}, {spec.language}"
+                f"{spec.timezone_name}, {spec.language} ({patient.country_code}, emergency number "
+                f"{patient.emergency_number})"
             )

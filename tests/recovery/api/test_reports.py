@@ -339,10 +339,13 @@ def test_a_warning_report_is_stored_with_its_symptoms(patient_client, patient):
     assert response.json()["triage"]["reasons"] == ["balance_problems", "limb_weakness"]
 
 
-def test_a_warning_report_with_only_a_note_is_routine(patient_client):
+def test_a_warning_report_with_only_a_note_is_urgent_so_a_person_reads_it(patient_client, patient):
+    # Issue 9: free text cannot be machine-triaged (this test said "routine" before).
     response = patient_client.post("/api/v1/warning-reports/", {
-        "client_id": str(uuid.uuid4()), "symptoms": [], "note": "Itchy around the pump"})
-    assert response.status_code == 201 and response.json()["triage"]["level"] == "routine"
+        "client_id": str(uuid.uuid4()), "symptoms": [], "note": "I can't breathe properly and I'm so sleepy"})
+    triage = response.json()["triage"]
+    assert response.status_code == 201 and (triage["level"], triage["reasons"]) == ("urgent", ["patient_note"])
+    assert Escalation.objects.filter(patient=patient, level="urgent").count() == 1
 
 
 def test_a_warning_report_with_neither_symptoms_nor_note_is_400_naming_symptoms(patient_client):
