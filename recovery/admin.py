@@ -16,6 +16,7 @@ from recovery.models import (
     AuditEvent,
     CheckIn,
     Escalation,
+    EscalationReport,
     IncisionCheck,
     Milestone,
     Patient,
@@ -259,20 +260,52 @@ class WarningReportAdmin(PhoneRecordAdmin):
     list_display = ("patient", "local_date", "symptoms", "triage_level", "created_at")
 
 
+class EscalationReportInline(admin.TabularInline):
+    """The reports of a case, as triage joined them: read only."""
+
+    model = EscalationReport
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("created_at", "checkin", "incision_check", "warning_report")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(EscalationReport)
+class EscalationReportAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
+    """Which report joined which case: written by triage only."""
+
+    list_display = ("escalation", "created_at", "checkin", "incision_check", "warning_report")
+    list_select_related = ("escalation__patient",)
+    raw_id_fields = ("escalation", "checkin", "incision_check", "warning_report")
+    readonly_fields = ("escalation", "checkin", "incision_check", "warning_report", "created_at")
+    search_fields = ("escalation__patient__display_name",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Escalation)
 class EscalationAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
-    """Escalations are made by triage; staff may reassign them but not forge their source or timing."""
+    """Escalation cases are made by triage; staff may reassign them but not forge their reports or timing."""
 
-    list_display = ("patient", "level", "assigned_surgeon", "created_at", "ack_due_at", "acknowledged_at",
-                    "acknowledged_by", "escalated_to")
-    list_filter = ("level", ("acknowledged_at", admin.EmptyFieldListFilter), "assigned_surgeon")
+    inlines = [EscalationReportInline]
+    list_display = ("patient", "level", "assigned_surgeon", "created_at", "updated_at", "ack_due_at",
+                    "acknowledged_at", "acknowledged_by", "escalated_to", "resolved_at", "outcome")
+    list_filter = ("level", ("acknowledged_at", admin.EmptyFieldListFilter),
+                   ("resolved_at", admin.EmptyFieldListFilter), "outcome", "assigned_surgeon")
     search_fields = ("patient__display_name", "assigned_surgeon__display_name")
     date_hierarchy = "created_at"
     raw_id_fields = ("patient", "checkin", "incision_check", "warning_report", "acknowledged_by")
     autocomplete_fields = ("assigned_surgeon", "escalated_to")
     list_select_related = ("patient", "assigned_surgeon", "acknowledged_by", "escalated_to")
     readonly_fields = ("level", "reasons", "checkin", "incision_check", "warning_report", "created_at",
-                       "acknowledged_at", "acknowledged_by", "escalated_at")
+                       "updated_at", "acknowledged_at", "acknowledged_by", "acknowledge_note", "escalated_at",
+                       "resolved_at", "resolved_by", "outcome", "resolution_note")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

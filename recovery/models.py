@@ -392,7 +392,18 @@ class WarningReport(PhoneRecord):
 
 
 class Escalation(models.Model):
-    """A report triaged urgent or emergency, waiting in a surgeon's inbox until acknowledged."""
+    """An escalation case: the urgent or emergency reports of one patient until a clinician resolves it.
+
+    A patient has at most one open (unresolved) case; later reports join it (EscalationReport) and its
+    level only rises. The report foreign keys below name the report that opened the case.
+    """
+
+    class Outcome(models.TextChoices):  # shared/API.md 1.1, fixed
+        ADVISED_EMERGENCY_CARE = "advised_emergency_care", "Advised emergency care"
+        CALLED_PATIENT = "called_patient", "Called the patient"
+        CLINIC_VISIT_BOOKED = "clinic_visit_booked", "Clinic visit booked"
+        ADVICE_SENT = "advice_sent", "Advice sent"
+        NO_ACTION_NEEDED = "no_action_needed", "No action needed"
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="escalations")
     level = models.CharField(max_length=16, choices=TriageLevel.choices)
@@ -415,11 +426,22 @@ class Escalation(models.Model):
         Surgeon, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations_passed_on"
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="Last report joined or state change.")
+    acknowledge_note = models.TextField(blank=True, default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(max_length=32, choices=Outcome.choices, blank=True, default="")
+    resolution_note = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["acknowledged_at", "ack_due_at"])]
         constraints = [
+            # One open case per patient: concurrent reports cannot open two (PostgreSQL partial unique index).
+            models.UniqueConstraint(fields=["patient"], condition=Q(resolved_at__isnull=True),
+                                    name="one_open_escalation_case_per_patient"),
             models.CheckConstraint(condition=~Q(level=TriageLevel.ROUTINE), name="escalation_not_routine"),
             models.CheckConstraint(
                 condition=(
@@ -440,6 +462,56 @@ class Escalation(models.Model):
     def source(self) -> PhoneRecord | None:
         """The report that raised it; None for one raised by a periodic job (a missed pump refill)."""
         return self.checkin or self.incision_check or self.warning_report
+
+    @property
+    def note(self) -> str:
+        """The clinician's latest word on the case: the resolution note, else the acknowledgement note."""
+        return self.resolution_note or self.acknowledge_note
+
+
+class EscalationReport(models.Model):
+    """One report inside an escalation case. The report keeps its own triage level, reasons and advice."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="case_reports")
+    checkin = models.OneToOneField(CheckIn, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    incision_check = models.OneToOneField(
+        IncisionCheck, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    warning_report = models.OneToOneField(
+        WarningReport, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="When the report was made.")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(checkin__isnull=False, incision_check__isnull=True, warning_report__isnull=True)
+                    | Q(checkin__isnull=True, incision_check__isnull=False, warning_report__isnull=True)
+                    | Q(checkin__isnull=True, incision_check__isnull=True, warning_report__isnull=False)
+                ),
+                name="escalation_report_has_one_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} in case {self.escalation_id}"
+
+    @property
+    def report(self) -> PhoneRecord:
+        return self.checkin or self.incision_check or self.warning_report
+
+    @property
+    def patient(self) -> Patient:  # whose record it is, for the audit trail
+        return self.escalation.patient
+
+    @property
+    def kind(self) -> str:
+        """shared/API.md `reports[].type`."""
+        if self.checkin_id:
+            return "checkin"
+        return "incision_check" if self.incision_check_id else "warning_report"
 
 
 class PatientMessage(models.Model):
@@ -478,6 +550,7 @@ class AuditEvent(models.Model):
         UPDATE = "update"
         DELETE = "delete"
         ACKNOWLEDGE = "acknowledge"
+        RESOLVE = "resolve"
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)

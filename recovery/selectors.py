@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -13,6 +13,7 @@ from recovery.models import (
     SEVERITY,
     CheckIn,
     Escalation,
+    EscalationReport,
     IncisionCheck,
     Milestone,
     Patient,
@@ -36,12 +37,20 @@ def severity_rank() -> Case:
     )
 
 
-def inbox_for(surgeon: Surgeon) -> QuerySet[Escalation]:
-    """The inbox order of shared/API.md: unacknowledged first, then most severe, then newest."""
+INBOX_STATES = {"open": Q(resolved_at__isnull=True), "resolved": Q(resolved_at__isnull=False), "all": Q()}
+
+
+def inbox_for(surgeon: Surgeon, *, state: str = "open") -> QuerySet[Escalation]:
+    """The surgeon's escalation cases in `state` (open, resolved or all), each with its reports oldest
+    first, in the inbox order of shared/API.md: unacknowledged first, then most severe, then newest."""
+    reports = EscalationReport.objects.select_related("checkin", "incision_check", "warning_report").order_by(
+        "created_at", "id"
+    )
     return (
         access.care_team_escalations(surgeon)
-        .select_related("patient", "escalated_to", "assigned_surgeon", "acknowledged_by",
-                        "checkin", "incision_check", "warning_report")  # the patient's own words
+        .filter(INBOX_STATES[state])
+        .select_related("patient", "escalated_to", "assigned_surgeon", "acknowledged_by", "resolved_by")
+        .prefetch_related(Prefetch("case_reports", queryset=reports))
         .annotate(
             is_open=Case(When(acknowledged_at__isnull=True, then=Value(1)), default=Value(0),
                          output_field=IntegerField()),
@@ -95,7 +104,7 @@ def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
     (visible to this surgeon) as annotations, so a page costs the same queries for 1 or 50 rows."""
     open_escalations = (
         access.care_team_escalations(surgeon)
-        .filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
+        .filter(patient=OuterRef("pk"), resolved_at__isnull=True)
         .order_by()
         .values("patient")
         .annotate(n=Count("id"))
@@ -143,7 +152,7 @@ def patient_record_for(surgeon: Surgeon, pk: int) -> PatientRecord:
         checkins=list(checkins_of(patient)[:RECENT_ITEMS]),
         incision_checks=list(newest_first(IncisionCheck.objects.filter(patient=patient))[:RECENT_ITEMS]),
         warning_reports=list(newest_first(WarningReport.objects.filter(patient=patient))[:RECENT_ITEMS]),
-        escalations=list(inbox_for(surgeon).filter(patient=patient)[:RECENT_ITEMS]),
+        escalations=list(inbox_for(surgeon, state="all").filter(patient=patient)[:RECENT_ITEMS]),
     )
 
 

@@ -125,11 +125,17 @@ class Rule:
         scope = "" if self.drugs == ALL_DRUGS else "[" + ",".join(sorted(d or "none" for d in self.drugs)) + "]"
         return f"{self.reason}{scope}"
 
-    def fires(self, signs: set[str], drug: str, recovery_day: int | None) -> bool:
+    def fires(self, signs: set[str], drug: str, recovery_day: int | None, recent: frozenset[str] = frozenset()) -> bool:
+        """A combination also counts the signs of the patient's recent reports (`recent`), as long as
+        this report shows one of its signs: fever measured this morning and a stiff neck reported now
+        are one picture. A single-sign row reads this report only."""
         if drug not in self.drugs:
             return False
         if self.from_day is not None and (recovery_day is None or recovery_day < self.from_day):
             return False
+        if len(self.all_of) > 1:
+            seen = signs | recent
+            return all(group & seen for group in self.all_of) and any(group & signs for group in self.all_of)
         return all(group & signs for group in self.all_of)
 
 
@@ -325,6 +331,10 @@ SYMPTOM_CODES: tuple[str, ...] = (
     "increased_spasticity", "itching", "bowel_bladder_changes", "stiff_neck",
 )
 
+# Earlier reports whose signs combinations read: one illness episode, e.g. a fever measured at breakfast
+# and a stiff neck reported in the afternoon (a design choice: the guide gives no window).
+RECENT_HOURS = 24
+
 # How many local days of earlier check-ins the service must pass in `PatientContext`.
 CONTEXT_DAYS = max(rule.days for rule in PAIN_SIGNS) - 1
 
@@ -427,13 +437,15 @@ class PatientContext:
     """What triage needs to know beyond the report.
 
     `drug` is the pump's Pump.Drug value ("" when unknown), `recovery_day` that of the report's local
-    date, `pain_by_date` the highest pain score of each earlier local day, `emergency_number` the number
+    date, `pain_by_date` the highest pain score of each earlier local day, `recent_signs` the signs of the
+    patient's reports of the last RECENT_HOURS (combinations read them), `emergency_number` the number
     the advice names.
     """
 
     drug: str = ""
     recovery_day: int | None = None
     pain_by_date: Mapping[date, int] = field(default_factory=dict)
+    recent_signs: frozenset[str] = frozenset()
     emergency_number: str = FALLBACK_EMERGENCY_NUMBER
 
 
@@ -491,6 +503,13 @@ def incision_symptoms(**flags: bool) -> tuple[str, ...]:
     return tuple(code for name, code in INCISION_SIGNS.items() if flags.get(name))
 
 
+def reported_signs(report: Report) -> frozenset[str]:
+    """The signs a report shows by itself (symptom codes and measured temperature), for later reports'
+    combinations (PatientContext.recent_signs)."""
+    signs, _ = _signs(report, PatientContext())
+    return frozenset(signs - {rule.sign for rule in (*PAIN_SIGNS, NOTE_ONLY_RULE)})
+
+
 def _signs(report: Report, context: PatientContext) -> tuple[set[str], list[TemperatureSign | PainSign | NoteOnlySign]]:
     signs = set(report.symptoms)
     fired: list[TemperatureSign | PainSign | NoteOnlySign] = []
@@ -508,7 +527,7 @@ def triage(report: Report, context: PatientContext | None = None) -> TriageResul
     """Level, reasons and advice for `report`. All firing rules give reasons; the most severe level wins."""
     context = context or PatientContext()
     signs, sign_rules = _signs(report, context)
-    fired = [rule for rule in RULES if rule.fires(signs, context.drug, context.recovery_day)]
+    fired = [rule for rule in RULES if rule.fires(signs, context.drug, context.recovery_day, context.recent_signs)]
 
     levels: dict[str, TriageLevel] = {}
     for rule in fired:

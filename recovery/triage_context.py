@@ -1,17 +1,17 @@
 """Reads what triage needs to know about a patient beyond the report (recovery.triage.PatientContext)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Max
 
 from recovery import triage
-from recovery.models import CheckIn, Patient, Pump
+from recovery.models import CheckIn, IncisionCheck, Patient, Pump, WarningReport
 
 
-def triage_context(patient: Patient, local_date: date) -> triage.PatientContext:
+def triage_context(patient: Patient, local_date: date, now: datetime) -> triage.PatientContext:
     """The pump's drug, the recovery day of `local_date`, the highest pain of each local day triage looks
-    back over, and the patient's emergency number."""
+    back over, the signs of the reports of the last triage.RECENT_HOURS, and the emergency number."""
     rows = (
         CheckIn.objects.filter(
             patient=patient,
@@ -30,5 +30,27 @@ def triage_context(patient: Patient, local_date: date) -> triage.PatientContext:
         drug=drug,
         recovery_day=(local_date - patient.surgery_date).days,
         pain_by_date={row["local_date"]: row["worst"] for row in rows},
+        recent_signs=recent_signs(patient, now),
         emergency_number=patient.emergency_number,
     )
+
+
+def recent_signs(patient: Patient, now: datetime) -> frozenset[str]:
+    """What the patient's reports of the last triage.RECENT_HOURS showed (three small indexed queries)."""
+    since = now - timedelta(hours=triage.RECENT_HOURS)
+    window = {"patient": patient, "created_at__gte": since, "created_at__lte": now}
+    reports = [
+        triage.Report(symptoms=tuple(symptoms), temperature=temperature, temperature_unit=unit)
+        for symptoms, temperature, unit in CheckIn.objects.filter(**window).values_list(
+            "symptoms", "temperature", "temperature_unit")
+    ]
+    reports += [
+        triage.Report(symptoms=tuple(symptoms))
+        for symptoms in WarningReport.objects.filter(**window).values_list("symptoms", flat=True)
+    ]
+    reports += [
+        triage.Report(symptoms=triage.incision_symptoms(pain=p, redness=r, bleeding=b, drainage=d, swelling=s))
+        for p, r, b, d, s in IncisionCheck.objects.filter(**window).values_list(
+            "pain", "redness", "bleeding", "drainage", "swelling")
+    ]
+    return frozenset().union(*(triage.reported_signs(report) for report in reports))

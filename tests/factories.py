@@ -123,6 +123,7 @@ class WarningReportFactory(ModelFactory[models.WarningReport]):
 class EscalationFactory(ModelFactory[models.Escalation]):
     class Meta:
         model = models.Escalation
+        skip_postgeneration_save = True
 
     warning_report = factory.SubFactory(WarningReportFactory, symptoms=["difficulty_breathing"])
     patient = factory.SelfAttribute("warning_report.patient")
@@ -130,6 +131,28 @@ class EscalationFactory(ModelFactory[models.Escalation]):
     level = models.TriageLevel.EMERGENCY
     reasons = factory.LazyFunction(lambda: ["difficulty_breathing"])
     ack_due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=15))
+
+    @factory.post_generation
+    def case_report(self, create, extracted, **kwargs):
+        """The opening report is the case's first report, as services.escalate leaves it."""
+        if create and self.source is not None:
+            field = {"CheckIn": "checkin", "IncisionCheck": "incision_check", "WarningReport": "warning_report"}[
+                type(self.source).__name__]
+            models.EscalationReport.objects.create(escalation=self, created_at=self.source.created_at,
+                                                   **{field: self.source})
+
+
+class EscalationReportFactory(factory.django.DjangoModelFactory):
+    """A later report that joined an escalation case (a warning report of the case's patient)."""
+
+    class Meta:
+        model = models.EscalationReport
+
+    escalation = factory.SubFactory(EscalationFactory)
+    warning_report = factory.SubFactory(WarningReportFactory, patient=factory.SelfAttribute("..escalation.patient"),
+                                        symptoms=["fever"], triage_level=models.TriageLevel.URGENT,
+                                        triage_reasons=["fever"])
+    created_at = factory.LazyAttribute(lambda o: o.warning_report.created_at)
 
 
 class DeviceFactory(ModelFactory[Device]):

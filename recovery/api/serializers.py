@@ -560,21 +560,43 @@ class SurgeonPatientSerializer(PatientProfileSerializer):
         }
 
 
+class CaseReportSerializer(serializers.Serializer):
+    """One report inside an escalation case, with its own triage as the phone got it."""
+
+    type = serializers.ChoiceField(source="kind", choices=["checkin", "incision_check", "warning_report"],
+                                   read_only=True)
+    id = serializers.IntegerField(source="report.pk", read_only=True)
+    created_at = serializers.DateTimeField(source="report.created_at", read_only=True)
+    level = serializers.ChoiceField(source="report.triage_level", choices=TriageLevel.choices, read_only=True)
+    reasons = serializers.ListField(source="report.triage_reasons", child=serializers.CharField(), read_only=True)
+    note = serializers.CharField(source="report.note", read_only=True, help_text="The patient's own words.")
+
+
 class EscalationSerializer(serializers.ModelSerializer):
-    """An inbox item: a report triaged urgent or emergency."""
+    """An inbox item: a patient's escalation case and the reports inside it (shared/API.md 1.1)."""
 
     patient = PersonSerializer(read_only=True)
     assigned_surgeon = PersonSerializer(read_only=True)
     escalated_to = PersonSerializer(read_only=True, allow_null=True)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", read_only=True, allow_null=True,
                                             default=None)
+    resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, allow_null=True, default=None)
+    outcome = serializers.SerializerMethodField()
+    note = serializers.CharField(read_only=True, help_text="The resolution note, else the acknowledgement note.")
+    reports = CaseReportSerializer(source="case_reports", many=True, read_only=True,
+                                   help_text="The reports of the case, oldest first.")
     source = serializers.SerializerMethodField()  # type: ignore[assignment]  # a field named like Field.source
 
     class Meta:
         model = Escalation
-        fields = ["id", "patient", "level", "reasons", "created_at", "ack_due_at", "acknowledged_at",
-                  "acknowledged_by", "assigned_surgeon", "escalated_to", "escalated_at", "source"]
+        fields = ["id", "patient", "level", "reasons", "created_at", "updated_at", "ack_due_at", "acknowledged_at",
+                  "acknowledged_by", "acknowledge_note", "assigned_surgeon", "escalated_to", "escalated_at",
+                  "resolved_at", "resolved_by", "outcome", "resolution_note", "note", "reports", "source"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=Escalation.Outcome.choices, allow_null=True))
+    def get_outcome(self, escalation: Escalation) -> str | None:
+        return escalation.outcome or None
 
     @extend_schema_field(
         serializers.DictField(child=serializers.CharField())
@@ -585,6 +607,20 @@ class EscalationSerializer(serializers.ModelSerializer):
             if getattr(escalation, field) is not None:
                 return {"type": kind, "id": getattr(escalation, field)}
         return {}
+
+
+class InboxQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["open", "resolved", "all"], default="open", required=False,
+                                    help_text="open (default): not yet resolved; resolved; or all.")
+
+
+class AcknowledgeInputSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Escalation.Outcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
 
 
 class SurgeonPatientDetailSerializer(SurgeonPatientSerializer):

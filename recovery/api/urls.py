@@ -25,4 +25,5 @@ urlpatterns = [
     path("surgeon/patients/<int:pk>/refills/", pump_views.RefillsView.as_view(), name="surgeon-patient-refills"),
     path("surgeon/inbox/", views.InboxView.as_view(), name="surgeon-inbox"),
     path("surgeon/inbox/<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="surgeon-acknowledge"),
+    path("surgeon/inbox/<int:pk>/resolve/", views.ResolveView.as_view(), name="surgeon-resolve"),
 ]

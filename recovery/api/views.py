@@ -362,11 +362,15 @@ class InboxView(SurgeonView):
     pagination_class = LinkHeaderPagination
 
     def get_queryset(self) -> QuerySet:
-        return selectors.inbox_for(self.surgeon)
+        query = s.InboxQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.inbox_for(self.surgeon, state=query.validated_data["state"])
 
-    @extend_schema(tags=["surgeon"], responses={200: s.EscalationSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
-                   description="Escalations of the caller's patients and those passed on to them: unacknowledged "
-                   "first, then most severe, then newest.")
+    @extend_schema(tags=["surgeon"], parameters=[s.InboxQuerySerializer],
+                   responses={200: s.EscalationSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
+                   description="Escalation cases of the caller's patients and those passed on to them (one open case "
+                   "per patient, its reports oldest first): unacknowledged first, then most severe, then newest. "
+                   "`state` is open (default), resolved or all.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         records.shown_list(request.user, page or [], "recovery.Escalation")
@@ -376,11 +380,31 @@ class InboxView(SurgeonView):
 class AcknowledgeView(SurgeonView):
     serializer_class = s.EscalationSerializer
 
-    @extend_schema(tags=["surgeon"], request=None,
-                   responses={200: s.EscalationSerializer, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
-                   description="Mark the escalation seen by the caller. Idempotent: the first acknowledgement is kept.")
+    @extend_schema(tags=["surgeon"], request=s.AcknowledgeInputSerializer,
+                   responses={200: s.EscalationSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
+                              404: ERROR_404},
+                   description="Mark the case seen by the caller, optionally with a note. Idempotent: the first "
+                   "acknowledgement is kept (a later note replaces the earlier one).")
     def post(self, request: Request, pk: int) -> Response:
-        escalation = get_object_or_404(selectors.inbox_for(self.surgeon), pk=pk)
-        escalation = escalations.acknowledge_escalation(escalation, request.user)
-        return Response(s.EscalationSerializer(escalation).data)
+        escalation = get_object_or_404(selectors.inbox_for(self.surgeon, state="all"), pk=pk)
+        body = s.AcknowledgeInputSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        escalations.acknowledge_escalation(escalation, request.user, note=body.validated_data["note"])
+        return Response(s.EscalationSerializer(selectors.inbox_for(self.surgeon, state="all").get(pk=pk)).data)
+
+
+class ResolveView(SurgeonView):
+    serializer_class = s.EscalationSerializer
+
+    @extend_schema(tags=["surgeon"], request=s.ResolveInputSerializer,
+                   responses={200: s.EscalationSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
+                              404: ERROR_404},
+                   description="Close the case with an outcome and a note (acknowledging it if nobody had). "
+                   "Idempotent: the first resolution is kept. The patient's next escalating report opens a new case.")
+    def post(self, request: Request, pk: int) -> Response:
+        escalation = get_object_or_404(selectors.inbox_for(self.surgeon, state="all"), pk=pk)
+        body = s.ResolveInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        escalations.resolve_escalation(escalation, request.user, **body.validated_data)
+        return Response(s.EscalationSerializer(selectors.inbox_for(self.surgeon, state="all").get(pk=pk)).data)
 

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from recovery import access
-from recovery.models import Language, Pump, User, validate_timezone_name
+from recovery.models import Escalation, Language, Pump, User, validate_timezone_name
 from recovery.pump_models import MODEL_CHOICES
 from recovery.services.pumps import enrollment_pump_errors
 
@@ -72,3 +72,12 @@ class EnrollmentForm(forms.Form):
             "next_refill_date": data["next_refill_date"],
             "battery_replacement_due": data["battery_replacement_due"],
         }
+
+
+class AcknowledgeForm(forms.Form):
+    note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))
+
+
+class ResolveForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Escalation.Outcome.choices)
+    note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))

@@ -14,7 +14,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -23,8 +23,8 @@ from django.views.generic import FormView, TemplateView
 
 from recovery import access, selectors
 from recovery.dashboard import charts
-from recovery.dashboard.forms import EnrollmentForm, SurgeonLoginForm
-from recovery.models import IncisionCheck, Milestone, Surgeon
+from recovery.dashboard.forms import AcknowledgeForm, EnrollmentForm, ResolveForm, SurgeonLoginForm
+from recovery.models import Escalation, IncisionCheck, Milestone, Surgeon
 from recovery.services import accounts, enrollment, escalations, plans, records
 
 INBOX_HISTORY_SIZE = 30
@@ -67,21 +67,26 @@ class SurgeonRequiredMixin(LoginRequiredMixin):
 
 
 class InboxView(SurgeonRequiredMixin, TemplateView):
-    """Open escalations, emergency first, and the recently acknowledged ones below."""
+    """One row per open patient case (unacknowledged first, then most severe) with its reports, the
+    patient's own words and the time left before pass-on; the recently resolved cases below."""
 
     template_name = "dashboard/inbox.html"
 
     with_history = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        inbox = selectors.inbox_for(self.surgeon)
-        open_escalations = list(inbox.filter(acknowledged_at__isnull=True))
+        open_escalations = list(
+            selectors.inbox_for(self.surgeon, state="open").select_related("acknowledged_by__surgeon")
+        )
         history = list(
-            inbox.filter(acknowledged_at__isnull=False).select_related("acknowledged_by__surgeon")
-            .order_by("-acknowledged_at")[:INBOX_HISTORY_SIZE]
+            selectors.inbox_for(self.surgeon, state="resolved").select_related("resolved_by__surgeon")
+            .order_by("-resolved_at", "-id")[:INBOX_HISTORY_SIZE]
         ) if self.with_history else []
         records.shown_list(self.request.user, open_escalations + history, "recovery.Escalation")
-        return {**super().get_context_data(**kwargs), "open_escalations": open_escalations, "history": history}
+        return {
+            **super().get_context_data(**kwargs), "open_escalations": open_escalations, "history": history,
+            "outcomes": Escalation.Outcome.choices,
+        }
 
 
 class InboxOpenFragmentView(InboxView):
@@ -95,7 +100,20 @@ class InboxOpenFragmentView(InboxView):
 class AcknowledgeView(SurgeonRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         escalation = get_object_or_404(access.care_team_escalations(self.surgeon).select_related("patient"), pk=pk)
-        escalations.acknowledge_escalation(escalation, request.user)
+        form = AcknowledgeForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest("The note is too long.")
+        escalations.acknowledge_escalation(escalation, request.user, note=form.cleaned_data["note"])
+        return redirect("dashboard:inbox")
+
+
+class ResolveView(SurgeonRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        escalation = get_object_or_404(access.care_team_escalations(self.surgeon).select_related("patient"), pk=pk)
+        form = ResolveForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest("Choose what was done (the outcome) to resolve the case.")
+        escalations.resolve_escalation(escalation, request.user, **form.cleaned_data)
         return redirect("dashboard:inbox")
 
 

@@ -11,12 +11,23 @@ from django.db.models import Q
 from django.utils import timezone
 
 from recovery import triage
-from recovery.models import AuditEvent, CheckIn, Escalation, IncisionCheck, PatientMessage, Surgeon, WarningReport
+from recovery.models import (
+    SEVERITY,
+    AuditEvent,
+    CheckIn,
+    Escalation,
+    EscalationReport,
+    IncisionCheck,
+    Patient,
+    PatientMessage,
+    Surgeon,
+    WarningReport,
+)
 from recovery.services import audit, pushes
 
 logger = logging.getLogger(__name__)
 
-# The Escalation foreign key that points at each kind of report (exactly one is set).
+# The report foreign key (of Escalation and EscalationReport) that points at each kind of report.
 ESCALATION_SOURCE_FIELD: dict[type[models.Model], str] = {
     CheckIn: "checkin",
     IncisionCheck: "incision_check",
@@ -27,34 +38,89 @@ TRIAGE_MESSAGE_TITLE = "About the report you just sent"
 
 def open_escalation(record: CheckIn | IncisionCheck | WarningReport, result: triage.TriageResult,
                     now: datetime) -> Escalation:
-    """The Escalation for the patient's surgeon, the advice message, and the pushes announcing both.
-    Called inside the report's transaction."""
+    """Open the patient's escalation case or join the open one (shared/API.md 1.1), store the advice
+    message, and write the pushes. Called inside the report's transaction.
+
+    One open case per patient: the patient row is locked FOR NO KEY UPDATE (which does not wait for the
+    key-share lock the report insert holds), so concurrent reports of one patient queue up here and
+    find the case the first one opened; the partial unique constraint one_open_escalation_case_per_patient
+    is the backstop. The level only rises; a rise re-alerts at once with the new level's deadline, and the
+    case must be acknowledged again. A report joining an acknowledged case without a rise tells the
+    person who acknowledged it, once per acknowledgement. Reports keep their own triage.
+    """
     patient = record.patient
-    escalation = Escalation.objects.create(
-        patient=patient,
-        level=result.level,
-        reasons=list(result.reasons),
-        assigned_surgeon=patient.surgeon,
-        created_at=now,
-        ack_due_at=now + settings.ESCALATION_ACK_DEADLINES[result.level],
-        **{ESCALATION_SOURCE_FIELD[type(record)]: record},
-    )
+    field = ESCALATION_SOURCE_FIELD[type(record)]
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).values_list("pk", flat=True).first()
+    case = Escalation.objects.select_for_update().filter(patient=patient, resolved_at__isnull=True).first()
+    if case is None:
+        case = Escalation.objects.create(
+            patient=patient, level=result.level, reasons=list(result.reasons), assigned_surgeon=patient.surgeon,
+            created_at=now, updated_at=now, ack_due_at=now + settings.ESCALATION_ACK_DEADLINES[result.level],
+            **{field: record},
+        )
+        EscalationReport.objects.create(escalation=case, created_at=record.created_at, **{field: record})
+        _advice_message(record, result, case, now)
+        pushes.queue_escalation_pushes(case)
+        return case
+
+    EscalationReport.objects.create(escalation=case, created_at=record.created_at, **{field: record})
+    rises = SEVERITY[result.level] > SEVERITY[case.level]
+    acknowledger_id, was_acknowledged = case.acknowledged_by_id, case.acknowledged_at is not None
+    if rises:
+        case.level = result.level
+        case.reasons = list(dict.fromkeys([*result.reasons, *case.reasons]))
+        case.ack_due_at = now + settings.ESCALATION_ACK_DEADLINES[result.level]
+        case.acknowledged_at, case.acknowledged_by = None, None  # to be taken again at the new level
+    else:
+        case.reasons = list(dict.fromkeys([*case.reasons, *result.reasons]))
+    case.updated_at = now
+    case.save(update_fields=["level", "reasons", "ack_due_at", "acknowledged_at", "acknowledged_by", "updated_at"])
+    _advice_message(record, result, case, now)
+    if rises:
+        pushes.queue_case_raised_pushes(case, also_user_ids=[acknowledger_id])
+    elif was_acknowledged:
+        pushes.queue_case_report_added_push(case)
+    return case
+
+
+def _advice_message(record: CheckIn | IncisionCheck | WarningReport, result: triage.TriageResult,
+                    case: Escalation, now: datetime) -> None:
     PatientMessage.objects.create(
-        patient=patient, kind=PatientMessage.Kind.TRIAGE_ADVICE, title=TRIAGE_MESSAGE_TITLE,
-        body=result.advice, escalation=escalation, created_at=now,
+        patient=record.patient, kind=PatientMessage.Kind.TRIAGE_ADVICE, title=TRIAGE_MESSAGE_TITLE,
+        body=result.advice, escalation=case, created_at=now,
     )
-    pushes.queue_escalation_pushes(escalation)
+
+
+def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "") -> Escalation:
+    """Mark a case seen, audited. Idempotent: the first acknowledgement is the one kept; a note given
+    is stored (a later note replaces an earlier one)."""
+    now = timezone.now()
+    with transaction.atomic():
+        Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_by=user, updated_at=now
+        )
+        if note.strip():
+            Escalation.objects.filter(pk=escalation.pk).update(acknowledge_note=note.strip(), updated_at=now)
+        escalation.refresh_from_db()
+        audit.record(actor=user, action=AuditEvent.Action.ACKNOWLEDGE, patient=escalation.patient, obj=escalation)
     return escalation
 
 
-def acknowledge_escalation(escalation: Escalation, user: Any) -> Escalation:
-    """Mark an escalation seen, audited. Idempotent: the first acknowledgement is the one kept."""
+def resolve_escalation(escalation: Escalation, user: Any, *, outcome: str, note: str = "") -> Escalation:
+    """Close a case with what was done (acknowledging it if nobody had), audited. Idempotent: the first
+    resolution is kept. The patient's next escalating report opens a new case."""
+    now = timezone.now()
     with transaction.atomic():
-        Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=timezone.now(), acknowledged_by=user
-        )
-        escalation.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
-        audit.record(actor=user, action=AuditEvent.Action.ACKNOWLEDGE, patient=escalation.patient, obj=escalation)
+        case = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        if case.resolved_at is None:
+            if case.acknowledged_at is None:
+                case.acknowledged_at, case.acknowledged_by = now, user
+            case.resolved_at, case.resolved_by = now, user
+            case.outcome, case.resolution_note, case.updated_at = outcome, note.strip(), now
+            case.save(update_fields=["acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "outcome",
+                                     "resolution_note", "updated_at"])
+        escalation.refresh_from_db()
+        audit.record(actor=user, action=AuditEvent.Action.RESOLVE, patient=escalation.patient, obj=escalation)
     return escalation
 
 
@@ -80,7 +146,9 @@ def pass_on_overdue_escalations(*, limit: int = 100, now: datetime | None = None
         for surgeon in Surgeon.objects.filter(user__username__in=settings.ON_CALL_SURGEONS).select_related("user")
     }
     on_call = [by_username[name] for name in settings.ON_CALL_SURGEONS if name in by_username]
-    overdue = Escalation.objects.filter(acknowledged_at__isnull=True, escalated_to__isnull=True, ack_due_at__lte=now)
+    overdue = Escalation.objects.filter(
+        resolved_at__isnull=True, acknowledged_at__isnull=True, escalated_to__isnull=True, ack_due_at__lte=now
+    )
     # Only escalations someone can take are fetched, so those nobody can take never fill the batch
     # and hold back the ones behind them (the same rule as pass_on_target, in SQL).
     passable = Q(assigned_surgeon__backup__isnull=False)

@@ -18,6 +18,7 @@ from recovery.models import Escalation
 class PushKind(models.TextChoices):
     ESCALATION = "escalation"
     ESCALATION_PASSED_ON = "escalation_passed_on"
+    ESCALATION_UPDATED = "escalation_updated"
     TRIAGE_ADVICE = "triage_advice"
     CHECKIN_PROMPT = "checkin_prompt"
     CHECKIN_MISSING = "checkin_missing"
@@ -32,6 +33,7 @@ class PushKind(models.TextChoices):
 NEUTRAL_TEXT: dict[str, tuple[str | Promise, str | Promise]] = {
     PushKind.ESCALATION: ("A patient needs attention", "Open the dashboard to review."),
     PushKind.ESCALATION_PASSED_ON: ("A patient needs attention", "An alert was passed on to you. Open the dashboard."),
+    PushKind.ESCALATION_UPDATED: ("An alert you took has news", "Open the dashboard to review."),
     PushKind.TRIAGE_ADVICE: (_("New message from your care team"), _("Open the app to read it.")),
     PushKind.CHECKIN_PROMPT: (_("Time for your daily check-in"), _("Open the app to check in.")),
     PushKind.CHECKIN_MISSING: (_("Your daily check-in is waiting"), _("Open the app to check in.")),
@@ -77,6 +79,32 @@ def queue_escalation_pushes(escalation: Escalation) -> list[int]:
         pushes.append(push(escalation.patient.user_id, PushKind.TRIAGE_ADVICE, f"triage_advice:{escalation.pk}", data,
                            escalation.patient.text_language))
     return outbox.queue_pushes(pushes)
+
+
+def queue_case_raised_pushes(case: Escalation, *, also_user_ids: Iterable[int | None] = ()) -> list[int]:
+    """Re-alert at once when a case's level rises: the assigned surgeon, the one it was passed on to and
+    whoever had acknowledged it (`also_user_ids`); and the patient (new advice). Once per level."""
+    data = {"escalation_id": str(case.pk)}
+    clinicians = {case.assigned_surgeon.user_id, *(uid for uid in also_user_ids if uid is not None)}
+    if case.escalated_to is not None:
+        clinicians.add(case.escalated_to.user_id)
+    batch = [push(uid, PushKind.ESCALATION, f"escalation:{case.pk}:{case.level}", data) for uid in sorted(clinicians)]
+    if case.patient.user_id is not None and case.patient.user_id not in clinicians:
+        batch.append(push(case.patient.user_id, PushKind.TRIAGE_ADVICE, f"triage_advice:{case.pk}:{case.level}", data,
+                          case.patient.text_language))
+    return outbox.queue_pushes(batch)
+
+
+def queue_case_report_added_push(case: Escalation) -> list[int]:
+    """Tell whoever acknowledged a case that a report joined it: one push per acknowledgement, however
+    many reports follow (no flood)."""
+    if case.acknowledged_by_id is None or case.acknowledged_at is None:
+        return []
+    epoch = int(case.acknowledged_at.timestamp() * 1000)
+    return outbox.queue_pushes([push(
+        case.acknowledged_by_id, PushKind.ESCALATION_UPDATED, f"case_report_added:{case.pk}:{epoch}",
+        {"escalation_id": str(case.pk)},
+    )])
 
 
 def queue_pass_on_pushes(escalation: Escalation) -> list[int]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
-from django.utils.timesince import timesince
+from django.utils.timesince import timesince, timeuntil
 
 from recovery.models import Patient, User
 from recovery.services.pumps import battery_replacement_soon
@@ -63,3 +63,22 @@ def plain_number(value: Decimal | str | None) -> str:
         return "—"
     text = format(Decimal(value).normalize(), "f")
     return text
+
+
+@register.filter
+def time_left(deadline: datetime | None) -> str:
+    """The time left before an unacknowledged case is passed on ("passed on in 12 minutes")."""
+    if deadline is None:
+        return "—"
+    left = deadline - timezone.now()
+    if left <= timedelta(0):
+        return "pass-on due now"
+    return f"passed on in {timeuntil(deadline, depth=1)}"
+
+
+REPORT_KINDS = {"checkin": "check-in", "incision_check": "incision check", "warning_report": "warning report"}
+
+
+@register.filter
+def report_kind(kind: str) -> str:
+    return REPORT_KINDS.get(kind, kind)

@@ -67,15 +67,47 @@ def test_inbox_does_not_show_another_surgeons_escalations(surgeon_client):
     assert other.patient.display_name not in html
 
 
-def test_acknowledging_moves_the_escalation_to_history_and_is_audited(surgeon, surgeon_client):
+def test_acknowledging_with_a_note_keeps_the_case_open_and_is_audited(surgeon, surgeon_client):
+    # 1.1: acknowledging marks the case seen; it leaves the open inbox only when resolved.
     escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
-    response = surgeon_client.post(reverse("dashboard:acknowledge", args=[escalation.pk]))
+    response = surgeon_client.post(reverse("dashboard:acknowledge", args=[escalation.pk]),
+                                   {"note": "Calling her back at 3"})
     assert response.status_code == 302
     escalation.refresh_from_db()
-    assert escalation.acknowledged_by == surgeon.user
+    assert (escalation.acknowledged_by, escalation.acknowledge_note) == (surgeon.user, "Calling her back at 3")
     fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
-    assert f'data-escalation="{escalation.pk}"' not in fragment
+    assert f'data-escalation="{escalation.pk}"' in fragment and "Calling her back at 3" in fragment
     assert AuditEvent.objects.filter(action="acknowledge", patient=escalation.patient, actor=surgeon.user).exists()
+
+
+def test_resolving_with_an_outcome_moves_the_case_to_history_and_is_audited(surgeon, surgeon_client):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]),
+                                   {"outcome": "called_patient", "note": "Advised rest, fever settling"})
+    assert response.status_code == 302
+    escalation.refresh_from_db()
+    assert (escalation.outcome, escalation.resolution_note, escalation.resolved_by) == (
+        "called_patient", "Advised rest, fever settling", surgeon.user)
+    assert escalation.acknowledged_at is not None
+    assert f'data-escalation="{escalation.pk}"' not in surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
+    history = surgeon_client.get(reverse("dashboard:inbox")).content.decode()
+    assert "Called the patient" in history and "Advised rest, fever settling" in history
+    assert AuditEvent.objects.filter(action="resolve", patient=escalation.patient, actor=surgeon.user).exists()
+
+
+def test_resolving_without_an_outcome_is_refused_and_changes_nothing(surgeon, surgeon_client):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]), {"outcome": "fixed_it"})
+    assert response.status_code == 400
+    escalation.refresh_from_db()
+    assert escalation.resolved_at is None and escalation.acknowledged_at is None
+
+
+def test_resolving_another_surgeons_case_is_404(surgeon_client):
+    escalation = EscalationFactory()
+    response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]), {"outcome": "advice_sent"})
+    assert response.status_code == 404
+    assert Escalation.objects.get(pk=escalation.pk).resolved_at is None
 
 
 def test_acknowledging_another_surgeons_escalation_is_404(surgeon_client):
@@ -231,7 +263,7 @@ def test_patient_audit_log_shows_who_looked_in_plain_words(surgeon, surgeon_clie
 def test_the_polled_inbox_fragment_audits_only_the_open_escalations_it_shows(surgeon, surgeon_client):
     open_one = EscalationFactory(warning_report__patient__surgeon=surgeon)
     seen = EscalationFactory(warning_report__patient__surgeon=surgeon)
-    surgeon_client.post(reverse("dashboard:acknowledge", args=[seen.pk]))
+    surgeon_client.post(reverse("dashboard:resolve", args=[seen.pk]), {"outcome": "no_action_needed"})
     AuditEvent.objects.all().delete()
     fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
     assert seen.patient.display_name not in fragment

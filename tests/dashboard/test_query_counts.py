@@ -11,6 +11,7 @@ from recovery.services import audit
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
+    EscalationReportFactory,
     IncisionCheckFactory,
     PatientFactory,
     PumpFactory,
@@ -27,12 +28,15 @@ def queries(client, url) -> int:
 
 
 def patients_with_escalations(surgeon, count):
-    """Each patient has a pump, a check-in, an open escalation and one acknowledged (inbox history)."""
+    """Each patient has a pump, a check-in, an open case of two reports and a resolved one (inbox history)."""
     for _ in range(count):
         pump = PumpFactory(patient__surgeon=surgeon)
-        EscalationFactory(warning_report__patient=pump.patient)
+        EscalationReportFactory(escalation=EscalationFactory(warning_report__patient=pump.patient,
+                                                             acknowledged_at=timezone.now(),
+                                                             acknowledged_by=surgeon.user))
         EscalationFactory(warning_report__patient=pump.patient, acknowledged_at=timezone.now(),
-                          acknowledged_by=surgeon.user)
+                          acknowledged_by=surgeon.user, resolved_at=timezone.now(), resolved_by=surgeon.user,
+                          outcome="advice_sent")
         CheckInFactory(patient=pump.patient)
 
 
@@ -52,7 +56,7 @@ def test_patient_page_costs_the_same_for_1_and_50_check_ins(surgeon, surgeon_cli
         for day in range(start, start + n):
             CheckInFactory(patient=patient, local_date=patient.surgery_date + timedelta(days=day), binder_hours="12")
             IncisionCheckFactory(patient=patient)
-            EscalationFactory(warning_report__patient=patient)
+            EscalationFactory(warning_report__patient=patient, resolved_at=timezone.now())  # 1.1: one open case
             audit.record(actor=SurgeonFactory().user, action="view", patient=patient)  # a colleague's look
 
     add_records(1, 0)

@@ -12,7 +12,7 @@ from notifications.services import delivery
 from recovery.models import SEVERITY
 from recovery.plan import RESTRICTIONS
 from recovery.services import pushes, reminders
-from recovery.services.escalations import pass_on_overdue_escalations
+from recovery.services.escalations import acknowledge_escalation, pass_on_overdue_escalations
 from tests.factories import (
     CheckInFactory,
     DeviceFactory,
@@ -48,6 +48,8 @@ def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
                                    ack_due_at=timezone.now() - timedelta(minutes=1))
     pushes.queue_escalation_pushes(escalation)
     pass_on_overdue_escalations()
+    acknowledge_escalation(escalation, backup.user)
+    pushes.queue_case_report_added_push(escalation)  # a later report joined the case the backup took
     for rule in reminders.REMINDER_RULES:  # each kind on its own
         reminders.dispatch_reminder(rule, now=datetime(2026, 1, 5, 20, 0, tzinfo=UTC))
     # and several due at once, combined into one push

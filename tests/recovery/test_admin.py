@@ -58,6 +58,7 @@ MAKERS = {
     "recovery.incisioncheck": IncisionCheckFactory,
     "recovery.warningreport": WarningReportFactory,
     "recovery.escalation": EscalationFactory,
+    "recovery.escalationreport": lambda: EscalationFactory().case_reports.get(),
     "recovery.patientmessage": PatientMessageFactory,
     "recovery.auditevent": audit_event,
     "notifications.device": DeviceFactory,

@@ -42,6 +42,7 @@ class Case:
     drug: str = "morphine"
     day: int | None = 5
     pain_by_date: dict = field(default_factory=dict)
+    recent: frozenset = frozenset()  # signs of the patient's reports of the last 24 hours
 
 
 def t(value: str, unit: str = "F", **report) -> Report:
@@ -129,6 +130,19 @@ CASES: list[Case] = [
     ),
     Case("baclofen: itching + increased_spasticity stay urgent", sx("itching", "increased_spasticity"), "urgent",
          absent=("baclofen_withdrawal",), drug="baclofen"),
+    # --- combinations across the reports of the last 24 hours ------------------------------------
+    Case("stiff_neck now, fever earlier today", sx("stiff_neck"), "emergency", ("fever_with_meningeal_signs",
+         "stiff_neck"), absent=("fever",), recent=frozenset({"fever"})),
+    Case("37.9 C now, limb_weakness earlier today", t("37.9", "C"), "emergency", ("fever_with_neuro_deficit",),
+         recent=frozenset({"limb_weakness"})),
+    Case("limb_numbness now, difficulty_walking earlier", sx("limb_numbness"), "emergency",
+         ("cord_compression_signs",), recent=frozenset({"difficulty_walking"})),
+    Case("baclofen: pump_alarm now, confusion earlier", sx("pump_alarm"), "emergency", ("baclofen_withdrawal",),
+         drug="baclofen", recent=frozenset({"confusion"})),
+    Case("an unrelated sign now does not replay an earlier combination", sx("incision_redness"), "urgent",
+         absent=("fever_with_meningeal_signs",), recent=frozenset({"fever", "stiff_neck"})),
+    Case("earlier signs alone are not reasons of this report", Report(pain_score=2), "routine",
+         absent=("fever", "limb_weakness", "fever_with_neuro_deficit"), recent=frozenset({"fever", "limb_weakness"})),
     # --- severe pain: never "nothing needs your care team"; late severe pain with an opioid pump
     Case("pain 8 is severe pain (advice only)", Report(pain_score=8), "routine", ("severe_pain",)),
     Case("pain 10 is severe pain (advice only)", Report(pain_score=10), "routine", ("severe_pain",)),
@@ -169,7 +183,7 @@ CASES: list[Case] = [
 
 def run(case: Case) -> triage.TriageResult:
     context = PatientContext(drug=case.drug, recovery_day=case.day, pain_by_date=case.pain_by_date,
-                             emergency_number="911")
+                             recent_signs=case.recent, emergency_number="911")
     return triage.triage(case.report, context)
 
 
@@ -257,6 +271,12 @@ def test_combination_reasons_lead_the_list():
     result = triage.triage(sx("limb_weakness", "fever"))
     assert result.reasons[0] == "fever_with_neuro_deficit"
     assert set(result.reasons) == {"fever_with_neuro_deficit", "fever", "limb_weakness"}
+
+
+def test_reported_signs_are_the_symptoms_and_the_measured_temperature_only():
+    assert triage.reported_signs(t("38.0", "C", symptoms=("stiff_neck",), pain_score=9)) == {"fever", "stiff_neck"}
+    assert triage.reported_signs(t("34.9", "C")) == {"low_temperature"}
+    assert triage.reported_signs(Report(kind="warning_report", note="help")) == frozenset()
 
 
 def test_a_measured_fever_and_a_reported_fever_give_one_reason():

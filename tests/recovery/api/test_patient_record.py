@@ -28,8 +28,9 @@ def test_api_and_dashboard_show_the_same_recent_items_in_the_same_order(surgeon_
         WarningReportFactory(patient=patient)
     levels = [TriageLevel.URGENT, TriageLevel.EMERGENCY]
     for n in range(RECENT_ITEMS + 3):
-        EscalationFactory(warning_report__patient=patient, level=levels[n % 2],
-                          acknowledged_at=timezone.now() if n % 3 == 0 else None)
+        EscalationFactory(warning_report__patient=patient, level=levels[n % 2],  # 1.1: one open case at most
+                          acknowledged_at=timezone.now() if n % 3 == 0 else None,
+                          resolved_at=None if n == 1 else timezone.now())
     dashboard = Client()
     dashboard.force_login(surgeon.user)
 

@@ -11,6 +11,7 @@ from recovery.models import Milestone, Restriction
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
+    EscalationReportFactory,
     PatientFactory,
     PatientMessageFactory,
     SurgeonFactory,
@@ -77,17 +78,18 @@ def seed_patients(surgeon, n):
 
 def seed_inbox(surgeon, n):
     backup = SurgeonFactory()
-    patient = PatientFactory(enrolled=True, surgeon=surgeon)
-    for i in range(n):
-        EscalationFactory(warning_report__patient=patient, escalated_to=backup if i % 2 else None,
-                          acknowledged_at=timezone.now() if i % 3 else None, acknowledged_by=surgeon.user)
+    for i in range(n):  # one open case per patient (shared/API.md 1.1), each with two reports
+        escalation = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon),
+                                       escalated_to=backup if i % 2 else None,
+                                       acknowledged_at=timezone.now() if i % 3 else None, acknowledged_by=surgeon.user)
+        EscalationReportFactory(escalation=escalation)
 
 
 @pytest.mark.parametrize(
     ("path", "seed", "queries"),
     [
         ("/api/v1/surgeon/patients/", seed_patients, AUTH + 3),  # count + page + audit insert
-        ("/api/v1/surgeon/inbox/", seed_inbox, AUTH + 3),  # count + page + audit insert
+        ("/api/v1/surgeon/inbox/", seed_inbox, AUTH + 4),  # count + page + the cases' reports + audit insert
     ],
 )
 @pytest.mark.parametrize("rows", [1, 50])

@@ -13,6 +13,7 @@ from recovery.services.accounts import hash_activation_code
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
+    EscalationReportFactory,
     IncisionCheckFactory,
     PatientFactory,
     SurgeonFactory,
@@ -92,15 +93,15 @@ def test_patients_list_shows_own_patients_with_day_last_checkin_and_open_escalat
     PatientFactory(enrolled=True, display_name="Someone else's")
     CheckInFactory(patient=ada, created_at=timezone.now() - timedelta(days=1), pain_score=2)
     last = CheckInFactory(patient=ada, pain_score=6)
-    EscalationFactory(warning_report__patient=ada)
-    EscalationFactory(warning_report__patient=ada)
-    EscalationFactory(warning_report__patient=ada, acknowledged_at=timezone.now())
+    # 1.1: one open case per patient; a report joining it adds no second open escalation
+    EscalationReportFactory(escalation=EscalationFactory(warning_report__patient=ada))
+    EscalationFactory(warning_report__patient=ada, acknowledged_at=timezone.now(), resolved_at=timezone.now())
     body = surgeon_client.get("/api/v1/surgeon/patients/").json()
     assert body["count"] == 2
     rows = {row["display_name"]: row for row in body["results"]}
     assert set(rows) == {"Ada", "Bob"}
     assert rows["Ada"]["recovery_day"] == ada.recovery_day()
-    assert rows["Ada"]["open_escalations_count"] == 2 and rows["Bob"]["open_escalations_count"] == 0
+    assert rows["Ada"]["open_escalations_count"] == 1 and rows["Bob"]["open_escalations_count"] == 0
     assert rows["Ada"]["last_checkin"]["id"] == last.pk and rows["Ada"]["last_checkin"]["pain_score"] == 6
     assert rows["Bob"]["last_checkin"] is None
     assert rows["Ada"]["activated"] is True
@@ -162,12 +163,11 @@ def test_a_backup_surgeon_sees_a_patient_whose_escalation_was_passed_on(api_clie
 # --- Inbox and acknowledge -------------------------------------------------------------------
 
 def test_inbox_is_unacknowledged_first_then_most_severe_then_newest(surgeon_client, surgeon):
-    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     now = timezone.now()
 
     def escalation(level, minutes_ago, acknowledged=False):
-        return EscalationFactory(
-            warning_report__patient=patient, level=level, reasons=["x"],
+        return EscalationFactory(  # 1.1: one open case per patient, so one patient each
+            warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon), level=level, reasons=["x"],
             created_at=now - timedelta(minutes=minutes_ago),
             acknowledged_at=now if acknowledged else None,
         )
@@ -211,7 +211,8 @@ def test_inbox_is_a_json_array_paged_by_link_headers(surgeon_client, surgeon, mo
 
 def test_inbox_read_is_audited_once_per_patient(surgeon_client, surgeon):
     patient = PatientFactory(enrolled=True, surgeon=surgeon)
-    EscalationFactory.create_batch(3, warning_report__patient=patient)
+    case = EscalationFactory(warning_report__patient=patient)
+    EscalationReportFactory.create_batch(2, escalation=case)  # 1.1: three reports in one case
     surgeon_client.get("/api/v1/surgeon/inbox/")
     assert list(AuditEvent.objects.values_list("patient_id", "object_type")) == [(patient.pk, "recovery.Escalation")]
 

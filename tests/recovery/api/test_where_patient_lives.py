@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from recovery.models import Patient
-from tests.factories import SurgeonFactory
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.factories import PatientFactory, SurgeonFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +23,13 @@ pytestmark = pytest.mark.django_db
      ("UTC", None, "112")],
 )
 def test_me_answers_the_country_of_the_time_zone_and_its_emergency_number(api_client, zone, country, number):
-    patient = make_patient(timezone=zone)
+    patient = PatientFactory(enrolled=True, timezone=zone)
     body = bearer(api_client, patient.user).get("/api/v1/me/").json()
     assert (body["country"], body["emergency_number"], body["language"]) == (country, number, "en")
 
 
 def test_patch_me_sets_the_country_and_the_number_follows(api_client):
-    patient = make_patient(timezone="Europe/London")
+    patient = PatientFactory(enrolled=True, timezone="Europe/London")
     client = bearer(api_client, patient.user)
     body = client.patch("/api/v1/me/", {"country": "ie"}, format="json").json()
     assert (body["country"], body["emergency_number"], body["timezone"]) == ("IE", "112", "Europe/London")
@@ -38,7 +38,7 @@ def test_patch_me_sets_the_country_and_the_number_follows(api_client):
 
 
 def test_patch_me_with_an_empty_country_goes_back_to_the_time_zones(api_client):
-    patient = make_patient(timezone="Asia/Tokyo", country="US")
+    patient = PatientFactory(enrolled=True, timezone="Asia/Tokyo", country="US")
     client = bearer(api_client, patient.user)
     assert client.get("/api/v1/me/").json()["emergency_number"] == "911"
     body = client.patch("/api/v1/me/", {"country": ""}, format="json").json()
@@ -46,20 +46,20 @@ def test_patch_me_with_an_empty_country_goes_back_to_the_time_zones(api_client):
 
 
 def test_a_country_set_by_hand_stays_when_the_time_zone_changes(api_client):
-    patient = make_patient(timezone="Europe/London", country="GB")
+    patient = PatientFactory(enrolled=True, timezone="Europe/London", country="GB")
     body = bearer(api_client, patient.user).patch("/api/v1/me/", {"timezone": "Europe/Paris"}, format="json").json()
     assert (body["country"], body["emergency_number"]) == ("GB", "999")
 
 
 def test_the_default_country_follows_a_time_zone_change(api_client):
-    patient = make_patient(timezone="Europe/London")
+    patient = PatientFactory(enrolled=True, timezone="Europe/London")
     body = bearer(api_client, patient.user).patch("/api/v1/me/", {"timezone": "Australia/Perth"}, format="json").json()
     assert (body["country"], body["emergency_number"]) == ("AU", "000")
 
 
 @pytest.mark.parametrize("bad", ["XX", "GBR", "U", "UK", 44, None])
 def test_an_unknown_country_is_a_400_naming_the_field_and_changes_nothing(api_client, bad):
-    patient = make_patient(timezone="Europe/London")
+    patient = PatientFactory(enrolled=True, timezone="Europe/London")
     response = bearer(api_client, patient.user).patch(
         "/api/v1/me/", {"country": bad, "checkin_time": "07:00"}, format="json"
     )
@@ -69,7 +69,7 @@ def test_an_unknown_country_is_a_400_naming_the_field_and_changes_nothing(api_cl
 
 
 def test_emergency_advice_names_the_patients_own_number(api_client):
-    patient = make_patient(timezone="Asia/Tokyo")
+    patient = PatientFactory(enrolled=True, timezone="Asia/Tokyo")
     answer = bearer(api_client, patient.user).post(
         "/api/v1/warning-reports/", {"client_id": str(uuid.uuid4()), "symptoms": ["chest_pain"]}, format="json"
     ).json()
@@ -108,7 +108,7 @@ def test_demo_data_has_patients_outside_the_us_with_their_own_emergency_numbers(
 
 
 def test_a_note_only_warning_report_shows_the_patients_words_in_the_dashboard_inbox(api_client, client):
-    patient = make_patient(timezone="Europe/London")
+    patient = PatientFactory(enrolled=True, timezone="Europe/London")
     bearer(api_client, patient.user).post("/api/v1/warning-reports/", {
         "client_id": str(uuid.uuid4()), "symptoms": [], "note": "I can't breathe properly and I'm so sleepy",
     }, format="json")

@@ -1,0 +1,125 @@
+"""The surgeon inbox of contract 1.1: items are patient cases with their reports; acknowledge with a note;
+resolve with an outcome; ?state=open|resolved|all."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from recovery.models import AuditEvent, Escalation
+from tests.factories import EscalationFactory, PatientFactory, SurgeonFactory
+from tests.support import bearer
+
+pytestmark = pytest.mark.django_db
+
+OUTCOMES = ["advised_emergency_care", "called_patient", "clinic_visit_booked", "advice_sent", "no_action_needed"]
+
+
+def send(patient, path, body):
+    response = bearer(APIClient(), patient.user).post(path, {"client_id": str(uuid.uuid4()), **body}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_an_inbox_item_is_the_case_with_its_reports_oldest_first(surgeon_client, surgeon):
+    patient = PatientFactory(enrolled=True, surgeon=surgeon, display_name="Ada")
+    checkin = send(patient, "/api/v1/checkins/", {"pain_score": 3, "temperature": 38.2, "temperature_unit": "C",
+                                                   "note": "hot and shivery"})
+    warning = send(patient, "/api/v1/warning-reports/", {"symptoms": ["stiff_neck"], "note": "neck hurts to bend"})
+
+    (item,) = surgeon_client.get("/api/v1/surgeon/inbox/").json()
+
+    assert item["patient"] == {"id": patient.pk, "display_name": "Ada"}
+    assert item["level"] == "emergency"  # fever + stiff neck, raised from the check-in's urgent
+    assert item["reports"] == [
+        {"type": "checkin", "id": checkin["id"], "created_at": checkin["created_at"], "level": "urgent",
+         "reasons": ["fever"], "note": "hot and shivery"},
+        {"type": "warning_report", "id": warning["id"], "created_at": warning["created_at"], "level": "emergency",
+         "reasons": warning["triage"]["reasons"], "note": "neck hurts to bend"},
+    ]
+    assert "fever_with_meningeal_signs" in warning["triage"]["reasons"]
+    assert {"updated_at", "acknowledged_by", "resolved_at", "outcome", "note"} <= set(item)
+    assert (item["resolved_at"], item["outcome"], item["note"], item["acknowledged_by"]) == (None, None, "", None)
+
+
+def test_acknowledge_may_carry_a_note(surgeon_client, surgeon):
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    body = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/", {"note": "Calling now"},
+                               format="json").json()
+    assert (body["acknowledged_by"], body["note"], body["resolved_at"]) == (surgeon.user.username, "Calling now", None)
+    assert [row["id"] for row in surgeon_client.get("/api/v1/surgeon/inbox/").json()] == [case.pk]  # still open
+
+
+def test_acknowledge_without_a_body_still_works(surgeon_client, surgeon):
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/")
+    assert response.status_code == 200 and response.json()["acknowledged_at"] is not None
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_resolve_closes_the_case_with_outcome_and_note_and_acknowledges_it(surgeon_client, surgeon, outcome):
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                   {"outcome": outcome, "note": "Spoke to her"}, format="json")
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["outcome"], body["note"], body["acknowledged_by"]) == (outcome, "Spoke to her", surgeon.user.username)
+    assert body["resolved_at"] is not None and body["acknowledged_at"] is not None
+    assert AuditEvent.objects.filter(action="resolve", patient=case.patient, actor=surgeon.user).count() == 1
+
+
+@pytest.mark.parametrize(("body", "field"), [({}, "outcome"), ({"outcome": "fixed"}, "outcome"),
+                                              ({"outcome": None}, "outcome"),
+                                              ({"outcome": "advice_sent", "note": "x" * 4001}, "note")])
+def test_resolve_with_bad_input_is_400_naming_the_field_and_changes_nothing(surgeon_client, surgeon, body, field):
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/", body, format="json")
+    assert response.status_code == 400 and list(response.json()) == [field]
+    case.refresh_from_db()
+    assert (case.resolved_at, case.acknowledged_at, case.outcome) == (None, None, "")
+
+
+def test_resolving_another_surgeons_case_is_404(surgeon_client):
+    case = EscalationFactory()
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/", {"outcome": "advice_sent"},
+                                   format="json")
+    assert response.status_code == 404 and Escalation.objects.get(pk=case.pk).resolved_at is None
+
+
+def test_inbox_state_open_resolved_and_all(surgeon_client, surgeon):
+    open_case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    closed = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    surgeon_client.post(f"/api/v1/surgeon/inbox/{closed.pk}/resolve/", {"outcome": "no_action_needed"}, format="json")
+
+    def ids(query=""):
+        return sorted(row["id"] for row in surgeon_client.get(f"/api/v1/surgeon/inbox/{query}").json())
+
+    assert ids() == ids("?state=open") == [open_case.pk]
+    assert ids("?state=resolved") == [closed.pk]
+    assert ids("?state=all") == sorted([open_case.pk, closed.pk])
+
+
+def test_an_unknown_inbox_state_is_400_naming_state(surgeon_client):
+    response = surgeon_client.get("/api/v1/surgeon/inbox/?state=closed")
+    assert response.status_code == 400 and list(response.json()) == ["state"]
+
+
+def test_a_resolved_case_and_the_next_one_are_two_inbox_items(surgeon_client, surgeon):
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
+    send(patient, "/api/v1/warning-reports/", {"symptoms": ["fever"]})
+    first = surgeon_client.get("/api/v1/surgeon/inbox/").json()[0]["id"]
+    surgeon_client.post(f"/api/v1/surgeon/inbox/{first}/resolve/", {"outcome": "advice_sent"}, format="json")
+    send(patient, "/api/v1/warning-reports/", {"symptoms": ["fever"]})
+
+    rows = surgeon_client.get("/api/v1/surgeon/inbox/?state=all").json()
+    assert len(rows) == 2 and [len(row["reports"]) for row in rows] == [1, 1]
+    assert [row["id"] for row in surgeon_client.get("/api/v1/surgeon/inbox/").json()] != [first]
+
+
+def test_the_backup_may_resolve_what_was_passed_on_to_them(api_client):
+    backup = SurgeonFactory()
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True), escalated_to=backup)
+    response = bearer(api_client, backup.user).post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                                    {"outcome": "advised_emergency_care"}, format="json")
+    assert response.status_code == 200 and response.json()["resolved_by"] == backup.user.username
