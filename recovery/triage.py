@@ -12,8 +12,10 @@ The rules are data, in two steps:
 
 Each row cites the line of the patient guide (shared/domain/patient-guide-intrathecal-pump.txt, "Guide
 line N") or a named clinical source. Every rule that fires gives a reason (advice-only routine rows only
-when nothing escalates); the most severe level wins; reasons read most severe first, in table order. Nothing here touches the database: the services read
-the context (pump drug, recovery day, earlier pain, emergency number) and store the result.
+when nothing escalates); the most severe level wins; reasons read most severe first, in table order.
+Combinations also read the signs of the patient's reports of the last RECENT_HOURS. Nothing here touches
+the database: the services read the context (pump drug, recovery day, earlier pain and signs, emergency
+number) and store the result.
 """
 from __future__ import annotations
 
@@ -381,7 +383,9 @@ REASON_WORDS: dict[str, str] = {
     "severe_pain_3_days": "pain of 8 or more for three days in a row",
     "severe_pain_after_recovery": "severe pain after the usual recovery time",
     "patient_note": "a note in your own words",
-    "fever_with_neuro_deficit": "a fever together with weakness, numbness, trouble walking or bowel or bladder problems",
+    "fever_with_neuro_deficit": (
+        "a fever together with weakness, numbness, trouble walking or bowel or bladder problems"
+    ),
     "fever_with_meningeal_signs": "a fever together with a headache or a stiff neck",
     "cord_compression_signs": "weakness or numbness together with trouble walking",
     "baclofen_withdrawal": "signs that your baclofen may not be reaching you",
@@ -507,7 +511,8 @@ def reported_signs(report: Report) -> frozenset[str]:
     """The signs a report shows by itself (symptom codes and measured temperature), for later reports'
     combinations (PatientContext.recent_signs)."""
     signs, _ = _signs(report, PatientContext())
-    return frozenset(signs - {rule.sign for rule in (*PAIN_SIGNS, NOTE_ONLY_RULE)})
+    not_reported = {rule.sign for rule in PAIN_SIGNS} | {NOTE_ONLY_RULE.sign}
+    return frozenset(signs - not_reported)
 
 
 def _signs(report: Report, context: PatientContext) -> tuple[set[str], list[TemperatureSign | PainSign | NoteOnlySign]]:

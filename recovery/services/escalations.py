@@ -21,6 +21,7 @@ from recovery.models import (
     Patient,
     PatientMessage,
     Surgeon,
+    TriageLevel,
     WarningReport,
 )
 from recovery.services import audit, pushes
@@ -64,7 +65,7 @@ def open_escalation(record: CheckIn | IncisionCheck | WarningReport, result: tri
         return case
 
     EscalationReport.objects.create(escalation=case, created_at=record.created_at, **{field: record})
-    rises = SEVERITY[result.level] > SEVERITY[case.level]
+    rises = SEVERITY[TriageLevel(result.level)] > SEVERITY[TriageLevel(case.level)]
     acknowledger_id, was_acknowledged = case.acknowledged_by_id, case.acknowledged_at is not None
     if rises:
         case.level = result.level

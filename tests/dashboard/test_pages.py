@@ -89,7 +89,8 @@ def test_resolving_with_an_outcome_moves_the_case_to_history_and_is_audited(surg
     assert (escalation.outcome, escalation.resolution_note, escalation.resolved_by) == (
         "called_patient", "Advised rest, fever settling", surgeon.user)
     assert escalation.acknowledged_at is not None
-    assert f'data-escalation="{escalation.pk}"' not in surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
+    fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
+    assert f'data-escalation="{escalation.pk}"' not in fragment
     history = surgeon_client.get(reverse("dashboard:inbox")).content.decode()
     assert "Called the patient" in history and "Advised rest, fever settling" in history
     assert AuditEvent.objects.filter(action="resolve", patient=escalation.patient, actor=surgeon.user).exists()

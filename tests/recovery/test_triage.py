@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -45,11 +46,11 @@ class Case:
     recent: frozenset = frozenset()  # signs of the patient's reports of the last 24 hours
 
 
-def t(value: str, unit: str = "F", **report) -> Report:
+def t(value: str, unit: str = "F", **report: Any) -> Report:
     return Report(temperature=Decimal(value), temperature_unit=unit, **report)
 
 
-def sx(*codes: str, **report) -> Report:
+def sx(*codes: str, **report: Any) -> Report:
     return Report(symptoms=codes, **report)
 
 
@@ -188,7 +189,7 @@ def run(case: Case) -> triage.TriageResult:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_case_table(case: Case):
+def test_case_table(case: Case) -> None:
     result = run(case)
     sources = "\n".join(f"    {rule.key}: {rule.source}" for rule in result.fired) or "    (no rule fires)"
     print(f"\n{case.name} -> {result.level} {list(result.reasons)}\n{sources}")

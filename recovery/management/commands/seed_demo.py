@@ -195,8 +195,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):"))
         self.stdout.write(f"  surgeon dashboard  /dashboard/  {SURGEON_USERNAME} (backup surgeon: {BACKUP_USERNAME})")
         self.stdout.write(f"  staff admin        /admin/      {ADMIN_USERNAME}")
-        patients = {p.user.username: p for p in Patient.objects.filter(user__username__in=[s.username for s in DEMO_PATIENTS])
-                    .select_related("user")}
+        usernames = [spec.username for spec in DEMO_PATIENTS]
+        patients = {p.user.username: p for p in Patient.objects.filter(user__username__in=usernames).select_related("user")}
         for spec in DEMO_PATIENTS:
             patient = patients[spec.username]
             self.stdout.write(

@@ -41,7 +41,6 @@ def test_me_answers_the_profile_with_day_and_phase_in_the_patients_own_zone(la_c
         "timezone": "America/Los_Angeles",
         "country": "US",
         "emergency_number": "911",
-        "language": "en",
         "checkin_time": "08:30",
         "surgery_date": "2026-03-01",
         "recovery_day": 9,
