@@ -464,6 +464,12 @@ class Escalation(models.Model):
         return self.checkin or self.incision_check or self.warning_report
 
     @property
+    def has_report_since_acknowledged(self) -> bool:
+        """A report joined after the case was acknowledged (reads the reports, prefetched by the inbox)."""
+        acknowledged_at = self.acknowledged_at
+        return acknowledged_at is not None and any(r.created_at > acknowledged_at for r in self.case_reports.all())
+
+    @property
     def note(self) -> str:
         """The clinician's latest word on the case: the resolution note, else the acknowledgement note."""
         return self.resolution_note or self.acknowledge_note

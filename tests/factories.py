@@ -125,7 +125,10 @@ class EscalationFactory(ModelFactory[models.Escalation]):
         model = models.Escalation
         skip_postgeneration_save = True
 
-    warning_report = factory.SubFactory(WarningReportFactory, symptoms=["difficulty_breathing"])
+    # The opening report carries the triage that opened the case, as a phone report would.
+    warning_report = factory.SubFactory(WarningReportFactory, symptoms=["difficulty_breathing"],
+                                        triage_level=factory.SelfAttribute("..level"),
+                                        triage_reasons=factory.SelfAttribute("..reasons"))
     patient = factory.SelfAttribute("warning_report.patient")
     assigned_surgeon = factory.SelfAttribute("patient.surgeon")
     level = models.TriageLevel.EMERGENCY

@@ -67,13 +67,13 @@ def plain_number(value: Decimal | str | None) -> str:
 
 @register.filter
 def time_left(deadline: datetime | None) -> str:
-    """The time left before an unacknowledged case is passed on ("passed on in 12 minutes")."""
+    """The time left before an unacknowledged case is passed on ("passes on in 12 minutes")."""
     if deadline is None:
         return "—"
     left = deadline - timezone.now()
     if left <= timedelta(0):
         return "pass-on due now"
-    return f"passed on in {timeuntil(deadline, depth=1)}"
+    return f"passes on in {timeuntil(deadline, depth=1)}"
 
 
 REPORT_KINDS = {"checkin": "check-in", "incision_check": "incision check", "warning_report": "warning report"}

@@ -46,11 +46,22 @@ def test_a_new_emergency_appears_in_the_open_inbox_and_can_be_acknowledged(page,
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "inbox.png"), full_page=True)
 
+    assert "passes on in" in row.inner_text()  # the time left before pass-on
+    row.get_by_label("Acknowledgement note").fill("Calling her now")
     row.get_by_role("button", name="Acknowledge").click()
     page.wait_for_url(f"{live_server.url}/dashboard/")
-    assert page.locator(f'#inbox-open tr[data-escalation="{emergency.pk}"]').count() == 0
-    assert "Ada Lovelace" in page.locator("table.history").inner_text()
+    row = page.locator(f'#inbox-open tr[data-escalation="{emergency.pk}"]')  # 1.1: still open until resolved
+    assert "Calling her now" in row.inner_text() and "Acknowledged" in row.inner_text()
     assert Escalation.objects.get(pk=emergency.pk).acknowledged_by == surgeon.user
+
+    row.get_by_label("Outcome").select_option("advised_emergency_care")
+    row.get_by_label("Resolution note").fill("Ambulance on its way")
+    row.get_by_role("button", name="Resolve").click()
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+    assert page.locator(f'#inbox-open tr[data-escalation="{emergency.pk}"]').count() == 0
+    history = page.locator("table.history").inner_text()
+    assert "Ada Lovelace" in history and "Advised emergency care" in history and "Ambulance on its way" in history
+    assert Escalation.objects.get(pk=emergency.pk).outcome == "advised_emergency_care"
 
 
 def test_enrolling_a_patient_shows_the_activation_code(page, live_server, surgeon):

@@ -12,7 +12,7 @@ from recovery import education, plan
 from recovery.services.pushes import NEUTRAL_TEXT, PushKind
 
 # Pushes to the care team stay English (staff pages and alerts may stay English).
-STAFF_PUSHES = {PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON}
+STAFF_PUSHES = {PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, PushKind.ESCALATION_UPDATED}
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
 
