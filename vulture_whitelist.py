@@ -22,6 +22,13 @@ restrictions_followed  # recovery.models.CheckIn
 BACK  # recovery.models.IncisionCheck.Site
 REMINDER  # recovery.models.PatientMessage.Kind
 merge_key  # recovery.models.AuditEvent, unique: merges repeated views
+ADVISED_EMERGENCY_CARE  # recovery.models.Escalation.Outcome (shared/API.md 1.1, fixed)
+CALLED_PATIENT  # recovery.models.Escalation.Outcome
+CLINIC_VISIT_BOOKED  # recovery.models.Escalation.Outcome
+ADVICE_SENT  # recovery.models.Escalation.Outcome
+NO_ACTION_NEEDED  # recovery.models.Escalation.Outcome
+CELSIUS  # recovery.models.CheckIn.TemperatureUnit ("C"), sent by phones; triage converts it
+case_report  # tests.factories.EscalationFactory post-generation: links the opening report
 
 # Serializer and form fields: DRF and Django forms read declared fields by name.
 child

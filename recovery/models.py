@@ -505,8 +505,11 @@ class EscalationReport(models.Model):
         return f"{self.kind} in case {self.escalation_id}"
 
     @property
-    def report(self) -> PhoneRecord:
-        return self.checkin or self.incision_check or self.warning_report
+    def report(self) -> CheckIn | IncisionCheck | WarningReport:
+        report = self.checkin or self.incision_check or self.warning_report
+        if report is None:  # ruled out by the escalation_report_has_one_source constraint
+            raise ValueError(f"EscalationReport {self.pk} has no report")
+        return report
 
     @property
     def patient(self) -> Patient:  # whose record it is, for the audit trail

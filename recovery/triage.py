@@ -74,7 +74,9 @@ class TemperatureSign:
         return f"sign:{self.sign}"
 
     @property
-    def above_fahrenheit(self) -> Decimal | None:  # the dashboard chart draws the fever line from it
+    def above_fahrenheit(self) -> Decimal:  # the dashboard chart draws the fever line from it
+        if self.above is None:
+            raise ValueError(f"{self.sign} is not an above-a-threshold sign")
         return self.above
 
     def shows(self, fahrenheit: Decimal) -> bool:
@@ -484,10 +486,6 @@ def plausible_range(unit: str) -> tuple[Decimal, Decimal]:
     if unit == "C":
         return tuple((limit - 32) * 5 / 9 for limit in (low, high))  # type: ignore[return-value]
     return low, high
-
-
-def has_fever(temperature: Decimal | None, unit: str, rule: TemperatureSign = FEVER_RULE) -> bool:
-    return temperature is not None and rule.shows(to_fahrenheit(temperature, unit))
 
 
 def pain_sign(report: Report, context: PatientContext, rule: PainSign) -> bool:

@@ -120,6 +120,13 @@ class WarningReportFactory(ModelFactory[models.WarningReport]):
     symptoms = factory.LazyFunction(lambda: ["fever"])
 
 
+def link_opening_report(escalation: models.Escalation) -> None:
+    field = {models.CheckIn: "checkin", models.IncisionCheck: "incision_check", models.WarningReport: "warning_report"}
+    source = escalation.source
+    models.EscalationReport.objects.create(escalation=escalation, created_at=source.created_at,
+                                           **{field[type(source)]: source})
+
+
 class EscalationFactory(ModelFactory[models.Escalation]):
     class Meta:
         model = models.Escalation
@@ -135,14 +142,10 @@ class EscalationFactory(ModelFactory[models.Escalation]):
     reasons = factory.LazyFunction(lambda: ["difficulty_breathing"])
     ack_due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=15))
 
-    @factory.post_generation
-    def case_report(self, create, extracted, **kwargs):
-        """The opening report is the case's first report, as services.escalate leaves it."""
-        if create and self.source is not None:
-            field = {"CheckIn": "checkin", "IncisionCheck": "incision_check", "WarningReport": "warning_report"}[
-                type(self.source).__name__]
-            models.EscalationReport.objects.create(escalation=self, created_at=self.source.created_at,
-                                                   **{field: self.source})
+    # The opening report is the case's first report, as the escalation service leaves it.
+    case_report = factory.PostGeneration(
+        lambda escalation, create, _extracted, **_kwargs: link_opening_report(escalation) if create else None
+    )
 
 
 class EscalationReportFactory(factory.django.DjangoModelFactory):

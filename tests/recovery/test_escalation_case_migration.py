@@ -31,7 +31,8 @@ def test_legacy_escalations_become_cases():
     Escalation = apps.get_model("recovery", "Escalation")
     PatientMessage = apps.get_model("recovery", "PatientMessage")
     now = timezone.now()
-    surgeon = Surgeon.objects.create(user=User.objects.create(username="dr.legacy", role="surgeon"), display_name="Dr L")
+    surgeon = Surgeon.objects.create(user=User.objects.create(username="dr.legacy", role="surgeon"),
+                                     display_name="Dr L")
     ada = Patient.objects.create(surgeon=surgeon, display_name="Ada", surgery_date=date(2026, 1, 1), timezone="UTC")
     ben = Patient.objects.create(surgeon=surgeon, display_name="Ben", surgery_date=date(2026, 1, 1), timezone="UTC")
 

@@ -196,7 +196,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  surgeon dashboard  /dashboard/  {SURGEON_USERNAME} (backup surgeon: {BACKUP_USERNAME})")
         self.stdout.write(f"  staff admin        /admin/      {ADMIN_USERNAME}")
         usernames = [spec.username for spec in DEMO_PATIENTS]
-        patients = {p.user.username: p for p in Patient.objects.filter(user__username__in=usernames).select_related("user")}
+        patients = {
+            p.user.username: p
+            for p in Patient.objects.filter(user__username__in=usernames).select_related("user")
+            if p.user is not None
+        }
         for spec in DEMO_PATIENTS:
             patient = patients[spec.username]
             self.stdout.write(
