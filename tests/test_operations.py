@@ -73,11 +73,11 @@ def test_metrics_expose_the_outbox_and_escalation_gauges(client):
     NotificationFactory(status=Notification.Status.FAILED, created_at=now - timedelta(minutes=3))
     NotificationFactory(status=Notification.Status.SENT, created_at=now - timedelta(hours=2))
     NotificationFactory(status=Notification.Status.DEAD)
-    patient = PatientFactory(enrolled=True)
-    EscalationFactory(patient=patient, level=TriageLevel.EMERGENCY)
-    EscalationFactory(patient=patient, level=TriageLevel.URGENT)
-    EscalationFactory(patient=patient, level=TriageLevel.URGENT)
-    EscalationFactory(patient=patient, level=TriageLevel.URGENT, acknowledged_at=now)
+    # API 1.1: one open case per patient, so one patient each
+    EscalationFactory(patient=PatientFactory(enrolled=True), level=TriageLevel.EMERGENCY)
+    EscalationFactory(patient=PatientFactory(enrolled=True), level=TriageLevel.URGENT)
+    EscalationFactory(patient=PatientFactory(enrolled=True), level=TriageLevel.URGENT)
+    EscalationFactory(patient=PatientFactory(enrolled=True), level=TriageLevel.URGENT, acknowledged_at=now)
 
     response = client.get("/metrics")  # the test client's REMOTE_ADDR is 127.0.0.1
 
