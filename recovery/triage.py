@@ -505,6 +505,13 @@ def incision_symptoms(**flags: bool) -> tuple[str, ...]:
     return tuple(code for name, code in INCISION_SIGNS.items() if flags.get(name))
 
 
+def reads_recent_signs(report: Report) -> bool:
+    """Whether a combination could use earlier reports' signs: the report shows a sign of one. A report
+    without one (the common routine check-in) needs no look at earlier reports."""
+    signs = reported_signs(report)
+    return any(group & signs for rule in RULES if len(rule.all_of) > 1 for group in rule.all_of)
+
+
 def reported_signs(report: Report) -> frozenset[str]:
     """The signs a report shows by itself (symptom codes and measured temperature), for later reports'
     combinations (PatientContext.recent_signs)."""

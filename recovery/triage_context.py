@@ -9,9 +9,10 @@ from recovery import triage
 from recovery.models import CheckIn, IncisionCheck, Patient, Pump, WarningReport
 
 
-def triage_context(patient: Patient, local_date: date, now: datetime) -> triage.PatientContext:
+def triage_context(patient: Patient, local_date: date, now: datetime, report: triage.Report) -> triage.PatientContext:
     """The pump's drug, the recovery day of `local_date`, the highest pain of each local day triage looks
-    back over, the signs of the reports of the last triage.RECENT_HOURS, and the emergency number."""
+    back over, the signs of the reports of the last triage.RECENT_HOURS (only when `report` shows a sign
+    a combination reads), and the emergency number."""
     rows = (
         CheckIn.objects.filter(
             patient=patient,
@@ -30,7 +31,7 @@ def triage_context(patient: Patient, local_date: date, now: datetime) -> triage.
         drug=drug,
         recovery_day=(local_date - patient.surgery_date).days,
         pain_by_date={row["local_date"]: row["worst"] for row in rows},
-        recent_signs=recent_signs(patient, now),
+        recent_signs=recent_signs(patient, now) if triage.reads_recent_signs(report) else frozenset(),
         emergency_number=patient.emergency_number,
     )
 

@@ -99,7 +99,8 @@ def _submit_report(
     fingerprint = payload_fingerprint(data, file_digest=file_sha256(photo) if photo is not None else "")
     local_date = patient.local_date(now)
     record = model(patient=patient, payload_fingerprint=fingerprint, local_date=local_date, created_at=now, **data)
-    result = triage.triage(to_report(record), triage_context(patient, local_date, now))
+    report = to_report(record)
+    result = triage.triage(report, triage_context(patient, local_date, now, report))
     record.triage_level, record.triage_reasons, record.triage_advice = result.level, list(result.reasons), result.advice
     # The unique (patient, client_id) constraint tells a retry from a new report: the INSERT is tried
     # first (no look-up before it), and a report with nothing else to write is that one statement on its

@@ -280,6 +280,15 @@ def test_reported_signs_are_the_symptoms_and_the_measured_temperature_only():
     assert triage.reported_signs(Report(kind="warning_report", note="help")) == frozenset()
 
 
+@pytest.mark.parametrize(
+    ("report", "reads"),
+    [(Report(pain_score=2), False), (sx("incision_redness"), False), (t("98.6"), False), (sx("stiff_neck"), True),
+     (t("38.0", "C"), True), (sx("pump_alarm"), True), (sx("difficulty_walking"), True)],
+)
+def test_only_a_report_with_a_sign_of_a_combination_reads_earlier_reports(report, reads):
+    assert triage.reads_recent_signs(report) is reads
+
+
 def test_a_measured_fever_and_a_reported_fever_give_one_reason():
     assert triage.triage(t("101.2", symptoms=("fever",))).reasons == ("fever",)
 
