@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from recovery import plan, pump_models, refills
-from recovery.refills import Dosing
 from recovery.countries import country_for_timezone, is_country_code
 from recovery.emergency_numbers import emergency_number_for
+from recovery.refills import Dosing
 
 
 def validate_timezone_name(value: str) -> None:

@@ -123,6 +123,8 @@ class WarningReportFactory(ModelFactory[models.WarningReport]):
 def link_opening_report(escalation: models.Escalation) -> None:
     field = {models.CheckIn: "checkin", models.IncisionCheck: "incision_check", models.WarningReport: "warning_report"}
     source = escalation.source
+    if source is None:  # raised by a periodic job (a missed refill): a case without a phone report
+        return
     models.EscalationReport.objects.create(escalation=escalation, created_at=source.created_at,
                                            **{field[type(source)]: source})
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -39,8 +40,18 @@ TRIAGE_MESSAGE_TITLE = "About the report you just sent"
 
 def open_escalation(record: CheckIn | IncisionCheck | WarningReport, result: triage.TriageResult,
                     now: datetime) -> Escalation:
-    """Open the patient's escalation case or join the open one (shared/API.md 1.1), store the advice
-    message, and write the pushes. Called inside the report's transaction.
+    """Open the patient's escalation case or join the open one with this phone report (shared/API.md
+    1.1), store the advice message, and write the pushes. Called inside the report's transaction."""
+    case = raise_case(record.patient, result.level, result.reasons, now, record=record)
+    _advice_message(record, result, case, now)
+    return case
+
+
+def raise_case(patient: Patient, level: str, reasons: Iterable[str], now: datetime, *,
+               record: CheckIn | IncisionCheck | WarningReport | None = None) -> Escalation:
+    """Open the patient's case at `level`, or join the open one, and write the pushes; `record` (a phone
+    report) becomes one of its reports. A periodic job (the refill safety net) raises without a report.
+    The caller writes the patient's message, inside its transaction.
 
     One open case per patient: the patient row is locked FOR NO KEY UPDATE (which does not wait for the
     key-share lock the report insert holds), so concurrent reports of one patient queue up here and
@@ -49,39 +60,55 @@ def open_escalation(record: CheckIn | IncisionCheck | WarningReport, result: tri
     case must be acknowledged again. A report joining an acknowledged case without a rise tells the
     person who acknowledged it, once per acknowledgement. Reports keep their own triage.
     """
-    patient = record.patient
-    field = ESCALATION_SOURCE_FIELD[type(record)]
+    reasons = list(reasons)
+    field = ESCALATION_SOURCE_FIELD[type(record)] if record is not None else ""
     Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).values_list("pk", flat=True).first()
     case = Escalation.objects.select_for_update().filter(patient=patient, resolved_at__isnull=True).first()
     if case is None:
         case = Escalation.objects.create(
-            patient=patient, level=result.level, reasons=list(result.reasons), assigned_surgeon=patient.surgeon,
-            created_at=now, updated_at=now, ack_due_at=now + settings.ESCALATION_ACK_DEADLINES[result.level],
-            **{field: record},
+            patient=patient, level=level, reasons=reasons, assigned_surgeon=patient.surgeon,
+            created_at=now, updated_at=now, ack_due_at=now + settings.ESCALATION_ACK_DEADLINES[level],
+            **({field: record} if record is not None else {}),
         )
-        EscalationReport.objects.create(escalation=case, created_at=record.created_at, **{field: record})
-        _advice_message(record, result, case, now)
+        if record is not None:
+            EscalationReport.objects.create(escalation=case, created_at=record.created_at, **{field: record})
         pushes.queue_escalation_pushes(case)
         return case
 
-    EscalationReport.objects.create(escalation=case, created_at=record.created_at, **{field: record})
-    rises = SEVERITY[TriageLevel(result.level)] > SEVERITY[TriageLevel(case.level)]
+    if record is not None:
+        EscalationReport.objects.create(escalation=case, created_at=record.created_at, **{field: record})
+    rises = SEVERITY[TriageLevel(level)] > SEVERITY[TriageLevel(case.level)]
     acknowledger_id, was_acknowledged = case.acknowledged_by_id, case.acknowledged_at is not None
     if rises:
-        case.level = result.level
-        case.reasons = list(dict.fromkeys([*result.reasons, *case.reasons]))
-        case.ack_due_at = now + settings.ESCALATION_ACK_DEADLINES[result.level]
+        case.level = level
+        case.reasons = list(dict.fromkeys([*reasons, *case.reasons]))
+        case.ack_due_at = now + settings.ESCALATION_ACK_DEADLINES[level]
         case.acknowledged_at, case.acknowledged_by = None, None  # to be taken again at the new level
     else:
-        case.reasons = list(dict.fromkeys([*case.reasons, *result.reasons]))
+        case.reasons = list(dict.fromkeys([*case.reasons, *reasons]))
     case.updated_at = now
     case.save(update_fields=["level", "reasons", "ack_due_at", "acknowledged_at", "acknowledged_by", "updated_at"])
-    _advice_message(record, result, case, now)
     if rises:
         pushes.queue_case_raised_pushes(case, also_user_ids=[acknowledger_id])
     elif was_acknowledged:
         pushes.queue_case_report_added_push(case)
     return case
+
+
+def resolve_raised_by_job(escalation: Escalation, *, by: Any, now: datetime, note: str) -> bool:
+    """Resolve a case a periodic job raised once what it was about is done (a refill recorded), unless a
+    phone report joined it: that one waits for a clinician. True if it was resolved."""
+    with transaction.atomic():
+        case = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        if case.resolved_at is not None or case.case_reports.exists():
+            return False
+        if case.acknowledged_at is None:
+            case.acknowledged_at, case.acknowledged_by = now, by
+        case.resolved_at, case.resolved_by, case.updated_at = now, by, now
+        case.outcome, case.resolution_note = Escalation.Outcome.NO_ACTION_NEEDED, note
+        case.save(update_fields=["acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "outcome",
+                                 "resolution_note", "updated_at"])
+    return True
 
 
 def _advice_message(record: CheckIn | IncisionCheck | WarningReport, result: triage.TriageResult,

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -19,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from recovery.i18n import patient_language
 from recovery.models import Escalation, Patient, PatientMessage, Pump, PumpRefill, RefillAlert, TriageLevel, User
 from recovery.selectors import emergency_number_of
-from recovery.services import pushes
+from recovery.services.escalations import raise_case, resolve_raised_by_job
 
 # A missed-refill stage is raised from this local time of its day: the care team's 2-hour (urgent) or
 # 15-minute (emergency) acknowledgement clock then runs in the working day, and on the alarm date the
@@ -136,15 +135,9 @@ def _raise_stage(pump: Pump, stage: str, now: datetime) -> bool:
 
 
 def open_refill_escalation(patient: Patient, level: str, reason: str, now: datetime) -> Escalation:
-    """Tell the care team (and the patient) about a missed refill.
-
-    The one place the safety net touches escalations: re-pointed to the patient's open case once
-    escalations are cases (issue 9).
-    """
-    escalation = Escalation.objects.create(
-        patient=patient, level=level, reasons=[reason], assigned_surgeon=patient.surgeon, created_at=now,
-        ack_due_at=now + settings.ESCALATION_ACK_DEADLINES[level],
-    )
+    """Tell the care team (and the patient) about a missed refill: the patient's open escalation case
+    (opened, or joined and raised if more severe), without a phone report."""
+    escalation = raise_case(patient, level, [reason], now)
     with patient_language(patient.language):
         title = str(REFILL_MESSAGE_TITLE)
         body = str(REFILL_ADVICE[level]) % {"emergency_number": emergency_number_of(patient)}
@@ -152,7 +145,6 @@ def open_refill_escalation(patient: Patient, level: str, reason: str, now: datet
         patient=patient, kind=PatientMessage.Kind.TRIAGE_ADVICE, title=title, body=body, escalation=escalation,
         created_at=now,
     )
-    pushes.queue_escalation_pushes(escalation)
     return escalation
 
 
@@ -169,8 +161,6 @@ def close_refill_alerts(pump: Pump, refill: PumpRefill, *, by: User | None) -> i
 
 
 def close_refill_escalation(escalation: Escalation, *, by: User | None, now: datetime) -> None:
-    """The refill is done: the escalation needs no one's attention any more (re-pointed to resolving the
-    case once escalations are cases, issue 9)."""
-    Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=now, acknowledged_by=by
-    )
+    """The refill is done: the case it raised needs no one's attention any more and is resolved, unless
+    a phone report joined it (a clinician resolves that one)."""
+    resolve_raised_by_job(escalation, by=by, now=now, note=f"Refill recorded on {now:%Y-%m-%d}.")

@@ -201,3 +201,19 @@ def test_concurrent_reports_of_one_patient_make_one_open_case(monkeypatch):
     case = Escalation.objects.get()
     assert case.level == TriageLevel.EMERGENCY and case.case_reports.count() == threads_count
     assert case.ack_due_at - case.updated_at <= settings.ESCALATION_ACK_DEADLINES["emergency"] + timedelta(seconds=1)
+
+
+def test_a_periodic_job_raises_the_open_case_without_a_report_and_a_report_joins_it(patient, phone):
+    from recovery.services.escalations import raise_case, resolve_raised_by_job
+
+    with transaction.atomic():
+        job_case = raise_case(patient, "urgent", ["refill_overdue"], timezone.now())
+    answer = report(phone, "withdrawal_signs")
+
+    case = Escalation.objects.get()
+    assert case.pk == job_case.pk and case.level == "emergency" and case.case_reports.count() == 1
+    assert case.reasons == ["withdrawal_signs", "refill_overdue"]
+    assert answer["triage"]["level"] == "emergency"
+    # the refill is recorded later: the case holds a phone report, so it waits for a clinician
+    assert resolve_raised_by_job(case, by=None, now=timezone.now(), note="refilled") is False
+    assert Escalation.objects.get().resolved_at is None

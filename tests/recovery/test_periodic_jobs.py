@@ -119,9 +119,11 @@ def test_a_missed_refill_is_urgent_the_day_after_and_a_baclofen_emergency_at_the
     run_cycle(date(2027, 2, 12), ALARM - timedelta(days=1))
     assert Escalation.objects.count() == 1  # raised once per cycle, however often the jobs run
     run_jobs(local(ALARM, time(8, 0)))
-    emergency = Escalation.objects.exclude(pk=urgent.pk).get()
-    assert (emergency.level, emergency.reasons) == ("emergency", ["refill_alarm_date"])
-    advice = pump.patient.messages.get(escalation=emergency).body
+    # API 1.1: the alarm-date stage joins the patient's open case and raises it (pushed again at once)
+    emergency = Escalation.objects.get()
+    assert (emergency.pk, emergency.level, emergency.reasons) == (
+        urgent.pk, "emergency", ["refill_alarm_date", "refill_overdue"])
+    advice = pump.patient.messages.filter(escalation=emergency).order_by("-created_at", "-id").first().body
     assert "withdrawal" in advice and "911" in advice
     surgeon_pushes = Notification.objects.filter(recipient=pump.patient.surgeon.user, kind="escalation")
     assert surgeon_pushes.count() == 2 and all(row.status == "sent" for row in surgeon_pushes)
@@ -130,8 +132,9 @@ def test_a_missed_refill_is_urgent_the_day_after_and_a_baclofen_emergency_at_the
 def test_a_missed_refill_of_an_opioid_pump_stays_urgent_at_the_alarm_date(fcm_standin):  # noqa: F811
     pump_in_la(Pump.Drug.MORPHINE)
     run_cycle(date(2027, 2, 12), ALARM)
-    assert sorted(Escalation.objects.values_list("level", "reasons")) == [
-        ("urgent", ["refill_alarm_date"]), ("urgent", ["refill_overdue"])]
+    # API 1.1: one case, both stages' reasons, never raised past urgent
+    assert list(Escalation.objects.values_list("level", "reasons")) == [
+        ("urgent", ["refill_overdue", "refill_alarm_date"])]
 
 
 def test_a_recorded_refill_closes_the_alerts_and_nothing_follows(fcm_standin):  # noqa: F811
@@ -141,6 +144,7 @@ def test_a_recorded_refill_closes_the_alerts_and_nothing_follows(fcm_standin):  
     refill(pump, date(2027, 2, 13))
     urgent.refresh_from_db()
     assert urgent.acknowledged_at is not None and urgent.acknowledged_by == pump.patient.surgeon.user
+    assert (urgent.resolved_by, urgent.outcome) == (pump.patient.surgeon.user, "no_action_needed")  # case closed
     assert RefillAlert.objects.get().closed_by_refill == PumpRefill.objects.latest("refill_date")
     reminders_so_far = reminder_days(pump)
     run_cycle(date(2027, 2, 13), date(2027, 2, 25))
