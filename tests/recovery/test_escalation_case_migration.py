@@ -1,4 +1,4 @@
-"""The data migration that turns 1.0 escalations into 1.1 cases (recovery/migrations/0007): acknowledged
+"""The data migration that turns 1.0 escalations into 1.1 cases (recovery/migrations/0008): acknowledged
 ones become resolved cases, several unacknowledged ones of a patient become one open case with all of
 their reports, and every escalation's report is the first report of its case."""
 from __future__ import annotations
@@ -10,8 +10,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-BEFORE = [("recovery", "0005_patient_country")]
-AFTER = [("recovery", "0008_one_open_escalation_case_per_patient")]
+BEFORE = [("recovery", "0006_patient_country")]
+AFTER = [("recovery", "0009_one_open_escalation_case_per_patient")]
 
 
 def migrate(targets):

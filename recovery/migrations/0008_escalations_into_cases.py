@@ -50,6 +50,6 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("recovery", "0006_escalation_cases")]
+    dependencies = [("recovery", "0007_escalation_cases")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

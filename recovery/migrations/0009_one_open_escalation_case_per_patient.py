@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    dependencies = [("recovery", "0007_escalations_into_cases")]
+    dependencies = [("recovery", "0008_escalations_into_cases")]
 
     operations = [
         migrations.AddConstraint(

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recovery', '0004_pump_life'),
+        ('recovery', '0005_pump_alarm_dates_of_existing_pumps'),
     ]
 
     operations = [

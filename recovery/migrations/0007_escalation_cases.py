@@ -6,13 +6,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 # Escalations become cases (shared/API.md 1.1). The one-open-case constraint comes after the data
-# migration (0007), in 0008.
+# migration (0008), in 0009.
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recovery', '0005_patient_country'),
+        ('recovery', '0006_patient_country'),
     ]
 
     operations = [
