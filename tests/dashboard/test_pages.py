@@ -276,3 +276,11 @@ def test_the_printed_handout_of_a_spanish_speaking_patient_is_in_spanish(surgeon
     html = response.content.decode()
     assert "Su código de activación:" in html and "Set up your recovery app" not in html
     assert Patient.objects.get(display_name="Nina Newcomer").language == "es"
+
+
+def test_the_patient_page_shows_a_resolved_case_with_its_outcome_and_note(surgeon, surgeon_client):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]),
+                        {"outcome": "clinic_visit_booked", "note": "Seen Tuesday"})
+    html = surgeon_client.get(reverse("dashboard:patient", args=[escalation.patient_id])).content.decode()
+    assert "Clinic visit booked" in html and "Seen Tuesday" in html and "1 report" in html
