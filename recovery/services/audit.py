@@ -49,9 +49,10 @@ def client_ip(meta: dict[str, Any]) -> str | None:
 
 
 def origin_of(request: HttpRequest) -> RequestOrigin:
-    """The request's path, the caller's address and user agent."""
+    """The request's path without its query string (a search such as ?q=<patient name> is health data
+    that must not spread into the audit table), the caller's address and user agent."""
     return RequestOrigin(
-        path=request.get_full_path()[:512],
+        path=request.path[:512],
         ip_address=client_ip(request.META),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:256],
     )

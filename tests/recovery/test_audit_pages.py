@@ -215,3 +215,20 @@ def test_an_audit_row_that_cannot_be_written_undoes_the_write(monkeypatch):
 
     assert client.post(reverse("dashboard:acknowledge", args=[escalation.pk])).status_code == 500
     assert Escalation.objects.get(pk=escalation.pk).acknowledged_at is None
+
+
+@pytest.mark.django_db
+def test_a_patient_search_is_audited_without_its_query_string():
+    surgeon = SurgeonFactory()
+    patient_with_records(surgeon)
+    client = Client()
+    client.force_login(surgeon.user)
+    url = reverse("dashboard:patients")
+
+    response = client.get(url, {"q": "Ada", "sort": "name"})
+
+    assert response.status_code == 200
+    assert "Ada" in response.content.decode()
+    event = AuditEvent.objects.get()
+    assert event.path == url
+    assert not AuditEvent.objects.filter(path__contains="Ada").exists()
