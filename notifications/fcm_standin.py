@@ -8,10 +8,11 @@ FcmError/ErrorCode reference): `{"name": "projects/{project}/messages/{id}"}` on
 
   in-process:  standin = FcmStandIn().start(); standin.fail_next(2, "UNAVAILABLE");
                standin.fail_token(token, "UNREGISTERED"); standin.sent_messages(); standin.stop()
-  as a process: python -m notifications.fcm_standin --port 8765 [--record all|tokens|none]
+  as a process: python -m notifications.fcm_standin --port 8765 [--record all|tokens|none] [--log]
                POST /_standin/fail {"error": "UNAVAILABLE", "count": 2} or {"error": ..., "token": ...}
                GET /_standin/received ; GET /_standin/tokens[?prefix=p] ; POST /_standin/reset
-Only binds to 127.0.0.1.
+Only binds to 127.0.0.1. With --log (`make run`) it prints one line per push it answers: the status, the
+device token's last 6 characters and the push's `kind` (never the rest of the token or of the data).
 
 Recording modes: "all" keeps every request (tests read them back); "tokens" only counts accepted
 messages per token and the time each token was first accepted (/_standin/tokens?prefix= lists those
@@ -27,13 +28,14 @@ import argparse
 import itertools
 import json
 import re
+import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal
+from typing import Literal, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 # FCM ErrorCode -> (HTTP status, google.rpc status) as FCM answers them.
@@ -77,6 +79,7 @@ class _State:
     open_gate: threading.Event = field(default_factory=lambda: _set_event())
     held: int = 0
     drop_held: bool = False
+    log: TextIO | None = None  # where to print one line per answered push (--log)
 
     def reset(self) -> None:
         with self.lock:
@@ -214,7 +217,18 @@ class _Handler(BaseHTTPRequestHandler):
                     self.state.first_accepted_at.setdefault(message["token"], time.time())
             if self.state.record == "all":
                 self.state.received.append(Received(project, message or {}, status, auth))
+        if self.state.log is not None:
+            print(log_line(status, message), file=self.state.log, flush=True)
         self._answer(status, answer)
+
+
+def log_line(status: int, message: dict | None) -> str:
+    """One answered push for the log: status, the token's last 6 characters and the data's `kind`."""
+    message = message or {}
+    token = str(message.get("token") or "")
+    data = message.get("data")
+    kind = data.get("kind", "no kind") if isinstance(data, dict) else "no kind"
+    return f"{status} push to device ...{token[-6:]} ({kind})"
 
 
 class _Server(ThreadingHTTPServer):
@@ -227,11 +241,11 @@ class _Server(ThreadingHTTPServer):
 class FcmStandIn:
     """The stand-in server, started in a background thread (tests) or in the foreground (`python -m`)."""
 
-    def __init__(self, port: int = 0, record: RecordMode = "all") -> None:
+    def __init__(self, port: int = 0, record: RecordMode = "all", log: TextIO | None = None) -> None:
         if record not in RECORD_MODES:
             raise ValueError(f"record must be one of {RECORD_MODES}")
         self._server = _Server(("127.0.0.1", port), _Handler)
-        self._server.state = _State(record=record)  # type: ignore[attr-defined]
+        self._server.state = _State(record=record, log=log)  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
     @property
@@ -317,8 +331,10 @@ def main() -> None:
     parser.add_argument("--record", choices=RECORD_MODES, default="all",
                         help="all: keep every request; tokens: count accepted messages per token; none: count only")
     parser.add_argument("--no-record", dest="record", action="store_const", const="none", help="same as --record none")
+    parser.add_argument("--log", action="store_true",
+                        help="print one line per answered push (status, token's last 6 characters, kind)")
     args = parser.parse_args()
-    standin = FcmStandIn(port=args.port, record=args.record)
+    standin = FcmStandIn(port=args.port, record=args.record, log=sys.stdout if args.log else None)
     print(f"FCM stand-in listening on {standin.url}", flush=True)
     try:
         standin.serve_forever()

@@ -75,7 +75,7 @@ fi
 
 if [ -f notifications/fcm_standin.py ]; then
     export FCM_ENDPOINT="http://127.0.0.1:$FCM_PORT"
-    start "FCM stand-in" "$RUN_DIR/fcm-standin.log" "$PY" -m notifications.fcm_standin --port "$FCM_PORT"
+    start "FCM stand-in" "$RUN_DIR/fcm-standin.log" "$PY" -m notifications.fcm_standin --port "$FCM_PORT" --log
 fi
 # Two workers (notifications/queues.py): the urgent one never takes fan-out work; the bulk one runs
 # at a lower CPU priority so that, on a busy machine, an emergency push still gets the CPU first.
