@@ -79,11 +79,15 @@ class LoginUsernameThrottle(PurposeThrottle):
         return _field(request, "username")
 
 
-class LoginIPThrottle(PurposeThrottle):
-    scope = "login_ip"
+class ClientIPThrottle(PurposeThrottle):
+    """Counted per client address; subclasses name the purpose (scope)."""
 
     def key_for(self, request: Request) -> str | None:
         return client_ip(request)
+
+
+class LoginIPThrottle(ClientIPThrottle):
+    scope = "login_ip"
 
 
 class RefreshTokenThrottle(PurposeThrottle):
@@ -104,18 +108,12 @@ class ActivationCodeThrottle(PurposeThrottle):
         return code.replace("-", "").replace(" ", "") if code else None
 
 
-class ActivationIPThrottle(PurposeThrottle):
+class ActivationIPThrottle(ClientIPThrottle):
     scope = "activation_ip"
 
-    def key_for(self, request: Request) -> str | None:
-        return client_ip(request)
 
-
-class LogoutIPThrottle(PurposeThrottle):
+class LogoutIPThrottle(ClientIPThrottle):
     scope = "logout_ip"
-
-    def key_for(self, request: Request) -> str | None:
-        return client_ip(request)
 
 
 LOGIN_THROTTLES = [LoginUsernameThrottle, LoginIPThrottle]

@@ -221,6 +221,28 @@ def test_activation_is_limited_per_code_in_any_spelling(api_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("low_rates")
+def test_activations_from_one_address_are_limited_across_codes(api_client):
+    statuses = [api_client.post("/api/v1/auth/activate/", {"code": f"GUESS-{i:05d}", "username": "ada",
+                                                            "password": "Lilac-Harbor-91"}).status_code
+                for i in range(7)]
+    assert statuses == [400] * 6 + [429]
+    elsewhere = APIClient(REMOTE_ADDR="198.51.100.7").post(
+        "/api/v1/auth/activate/", {"code": "GUESS-99999", "username": "ada", "password": "Lilac-Harbor-91"})
+    assert elsewhere.status_code == 400  # another address has its own bucket
+
+
+@pytest.mark.django_db
+def test_logouts_from_one_address_are_limited(api_client, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
+        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "logout_ip": "3/min"}}
+    statuses = [api_client.post("/api/v1/auth/logout/", {"refresh": f"forged-{i}"}).status_code for i in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    elsewhere = APIClient(REMOTE_ADDR="198.51.100.7").post("/api/v1/auth/logout/", {"refresh": "forged-9"})
+    assert elsewhere.status_code == 401  # another address has its own bucket
+
+
+@pytest.mark.django_db
 def test_when_the_cache_is_down_logins_still_work(api_client, patient, settings, monkeypatch):
     settings.CACHES = {**settings.CACHES, "unreachable": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
