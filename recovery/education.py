@@ -27,7 +27,7 @@ class Article:
     first_day: int | None = None  # first recovery day shown (None: from enrollment)
     last_day: int | None = None  # last recovery day shown (None: for the pump's whole life)
     drugs: frozenset[str] | None = None  # None: every pump drug
-    pump_models: frozenset[str] | None = None  # recovery.pump_models keys; None: every model
+    pump_models: frozenset[str] | None = None  # recovery.pump_models.PUMP_MODELS keys; None: every model
     needs_binder: bool = False
 
     def applies(self, *, recovery_day: int, drug: str, pump_model: str, binder_prescribed: bool) -> bool:
@@ -175,9 +175,9 @@ ARTICLES: tuple[Article, ...] = (
         _("Your SynchroMed pump is MR conditional: you can have an MRI under set conditions. The "
           "magnet stops the pump motor during the scan, so medicine is not delivered then. Your "
           "clinic must check the pump after the scan to confirm it has restarted."),
-        "Medtronic, MRI guidelines for SynchroMed II and SynchroMed III intrathecal pumps "
+        "Medtronic, MRI guidelines for SynchroMed II intrathecal pumps "
         "(MR conditional; confirm pump status after the MRI).",
-        first_day=0, pump_models=frozenset({"synchromed_ii", "synchromed_iii"}),
+        first_day=0, pump_models=frozenset({"synchromed_ii"}),
     ),
     Article(
         "mri_prometra", _("MRI with a Prometra pump"),

@@ -163,7 +163,7 @@ def trend_checkins_of(patient: Patient, limit: int = 120) -> list[CheckIn]:
 def education_for(patient: Patient) -> list[dict[str, str]]:
     """The education articles for the patient today, rendered in the active (the patient's) language."""
     try:
-        drug, pump_model = patient.pump.drug, getattr(patient.pump, "model", "") or ""
+        drug, pump_model = patient.pump.drug, patient.pump.model
     except Pump.DoesNotExist:
         drug, pump_model = "", ""
     values = {"emergency_number": emergency_number_of(patient)}

@@ -24,8 +24,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from recovery.emergency_numbers import FALLBACK_EMERGENCY_NUMBER
 from recovery.models import SEVERITY, TriageLevel
+
+# Texts the patient reads are translated (locale/es): rendered in the active language, which the report
+# services set to the patient's own.
+Text = str | Promise
 
 ROUTINE, URGENT, EMERGENCY = TriageLevel.ROUTINE, TriageLevel.URGENT, TriageLevel.EMERGENCY
 
@@ -352,77 +360,78 @@ INCISION_SIGNS: dict[str, str] = {
 }
 
 # Plain words for each reason, used in the advice text the patient reads and on the dashboard.
-REASON_WORDS: dict[str, str] = {
-    "fever": "a fever over 100.0°F (37.8°C)",
-    "low_temperature": "a low body temperature (95.0°F / 35.0°C or less)",
-    "difficulty_breathing": "trouble breathing",
-    "shortness_of_breath": "shortness of breath",
-    "chest_pain": "chest pain",
-    "difficulty_walking": "difficulty walking",
-    "balance_problems": "trouble keeping your balance",
-    "limb_numbness": "numbness in your arms or legs",
-    "limb_tingling": "tingling in your arms or legs",
-    "limb_weakness": "weakness in your arms or legs",
-    "limb_pain": "pain in your arms or legs",
-    "incision_pain": "pain at an incision",
-    "incision_redness": "redness at an incision",
-    "incision_bleeding": "bleeding at an incision",
-    "incision_drainage": "drainage from an incision",
-    "incision_swelling": "swelling at an incision",
-    "severe_pain_uncontrolled": "severe pain that your medicine does not relieve",
-    "headache_upright": "a headache when you sit or stand up",
-    "stiff_neck": "a stiff neck",
-    "withdrawal_signs": "signs of medicine withdrawal",
-    "overdose_signs": "signs of a medicine overdose",
-    "pump_alarm": "a pump alarm",
-    "confusion": "confusion",
-    "extreme_drowsiness": "extreme drowsiness",
-    "seizure": "a seizure",
-    "increased_spasticity": "more muscle stiffness (spasticity)",
-    "itching": "itching",
-    "bowel_bladder_changes": "new bowel or bladder problems",
-    "severe_pain": "severe pain (8 or more out of 10)",
-    "severe_pain_3_days": "pain of 8 or more for three days in a row",
-    "severe_pain_after_recovery": "severe pain after the usual recovery time",
-    "patient_note": "a note in your own words",
-    "fever_with_neuro_deficit": (
+REASON_WORDS: dict[str, Text] = {
+    "fever": _("a fever over 100.0°F (37.8°C)"),
+    "low_temperature": _("a low body temperature (95.0°F / 35.0°C or less)"),
+    "difficulty_breathing": _("trouble breathing"),
+    "shortness_of_breath": _("shortness of breath"),
+    "chest_pain": _("chest pain"),
+    "difficulty_walking": _("difficulty walking"),
+    "balance_problems": _("trouble keeping your balance"),
+    "limb_numbness": _("numbness in your arms or legs"),
+    "limb_tingling": _("tingling in your arms or legs"),
+    "limb_weakness": _("weakness in your arms or legs"),
+    "limb_pain": _("pain in your arms or legs"),
+    "incision_pain": _("pain at an incision"),
+    "incision_redness": _("redness at an incision"),
+    "incision_bleeding": _("bleeding at an incision"),
+    "incision_drainage": _("drainage from an incision"),
+    "incision_swelling": _("swelling at an incision"),
+    "severe_pain_uncontrolled": _("severe pain that your medicine does not relieve"),
+    "headache_upright": _("a headache when you sit or stand up"),
+    "stiff_neck": _("a stiff neck"),
+    "withdrawal_signs": _("signs of medicine withdrawal"),
+    "overdose_signs": _("signs of a medicine overdose"),
+    "pump_alarm": _("a pump alarm"),
+    "confusion": _("confusion"),
+    "extreme_drowsiness": _("extreme drowsiness"),
+    "seizure": _("a seizure"),
+    "increased_spasticity": _("more muscle stiffness (spasticity)"),
+    "itching": _("itching"),
+    "bowel_bladder_changes": _("new bowel or bladder problems"),
+    "severe_pain": _("severe pain (8 or more out of 10)"),
+    "severe_pain_3_days": _("pain of 8 or more for three days in a row"),
+    "severe_pain_after_recovery": _("severe pain after the usual recovery time"),
+    "patient_note": _("a note in your own words"),
+    "fever_with_neuro_deficit": _(
         "a fever together with weakness, numbness, trouble walking or bowel or bladder problems"
     ),
-    "fever_with_meningeal_signs": "a fever together with a headache or a stiff neck",
-    "cord_compression_signs": "weakness or numbness together with trouble walking",
-    "baclofen_withdrawal": "signs that your baclofen may not be reaching you",
+    "fever_with_meningeal_signs": _("a fever together with a headache or a stiff neck"),
+    "cord_compression_signs": _("weakness or numbness together with trouble walking"),
+    "baclofen_withdrawal": _("signs that your baclofen may not be reaching you"),
 }
 
 # What the patient should do, added to the advice when the reason is among those found.
-REASON_ADVICE: dict[str, str] = {
-    "severe_pain": (
+REASON_ADVICE: dict[str, Text] = {
+    "severe_pain": _(
         "Your pain is severe. Take your pain medicine exactly as prescribed and rest. If the pain does not ease "
         "with your medicine, tell your care team now: send a warning report of severe pain that your medicine "
         "does not relieve, or call your surgeon. If severe pain comes with weakness, numbness, trouble walking, "
-        "a fever or trouble breathing, call {number} now."
+        "a fever or trouble breathing, call %(number)s now."
     ),
-    "low_temperature": (
+    "low_temperature": _(
         "Warm up with blankets and a warm drink if you can swallow safely, and take your temperature again in "
-        "30 minutes. If you are also very drowsy, confused or short of breath, call {number} now."
+        "30 minutes. If you are also very drowsy, confused or short of breath, call %(number)s now."
     ),
-    "patient_note": "A person on your care team will read your note.",
+    "patient_note": _("A person on your care team will read your note."),
 }
 
-NOTE_NOT_READ_NOW = (
+NOTE_NOT_READ_NOW = _(
     "Notes are not read straight away: if your note is about a new problem, send a warning report or call "
     "your surgeon."
 )
 
 
 def when_to_call(number: str) -> str:
-    return (
+    """When to call the surgeon and when the emergency number, in the active (the patient's) language."""
+    return gettext(
         "Call your surgeon if you get a fever over 100.0°F (37.8°C) or a temperature of 95.0°F (35.0°C) or less; "
         "trouble walking or keeping your balance; numbness, tingling, pain or weakness in your arms or legs; "
         "pain, redness, bleeding, drainage or more swelling at an incision; a headache when you sit or stand "
         "up; a stiff neck; more muscle stiffness; itching; severe pain your medicine does not relieve; or a pump "
-        f"alarm. Call {number} for trouble breathing, shortness of breath, chest pain, a seizure, confusion, "
+        "alarm. Call %(number)s for trouble breathing, shortness of breath, chest pain, a seizure, confusion, "
         "extreme drowsiness, new bowel or bladder problems, or signs of an overdose or withdrawal."
-    )
+    ) % {"number": number}
 
 
 @dataclass(frozen=True)
@@ -554,10 +563,10 @@ def triage(report: Report, context: PatientContext | None = None) -> TriageResul
 
 
 def _listing(codes: Iterable[str]) -> str:
-    words = [REASON_WORDS.get(code, code.replace("_", " ")) for code in codes]
+    words = [str(REASON_WORDS.get(code, code.replace("_", " "))) for code in codes]
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    return gettext("%(first)s and %(last)s") % {"first": ", ".join(words[:-1]), "last": words[-1]}
 
 
 def advice_for(level: str, reasons: tuple[str, ...], emergency_number: str = FALLBACK_EMERGENCY_NUMBER,
@@ -566,25 +575,26 @@ def advice_for(level: str, reasons: tuple[str, ...], emergency_number: str = FAL
 
     `reasons` are listed as what was reported; `advice_reasons` (default: the same) add what to do.
     """
-    number = emergency_number
+    values = {"number": emergency_number}
     extra = " ".join(
-        REASON_ADVICE[code].format(number=number) for code in (advice_reasons or reasons) if code in REASON_ADVICE
+        str(REASON_ADVICE[code]) % values for code in (advice_reasons or reasons) if code in REASON_ADVICE
     )
     if level == EMERGENCY:
-        return (
-            f"Call {number} now. You reported {_listing(reasons)}, which needs emergency care right away. "
-            f"{number} is your local emergency number. Do not drive yourself. Your care team has also been alerted."
-        )
+        return gettext(
+            "Call %(number)s now. You reported %(reasons)s, which needs emergency care right away. "
+            "%(number)s is your local emergency number. Do not drive yourself. Your care team has also been alerted."
+        ) % {**values, "reasons": _listing(reasons)}
     if level == URGENT:
-        text = (
-            f"Your care team has been alerted: you reported {_listing(reasons)}. They will contact you soon, "
-            f"so keep your phone nearby. If you get worse, have trouble breathing or feel very unwell, call {number}."
-        )
+        text = gettext(
+            "Your care team has been alerted: you reported %(reasons)s. They will contact you soon, "
+            "so keep your phone nearby. If you get worse, have trouble breathing or feel very unwell, call %(number)s."
+        ) % {**values, "reasons": _listing(reasons)}
         return f"{text} {extra}".strip()
     if reasons or has_note:
-        parts = ["Thank you, your report is saved.", extra, NOTE_NOT_READ_NOW if has_note else "", when_to_call(number)]
+        parts = [gettext("Thank you, your report is saved."), extra, str(NOTE_NOT_READ_NOW) if has_note else "",
+                 when_to_call(emergency_number)]
         return " ".join(part for part in parts if part)
-    return (
+    return gettext(
         "Thank you, your report is saved and nothing in it needs your care team right now. "
-        "Keep following your recovery plan. " + when_to_call(number)
-    )
+        "Keep following your recovery plan."
+    ) + " " + when_to_call(emergency_number)

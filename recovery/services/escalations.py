@@ -10,8 +10,10 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from recovery import triage
+from recovery.i18n import patient_language
 from recovery.models import (
     SEVERITY,
     AuditEvent,
@@ -35,7 +37,7 @@ ESCALATION_SOURCE_FIELD: dict[type[models.Model], str] = {
     IncisionCheck: "incision_check",
     WarningReport: "warning_report",
 }
-TRIAGE_MESSAGE_TITLE = "About the report you just sent"
+TRIAGE_MESSAGE_TITLE = _("About the report you just sent")
 
 
 def open_escalation(record: CheckIn | IncisionCheck | WarningReport, result: triage.TriageResult,
@@ -113,8 +115,10 @@ def resolve_raised_by_job(escalation: Escalation, *, by: Any, now: datetime, not
 
 def _advice_message(record: CheckIn | IncisionCheck | WarningReport, result: triage.TriageResult,
                     case: Escalation, now: datetime) -> None:
+    with patient_language(record.patient.text_language):
+        title = str(TRIAGE_MESSAGE_TITLE)
     PatientMessage.objects.create(
-        patient=record.patient, kind=PatientMessage.Kind.TRIAGE_ADVICE, title=TRIAGE_MESSAGE_TITLE,
+        patient=record.patient, kind=PatientMessage.Kind.TRIAGE_ADVICE, title=title,
         body=result.advice, escalation=case, created_at=now,
     )
 

@@ -138,7 +138,7 @@ def open_refill_escalation(patient: Patient, level: str, reason: str, now: datet
     """Tell the care team (and the patient) about a missed refill: the patient's open escalation case
     (opened, or joined and raised if more severe), without a phone report."""
     escalation = raise_case(patient, level, [reason], now)
-    with patient_language(patient.language):
+    with patient_language(patient.text_language):
         title = str(REFILL_MESSAGE_TITLE)
         body = str(REFILL_ADVICE[level]) % {"emergency_number": emergency_number_of(patient)}
     PatientMessage.objects.create(

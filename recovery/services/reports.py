@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from recovery import triage
+from recovery.i18n import patient_language
 from recovery.models import CheckIn, Escalation, IncisionCheck, Patient, WarningReport
 from recovery.services import escalations
 from recovery.services.idempotency import IdempotencyConflict, payload_fingerprint
@@ -100,7 +101,8 @@ def _submit_report(
     local_date = patient.local_date(now)
     record = model(patient=patient, payload_fingerprint=fingerprint, local_date=local_date, created_at=now, **data)
     report = to_report(record)
-    result = triage.triage(report, triage_context(patient, local_date, now, report))
+    with patient_language(patient.text_language):  # the advice is written in the patient's language
+        result = triage.triage(report, triage_context(patient, local_date, now, report))
     record.triage_level, record.triage_reasons, record.triage_advice = result.level, list(result.reasons), result.advice
     # The unique (patient, client_id) constraint tells a retry from a new report: the INSERT is tried
     # first (no look-up before it), and a report with nothing else to write is that one statement on its

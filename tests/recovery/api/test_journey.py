@@ -1,6 +1,7 @@
 """The patient's journey from before surgery, in their language, with education (issue 13)."""
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -214,3 +215,28 @@ def test_a_language_chosen_at_enrollment_stands_whatever_the_phone_says():
         "code": enrolled["activation_code"], "username": "rosa", "password": "a-long-unusual-passphrase",
     }, format="json", HTTP_ACCEPT_LANGUAGE="en-US")
     assert Patient.objects.get(pk=enrolled["id"]).text_language == "es"
+
+
+# --- Triage advice in the patient's language ----------------------------------------------------
+
+@pytest.mark.parametrize(("symptoms", "level", "spanish_start"), [
+    (["chest_pain"], "emergency", "Llame ya al 112."),
+    (["stiff_neck"], "urgent", "Se avisó a su equipo de atención"),
+    ([], "routine", "Gracias, su reporte quedó guardado"),
+])
+@time_machine.travel(NOW, tick=False)
+def test_a_spanish_speaking_patient_in_madrid_gets_spanish_advice_naming_112(symptoms, level, spanish_start):
+    client = enroll_and_activate(surgery_date=TODAY - timedelta(days=2), accept_language="es")
+    client.patch("/api/v1/me/", {"timezone": "Europe/Madrid"}, format="json")
+    body = {"client_id": str(uuid.uuid4()), "symptoms": symptoms, "note": "" if symptoms else "Todo bien"}
+    if not symptoms:  # a check-in: nothing to report
+        body = {"client_id": str(uuid.uuid4()), "pain_score": 2}
+    path = "/api/v1/warning-reports/" if symptoms else "/api/v1/checkins/"
+    answer = client.post(path, body, format="json")
+    assert answer.status_code == 201, answer.json()
+    triage = answer.json()["triage"]
+    assert triage["level"] == level
+    assert triage["advice"].startswith(spanish_start), triage["advice"]
+    if level != "routine":
+        message = client.get("/api/v1/messages/").json()["results"][0]
+        assert message["title"] == "Sobre el reporte que acaba de enviar"
