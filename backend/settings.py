@@ -210,7 +210,11 @@ REST_FRAMEWORK = {
         "recovery.api.authentication.ProfileJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON in and out (shared/API.md); the incision-check photo upload adds multipart on its own view.
+    "DEFAULT_PARSER_CLASSES": ["backend.api_errors.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "backend.api_errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "recovery.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
@@ -250,6 +254,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: a nullable object is `oneOf: [ref, null]`, which generated clients and validators read alike.
+    "OAS_VERSION": "3.1.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "recovery.api.schema.complete_schema",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "TriageLevelEnum": "recovery.models.TriageLevel",
+        "PumpKindEnum": "recovery.models.Pump.Kind",
+        "PumpDrugEnum": "recovery.models.Pump.Drug",
+        "MessageKindEnum": "recovery.models.PatientMessage.Kind",
+        "MilestoneStatusEnum": "recovery.models.Milestone.Status",
+        "ReportTypeEnum": "recovery.api.serializers.REPORT_TYPES",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -36,3 +36,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
 ]
+
+# Errors Django answers itself are JSON under /api/ (backend/api_errors.py), pages elsewhere.
+handler400 = "backend.api_errors.bad_request"
+handler403 = "backend.api_errors.permission_denied"
+handler404 = "backend.api_errors.not_found"
+handler500 = "backend.api_errors.server_error"

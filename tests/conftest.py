@@ -6,3 +6,21 @@ from rest_framework.test import APIClient
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def api_answers_match_the_served_schema(monkeypatch):
+    """Every answer under /api/v1/ that a test receives must be one the served OpenAPI schema describes."""
+    from django.test import Client
+
+    from tests.contract import check_response
+
+    request = Client.request
+
+    def checked_request(self, **kwargs):
+        response = request(self, **kwargs)
+        check_response(response)
+        return response
+
+    monkeypatch.setattr(Client, "request", checked_request)
+

@@ -14,6 +14,7 @@ from pillow_heif import register_heif_opener
 from rest_framework import serializers
 
 from recovery import plan, pump_models, refills, triage
+from recovery.api.schema import HHMM_PATTERN, symptom_codes_schema
 from recovery.models import (
     CheckIn,
     Escalation,
@@ -43,6 +44,7 @@ HHMM = "%H:%M"
 
 # --- Shared fields ---------------------------------------------------------------------------
 
+@extend_schema_field(symptom_codes_schema())
 class SymptomListField(serializers.ListField):
     """A list of the symptom codes of shared/API.md; an unknown code is a 400 naming the field."""
 
@@ -93,8 +95,16 @@ class TimezoneField(serializers.CharField):
         return value
 
 
+@extend_schema_field({"type": "string", "pattern": HHMM_PATTERN, "example": "09:00"})
+class HHMMTimeField(serializers.TimeField):
+    """A local time of day written "HH:MM" (seconds are accepted on input and dropped)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format=HHMM, input_formats=[HHMM, "%H:%M:%S"], **kwargs)
+
+
 def checkin_time_field(**kwargs: Any) -> serializers.TimeField:
-    return serializers.TimeField(format=HHMM, input_formats=[HHMM, "%H:%M:%S"], **kwargs)
+    return HHMMTimeField(**kwargs)
 
 
 class TriageSerializer(serializers.Serializer):
@@ -363,12 +373,13 @@ class CheckInInputSerializer(serializers.Serializer):
     client_id = ClientIdField()
     pain_score = serializers.IntegerField(min_value=0, max_value=10)
     temperature = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True,
-                                           default=None)
+                                           default=None, coerce_to_string=False)
     temperature_unit = serializers.ChoiceField(choices=CheckIn.TemperatureUnit.choices,
                                                default=CheckIn.TemperatureUnit.FAHRENHEIT)
     binder_worn = serializers.BooleanField(required=False, allow_null=True, default=None)
     binder_hours = serializers.DecimalField(max_digits=3, decimal_places=1, min_value=Decimal("0"),
-                                            max_value=Decimal("24"), required=False, allow_null=True, default=None)
+                                            max_value=Decimal("24"), required=False, allow_null=True, default=None,
+                                            coerce_to_string=False)
     restrictions_followed = serializers.BooleanField(required=False, allow_null=True, default=None)
     symptoms = SymptomListField(required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
@@ -433,6 +444,7 @@ class PhoneRecordSerializer(serializers.ModelSerializer):
 class CheckInSerializer(PhoneRecordSerializer):
     temperature = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=False, allow_null=True)
     binder_hours = serializers.DecimalField(max_digits=3, decimal_places=1, coerce_to_string=False, allow_null=True)
+    symptoms = SymptomListField(read_only=True)
 
     class Meta:
         model = CheckIn
@@ -463,6 +475,8 @@ class WarningReportSerializer(PhoneRecordSerializer):
         model = WarningReport
         fields = PhoneRecordSerializer.Meta.fields + ["symptoms", "note", "triage"]
         read_only_fields = fields
+
+    symptoms = SymptomListField(read_only=True)
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -560,10 +574,20 @@ class SurgeonPatientSerializer(PatientProfileSerializer):
         }
 
 
+REPORT_TYPES = ("checkin", "incision_check", "warning_report")
+
+
+class ReportRefSerializer(serializers.Serializer):
+    """Which phone report raised an escalation."""
+
+    type = serializers.ChoiceField(choices=REPORT_TYPES, read_only=True)
+    id = serializers.IntegerField(read_only=True)
+
+
 class CaseReportSerializer(serializers.Serializer):
     """One report inside an escalation case, with its own triage as the phone got it."""
 
-    type = serializers.ChoiceField(source="kind", choices=["checkin", "incision_check", "warning_report"],
+    type = serializers.ChoiceField(source="kind", choices=REPORT_TYPES,
                                    read_only=True)
     id = serializers.IntegerField(source="report.pk", read_only=True)
     created_at = serializers.DateTimeField(source="report.created_at", read_only=True)
@@ -585,6 +609,8 @@ class EscalationSerializer(serializers.ModelSerializer):
     note = serializers.CharField(read_only=True, help_text="The resolution note, else the acknowledgement note.")
     reports = CaseReportSerializer(source="case_reports", many=True, read_only=True,
                                    help_text="The reports of the case, oldest first.")
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                    help_text="Codes of the triage rules that fired (symptom codes and others).")
     source = serializers.SerializerMethodField()  # type: ignore[assignment]  # a field named like Field.source
 
     class Meta:
@@ -598,15 +624,13 @@ class EscalationSerializer(serializers.ModelSerializer):
     def get_outcome(self, escalation: Escalation) -> str | None:
         return escalation.outcome or None
 
-    @extend_schema_field(
-        serializers.DictField(child=serializers.CharField())
-    )
-    def get_source(self, escalation: Escalation) -> dict[str, Any]:
+    @extend_schema_field(ReportRefSerializer(allow_null=True))
+    def get_source(self, escalation: Escalation) -> dict[str, Any] | None:
         for kind, field in (("checkin", "checkin_id"), ("incision_check", "incision_check_id"),
                             ("warning_report", "warning_report_id")):
             if getattr(escalation, field) is not None:
                 return {"type": kind, "id": getattr(escalation, field)}
-        return {}
+        return None
 
 
 class InboxQuerySerializer(serializers.Serializer):

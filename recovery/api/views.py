@@ -15,30 +15,27 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+from backend.api_errors import BoundedJSONParser
 from recovery import i18n, selectors
 from recovery.api import serializers as s
-from recovery.api.pagination import LinkHeaderPagination
+from recovery.api.pagination import LinkHeaderPagination, NewestFirstCursorPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
+from recovery.api.schema import CURSOR_404, ERROR_400, ERROR_401, ERROR_403, ERROR_404, ERROR_429, INBOX_HEADERS
 from recovery.api.throttling import ACTIVATION_THROTTLES, LOGIN_THROTTLES
 from recovery.models import Milestone, Patient, Surgeon, User
 from recovery.services import accounts, enrollment, escalations, plans, records, reports
 from recovery.services.sessions import token_pair
 
-ERROR_400 = OpenApiResponse(description='Bad input: `{"field": ["message", ...]}`; nothing is stored.')
-ERROR_401 = OpenApiResponse(description="No or invalid access token.")
-ERROR_403 = OpenApiResponse(description="The caller's role may not use this endpoint.")
-ERROR_404 = OpenApiResponse(description="No such object among the caller's own.")
 ERROR_409 = OpenApiResponse(
     s.ConflictSerializer, description="This `client_id` was already used with a different body; nothing stored."
 )
-ERROR_429 = OpenApiResponse(description="Too many attempts; retry after the `Retry-After` header's seconds.")
 
 
 # --- Accounts --------------------------------------------------------------------------------
@@ -56,7 +53,6 @@ class TokenView(TokenObtainPairView):
 class ActivateView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
     throttle_classes = ACTIVATION_THROTTLES
 
     @extend_schema(
@@ -81,7 +77,6 @@ class ActivateView(APIView):
 
 class PatientView(GenericAPIView):
     permission_classes = [IsAuthenticated, IsPatient]
-    parser_classes = [JSONParser]
 
     @property
     def patient(self) -> Patient:
@@ -208,6 +203,7 @@ def _report_responses(output: type[serializers.Serializer]) -> dict:
 
 class CheckInsView(ReportCreateMixin, PatientView):
     serializer_class = s.CheckInSerializer
+    pagination_class = NewestFirstCursorPagination
     input_serializer = s.CheckInInputSerializer
     output_serializer = s.CheckInSerializer
 
@@ -217,7 +213,8 @@ class CheckInsView(ReportCreateMixin, PatientView):
     def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
         return reports.submit_checkin(patient, data)
 
-    @extend_schema(tags=["patient"], responses={200: s.CheckInSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
+    @extend_schema(tags=["patient"], responses={200: s.CheckInSerializer(many=True), 401: ERROR_401, 403: ERROR_403,
+                                                404: CURSOR_404},
                    description="The caller's own check-ins, newest first.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -231,7 +228,7 @@ class CheckInsView(ReportCreateMixin, PatientView):
 
 
 class IncisionChecksView(ReportCreateMixin, PatientView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser]  # multipart only for the photo
     serializer_class = s.IncisionCheckSerializer
     input_serializer = s.IncisionCheckInputSerializer
     output_serializer = s.IncisionCheckSerializer
@@ -274,11 +271,13 @@ class WarningReportsView(ReportCreateMixin, PatientView):
 
 class MessagesView(PatientView):
     serializer_class = s.MessageSerializer
+    pagination_class = NewestFirstCursorPagination
 
     def get_queryset(self) -> QuerySet:
         return selectors.messages_for(self.patient)
 
-    @extend_schema(tags=["patient"], responses={200: s.MessageSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
+    @extend_schema(tags=["patient"], responses={200: s.MessageSerializer(many=True), 401: ERROR_401, 403: ERROR_403,
+                                                404: CURSOR_404},
                    description="What the care team and the system sent the caller, newest first.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -289,7 +288,6 @@ class MessagesView(PatientView):
 
 class SurgeonView(GenericAPIView):
     permission_classes = [IsAuthenticated, IsSurgeon]
-    parser_classes = [JSONParser]
 
     @property
     def surgeon(self) -> Surgeon:
@@ -366,7 +364,7 @@ class InboxView(SurgeonView):
         query.is_valid(raise_exception=True)
         return selectors.inbox_for(self.surgeon, state=query.validated_data["state"])
 
-    @extend_schema(tags=["surgeon"], parameters=[s.InboxQuerySerializer],
+    @extend_schema(tags=["surgeon"], parameters=[s.InboxQuerySerializer, *INBOX_HEADERS],
                    responses={200: s.EscalationSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
                    description="Escalation cases of the caller's patients and those passed on to them (one open case "
                    "per patient, its reports oldest first): unacknowledged first, then most severe, then newest. "

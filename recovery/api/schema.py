@@ -1,0 +1,136 @@
+"""OpenAPI pieces the served schema is built from, and the hook that completes it.
+
+Views say which statuses an operation answers and why; `complete_schema` (a drf-spectacular
+postprocessing hook) gives every error status its JSON body (`ValidationError` for 400, `ErrorDetail`
+otherwise, see backend/api_errors.py), adds the statuses every operation can answer (401/403 when a
+token is required, 413/415 with a body, 500), makes token endpoints say `security: []`, and attaches
+one example per operation from recovery/api/examples.py.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+
+from recovery import triage
+
+HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+SYMPTOM_CODE = {"$ref": "#/components/schemas/SymptomCodeEnum"}
+ERROR_DETAIL = {"$ref": "#/components/schemas/ErrorDetail"}
+VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
+
+COMPONENTS: dict[str, dict[str, Any]] = {
+    "SymptomCodeEnum": {
+        "type": "string",
+        "enum": list(triage.SYMPTOM_CODES),
+        "description": "A symptom the patient reports (shared/API.md); an unknown code answers 400.",
+    },
+    "ErrorDetail": {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {"detail": {"type": "string"}},
+        "description": "Every error other than bad input: 401, 403, 404, 405, 413, 415, 429, 500.",
+    },
+    "ValidationError": {
+        "type": "object",
+        "description": "Bad input, nothing stored: each field named maps to its messages (a nested object "
+        "for the fields of a nested object or the items of a list). A body that is not JSON names "
+        "`non_field_errors`.",
+        "additionalProperties": {
+            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
+        },
+        "example": {"pain_score": ["Ensure this value is less than or equal to 10."]},
+    },
+}
+
+# Descriptions of the error statuses views name; the body schema is added by `complete_schema`.
+ERROR_400 = OpenApiResponse(description='Bad input: `{"field": ["message", ...]}`; nothing is stored.')
+ERROR_401 = OpenApiResponse(description="No or invalid access token.")
+ERROR_403 = OpenApiResponse(description="The caller's role may not use this endpoint.")
+ERROR_404 = OpenApiResponse(description="No such object among the caller's own.")
+ERROR_429 = OpenApiResponse(description="Too many attempts; retry after the `Retry-After` header's seconds.")
+CURSOR_404 = OpenApiResponse(description="The `cursor` is not one this list handed out.")
+
+INBOX_HEADERS = [
+    OpenApiParameter("Link", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
+                     description='RFC 8288 links to the neighbouring pages: `<url>; rel="next"`, `<url>; rel="prev"`.'),
+    OpenApiParameter("X-Total-Count", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[200], required=True,
+                     description="How many inbox items there are in all pages."),
+]
+
+_ADDED_ERRORS = {
+    "401": "No or invalid access token.",
+    "403": "The caller's role may not use this endpoint.",
+    "413": "The request body is larger than the server accepts.",
+    "415": "The body is not of a media type this operation accepts.",
+    "500": "Server error; the body is JSON like every other error.",
+}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
+
+
+def symptom_codes_schema() -> dict[str, Any]:
+    return {"type": "array", "items": SYMPTOM_CODE}
+
+
+def complete_schema(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular POSTPROCESSING_HOOK: the parts of the contract every operation shares."""
+    from recovery.api.examples import EXAMPLES
+
+    result.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
+    _nullable_as_openapi_31(result)
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            _complete_operation(operation, EXAMPLES.get(operation["operationId"], {}))
+    return result
+
+
+def _nullable_as_openapi_31(node: Any) -> None:
+    """OpenAPI 3.0's `nullable: true` (still written by some DRF schemas) as 3.1 spells it."""
+    if isinstance(node, list):
+        for item in node:
+            _nullable_as_openapi_31(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.pop("nullable", False) is True:
+        kind = node.get("type")
+        if isinstance(kind, str):
+            node["type"] = [kind, "null"]
+        elif isinstance(kind, list) and "null" not in kind:
+            kind.append("null")
+    for value in node.values():
+        _nullable_as_openapi_31(value)
+
+
+def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> None:
+    security = operation.get("security")
+    needs_token = bool(security) and any(requirement for requirement in security)
+    operation["security"] = security if needs_token else []
+    responses = operation["responses"]
+    added = ["500"]
+    if needs_token:
+        added += ["401", "403"]
+    if "requestBody" in operation:
+        added += ["413", "415"]
+    for code in added:
+        responses.setdefault(code, {"description": _ADDED_ERRORS[code]})
+    for code, response in responses.items():
+        if int(code) >= 400:
+            response.setdefault("content", {"application/json": {"schema": VALIDATION_ERROR if code == "400"
+                                                                 else ERROR_DETAIL}})
+        if code == "429":
+            response.setdefault("headers", {}).update(RETRY_AFTER)
+    _attach_examples(operation, examples)
+
+
+def _attach_examples(operation: dict[str, Any], examples: dict[str, Any]) -> None:
+    request_example = examples.get("request")
+    if request_example is not None:
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            content["example"] = request_example
+    for code, value in examples.get("responses", {}).items():
+        content = operation["responses"][str(code)].get("content", {}).get("application/json")
+        if content is not None:
+            content["example"] = value
