@@ -3,7 +3,7 @@
 Views say which statuses an operation answers and why; `complete_schema` (a drf-spectacular
 postprocessing hook) gives every error status its JSON body (`ValidationError` for 400, `ErrorDetail`
 otherwise, see backend/api_errors.py), adds the statuses every operation can answer (401/403 when a
-token is required, 413/415 with a body, 500), makes token endpoints say `security: []`, and attaches
+token is required, 413/415 with a body, 406, 500), makes token endpoints say `security: []`, and attaches
 one example per operation from recovery/api/examples.py.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["detail"],
         "properties": {"detail": {"type": "string"}},
-        "description": "Every error other than bad input: 401, 403, 404, 405, 413, 415, 429, 500.",
+        "description": "Every error other than bad input (400) and a reused client_id (409): 401, 403, 404, 405, 406, 413, 415, 429, 500.",
     },
     "ValidationError": {
         "type": "object",
@@ -63,6 +63,7 @@ INBOX_HEADERS = [
 _ADDED_ERRORS = {
     "401": "No or invalid access token.",
     "403": "The caller's role may not use this endpoint.",
+    "406": "The `Accept` header allows no JSON; answers are JSON only.",
     "413": "The request body is larger than the server accepts.",
     "415": "The body is not of a media type this operation accepts.",
     "500": "Server error; the body is JSON like every other error.",
@@ -109,7 +110,7 @@ def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> 
     needs_token = bool(security) and any(requirement for requirement in security)
     operation["security"] = security if needs_token else []
     responses = operation["responses"]
-    added = ["500"]
+    added = ["406", "500"]
     if needs_token:
         added += ["401", "403"]
     if "requestBody" in operation:
