@@ -8,6 +8,7 @@ from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from notifications.api.serializers import DeviceRegistrationSerializer, DeviceSerializer
@@ -33,6 +34,7 @@ class DeviceListView(APIView):
 
     @extend_schema(
         operation_id="devices_register",
+        tags=["devices"],
         request=DeviceRegistrationSerializer,
         responses={
             201: DeviceSerializer,
@@ -53,7 +55,8 @@ class DeviceListView(APIView):
         except devices.DeviceTakeoverRefused:
             return Response({"token": [TAKEOVER_REFUSED]}, status=status.HTTP_409_CONFLICT)
         answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(DeviceSerializer(device).data, status=answer)
+        location = reverse("notifications_api:device-detail", kwargs={"token": device.token}, request=request)
+        return Response(DeviceSerializer(device).data, status=answer, headers={"Location": location})
 
 
 class DeviceDetailView(APIView):
@@ -61,6 +64,7 @@ class DeviceDetailView(APIView):
 
     @extend_schema(
         operation_id="devices_unregister",
+        tags=["devices"],
         responses={204: None, 404: OpenApiResponse(description="No such token registered by the caller.")},
         description="Unregister a push token: it receives nothing more.",
     )

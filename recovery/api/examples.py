@@ -1,1 +1,100 @@
-EXAMPLES: dict = {}
+"""One example per API operation, by operationId: the request body (where there is one) and the
+success answer. `recovery.api.schema.complete_schema` attaches them; tests/recovery/api/test_schema.py
+checks that every operation has them and that each one is valid against its own schema."""
+from __future__ import annotations
+
+from typing import Any
+
+CLIENT_ID = "5b0c8f4e-8d47-4a53-9a55-2f7f2c4a9b11"
+TOKENS = {"access": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl",
+          "refresh": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"}
+PUMP = {"kind": "programmable", "drug": "baclofen", "next_refill_date": "2027-02-18", "battery_replacement_due": None}
+PROFILE = {"id": 42, "display_name": "Ada Lovelace", "timezone": "America/New_York", "checkin_time": "09:00",
+           "surgery_date": "2026-11-15", "recovery_day": 10, "phase": "early_healing",
+           "phase_title": "Early healing", "pump": PUMP}
+ROUTINE = {"level": "routine", "reasons": [],
+           "advice": "Thank you. Nothing in this check-in needs the care team; keep following your plan."}
+URGENT = {"level": "urgent", "reasons": ["fever"],
+          "advice": "Your care team has been alerted: you reported a fever. They will contact you soon."}
+EMERGENCY = {"level": "emergency", "reasons": ["difficulty_breathing"],
+             "advice": "Call 911 now: trouble breathing can be an overdose of the pump medicine."}
+CHECKIN = {"id": 901, "client_id": CLIENT_ID, "local_date": "2026-11-25", "created_at": "2026-11-25T14:02:11Z",
+           "pain_score": 4, "temperature": 100.6, "temperature_unit": "F", "binder_worn": True, "binder_hours": 12.5,
+           "restrictions_followed": True, "symptoms": ["incision_pain"], "note": "", "triage": URGENT}
+INCISION_CHECK = {"id": 77, "client_id": CLIENT_ID, "local_date": "2026-11-25", "created_at": "2026-11-25T14:05:00Z",
+                  "site": "abdomen", "redness": False, "swelling": False, "drainage": False, "bleeding": False,
+                  "pain": False, "note": "", "has_photo": True, "triage": ROUTINE}
+WARNING_REPORT = {"id": 12, "client_id": CLIENT_ID, "local_date": "2026-11-25", "created_at": "2026-11-25T03:40:00Z",
+                  "symptoms": ["difficulty_breathing"], "note": "", "triage": EMERGENCY}
+MILESTONE = {"key": "wound_check", "title": "Wound check visit: stitches or staples out", "due_date": "2026-11-25",
+             "status": "due", "completed_at": None}
+RESTRICTION = {"key": "no_lifting", "title": "No lifting over 10 lb",
+               "instructions": "Do not lift anything heavier than 10 lb (4.5 kg), about a gallon of milk.",
+               "starts_on": "2026-11-15", "ends_on": "2027-01-09"}
+MESSAGE = {"id": 5, "kind": "care_team", "title": "From your care team",
+           "body": "See you Thursday for the wound check.", "sender_name": "Dr. Demo", "escalation_id": None,
+           "created_at": "2026-11-24T16:00:00Z"}
+PERSON = {"id": 42, "display_name": "Ada Lovelace"}
+SURGEON = {"id": 3, "display_name": "Dr. Demo"}
+ESCALATION = {"id": 314, "patient": PERSON, "level": "urgent", "reasons": ["fever"],
+              "created_at": "2026-11-25T14:02:11Z", "ack_due_at": "2026-11-25T16:02:11Z",
+              "acknowledged_at": None, "acknowledged_by": None, "assigned_surgeon": SURGEON, "escalated_to": None,
+              "escalated_at": None, "source": {"type": "checkin", "id": 901}}
+LAST_CHECKIN = {"id": 901, "created_at": "2026-11-25T14:02:11Z", "local_date": "2026-11-25", "pain_score": 4,
+                "triage_level": "urgent"}
+SURGEON_PATIENT = {**PROFILE, "activated": True, "last_checkin": LAST_CHECKIN, "open_escalations_count": 1}
+DEVICE = {"id": 8, "token": "fcm-registration-token-from-the-phone", "platform": "android",
+          "created_at": "2026-11-15T18:00:00Z", "last_seen_at": "2026-11-25T14:00:00Z"}
+ENROLLMENT_REQUEST = {"display_name": "Ada Lovelace", "surgery_date": "2026-11-15", "timezone": "America/New_York",
+                      "pump": {"kind": "programmable", "drug": "baclofen", "next_refill_date": "2027-02-18"},
+                      "checkin_time": "09:00", "binder_prescribed": True}
+
+
+def page(*results: Any) -> dict[str, Any]:
+    return {"count": len(results), "next": None, "previous": None, "results": list(results)}
+
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "v1_auth_token_create": {"request": {"username": "ada", "password": "correct horse battery staple"},
+                             "responses": {200: TOKENS}},
+    "v1_auth_token_refresh_create": {"request": {"refresh": TOKENS["refresh"]}, "responses": {200: TOKENS}},
+    "v1_auth_activate_create": {"request": {"code": "K7QP-2MXD-9TRA", "username": "ada",
+                                            "password": "correct horse battery staple"},
+                                "responses": {201: TOKENS}},
+    "v1_me_retrieve": {"responses": {200: PROFILE}},
+    "v1_me_partial_update": {"request": {"timezone": "Europe/London", "checkin_time": "08:30"},
+                             "responses": {200: {**PROFILE, "timezone": "Europe/London", "checkin_time": "08:30"}}},
+    "v1_timeline_list": {"responses": {200: [MILESTONE]}},
+    "v1_restrictions_list": {"responses": {200: [RESTRICTION]}},
+    "v1_checkins_list": {"responses": {200: page(CHECKIN)}},
+    "v1_checkins_create": {"request": {"client_id": CLIENT_ID, "pain_score": 4, "temperature": 100.6,
+                                       "temperature_unit": "F", "binder_worn": True, "binder_hours": 12.5,
+                                       "restrictions_followed": True, "symptoms": ["incision_pain"], "note": ""},
+                           "responses": {201: CHECKIN, 200: CHECKIN}},
+    "v1_checkins_retrieve": {"responses": {200: CHECKIN}},
+    "v1_incision_checks_create": {"request": {"client_id": CLIENT_ID, "site": "abdomen", "redness": False,
+                                              "swelling": False, "drainage": False, "bleeding": False,
+                                              "pain": False, "note": ""},
+                                  "responses": {201: INCISION_CHECK, 200: INCISION_CHECK}},
+    "v1_incision_checks_retrieve": {"responses": {200: INCISION_CHECK}},
+    "v1_warning_reports_create": {"request": {"client_id": CLIENT_ID, "symptoms": ["difficulty_breathing"],
+                                              "note": ""},
+                                  "responses": {201: WARNING_REPORT, 200: WARNING_REPORT}},
+    "v1_warning_reports_retrieve": {"responses": {200: WARNING_REPORT}},
+    "v1_messages_list": {"responses": {200: page(MESSAGE)}},
+    "devices_register": {"request": {"token": DEVICE["token"], "platform": "android"},
+                         "responses": {201: DEVICE, 200: DEVICE}},
+    "devices_unregister": {},
+    "v1_surgeon_patients_list": {"responses": {200: page(SURGEON_PATIENT)}},
+    "v1_surgeon_patients_create": {
+        "request": ENROLLMENT_REQUEST,
+        "responses": {201: {**PROFILE, "recovery_day": 10, "activation_code": "K7QP-2MXD-9TRA",
+                            "activation_expires_at": "2026-12-09T14:00:00Z"}},
+    },
+    "v1_surgeon_patients_retrieve": {"responses": {200: {
+        **SURGEON_PATIENT, "binder_prescribed": True, "timeline": [MILESTONE], "recent_checkins": [CHECKIN],
+        "recent_incision_checks": [INCISION_CHECK], "recent_warning_reports": [], "escalations": [ESCALATION]}}},
+    "v1_surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
+    "v1_surgeon_inbox_acknowledge_create": {"responses": {200: {
+        **ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo"}}},
+}

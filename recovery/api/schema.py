@@ -51,7 +51,17 @@ ERROR_401 = OpenApiResponse(description="No or invalid access token.")
 ERROR_403 = OpenApiResponse(description="The caller's role may not use this endpoint.")
 ERROR_404 = OpenApiResponse(description="No such object among the caller's own.")
 ERROR_429 = OpenApiResponse(description="Too many attempts; retry after the `Retry-After` header's seconds.")
+PAGE_404 = OpenApiResponse(description="`page` is past the last page.")
 CURSOR_404 = OpenApiResponse(description="The `cursor` is not one this list handed out.")
+
+# GET answers that carry an ETag (recovery/api/views.py `revalidated`): the app revalidates, gets 304.
+CONDITIONAL_GET = [
+    OpenApiParameter("If-None-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                     description="The `ETag` of the copy the app holds; unchanged, the answer is 304 without body."),
+    OpenApiParameter("ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304], required=True,
+                     description="Changes whenever the answer's content changes."),
+]
+NOT_MODIFIED = OpenApiResponse(description="Unchanged since the `If-None-Match` ETag: keep the copy held.")
 
 INBOX_HEADERS = [
     OpenApiParameter("Link", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
@@ -68,6 +78,8 @@ _ADDED_ERRORS = {
     "415": "The body is not of a media type this operation accepts.",
     "500": "Server error; the body is JSON like every other error.",
 }
+LOCATION = {"Location": {"schema": {"type": "string", "format": "uri"}, "required": True,
+                         "description": "The URL of what was created."}}
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
 
 
@@ -123,6 +135,14 @@ def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> 
                                                                  else ERROR_DETAIL}})
         if code == "429":
             response.setdefault("headers", {}).update(RETRY_AFTER)
+        if code == "201":
+            response.setdefault("headers", {}).update(LOCATION)
+    body = operation.get("requestBody")
+    if body is not None and len(body.get("content", {})) > 1:
+        # openapi-python-client 0.29.1 writes `| Unset` without importing it for a *required* body with two
+        # media types (openapi-generators/openapi-python-client#1451); the incision check is JSON or multipart.
+        # Without a body the answer is a 400 naming the required fields, as the operation documents.
+        body["required"] = False
     _attach_examples(operation, examples)
 
 

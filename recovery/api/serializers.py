@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from pillow_heif import register_heif_opener
 from rest_framework import serializers
 
@@ -396,6 +396,7 @@ class CheckInInputSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="IncisionCheckWithPhoto")
 class IncisionCheckInputSerializer(serializers.Serializer):
     client_id = ClientIdField()
     site = serializers.ChoiceField(choices=IncisionCheck.Site.choices)
@@ -421,6 +422,13 @@ class IncisionCheckInputSerializer(serializers.Serializer):
                 f"The photo must be {' or '.join(sorted(PHOTO_FORMATS))}, not {image_format or 'unknown'}."
             )
         return photo
+
+
+@extend_schema_serializer(component_name="IncisionCheckJson")
+class IncisionCheckJsonSerializer(IncisionCheckInputSerializer):
+    """The incision check as a JSON body (schema only): a photo travels as multipart, never in JSON."""
+
+    photo = None
 
 
 class WarningReportInputSerializer(serializers.Serializer):

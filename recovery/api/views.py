@@ -10,6 +10,9 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import conditional_page
 from django.utils import translation
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -19,6 +22,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
@@ -27,15 +31,30 @@ from recovery import i18n, selectors
 from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderPagination, NewestFirstCursorPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
-from recovery.api.schema import CURSOR_404, ERROR_400, ERROR_401, ERROR_403, ERROR_404, ERROR_429, INBOX_HEADERS
+from recovery.api.schema import (
+    CONDITIONAL_GET,
+    CURSOR_404,
+    ERROR_400,
+    ERROR_401,
+    ERROR_403,
+    ERROR_404,
+    ERROR_429,
+    INBOX_HEADERS,
+    NOT_MODIFIED,
+    PAGE_404,
+)
 from recovery.api.throttling import ACTIVATION_THROTTLES, LOGIN_THROTTLES
-from recovery.models import Milestone, Patient, Surgeon, User
+from recovery.models import CheckIn, IncisionCheck, Milestone, Patient, Surgeon, User, WarningReport
 from recovery.services import accounts, enrollment, escalations, plans, records, reports
 from recovery.services.sessions import token_pair
 
 ERROR_409 = OpenApiResponse(
     s.ConflictSerializer, description="This `client_id` was already used with a different body; nothing stored."
 )
+
+
+# ETag from the answer's content and a 304 on a matching If-None-Match; private data, always revalidated.
+revalidated = method_decorator([conditional_page, cache_control(private=True, no_cache=True)], name="dispatch")
 
 
 # --- Accounts --------------------------------------------------------------------------------
@@ -70,7 +89,8 @@ class ActivateView(APIView):
         user = accounts.activate_patient(
             **serializer.validated_data, language=i18n.language_from_accept_header(language) if language else None
         )
-        return Response(token_pair(user), status=status.HTTP_201_CREATED)
+        return Response(token_pair(user), status=status.HTTP_201_CREATED,
+                        headers={"Location": reverse("api:me", request=request)})
 
 
 # --- Patient ---------------------------------------------------------------------------------
@@ -88,10 +108,12 @@ class PatientView(GenericAPIView):
         translation.activate(self.patient.text_language)
 
 
+@revalidated
 class MeView(PatientView):
     serializer_class = s.PatientProfileSerializer
 
-    @extend_schema(tags=["patient"], responses={200: s.PatientProfileSerializer, 401: ERROR_401, 403: ERROR_403},
+    @extend_schema(tags=["patient"], parameters=CONDITIONAL_GET,
+                   responses={200: s.PatientProfileSerializer, 304: NOT_MODIFIED, 401: ERROR_401, 403: ERROR_403},
                    description="The caller's profile; recovery_day and phase are computed in their own zone.")
     def get(self, request: Request) -> Response:
         return Response(s.PatientProfileSerializer(self.patient).data)
@@ -112,11 +134,14 @@ class MeView(PatientView):
         return Response(s.PatientProfileSerializer(patient).data)
 
 
+@revalidated
 class TimelineView(PatientView):
     pagination_class = None
     serializer_class = s.MilestoneSerializer
 
-    @extend_schema(tags=["patient"], responses={200: s.MilestoneSerializer(many=True), 401: ERROR_401, 403: ERROR_403},
+    @extend_schema(tags=["patient"], parameters=CONDITIONAL_GET,
+                   responses={200: s.MilestoneSerializer(many=True), 304: NOT_MODIFIED, 401: ERROR_401,
+                              403: ERROR_403},
                    description="The recovery milestones in date order, each with its status on the patient's "
                    "local today (done, due, upcoming, overdue). Bounded by the plan, so not paginated.")
     def get(self, request: Request) -> Response:
@@ -178,6 +203,7 @@ class ReportCreateMixin:
     input_serializer: type[serializers.Serializer]
     output_serializer: type[serializers.Serializer]
     patient: Patient  # PatientView's
+    detail_url_name: str
 
     def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
         raise NotImplementedError
@@ -186,10 +212,27 @@ class ReportCreateMixin:
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         submission = self.submit(self.patient, dict(serializer.validated_data))
+        location = reverse(self.detail_url_name, kwargs={"pk": submission.record.pk}, request=request)
         return Response(
             self.output_serializer(submission.record).data,
             status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK,
+            headers={"Location": location},
         )
+
+
+class ReportDetailView(PatientView):
+    """One of the caller's own reports (the `Location` of its 201); anyone else's is a 404."""
+
+    model: type[Any]
+
+    def get(self, request: Request, pk: int) -> Response:
+        record = get_object_or_404(self.model.objects.filter(patient=self.patient), pk=pk)
+        return Response(self.get_serializer(record).data)
+
+
+def _report_detail_schema(output: type[serializers.Serializer], what: str) -> Any:
+    return extend_schema(tags=["patient"], responses={200: output, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
+                         description=f"One of the caller's own {what}, with its triage.")
 
 
 def _report_responses(output: type[serializers.Serializer]) -> dict:
@@ -206,6 +249,7 @@ class CheckInsView(ReportCreateMixin, PatientView):
     pagination_class = NewestFirstCursorPagination
     input_serializer = s.CheckInInputSerializer
     output_serializer = s.CheckInSerializer
+    detail_url_name = "api:checkin-detail"
 
     def get_queryset(self) -> QuerySet:
         return selectors.checkins_of(self.patient)
@@ -232,6 +276,7 @@ class IncisionChecksView(ReportCreateMixin, PatientView):
     serializer_class = s.IncisionCheckSerializer
     input_serializer = s.IncisionCheckInputSerializer
     output_serializer = s.IncisionCheckSerializer
+    detail_url_name = "api:incision-check-detail"
 
     def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
         photo = data.pop("photo", None)
@@ -239,7 +284,7 @@ class IncisionChecksView(ReportCreateMixin, PatientView):
 
     @extend_schema(
         tags=["patient"],
-        request={"application/json": s.IncisionCheckInputSerializer,
+        request={"application/json": s.IncisionCheckJsonSerializer,
                  "multipart/form-data": s.IncisionCheckInputSerializer},
         responses=_report_responses(s.IncisionCheckSerializer),
         description="Incision check, answered with its triage; a photo may be sent as multipart `photo` "
@@ -253,6 +298,7 @@ class WarningReportsView(ReportCreateMixin, PatientView):
     serializer_class = s.WarningReportSerializer
     input_serializer = s.WarningReportInputSerializer
     output_serializer = s.WarningReportSerializer
+    detail_url_name = "api:warning-report-detail"
 
     def submit(self, patient: Patient, data: dict[str, Any]) -> reports.Submission:
         return reports.submit_warning_report(patient, data)
@@ -267,6 +313,24 @@ class WarningReportsView(ReportCreateMixin, PatientView):
     )
     def post(self, request: Request) -> Response:
         return self.create(request)
+
+
+@_report_detail_schema(s.CheckInSerializer, "check-ins")
+class CheckInDetailView(ReportDetailView):
+    model = CheckIn
+    serializer_class = s.CheckInSerializer
+
+
+@_report_detail_schema(s.IncisionCheckSerializer, "incision checks")
+class IncisionCheckDetailView(ReportDetailView):
+    model = IncisionCheck
+    serializer_class = s.IncisionCheckSerializer
+
+
+@_report_detail_schema(s.WarningReportSerializer, "warning reports")
+class WarningReportDetailView(ReportDetailView):
+    model = WarningReport
+    serializer_class = s.WarningReportSerializer
 
 
 class MessagesView(PatientView):
@@ -301,7 +365,7 @@ class SurgeonPatientsView(SurgeonView):
         return selectors.patient_summaries_for(self.surgeon)
 
     @extend_schema(tags=["surgeon"], responses={200: s.SurgeonPatientSerializer(many=True), 401: ERROR_401,
-                                                403: ERROR_403},
+                                                403: ERROR_403, 404: PAGE_404},
                    description="The caller's own patients (and those whose escalation was passed on to them) with "
                    "recovery day, last check-in and open escalations count.")
     def get(self, request: Request) -> Response:
@@ -334,7 +398,9 @@ class SurgeonPatientsView(SurgeonView):
             patient.activation_codes.filter(used_at__isnull=True).order_by("-created_at").values_list(
                 "expires_at", flat=True).first()
         )
-        return Response(s.EnrollmentSerializer(patient).data, status=status.HTTP_201_CREATED)
+        location = reverse("api:surgeon-patient-detail", kwargs={"pk": patient.pk}, request=request)
+        return Response(s.EnrollmentSerializer(patient).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": location})
 
 
 class SurgeonPatientDetailView(SurgeonView):
@@ -365,7 +431,8 @@ class InboxView(SurgeonView):
         return selectors.inbox_for(self.surgeon, state=query.validated_data["state"])
 
     @extend_schema(tags=["surgeon"], parameters=[s.InboxQuerySerializer, *INBOX_HEADERS],
-                   responses={200: s.EscalationSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
+                   responses={200: s.EscalationSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
+                              404: PAGE_404},
                    description="Escalation cases of the caller's patients and those passed on to them (one open case "
                    "per patient, its reports oldest first): unacknowledged first, then most severe, then newest. "
                    "`state` is open (default), resolved or all.")

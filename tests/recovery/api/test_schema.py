@@ -108,3 +108,107 @@ def test_swagger_ui_is_served_from_our_own_static_files_not_a_cdn(client):
     assert not re.search(r"https?://(cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.)", page)
     bundle = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert bundle.status_code == 200
+
+
+# --- The whole contract in the schema (issue 15) ----------------------------------------------
+
+def operations(schema: dict):
+    for path, methods in sorted(schema["paths"].items()):
+        for method, operation in sorted(methods.items()):
+            yield path, method, operation
+
+
+def test_the_served_schema_is_the_one_the_api_tests_validate_against(schema):
+    from tests.contract import served_schema
+
+    assert schema == served_schema()
+
+
+def test_every_operation_states_its_security_and_only_token_endpoints_are_open(schema):
+    open_operations = set()
+    for path, method, operation in operations(schema):
+        assert "security" in operation, (method, path)
+        if operation["security"] == []:
+            open_operations.add(path)
+        else:
+            assert operation["security"] == [{"jwtAuth": []}], (method, path)
+    assert open_operations == {"/api/v1/auth/token/", "/api/v1/auth/token/refresh/", "/api/v1/auth/activate/"}
+
+
+def test_every_error_answer_has_a_json_body_of_the_one_error_format(schema):
+    for path, method, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            if int(code) < 400:
+                continue
+            body = response["content"]["application/json"]["schema"]
+            expected = {"400": "ValidationError", "409": "Conflict"}.get(code, "ErrorDetail")
+            assert body == {"$ref": f"#/components/schemas/{expected}"}, (method, path, code)
+        assert "500" in operation["responses"], (method, path)
+
+
+def test_json_bodies_are_json_only_and_multipart_is_only_the_photo_upload(schema):
+    for path, method, operation in operations(schema):
+        if "requestBody" not in operation:
+            continue
+        media_types = set(operation["requestBody"]["content"])
+        expected = {"application/json", "multipart/form-data"} if path == "/api/v1/incision-checks/" else {
+            "application/json"}
+        assert media_types == expected, (method, path)
+
+
+def test_every_operation_has_an_example_valid_against_its_own_schema(schema):
+    from openapi_schema_validator import OAS31Validator
+
+    def valid(example, media):
+        validator = OAS31Validator({**media["schema"], "components": schema["components"]})
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(example)]
+        assert not errors, errors
+
+    for path, method, operation in operations(schema):
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            assert "example" in media, (method, path, "request")
+            valid(media["example"], media)
+        successes = [r for code, r in operation["responses"].items() if code.startswith("2") and "content" in r]
+        assert successes or method == "delete", (method, path)
+        for response in successes:
+            media = response["content"]["application/json"]
+            assert "example" in media, (method, path)
+            valid(media["example"], media)
+
+
+def test_codes_are_enums(schema):
+    from recovery import triage
+
+    components = schema["components"]["schemas"]
+    assert components["SymptomCodeEnum"]["enum"] == list(triage.SYMPTOM_CODES)
+    for name in ("CheckInInputRequest", "CheckIn", "WarningReportInputRequest", "WarningReport"):
+        assert components[name]["properties"]["symptoms"]["items"] == {"$ref": "#/components/schemas/SymptomCodeEnum"}
+    assert set(components["TriageLevelEnum"]["enum"]) == {"routine", "urgent", "emergency"}
+    assert set(components["PumpKindEnum"]["enum"]) == {"programmable", "fixed_rate"}
+    assert set(components["PumpDrugEnum"]["enum"]) == {"morphine", "other_opioid", "baclofen", "other"}
+    assert components["ReportRef"]["properties"]["id"]["type"] == "integer"
+
+
+def test_times_of_day_are_hh_mm_and_measurements_are_numbers(schema):
+    components = schema["components"]["schemas"]
+    for name in ("PatientProfile", "PatchedPatientSettingsRequest", "EnrollmentInputRequest"):
+        field = components[name]["properties"]["checkin_time"]
+        assert field["type"] == "string" and re.fullmatch(field["pattern"], "09:30")
+        assert not re.fullmatch(field["pattern"], "09:30:00") and not re.fullmatch(field["pattern"], "24:00")
+    for name in ("CheckInInputRequest", "CheckIn"):
+        for field in ("temperature", "binder_hours"):
+            assert components[name]["properties"][field]["type"] == ["number", "null"]
+
+
+def test_no_openapi_30_nullable_remains(schema):
+    import json
+
+    assert '"nullable"' not in json.dumps(schema)
+
+
+def test_inbox_documents_its_page_headers_and_created_answers_their_location(schema):
+    headers = schema["paths"]["/api/v1/surgeon/inbox/"]["get"]["responses"]["200"]["headers"]
+    assert {"Link", "X-Total-Count"} <= set(headers)
+    for path, method, operation in operations(schema):
+        if "201" in operation["responses"]:
+            assert operation["responses"]["201"]["headers"]["Location"]["required"] is True, (method, path)
