@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv messages system-run system-test system-bench bench lint screenshots clean
+.PHONY: run test contract venv messages system-run system-test system-contract system-bench bench lint screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ system-test:
 		/usr/lib/postgresql/15/bin/initdb:postgresql-15 /usr/bin/chromium:chromium \
 		fc-list:fontconfig
 
+system-contract:
+	scripts/ensure-system-packages.sh node:nodejs npm:npm
+
 ## Migrate the embedded SQLite database, load demo data, start web + worker + beat (Ctrl-C stops all).
 run: venv system-run
 	$(MAKE) messages
@@ -52,6 +55,17 @@ screenshots: venv system-test
 	$(MAKE) messages
 	SCREENSHOT_DIR=docs/screenshots scripts/with-test-services.sh $(PY) -m pytest tests/dashboard/test_browser.py tests/dashboard/test_pump_browser.py -q
 
+## Generated clients of the served OpenAPI schema (README "API contract"): schema dumped and validated,
+## redocly lint, TypeScript types (openapi-typescript) + a typed app flow under strict tsc, and the patient
+## and surgeon flows through a generated Python client (openapi-python-client) against a live server.
+contract: venv system-test system-contract
+	$(MAKE) messages
+	cd contract && npm ci --no-audit --no-fund --ignore-scripts
+	DJANGO_SETTINGS_MODULE=backend.settings $(PY) manage.py spectacular --format openapi-json \
+		--file contract/build/openapi.json --validate --fail-on-warn
+	cd contract && npm run --silent lint && npm run --silent generate && npm run --silent typecheck
+	scripts/with-test-services.sh $(PY) -m pytest tests/clients tests/recovery/api/test_schema.py -q $(PYTEST_ARGS)
+
 ## Benchmarks (not tests): see bench/README.md. fcm-django (a comparison only) goes into .bench-deps,
 ## outside the project's environment; wrk (Debian) loads the API.
 BENCH_DEPS := .bench-deps
@@ -67,4 +81,5 @@ bench: venv system-bench $(BENCH_DEPS)/.installed
 	scripts/with-test-services.sh $(PY) bench/fanout.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(BENCH_DEPS) db.sqlite3 media staticfiles .run .pytest_cache .mypy_cache .ruff_cache .artifacts
+	rm -rf $(VENV) $(BENCH_DEPS) db.sqlite3 media staticfiles .run .pytest_cache .mypy_cache .ruff_cache .artifacts \
+		contract/node_modules contract/build

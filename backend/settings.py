@@ -249,6 +249,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Pump recovery API",
     "DESCRIPTION": "Companion app and surgeon dashboard contract (shared/API.md).",
     "VERSION": "1.0.0",
+    "LICENSE": {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"},
+    # Paths are relative to wherever the API is served.
+    "SERVERS": [{"url": "/", "description": "The server this schema was fetched from."}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

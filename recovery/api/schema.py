@@ -118,6 +118,8 @@ def _nullable_as_openapi_31(node: Any) -> None:
 
 
 def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> None:
+    if "summary" not in operation:
+        operation["summary"] = _first_sentence(operation.get("description", "")) or operation["operationId"]
     security = operation.get("security")
     needs_token = bool(security) and any(requirement for requirement in security)
     operation["security"] = security if needs_token else []
@@ -144,6 +146,11 @@ def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> 
         # Without a body the answer is a 400 naming the required fields, as the operation documents.
         body["required"] = False
     _attach_examples(operation, examples)
+
+
+def _first_sentence(text: str) -> str:
+    sentence = text.split(". ", 1)[0].split("\n", 1)[0].rstrip(".")
+    return sentence if len(sentence) <= 80 else sentence[:77].rsplit(" ", 1)[0] + "..."
 
 
 def _attach_examples(operation: dict[str, Any], examples: dict[str, Any]) -> None:

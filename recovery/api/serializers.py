@@ -52,7 +52,7 @@ class SymptomListField(serializers.ListField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", len(triage.SYMPTOM_CODES))
-        kwargs.setdefault("help_text", "Symptom codes: " + ", ".join(triage.SYMPTOM_CODES) + ".")
+        kwargs.setdefault("help_text", "Symptom codes (SymptomCodeEnum); an unknown code answers 400.")
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> list[str]:
