@@ -94,6 +94,19 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "v1_surgeon_patients_retrieve": {"responses": {200: {
         **SURGEON_PATIENT, "binder_prescribed": True, "timeline": [MILESTONE], "recent_checkins": [CHECKIN],
         "recent_incision_checks": [INCISION_CHECK], "recent_warning_reports": [], "escalations": [ESCALATION]}}},
+    "v1_surgeon_patients_fhir_retrieve": {"responses": {200: {
+        "resourceType": "Bundle", "id": "patient-42-export", "type": "collection", "timestamp": "2026-11-25T15:00:00Z",
+        "entry": [
+            {"fullUrl": "urn:uuid:0b8e3f0e-1d7a-5c4e-9a51-3f6d2b7c8a10", "resource": {
+                "resourceType": "Patient", "id": "patient-42", "name": [{"text": "Ada Lovelace"}]}},
+            {"fullUrl": "urn:uuid:6f1c2d3e-4b5a-5c6d-8e7f-9a0b1c2d3e4f", "resource": {
+                "resourceType": "Observation", "id": "pain-901", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+                "subject": {"reference": "urn:uuid:0b8e3f0e-1d7a-5c4e-9a51-3f6d2b7c8a10"},
+                "effectiveDateTime": "2026-11-25T14:02:11Z",
+                "valueQuantity": {"value": 4, "unit": "{score}", "system": "http://unitsofmeasure.org",
+                                  "code": "{score}"}}},
+        ]}}},
     "v1_surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
     "v1_surgeon_inbox_acknowledge_create": {"responses": {200: {
         **ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo"}}},

@@ -1,7 +1,7 @@
 """Paths of shared/API.md under /api/v1/ (the devices paths live in notifications.api.urls)."""
 from django.urls import path
 
-from recovery.api import pump_views, session_views, views
+from recovery.api import export, pump_views, session_views, views
 
 app_name = "api"
 
@@ -26,6 +26,7 @@ urlpatterns = [
     path("surgeon/patients/<int:pk>/", views.SurgeonPatientDetailView.as_view(), name="surgeon-patient-detail"),
     path("surgeon/patients/<int:pk>/pump/", pump_views.PumpView.as_view(), name="surgeon-patient-pump"),
     path("surgeon/patients/<int:pk>/refills/", pump_views.RefillsView.as_view(), name="surgeon-patient-refills"),
+    path("surgeon/patients/<int:pk>/fhir/", export.PatientFhirExportView.as_view(), name="surgeon-patient-fhir"),
     path("surgeon/inbox/", views.InboxView.as_view(), name="surgeon-inbox"),
     path("surgeon/inbox/<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="surgeon-acknowledge"),
     path("surgeon/inbox/<int:pk>/resolve/", views.ResolveView.as_view(), name="surgeon-resolve"),

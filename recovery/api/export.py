@@ -1,0 +1,54 @@
+"""FHIR export of one patient for their care team (shared/API.md "Export"); the bundle is recovery/fhir.py."""
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from recovery import fhir, selectors
+from recovery.api.schema import ERROR_401, ERROR_403, ERROR_404
+from recovery.api.views import SurgeonView
+from recovery.models import AuditEvent
+
+FHIR_BUNDLE = {
+    "type": "object",
+    "description": "A FHIR R4 Bundle (JSON) of type `collection`: Patient, Device (the pump), Procedure (the "
+    "implant), Observations (LOINC 72514-3 pain 0-10, 8310-5 body temperature in UCUM units) and Flags "
+    "(escalations). Built with fhir.resources' R4B models. See https://hl7.org/fhir/R4/bundle.html.",
+    "required": ["resourceType", "type", "entry"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["Bundle"]},
+        "id": {"type": "string"},
+        "type": {"type": "string", "enum": ["collection"]},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "entry": {"type": "array", "items": {
+            "type": "object",
+            "required": ["fullUrl", "resource"],
+            "properties": {
+                "fullUrl": {"type": "string"},
+                "resource": {"type": "object", "required": ["resourceType"],
+                             "properties": {"resourceType": {"type": "string", "enum": [
+                                 "Patient", "Device", "Procedure", "Observation", "Flag"]}}},
+            },
+        }},
+    },
+}
+
+
+class PatientFhirExportView(SurgeonView):
+    @extend_schema(
+        tags=["surgeon"],
+        responses={200: OpenApiResponse(FHIR_BUNDLE, description="The patient's record as a FHIR R4 Bundle."),
+                   401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
+        description="One patient's record as a FHIR R4 Bundle for a hospital's record system. Audited as a "
+        "read of the patient's record.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        surgeon = self.surgeon
+        patient = get_object_or_404(selectors.patients_visible_to(surgeon).select_related("pump"), pk=pk)
+        checkins = list(selectors.checkins_of(patient).order_by("created_at", "id"))
+        escalations = list(selectors.escalations_visible_to(surgeon).filter(patient=patient).order_by("created_at", "id"))
+        bundle = fhir.patient_bundle(patient, checkins, escalations)
+        self.audit(AuditEvent.Action.VIEW, patient, patient)
+        return Response(bundle)

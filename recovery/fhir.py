@@ -1,0 +1,164 @@
+"""A patient's record as a FHIR Bundle (type `collection`) a hospital record system can take (shared/API.md
+"Export"), built and validated with fhir.resources' R4B models.
+
+R4B (4.3.0) is the FHIR release built to stay wire-compatible with R4 (4.0.1) for these resources: Patient,
+Device, Procedure, Observation, Flag and Bundle use only elements that exist unchanged in R4.
+
+Codes, and where each comes from:
+- pain: LOINC 72514-3 "Pain severity - 0-10 verbal numeric rating [Score] - Reported", UCUM `{score}`;
+- body temperature: LOINC 8310-5 "Body temperature", UCUM `Cel` or `[degF]` as the patient measured it
+  (vital-signs category, as the R4 vital signs profile asks);
+- the implant: CPT 62362 (programmable pump) / 62361 (nonprogrammable pump) "Implantation or replacement
+  of device for intrathecal or epidural drug infusion" (AMA CPT). No SNOMED CT concept for an intrathecal
+  pump implant or the pump itself could be verified offline, so none is claimed: the Device and the
+  Procedure carry text, the Procedure the CPT code;
+- escalations: Flag, category `clinical` (terminology.hl7.org flag-category), code text of the reasons.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import timezone as dt_timezone
+from typing import Any
+
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+
+from recovery.models import CheckIn, Escalation, Patient, Pump
+
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+CPT = "http://www.ama-assn.org/go/cpt"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
+IDENTIFIER_SYSTEM = "urn:pump-recovery:patient"
+# Stable ids: the same record exports under the same fullUrl every time.
+NAMESPACE = uuid.UUID("8f5e1c1e-6a43-4a7e-9d55-7f3a7c0f6b21")
+
+PAIN_CODE = {"system": LOINC, "code": "72514-3",
+             "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported"}
+TEMPERATURE_CODE = {"system": LOINC, "code": "8310-5", "display": "Body temperature"}
+TEMPERATURE_UNITS = {
+    CheckIn.TemperatureUnit.CELSIUS: {"unit": "Cel", "code": "Cel"},
+    CheckIn.TemperatureUnit.FAHRENHEIT: {"unit": "[degF]", "code": "[degF]"},
+}
+IMPLANT_CPT = {
+    Pump.Kind.PROGRAMMABLE: "62362",
+    Pump.Kind.FIXED_RATE: "62361",
+}
+IMPLANT_TEXT = "Implantation of intrathecal drug delivery pump"
+
+
+def _urn(kind: str, pk: Any) -> str:
+    return f"urn:uuid:{uuid.uuid5(NAMESPACE, f'{kind}/{pk}')}"
+
+
+def _instant(value: Any) -> str:
+    return value.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def patient_bundle(patient: Patient, checkins: list[CheckIn], escalations: list[Escalation]) -> dict[str, Any]:
+    """The FHIR Bundle as JSON-ready data; validated by the R4B models before it is returned."""
+    patient_ref = {"reference": _urn("Patient", patient.pk), "display": patient.display_name}
+    entries = [_entry("Patient", patient.pk, {
+        "resourceType": "Patient",
+        "id": f"patient-{patient.pk}",
+        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": str(patient.pk)}],
+        "name": [{"text": patient.display_name}],
+    })]
+    pump = getattr(patient, "pump", None)
+    if pump is not None:
+        entries.append(_entry("Device", pump.pk, _device(pump, patient_ref)))
+    entries.append(_entry("Procedure", patient.pk, _procedure(patient, pump, patient_ref)))
+    for checkin in checkins:
+        entries.append(_entry("Observation", f"pain-{checkin.pk}", _pain(checkin, patient_ref)))
+        if checkin.temperature is not None:
+            entries.append(_entry("Observation", f"temperature-{checkin.pk}", _temperature(checkin, patient_ref)))
+    for escalation in escalations:
+        entries.append(_entry("Flag", escalation.pk, _flag(escalation, patient_ref)))
+    bundle = {
+        "resourceType": "Bundle",
+        "id": f"patient-{patient.pk}-export",
+        "type": "collection",
+        "timestamp": _instant(timezone.now()),
+        "entry": entries,
+    }
+    return Bundle.model_validate(bundle).model_dump(mode="json", exclude_none=True)
+
+
+def _entry(kind: str, pk: Any, resource: dict[str, Any]) -> dict[str, Any]:
+    return {"fullUrl": _urn(kind, pk), "resource": resource}
+
+
+def _device(pump: Pump, patient_ref: dict[str, str]) -> dict[str, Any]:
+    return {
+        "resourceType": "Device",
+        "id": f"pump-{pump.pk}",
+        "status": "active",
+        "type": {"text": f"Implanted intrathecal drug infusion pump ({pump.get_kind_display()})"},
+        "patient": patient_ref,
+        "note": [{"text": f"Drug: {pump.get_drug_display()}."
+                          + (f" Next refill due {pump.next_refill_date}." if pump.next_refill_date else "")}],
+    }
+
+
+def _procedure(patient: Patient, pump: Pump | None, patient_ref: dict[str, str]) -> dict[str, Any]:
+    code: dict[str, Any] = {"text": IMPLANT_TEXT}
+    if pump is not None:
+        code["coding"] = [{"system": CPT, "code": IMPLANT_CPT[pump.kind],
+                           "display": "Implantation or replacement of device for intrathecal or epidural drug "
+                                      f"infusion; {'programmable' if pump.kind == Pump.Kind.PROGRAMMABLE else 'nonprogrammable'} pump"}]
+    procedure: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": f"implant-{patient.pk}",
+        "status": "completed",
+        "code": code,
+        "subject": patient_ref,
+        "performedDateTime": patient.surgery_date.isoformat(),
+    }
+    if pump is not None:
+        procedure["focalDevice"] = [{"manipulated": {"reference": _urn("Device", pump.pk)}}]
+    return procedure
+
+
+def _pain(checkin: CheckIn, patient_ref: dict[str, str]) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": f"pain-{checkin.pk}",
+        "status": "final",
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}],
+        "code": {"coding": [PAIN_CODE], "text": "Pain score (0-10)"},
+        "subject": patient_ref,
+        "effectiveDateTime": _instant(checkin.created_at),
+        "valueQuantity": {"value": checkin.pain_score, "unit": "{score}", "system": UCUM, "code": "{score}"},
+    }
+
+
+def _temperature(checkin: CheckIn, patient_ref: dict[str, str]) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": f"temperature-{checkin.pk}",
+        "status": "final",
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
+        "code": {"coding": [TEMPERATURE_CODE], "text": "Body temperature"},
+        "subject": patient_ref,
+        "effectiveDateTime": _instant(checkin.created_at),
+        "valueQuantity": {"value": float(checkin.temperature), "system": UCUM,
+                          **TEMPERATURE_UNITS[checkin.temperature_unit]},
+    }
+
+
+def _flag(escalation: Escalation, patient_ref: dict[str, str]) -> dict[str, Any]:
+    period = {"start": _instant(escalation.created_at)}
+    if escalation.acknowledged_at is not None:
+        period["end"] = _instant(escalation.acknowledged_at)
+    reasons = ", ".join(code.replace("_", " ") for code in escalation.reasons) or "reported warning signs"
+    return {
+        "resourceType": "Flag",
+        "id": f"escalation-{escalation.pk}",
+        # Active until the care team has acknowledged it.
+        "status": "active" if escalation.acknowledged_at is None else "inactive",
+        "category": [{"coding": [{"system": FLAG_CATEGORY, "code": "clinical", "display": "Clinical"}]}],
+        "code": {"text": f"{escalation.get_level_display()} escalation: {reasons}"},
+        "subject": patient_ref,
+        "period": period,
+    }

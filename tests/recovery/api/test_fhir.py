@@ -1,0 +1,81 @@
+"""FHIR R4 export of a patient (shared/API.md "Export"): parsed back with fhir.resources, codes and units."""
+from __future__ import annotations
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from fhir.resources.R4B.bundle import Bundle
+
+from recovery.models import AuditEvent, CheckIn, Patient, Surgeon
+from tests.factories import CheckInFactory, SurgeonFactory
+from tests.recovery.api.conftest import bearer, make_patient
+
+pytestmark = pytest.mark.django_db
+
+
+def export(client, patient):
+    response = client.get(f"/api/v1/surgeon/patients/{patient.pk}/fhir/")
+    assert response.status_code == 200, response.content
+    return Bundle.model_validate(response.json())
+
+
+def resources(bundle, kind):
+    return [entry.resource for entry in bundle.entry if entry.resource.get_resource_type() == kind]
+
+
+def test_the_demo_patient_with_an_emergency_exports_a_bundle_that_parses_with_loinc_codes_and_ucum_units(api_client):
+    call_command("seed_demo", stdout=StringIO())
+    surgeon = Surgeon.objects.get(user__username="dr.demo")
+    patient = Patient.objects.get(user__username="ben")
+    bundle = export(bearer(api_client, surgeon.user), patient)
+
+    assert bundle.type == "collection"
+    [fhir_patient] = resources(bundle, "Patient")
+    assert fhir_patient.name[0].text == patient.display_name
+    observations = resources(bundle, "Observation")
+    pain = [o for o in observations if o.code.coding[0].code == "72514-3"]
+    temperature = [o for o in observations if o.code.coding[0].code == "8310-5"]
+    checkins = CheckIn.objects.filter(patient=patient)
+    assert len(pain) == checkins.count() > 0
+    assert len(temperature) == checkins.exclude(temperature=None).count() > 0
+    assert {o.code.coding[0].system for o in observations} == {"http://loinc.org"}
+    assert sorted(int(o.valueQuantity.value) for o in pain) == sorted(c.pain_score for c in checkins)
+    assert {(o.valueQuantity.system, o.valueQuantity.code) for o in pain} == {("http://unitsofmeasure.org", "{score}")}
+    assert {(o.valueQuantity.system, o.valueQuantity.code) for o in temperature} == {
+        ("http://unitsofmeasure.org", "[degF]")}
+    assert all(o.subject.reference == bundle.entry[0].fullUrl for o in observations)
+    [device] = resources(bundle, "Device")
+    [procedure] = resources(bundle, "Procedure")
+    assert procedure.focalDevice[0].manipulated.reference in {e.fullUrl for e in bundle.entry}
+    assert procedure.code.coding[0].system == "http://www.ama-assn.org/go/cpt"
+    assert procedure.code.coding[0].code == {"programmable": "62362", "fixed_rate": "62361"}[patient.pump.kind]
+    assert "pump" in device.type.text.lower()
+    flags = resources(bundle, "Flag")
+    assert flags and flags[0].status == "active" and "emergency" in flags[0].code.text.lower()
+
+
+def test_celsius_is_exported_in_celsius(api_client, surgeon):
+    patient = make_patient(surgeon=surgeon)
+    CheckInFactory(patient=patient, temperature=Decimal("38.1"), temperature_unit="C")
+    [temperature] = [o for o in resources(export(bearer(api_client, surgeon.user), patient), "Observation")
+                     if o.code.coding[0].code == "8310-5"]
+    assert (float(temperature.valueQuantity.value), temperature.valueQuantity.code) == (38.1, "Cel")
+
+
+def test_the_export_is_audited_as_a_read_of_the_patient(api_client, surgeon):
+    patient = make_patient(surgeon=surgeon)
+    export(bearer(api_client, surgeon.user), patient)
+    assert AuditEvent.objects.filter(actor=surgeon.user, patient=patient, action=AuditEvent.Action.VIEW).count() == 1
+
+
+def test_another_surgeons_patient_is_404_and_not_audited(api_client, surgeon):
+    patient = make_patient(surgeon=SurgeonFactory())
+    response = bearer(api_client, surgeon.user).get(f"/api/v1/surgeon/patients/{patient.pk}/fhir/")
+    assert response.status_code == 404
+    assert not AuditEvent.objects.filter(patient=patient).exists()
+
+
+def test_a_patient_may_not_export(patient_client, patient):
+    assert patient_client.get(f"/api/v1/surgeon/patients/{patient.pk}/fhir/").status_code == 403
