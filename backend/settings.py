@@ -213,7 +213,6 @@ REST_FRAMEWORK = {
     # JSON in and out (shared/API.md); the incision-check photo upload adds multipart on its own view.
     "DEFAULT_PARSER_CLASSES": ["backend.api_errors.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "backend.api_errors.api_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "recovery.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,13 +1,14 @@
 """The API's one exception handler (settings REST_FRAMEWORK["EXCEPTION_HANDLER"]): service errors
-become the answers shared/API.md names, so views do not each translate them."""
+become the answers shared/API.md names, so views do not each translate them; all other errors take the
+API's one JSON error format (backend/api_errors.py)."""
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
+from backend.api_errors import api_exception_handler
 from recovery.services.accounts import ActivationError
 from recovery.services.idempotency import IdempotencyConflict
 from recovery.services.pumps import PumpInputError
@@ -22,4 +23,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, (ActivationError, PumpInputError)):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
+    # Everything else in the one JSON error format (parse errors, 413, {detail}): backend/api_errors.py.
+    return api_exception_handler(exc, context)

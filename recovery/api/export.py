@@ -1,15 +1,13 @@
 """FHIR export of one patient for their care team (shared/API.md "Export"); the bundle is recovery/fhir.py."""
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from recovery import fhir, selectors
 from recovery.api.schema import ERROR_401, ERROR_403, ERROR_404
 from recovery.api.views import SurgeonView
-from recovery.models import AuditEvent
+from recovery.services import records
 
 FHIR_BUNDLE = {
     "type": "object",
@@ -45,10 +43,4 @@ class PatientFhirExportView(SurgeonView):
         "read of the patient's record.",
     )
     def get(self, request: Request, pk: int) -> Response:
-        surgeon = self.surgeon
-        patient = get_object_or_404(selectors.patients_visible_to(surgeon).select_related("pump"), pk=pk)
-        checkins = list(selectors.checkins_of(patient).order_by("created_at", "id"))
-        escalations = list(selectors.escalations_visible_to(surgeon).filter(patient=patient).order_by("created_at", "id"))
-        bundle = fhir.patient_bundle(patient, checkins, escalations)
-        self.audit(AuditEvent.Action.VIEW, patient, patient)
-        return Response(bundle)
+        return Response(records.fhir_export(self.surgeon, pk, actor=request.user))

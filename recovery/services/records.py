@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import models, transaction
 
-from recovery import selectors
+from recovery import fhir, selectors
 from recovery.models import AuditEvent, Patient, Surgeon
 from recovery.services import audit
 
@@ -18,6 +18,16 @@ def patient_record(surgeon: Surgeon, pk: int, *, actor: Any) -> selectors.Patien
         record = selectors.patient_record_for(surgeon, pk)
         audit.record(actor=actor, action=AuditEvent.Action.VIEW, patient=record.patient, obj=record.patient)
     return record
+
+
+def fhir_export(surgeon: Surgeon, pk: int, *, actor: Any) -> dict[str, Any]:
+    """One patient's record as a FHIR Bundle for a care-team member (404 outside their patients), audited
+    as a read of the record."""
+    with transaction.atomic():
+        patient, checkins, escalations = selectors.export_records_for(surgeon, pk)
+        bundle = fhir.patient_bundle(patient, checkins, escalations)
+        audit.record(actor=actor, action=AuditEvent.Action.VIEW, patient=patient, obj=patient)
+    return bundle
 
 
 def shown(actor: Any, obj: models.Model) -> None:
