@@ -11,7 +11,7 @@ TOKENS = {"access": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbm
 PUMP = {"kind": "programmable", "drug": "baclofen", "next_refill_date": "2027-02-18", "battery_replacement_due": None}
 PROFILE = {"id": 42, "display_name": "Ada Lovelace", "timezone": "America/New_York", "checkin_time": "09:00",
            "surgery_date": "2026-11-15", "recovery_day": 10, "phase": "early_healing",
-           "phase_title": "Early healing", "pump": PUMP}
+           "phase_title": "Early healing", "language": "en", "pump": PUMP}
 ROUTINE = {"level": "routine", "reasons": [],
            "advice": "Thank you. Nothing in this check-in needs the care team; keep following your plan."}
 URGENT = {"level": "urgent", "reasons": ["fever"],
@@ -27,7 +27,7 @@ INCISION_CHECK = {"id": 77, "client_id": CLIENT_ID, "local_date": "2026-11-25", 
 WARNING_REPORT = {"id": 12, "client_id": CLIENT_ID, "local_date": "2026-11-25", "created_at": "2026-11-25T03:40:00Z",
                   "symptoms": ["difficulty_breathing"], "note": "", "triage": EMERGENCY}
 MILESTONE = {"key": "wound_check", "title": "Wound check visit: stitches or staples out", "due_date": "2026-11-25",
-             "status": "due", "completed_at": None}
+             "status": "due", "completed_at": None, "done_by": "clinic"}
 RESTRICTION = {"key": "no_lifting", "title": "No lifting over 10 lb",
                "instructions": "Do not lift anything heavier than 10 lb (4.5 kg), about a gallon of milk.",
                "starts_on": "2026-11-15", "ends_on": "2027-01-09"}
@@ -65,6 +65,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "v1_me_partial_update": {"request": {"timezone": "Europe/London", "checkin_time": "08:30"},
                              "responses": {200: {**PROFILE, "timezone": "Europe/London", "checkin_time": "08:30"}}},
     "v1_timeline_list": {"responses": {200: [MILESTONE]}},
+    "v1_timeline_done_create": {"responses": {200: {
+        "key": "physical_therapy_start", "title": "Physical therapy starts", "due_date": "2026-11-29",
+        "status": "done", "completed_at": "2026-11-25T14:30:00Z", "done_by": "patient"}}},
+    "v1_education_list": {"responses": {200: [{
+        "key": "incision_care", "title": "Caring for your incisions",
+        "body": "Keep both incisions clean and dry; look at them every day for redness, swelling or drainage.",
+        "source": "Patient guide, incision care"}]}},
     "v1_restrictions_list": {"responses": {200: [RESTRICTION]}},
     "v1_checkins_list": {"responses": {200: page(CHECKIN)}},
     "v1_checkins_create": {"request": {"client_id": CLIENT_ID, "pain_score": 4, "temperature": 100.6,

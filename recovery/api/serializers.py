@@ -517,7 +517,7 @@ class EnrollmentInputSerializer(serializers.Serializer):
     checkin_time = checkin_time_field(required=False)
     binder_prescribed = serializers.BooleanField(required=False, default=True)
     language = serializers.ChoiceField(
-        choices=Language.choices, required=False, default="",
+        choices=Language.choices, required=False,
         help_text="The patient's language (en or es); if not given, the phone's language at activation.",
     )
     country = CountryField(required=False, default="", help_text="ISO 3166-1 alpha-2; default: the time zone's.")

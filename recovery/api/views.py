@@ -170,12 +170,14 @@ class MilestoneDoneView(PatientView):
         return Response(s.MilestoneSerializer(milestone, context={"today": patient.local_date()}).data)
 
 
+@revalidated
 class EducationView(PatientView):
     pagination_class = None
     serializer_class = s.EducationArticleSerializer
 
-    @extend_schema(tags=["patient"], responses={200: s.EducationArticleSerializer(many=True), 401: ERROR_401,
-                                               403: ERROR_403},
+    @extend_schema(tags=["patient"], parameters=CONDITIONAL_GET,
+                   responses={200: s.EducationArticleSerializer(many=True), 304: NOT_MODIFIED, 401: ERROR_401,
+                              403: ERROR_403},
                    description="The education articles that apply to the patient today (recovery day, pump "
                    "drug, pump model), in the patient's language, each naming its source.")
     def get(self, request: Request) -> Response:
@@ -389,7 +391,7 @@ class SurgeonPatientsView(SurgeonView):
             pump=dict(data["pump"]),
             checkin_time=data.get("checkin_time"),
             binder_prescribed=data["binder_prescribed"],
-            language=data["language"],
+            language=data.get("language", ""),  # "" = the phone's language at activation
             country=data["country"],
         )
         patient: Any = Patient.objects.select_related("pump").get(pk=enrolled.patient.pk)  # carries the code
