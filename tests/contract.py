@@ -35,8 +35,22 @@ def served_schema() -> dict[str, Any]:
     return json.loads(OpenApiJsonRenderer().render(schema, renderer_context={}))
 
 
-@cache
+_invalid_schema: list[Exception] = []
+
+
 def openapi() -> OpenAPI:
+    """The validator of the served schema; an invalid schema fails every API test at once, built once."""
+    if _invalid_schema:
+        raise SchemaMismatch(f"the served schema is not valid OpenAPI: {_invalid_schema[0]}")
+    try:
+        return _openapi()
+    except Exception as exc:
+        _invalid_schema.append(exc)
+        raise
+
+
+@cache
+def _openapi() -> OpenAPI:
     return OpenAPI.from_dict(served_schema())
 
 

@@ -25,7 +25,7 @@ FHIR_BUNDLE = {
             "required": ["fullUrl", "resource"],
             "properties": {
                 "fullUrl": {"type": "string"},
-                "resource": {"type": "object", "required": ["resourceType"],
+                "resource": {"type": "object", "required": ["resourceType"], "additionalProperties": True,
                              "properties": {"resourceType": {"type": "string", "enum": [
                                  "Patient", "Device", "Procedure", "Observation", "Flag"]}}},
             },

@@ -1,4 +1,4 @@
-"""`Location` on every 201; `ETag` / `If-None-Match` on the profile and the timeline."""
+"""`Location` on every 201; `ETag` / `If-None-Match` on the profile, the timeline and education."""
 from __future__ import annotations
 
 import uuid
@@ -10,7 +10,7 @@ from tests.recovery.api.conftest import bearer, make_patient
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("path", ["/api/v1/me/", "/api/v1/timeline/"])
+@pytest.mark.parametrize("path", ["/api/v1/me/", "/api/v1/timeline/", "/api/v1/education/"])
 def test_an_unchanged_answer_is_304_without_body(patient_client, path):
     first = patient_client.get(path)
     etag = first["ETag"]
