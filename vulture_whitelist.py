@@ -116,3 +116,12 @@ reservoir_sizes_ml  # recovery.pump_models.PumpModel: the maker's reservoir size
 mri_before  # recovery.pump_models.PumpModel, shown on the pump card
 mri_after  # recovery.pump_models.PumpModel, shown on the pump card
 days_to_alarm  # recovery.refills.RefillSchedule: the floor-rounded day count the dates come from
+# API contract (issue 15): named by settings strings or called by Django / DRF / drf-spectacular.
+handler400  # backend.urls: Django's error handlers, JSON under /api/ (backend/api_errors.py)
+handler403
+handler404
+handler500
+not_found  # backend.api_errors, named by handler404
+default_code  # recovery.api.errors.PayloadTooLarge, DRF's error code
+PagePagination  # recovery.api.pagination, settings REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"]
+complete_schema  # recovery.api.schema, settings SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]

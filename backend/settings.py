@@ -211,7 +211,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON in and out (shared/API.md); the incision-check photo upload adds multipart on its own view.
-    "DEFAULT_PARSER_CLASSES": ["backend.api_errors.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["recovery.api.errors.BoundedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "recovery.api.pagination.PagePagination",
     "PAGE_SIZE": 50,

@@ -17,7 +17,7 @@ Codes, and where each comes from:
 from __future__ import annotations
 
 import uuid
-from datetime import timezone as dt_timezone
+from datetime import UTC
 from typing import Any
 
 from django.utils import timezone
@@ -37,13 +37,13 @@ NAMESPACE = uuid.UUID("8f5e1c1e-6a43-4a7e-9d55-7f3a7c0f6b21")
 PAIN_CODE = {"system": LOINC, "code": "72514-3",
              "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported"}
 TEMPERATURE_CODE = {"system": LOINC, "code": "8310-5", "display": "Body temperature"}
-TEMPERATURE_UNITS = {
+TEMPERATURE_UNITS: dict[str, dict[str, str]] = {
     CheckIn.TemperatureUnit.CELSIUS: {"unit": "Cel", "code": "Cel"},
     CheckIn.TemperatureUnit.FAHRENHEIT: {"unit": "[degF]", "code": "[degF]"},
 }
-IMPLANT_CPT = {
-    Pump.Kind.PROGRAMMABLE: "62362",
-    Pump.Kind.FIXED_RATE: "62361",
+IMPLANT_CPT: dict[str, tuple[str, str]] = {
+    Pump.Kind.PROGRAMMABLE: ("62362", "programmable pump"),
+    Pump.Kind.FIXED_RATE: ("62361", "nonprogrammable pump"),
 }
 IMPLANT_TEXT = "Implantation of intrathecal drug delivery pump"
 
@@ -53,7 +53,7 @@ def _urn(kind: str, pk: Any) -> str:
 
 
 def _instant(value: Any) -> str:
-    return value.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def patient_bundle(patient: Patient, checkins: list[CheckIn], escalations: list[Escalation]) -> dict[str, Any]:
@@ -104,9 +104,9 @@ def _device(pump: Pump, patient_ref: dict[str, str]) -> dict[str, Any]:
 def _procedure(patient: Patient, pump: Pump | None, patient_ref: dict[str, str]) -> dict[str, Any]:
     code: dict[str, Any] = {"text": IMPLANT_TEXT}
     if pump is not None:
-        code["coding"] = [{"system": CPT, "code": IMPLANT_CPT[pump.kind],
-                           "display": "Implantation or replacement of device for intrathecal or epidural drug "
-                                      f"infusion; {'programmable' if pump.kind == Pump.Kind.PROGRAMMABLE else 'nonprogrammable'} pump"}]
+        cpt_code, device = IMPLANT_CPT[pump.kind]
+        code["coding"] = [{"system": CPT, "code": cpt_code, "display": "Implantation or replacement of device "
+                           f"for intrathecal or epidural drug infusion; {device}"}]
     procedure: dict[str, Any] = {
         "resourceType": "Procedure",
         "id": f"implant-{patient.pk}",
@@ -134,6 +134,7 @@ def _pain(checkin: CheckIn, patient_ref: dict[str, str]) -> dict[str, Any]:
 
 
 def _temperature(checkin: CheckIn, patient_ref: dict[str, str]) -> dict[str, Any]:
+    assert checkin.temperature is not None  # noqa: S101  # only check-ins with a temperature are passed
     return {
         "resourceType": "Observation",
         "id": f"temperature-{checkin.pk}",

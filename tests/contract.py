@@ -11,14 +11,12 @@ import json
 from functools import cache
 from typing import Any
 
-import jsonschema
 from django.http import HttpResponse
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 
 CHECKED_PREFIX = "/api/v1/"
-DETAIL_BODY = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
 
 
 class SchemaMismatch(AssertionError):
@@ -66,7 +64,7 @@ class _Request(DjangoOpenAPIRequest):
         return b""
 
 
-def check_response(response: HttpResponse) -> None:
+def check_response(response: Any) -> None:
     """Raise SchemaMismatch unless the served schema describes this answer (status, headers, body)."""
     request = response.wsgi_request
     if not request.path.startswith(CHECKED_PREFIX):
@@ -96,6 +94,8 @@ def _check_unknown_route(method: str, path: str, response: HttpResponse, exc: Ex
     if response.status_code not in (404, 405):
         raise SchemaMismatch(f"{method} {path} -> {response.status_code}: not in the served schema ({exc})")
     try:
-        jsonschema.validate(json.loads(response.content), DETAIL_BODY)
-    except (ValueError, jsonschema.ValidationError) as error:
-        raise SchemaMismatch(f"{method} {path} -> {response.status_code} is not a JSON {{detail}}: {error}") from error
+        body = json.loads(response.content)
+    except ValueError as error:
+        raise SchemaMismatch(f"{method} {path} -> {response.status_code} is not JSON: {error}") from error
+    if not (isinstance(body, dict) and isinstance(body.get("detail"), str)):
+        raise SchemaMismatch(f"{method} {path} -> {response.status_code} is not a JSON {{detail}}: {body!r}")

@@ -55,53 +55,54 @@ def page(*results: Any) -> dict[str, Any]:
 
 
 EXAMPLES: dict[str, dict[str, Any]] = {
-    "v1_auth_token_create": {"request": {"username": "ada", "password": "correct horse battery staple"},
+    "auth_token_create": {"request": {"username": "ada", "password": "correct horse battery staple"},
                              "responses": {200: TOKENS}},
-    "v1_auth_token_refresh_create": {"request": {"refresh": TOKENS["refresh"]}, "responses": {200: TOKENS}},
-    "v1_auth_activate_create": {"request": {"code": "K7QP-2MXD-9TRA", "username": "ada",
+    "auth_token_refresh_create": {"request": {"refresh": TOKENS["refresh"]}, "responses": {200: TOKENS}},
+    "auth_logout_create": {"request": {"refresh": TOKENS["refresh"]}},
+    "auth_activate_create": {"request": {"code": "K7QP-2MXD-9TRA", "username": "ada",
                                             "password": "correct horse battery staple"},
                                 "responses": {201: TOKENS}},
-    "v1_me_retrieve": {"responses": {200: PROFILE}},
-    "v1_me_partial_update": {"request": {"timezone": "Europe/London", "checkin_time": "08:30"},
+    "me_retrieve": {"responses": {200: PROFILE}},
+    "me_partial_update": {"request": {"timezone": "Europe/London", "checkin_time": "08:30"},
                              "responses": {200: {**PROFILE, "timezone": "Europe/London", "checkin_time": "08:30"}}},
-    "v1_timeline_list": {"responses": {200: [MILESTONE]}},
-    "v1_timeline_done_create": {"responses": {200: {
+    "timeline_list": {"responses": {200: [MILESTONE]}},
+    "timeline_done_create": {"responses": {200: {
         "key": "physical_therapy_start", "title": "Physical therapy starts", "due_date": "2026-11-29",
         "status": "done", "completed_at": "2026-11-25T14:30:00Z", "done_by": "patient"}}},
-    "v1_education_list": {"responses": {200: [{
+    "education_list": {"responses": {200: [{
         "key": "incision_care", "title": "Caring for your incisions",
         "body": "Keep both incisions clean and dry; look at them every day for redness, swelling or drainage.",
         "source": "Patient guide, incision care"}]}},
-    "v1_restrictions_list": {"responses": {200: [RESTRICTION]}},
-    "v1_checkins_list": {"responses": {200: page(CHECKIN)}},
-    "v1_checkins_create": {"request": {"client_id": CLIENT_ID, "pain_score": 4, "temperature": 100.6,
+    "restrictions_list": {"responses": {200: [RESTRICTION]}},
+    "checkins_list": {"responses": {200: page(CHECKIN)}},
+    "checkins_create": {"request": {"client_id": CLIENT_ID, "pain_score": 4, "temperature": 100.6,
                                        "temperature_unit": "F", "binder_worn": True, "binder_hours": 12.5,
                                        "restrictions_followed": True, "symptoms": ["incision_pain"], "note": ""},
                            "responses": {201: CHECKIN, 200: CHECKIN}},
-    "v1_checkins_retrieve": {"responses": {200: CHECKIN}},
-    "v1_incision_checks_create": {"request": {"client_id": CLIENT_ID, "site": "abdomen", "redness": False,
+    "checkins_retrieve": {"responses": {200: CHECKIN}},
+    "incision_checks_create": {"request": {"client_id": CLIENT_ID, "site": "abdomen", "redness": False,
                                               "swelling": False, "drainage": False, "bleeding": False,
                                               "pain": False, "note": ""},
                                   "responses": {201: INCISION_CHECK, 200: INCISION_CHECK}},
-    "v1_incision_checks_retrieve": {"responses": {200: INCISION_CHECK}},
-    "v1_warning_reports_create": {"request": {"client_id": CLIENT_ID, "symptoms": ["difficulty_breathing"],
+    "incision_checks_retrieve": {"responses": {200: INCISION_CHECK}},
+    "warning_reports_create": {"request": {"client_id": CLIENT_ID, "symptoms": ["difficulty_breathing"],
                                               "note": ""},
                                   "responses": {201: WARNING_REPORT, 200: WARNING_REPORT}},
-    "v1_warning_reports_retrieve": {"responses": {200: WARNING_REPORT}},
-    "v1_messages_list": {"responses": {200: page(MESSAGE)}},
+    "warning_reports_retrieve": {"responses": {200: WARNING_REPORT}},
+    "messages_list": {"responses": {200: page(MESSAGE)}},
     "devices_register": {"request": {"token": DEVICE["token"], "platform": "android"},
                          "responses": {201: DEVICE, 200: DEVICE}},
     "devices_unregister": {},
-    "v1_surgeon_patients_list": {"responses": {200: page(SURGEON_PATIENT)}},
-    "v1_surgeon_patients_create": {
+    "surgeon_patients_list": {"responses": {200: page(SURGEON_PATIENT)}},
+    "surgeon_patients_create": {
         "request": ENROLLMENT_REQUEST,
         "responses": {201: {**PROFILE, "recovery_day": 10, "activation_code": "K7QP-2MXD-9TRA",
                             "activation_expires_at": "2026-12-09T14:00:00Z"}},
     },
-    "v1_surgeon_patients_retrieve": {"responses": {200: {
+    "surgeon_patients_retrieve": {"responses": {200: {
         **SURGEON_PATIENT, "binder_prescribed": True, "timeline": [MILESTONE], "recent_checkins": [CHECKIN],
         "recent_incision_checks": [INCISION_CHECK], "recent_warning_reports": [], "escalations": [ESCALATION]}}},
-    "v1_surgeon_patients_fhir_retrieve": {"responses": {200: {
+    "surgeon_patients_fhir_retrieve": {"responses": {200: {
         "resourceType": "Bundle", "id": "patient-42-export", "type": "collection", "timestamp": "2026-11-25T15:00:00Z",
         "entry": [
             {"fullUrl": "urn:uuid:0b8e3f0e-1d7a-5c4e-9a51-3f6d2b7c8a10", "resource": {
@@ -114,7 +115,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "valueQuantity": {"value": 4, "unit": "{score}", "system": "http://unitsofmeasure.org",
                                   "code": "{score}"}}},
         ]}}},
-    "v1_surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
-    "v1_surgeon_inbox_acknowledge_create": {"responses": {200: {
+    "surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
+    "surgeon_inbox_acknowledge_create": {"responses": {200: {
         **ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo"}}},
 }

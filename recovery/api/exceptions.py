@@ -1,6 +1,6 @@
 """The API's one exception handler (settings REST_FRAMEWORK["EXCEPTION_HANDLER"]): service errors
 become the answers shared/API.md names, so views do not each translate them; all other errors take the
-API's one JSON error format (backend/api_errors.py)."""
+API's one JSON error format (recovery/api/errors.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import status
 from rest_framework.response import Response
 
-from backend.api_errors import api_exception_handler
+from recovery.api.errors import api_exception_handler
 from recovery.services.accounts import ActivationError
 from recovery.services.idempotency import IdempotencyConflict
 from recovery.services.pumps import PumpInputError
@@ -23,5 +23,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     if isinstance(exc, (ActivationError, PumpInputError)):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
-    # Everything else in the one JSON error format (parse errors, 413, {detail}): backend/api_errors.py.
+    # Everything else in the one JSON error format (parse errors, 413, {detail}): recovery/api/errors.py.
     return api_exception_handler(exc, context)

@@ -2,7 +2,7 @@
 
 Views say which statuses an operation answers and why; `complete_schema` (a drf-spectacular
 postprocessing hook) gives every error status its JSON body (`ValidationError` for 400, `ErrorDetail`
-otherwise, see backend/api_errors.py), adds the statuses every operation can answer (401/403 when a
+otherwise, see recovery/api/errors.py), adds the statuses every operation can answer (401/403 when a
 token is required, 413/415 with a body, 406, 500), makes token endpoints say `security: []`, and attaches
 one example per operation from recovery/api/examples.py.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from recovery import triage
 
@@ -31,7 +31,8 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["detail"],
         "properties": {"detail": {"type": "string"}},
-        "description": "Every error other than bad input (400) and a reused client_id (409): 401, 403, 404, 405, 406, 413, 415, 429, 500.",
+        "description": "Every error other than bad input (400) and a reused client_id (409): "
+        "401, 403, 404, 405, 406, 413, 415, 429, 500.",
     },
     "ValidationError": {
         "type": "object",
@@ -89,6 +90,7 @@ def symptom_codes_schema() -> dict[str, Any]:
 
 def complete_schema(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular POSTPROCESSING_HOOK: the parts of the contract every operation shares."""
+    del generator, request, public  # passed by name by drf-spectacular; the schema is the same for all
     from recovery.api.examples import EXAMPLES
 
     result.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
@@ -121,7 +123,7 @@ def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> 
     if "summary" not in operation:
         operation["summary"] = _first_sentence(operation.get("description", "")) or operation["operationId"]
     security = operation.get("security")
-    needs_token = bool(security) and any(requirement for requirement in security)
+    needs_token = bool(security) and any(requirement for requirement in security or ())
     operation["security"] = security if needs_token else []
     responses = operation["responses"]
     added = ["406", "500"]
@@ -133,18 +135,19 @@ def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> 
         responses.setdefault(code, {"description": _ADDED_ERRORS[code]})
     for code, response in responses.items():
         if int(code) >= 400:
-            response.setdefault("content", {"application/json": {"schema": VALIDATION_ERROR if code == "400"
-                                                                 else ERROR_DETAIL}})
+            # 400 and 409 name the field at fault ({field: [messages]}); every other error is {detail}.
+            error_body = VALIDATION_ERROR if code in ("400", "409") else ERROR_DETAIL
+            response.setdefault("content", {"application/json": {"schema": error_body}})
         if code == "429":
             response.setdefault("headers", {}).update(RETRY_AFTER)
         if code == "201":
             response.setdefault("headers", {}).update(LOCATION)
-    body = operation.get("requestBody")
-    if body is not None and len(body.get("content", {})) > 1:
+    request_body = operation.get("requestBody")
+    if request_body is not None and len(request_body.get("content", {})) > 1:
         # openapi-python-client 0.29.1 writes `| Unset` without importing it for a *required* body with two
         # media types (openapi-generators/openapi-python-client#1451); the incision check is JSON or multipart.
         # Without a body the answer is a 400 naming the required fields, as the operation documents.
-        body["required"] = False
+        request_body["required"] = False
     _attach_examples(operation, examples)
 
 

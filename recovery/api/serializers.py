@@ -428,7 +428,7 @@ class IncisionCheckInputSerializer(serializers.Serializer):
 class IncisionCheckJsonSerializer(IncisionCheckInputSerializer):
     """The incision check as a JSON body (schema only): a photo travels as multipart, never in JSON."""
 
-    photo = None
+    photo = None  # type: ignore[assignment]  # DRF: a field set to None in a subclass is removed
 
 
 class WarningReportInputSerializer(serializers.Serializer):

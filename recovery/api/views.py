@@ -10,10 +10,10 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import conditional_page
-from django.utils import translation
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -26,9 +26,9 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
-from backend.api_errors import BoundedJSONParser
 from recovery import i18n, selectors
 from recovery.api import serializers as s
+from recovery.api.errors import BoundedJSONParser
 from recovery.api.pagination import LinkHeaderPagination, NewestFirstCursorPagination
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.schema import (

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from recovery import selectors
 from recovery.models import CheckIn
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,8 @@ def test_a_json_array_instead_of_an_object_is_400_naming_non_field_errors(patien
 
 
 def test_a_form_encoded_body_is_415_json_where_the_contract_says_json(patient_client):
-    response = patient_client.post("/api/v1/checkins/", data="pain_score=3", content_type="application/x-www-form-urlencoded")
+    response = patient_client.post("/api/v1/checkins/", data="pain_score=3",
+                                   content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
     assert response["Content-Type"] == "application/json" and "detail" in response.json()
 
@@ -88,10 +90,7 @@ def test_a_server_error_under_api_is_500_json_and_logged(patient, monkeypatch, c
         raise RuntimeError("database on fire")
 
     monkeypatch.setattr(selectors, "timeline_of", broken)
-    client = APIClient(raise_request_exception=False)
-    from tests.recovery.api.conftest import bearer
-
-    bearer(client, patient.user)
+    client = bearer(APIClient(raise_request_exception=False), patient.user)
     with caplog.at_level("ERROR", logger="django.request"):
         response = client.get("/api/v1/timeline/")
     assert response.status_code == 500

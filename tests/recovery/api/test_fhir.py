@@ -9,8 +9,8 @@ from django.core.management import call_command
 from fhir.resources.R4B.bundle import Bundle
 
 from recovery.models import AuditEvent, CheckIn, Patient, Surgeon
-from tests.factories import CheckInFactory, SurgeonFactory
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.factories import CheckInFactory, PatientFactory, SurgeonFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_the_demo_patient_with_an_emergency_exports_a_bundle_that_parses_with_lo
 
 
 def test_celsius_is_exported_in_celsius(api_client, surgeon):
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     CheckInFactory(patient=patient, temperature=Decimal("38.1"), temperature_unit="C")
     [temperature] = [o for o in resources(export(bearer(api_client, surgeon.user), patient), "Observation")
                      if o.code.coding[0].code == "8310-5"]
@@ -65,13 +65,13 @@ def test_celsius_is_exported_in_celsius(api_client, surgeon):
 
 
 def test_the_export_is_audited_as_a_read_of_the_patient(api_client, surgeon):
-    patient = make_patient(surgeon=surgeon)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
     export(bearer(api_client, surgeon.user), patient)
     assert AuditEvent.objects.filter(actor=surgeon.user, patient=patient, action=AuditEvent.Action.VIEW).count() == 1
 
 
 def test_another_surgeons_patient_is_404_and_not_audited(api_client, surgeon):
-    patient = make_patient(surgeon=SurgeonFactory())
+    patient = PatientFactory(enrolled=True, surgeon=SurgeonFactory())
     response = bearer(api_client, surgeon.user).get(f"/api/v1/surgeon/patients/{patient.pk}/fhir/")
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(patient=patient).exists()

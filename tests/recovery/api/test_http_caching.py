@@ -5,7 +5,8 @@ import uuid
 
 import pytest
 
-from tests.recovery.api.conftest import bearer, make_patient
+from tests.factories import PatientFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_a_changed_profile_has_a_new_etag_and_a_full_answer(patient_client):
 
 def test_another_patients_etag_does_not_match(api_client, patient_client):
     etag = patient_client.get("/api/v1/me/")["ETag"]
-    other = bearer(api_client, make_patient().user)
+    other = bearer(api_client, PatientFactory(enrolled=True).user)
     assert other.get("/api/v1/me/", HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
@@ -50,7 +51,7 @@ def test_a_created_report_is_where_location_says_and_a_retry_says_the_same(patie
 
 def test_someone_elses_report_location_is_404(api_client, patient_client):
     location = patient_client.post("/api/v1/checkins/", {"client_id": str(uuid.uuid4()), "pain_score": 2})["Location"]
-    other = bearer(api_client, make_patient().user)
+    other = bearer(api_client, PatientFactory(enrolled=True).user)
     assert other.get(location).status_code == 404
 
 

@@ -56,7 +56,8 @@ def test_an_error_without_the_json_detail_body_fails(patient_client):
 def test_an_html_404_on_an_unknown_api_path_fails(api_client):
     response = api_client.get("/api/v1/no-such-thing/")
     html = JsonResponse({}, status=404)
-    html.content, html.wsgi_request = b"<h1>Not Found</h1>", response.wsgi_request
+    html.content = b"<h1>Not Found</h1>"
+    html.wsgi_request = response.wsgi_request  # type: ignore[attr-defined]  # as the test client sets it
     html["Content-Type"] = "text/html"
     with pytest.raises(SchemaMismatch):
         check_response(html)
