@@ -82,7 +82,7 @@ export async function surgeonRound(baseUrl: string, access: string): Promise<num
       display_name: "Ada Lovelace",
       surgery_date: "2026-11-15",
       timezone: "America/New_York",
-      pump: { kind: "programmable", drug: "baclofen" },
+      pump: { kind: "programmable", drug: "baclofen", next_refill_date: "2027-02-18" },
       checkin_time: "09:00",
     },
   });

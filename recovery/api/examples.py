@@ -8,7 +8,16 @@ from typing import Any
 CLIENT_ID = "5b0c8f4e-8d47-4a53-9a55-2f7f2c4a9b11"
 TOKENS = {"access": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl",
           "refresh": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"}
-PUMP = {"kind": "programmable", "drug": "baclofen", "next_refill_date": "2027-02-18", "battery_replacement_due": None}
+PUMP = {"kind": "programmable", "drug": "baclofen", "model": "synchromed_ii", "serial_number": "NGP123456H",
+        "reservoir_volume_ml": 20.0, "low_reservoir_alarm_ml": 2.0, "concentration": 500.0,
+        "concentration_unit": "mcg/mL", "daily_dose": 100.0, "dose_unit": "mcg/day", "last_refill_date": "2026-11-15",
+        "alarm_date": "2026-12-15", "next_refill_date": "2026-12-08", "battery_replacement_due": "2033-11-15",
+        "battery_replacement_soon": False,
+        "mri_guidance": {"model": "synchromed_ii", "name": "Medtronic SynchroMed II", "maker": "Medtronic",
+                         "status": "mr_conditional", "source": "Medtronic SynchroMed II MRI labelling"}}
+REFILL = {"id": 3, "client_id": CLIENT_ID, "refill_date": "2026-12-07", "volume_ml": 20.0, "concentration": 500.0,
+          "concentration_unit": "mcg/mL", "daily_dose": 100.0, "dose_unit": "mcg/day", "alarm_date": "2027-01-06",
+          "next_refill_date": "2026-12-30", "recorded_by": "dr.demo", "created_at": "2026-12-07T15:00:00Z"}
 PROFILE = {"id": 42, "display_name": "Ada Lovelace", "timezone": "America/New_York", "checkin_time": "09:00",
            "surgery_date": "2026-11-15", "recovery_day": 10, "phase": "early_healing",
            "phase_title": "Early healing", "language": "en", "pump": PUMP}
@@ -46,7 +55,8 @@ SURGEON_PATIENT = {**PROFILE, "activated": True, "last_checkin": LAST_CHECKIN, "
 DEVICE = {"id": 8, "token": "fcm-registration-token-from-the-phone", "platform": "android",
           "created_at": "2026-11-15T18:00:00Z", "last_seen_at": "2026-11-25T14:00:00Z"}
 ENROLLMENT_REQUEST = {"display_name": "Ada Lovelace", "surgery_date": "2026-11-15", "timezone": "America/New_York",
-                      "pump": {"kind": "programmable", "drug": "baclofen", "next_refill_date": "2027-02-18"},
+                      "pump": {"kind": "programmable", "drug": "baclofen", "model": "synchromed_ii",
+                               "next_refill_date": "2026-12-08"},
                       "checkin_time": "09:00", "binder_prescribed": True}
 
 
@@ -115,6 +125,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "valueQuantity": {"value": 4, "unit": "{score}", "system": "http://unitsofmeasure.org",
                                   "code": "{score}"}}},
         ]}}},
+    "surgeon_patients_pump_partial_update": {"request": {"daily_dose": 120.0, "dose_unit": "mcg/day"},
+                                             "responses": {200: PUMP}},
+    "surgeon_patients_refills_list": {"responses": {200: [REFILL]}},
+    "surgeon_patients_refills_create": {
+        "request": {"client_id": CLIENT_ID, "refill_date": "2026-12-07", "volume_ml": 20.0, "concentration": 500.0,
+                    "concentration_unit": "mcg/mL", "daily_dose": 100.0, "dose_unit": "mcg/day"},
+        "responses": {201: {**PUMP, "last_refill_date": "2026-12-07", "alarm_date": "2027-01-06",
+                            "next_refill_date": "2026-12-30"}, 200: PUMP}},
     "surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
     "surgeon_inbox_acknowledge_create": {"responses": {200: {
         **ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo"}}},

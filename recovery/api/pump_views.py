@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from recovery import access, pump_selectors
 from recovery.api import serializers as s
@@ -73,5 +74,8 @@ class RefillsView(SurgeonPumpView):
         serializer = s.RefillInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = pumps.record_refill(pump, serializer.validated_data, by=self.surgeon.user)
+        # The answer is the pump after the refill, so `Location` names the pump (the refill has no own URL).
+        location = reverse("api:surgeon-patient-pump", kwargs={"pk": pk}, request=request)
         return Response(s.PumpSerializer(result.pump).data,
-                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+                        status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+                        headers={"Location": location})

@@ -13,7 +13,7 @@ import json
 import subprocess
 import sys
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -82,7 +82,8 @@ def test_patient_and_surgeon_flows_through_the_generated_client(generated, live_
     enrolled = api["surgeon_patients_create"].sync_detailed(client=as_surgeon, body=models.EnrollmentInputRequest(
         display_name="Ada Lovelace", surgery_date=date(2026, 11, 20),
         timezone="America/New_York", pump=models.PumpRequest(kind=models.PumpKindEnum.PROGRAMMABLE,
-                                                             drug=models.PumpDrugEnum.BACLOFEN),
+                                                             drug=models.PumpDrugEnum.BACLOFEN,
+                                                             next_refill_date=date(2027, 2, 18)),
         checkin_time="09:00"))
     assert enrolled.status_code == 201 and enrolled.headers["Location"].endswith(f"/{enrolled.parsed.id}/")
 
@@ -149,5 +150,12 @@ def test_patient_and_surgeon_flows_through_the_generated_client(generated, live_
     acknowledged = api["surgeon_inbox_acknowledge_create"].sync(client=as_surgeon, id=inbox.parsed[0].id)
     assert acknowledged.acknowledged_by == surgeon.user.username
     assert api["surgeon_patients_list"].sync(client=as_surgeon).count == 1
+    refilled = api["surgeon_patients_refills_create"].sync_detailed(
+        client=as_surgeon, id=enrolled.parsed.id, body=models.RefillInputRequest(
+            client_id=uuid.uuid4(), refill_date=date(2026, 11, 20), volume_ml=20.0, concentration=500.0,
+            concentration_unit=models.ConcentrationUnitEnum.MCGML, daily_dose=100.0,
+            dose_unit=models.DoseUnitEnum.MCGDAY))
+    assert refilled.status_code == 201 and refilled.headers["Location"].endswith("/pump/")
+    assert refilled.parsed.alarm_date == date(2026, 11, 20) + timedelta(days=(20 - 2) * 500 // 100)
     forbidden = api["surgeon_inbox_list"].sync_detailed(client=as_patient)
     assert forbidden.status_code == 403 and forbidden.parsed.detail

@@ -58,7 +58,7 @@ def test_someone_elses_report_location_is_404(api_client, patient_client):
 def test_enrollment_location_is_the_new_patient(surgeon_client):
     created = surgeon_client.post("/api/v1/surgeon/patients/", {
         "display_name": "New Patient", "surgery_date": "2026-11-20", "timezone": "Europe/London",
-        "pump": {"kind": "programmable", "drug": "baclofen"}})
+        "pump": {"kind": "programmable", "drug": "baclofen", "next_refill_date": "2027-02-18"}})
     assert created.status_code == 201
     assert created["Location"].endswith(f"/api/v1/surgeon/patients/{created.json()['id']}/")
     assert surgeon_client.get(created["Location"]).json()["id"] == created.json()["id"]
