@@ -98,7 +98,32 @@ def complete_schema(result: dict[str, Any], generator: Any, request: Any, public
     for methods in result.get("paths", {}).values():
         for operation in methods.values():
             _complete_operation(operation, EXAMPLES.get(operation["operationId"], {}))
+    _drop_unreachable_components(result)
     return result
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set[str]().union(*(_refs(item) for item in node))
+    return set()
+
+
+def _drop_unreachable_components(result: dict[str, Any]) -> None:
+    """Components no operation reaches (a write-only nested serializer's read half) only confuse readers
+    and linters."""
+    schemas = result["components"]["schemas"]
+    reachable: set[str] = set()
+    todo = _refs(result.get("paths", {}))
+    while todo:
+        name = todo.pop()
+        if name not in reachable and name in schemas:
+            reachable.add(name)
+            todo |= _refs(schemas[name])
+    for name in set(schemas) - reachable:
+        del schemas[name]
 
 
 def _nullable_as_openapi_31(node: Any) -> None:
