@@ -150,14 +150,14 @@ def _temperature(checkin: CheckIn, patient_ref: dict[str, str]) -> dict[str, Any
 
 def _flag(escalation: Escalation, patient_ref: dict[str, str]) -> dict[str, Any]:
     period = {"start": _instant(escalation.created_at)}
-    if escalation.acknowledged_at is not None:
-        period["end"] = _instant(escalation.acknowledged_at)
+    if escalation.resolved_at is not None:
+        period["end"] = _instant(escalation.resolved_at)
     reasons = ", ".join(code.replace("_", " ") for code in escalation.reasons) or "reported warning signs"
     return {
         "resourceType": "Flag",
         "id": f"escalation-{escalation.pk}",
-        # Active until the care team has acknowledged it.
-        "status": "active" if escalation.acknowledged_at is None else "inactive",
+        # Active until the care team has resolved the case (API 1.1).
+        "status": "active" if escalation.resolved_at is None else "inactive",
         "category": [{"coding": [{"system": FLAG_CATEGORY, "code": "clinical", "display": "Clinical"}]}],
         "code": {"text": f"{escalation.get_level_display()} escalation: {reasons}"},
         "subject": patient_ref,

@@ -20,7 +20,8 @@ REFILL = {"id": 3, "client_id": CLIENT_ID, "refill_date": "2026-12-07", "volume_
           "next_refill_date": "2026-12-30", "recorded_by": "dr.demo", "created_at": "2026-12-07T15:00:00Z"}
 PROFILE = {"id": 42, "display_name": "Ada Lovelace", "timezone": "America/New_York", "checkin_time": "09:00",
            "surgery_date": "2026-11-15", "recovery_day": 10, "phase": "early_healing",
-           "phase_title": "Early healing", "language": "en", "pump": PUMP}
+           "phase_title": "Early healing", "language": "en", "country": "US", "emergency_number": "911",
+           "pump": PUMP}
 ROUTINE = {"level": "routine", "reasons": [],
            "advice": "Thank you. Nothing in this check-in needs the care team; keep following your plan."}
 URGENT = {"level": "urgent", "reasons": ["fever"],
@@ -46,8 +47,12 @@ MESSAGE = {"id": 5, "kind": "care_team", "title": "From your care team",
 PERSON = {"id": 42, "display_name": "Ada Lovelace"}
 SURGEON = {"id": 3, "display_name": "Dr. Demo"}
 ESCALATION = {"id": 314, "patient": PERSON, "level": "urgent", "reasons": ["fever"],
-              "created_at": "2026-11-25T14:02:11Z", "ack_due_at": "2026-11-25T16:02:11Z",
-              "acknowledged_at": None, "acknowledged_by": None, "assigned_surgeon": SURGEON, "escalated_to": None,
+              "reports": [{"type": "checkin", "id": 901, "created_at": "2026-11-25T14:02:11Z", "level": "urgent",
+                           "reasons": ["fever"], "note": "Feeling hot since lunch."}],
+              "created_at": "2026-11-25T14:02:11Z", "updated_at": "2026-11-25T14:02:11Z",
+              "ack_due_at": "2026-11-25T16:02:11Z", "acknowledged_at": None, "acknowledged_by": None,
+              "acknowledge_note": "", "resolved_at": None, "resolved_by": None, "outcome": None,
+              "resolution_note": "", "note": "", "assigned_surgeon": SURGEON, "escalated_to": None,
               "escalated_at": None, "source": {"type": "checkin", "id": 901}}
 LAST_CHECKIN = {"id": 901, "created_at": "2026-11-25T14:02:11Z", "local_date": "2026-11-25", "pain_score": 4,
                 "triage_level": "urgent"}
@@ -134,6 +139,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "responses": {201: {**PUMP, "last_refill_date": "2026-12-07", "alarm_date": "2027-01-06",
                             "next_refill_date": "2026-12-30"}, 200: PUMP}},
     "surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
-    "surgeon_inbox_acknowledge_create": {"responses": {200: {
-        **ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo"}}},
+    "surgeon_inbox_acknowledge_create": {"request": {"note": "Calling her now."}, "responses": {200: {
+        **ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo",
+        "acknowledge_note": "Calling her now.", "note": "Calling her now."}}},
+    "surgeon_inbox_resolve_create": {
+        "request": {"outcome": "clinic_visit_booked", "note": "Wound check tomorrow 9:00."},
+        "responses": {200: {**ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo",
+                            "resolved_at": "2026-11-25T14:20:00Z", "resolved_by": "dr.demo",
+                            "outcome": "clinic_visit_booked", "resolution_note": "Wound check tomorrow 9:00.",
+                            "note": "Wound check tomorrow 9:00."}}},
 }

@@ -139,16 +139,22 @@ def test_patient_and_surgeon_flows_through_the_generated_client(generated, live_
         refresh=refreshed.refresh))
     assert logged_out.status_code == 205
 
-    # The surgeon's round: inbox, patient, acknowledge; the patient may not use the surgeon's endpoints.
+    # The surgeon's round: one open case with the three reports, patient, acknowledge, resolve; the patient
+    # may not use the surgeon's endpoints.
     inbox = api["surgeon_inbox_list"].sync_detailed(client=as_surgeon)
-    assert inbox.status_code == 200 and int(inbox.headers["X-Total-Count"]) == len(inbox.parsed) == 3
-    assert {item.level for item in inbox.parsed} == {models.TriageLevelEnum.URGENT, models.TriageLevelEnum.EMERGENCY}
-    assert {item.source.type_ for item in inbox.parsed} == {
-        models.ReportTypeEnum.CHECKIN, models.ReportTypeEnum.WARNING_REPORT, models.ReportTypeEnum.INCISION_CHECK}
+    assert inbox.status_code == 200 and int(inbox.headers["X-Total-Count"]) == len(inbox.parsed) == 1
+    [case] = inbox.parsed
+    assert case.level == models.TriageLevelEnum.EMERGENCY
+    assert [report.type_ for report in case.reports] == [
+        models.ReportTypeEnum.CHECKIN, models.ReportTypeEnum.WARNING_REPORT, models.ReportTypeEnum.INCISION_CHECK]
     detail = api["surgeon_patients_retrieve"].sync(client=as_surgeon, id=enrolled.parsed.id)
     assert detail.recent_checkins[0].pain_score == 5
-    acknowledged = api["surgeon_inbox_acknowledge_create"].sync(client=as_surgeon, id=inbox.parsed[0].id)
+    acknowledged = api["surgeon_inbox_acknowledge_create"].sync(
+        client=as_surgeon, id=case.id, body=models.AcknowledgeInputRequest(note="Calling now."))
     assert acknowledged.acknowledged_by == surgeon.user.username
+    resolved = api["surgeon_inbox_resolve_create"].sync(client=as_surgeon, id=case.id, body=models.ResolveInputRequest(
+        outcome=models.OutcomeEnum.ADVISED_EMERGENCY_CARE))
+    assert resolved.outcome == models.OutcomeEnum.ADVISED_EMERGENCY_CARE and resolved.resolved_at is not None
     assert api["surgeon_patients_list"].sync(client=as_surgeon).count == 1
     refilled = api["surgeon_patients_refills_create"].sync_detailed(
         client=as_surgeon, id=enrolled.parsed.id, body=models.RefillInputRequest(
