@@ -3,7 +3,7 @@
 Views say which statuses an operation answers and why; `complete_schema` (a drf-spectacular
 postprocessing hook) gives every error status its JSON body (`ValidationError` for 400, `ErrorDetail`
 otherwise, see recovery/api/errors.py), adds the statuses every operation can answer (401/403 when a
-token is required, 413/415 with a body, 406, 500), makes token endpoints say `security: []`, and attaches
+token is required, 413/415 with a body, 406, 500, 503), makes token endpoints say `security: []`, and attaches
 one example per operation from recovery/api/examples.py.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "required": ["detail"],
         "properties": {"detail": {"type": "string"}},
         "description": "Every error other than bad input (400) and a reused client_id (409): "
-        "401, 403, 404, 405, 406, 413, 415, 429, 500.",
+        "401, 403, 404, 405, 406, 413, 415, 429, 500, 503.",
     },
     "ValidationError": {
         "type": "object",
@@ -78,6 +78,7 @@ _ADDED_ERRORS = {
     "413": "The request body is larger than the server accepts.",
     "415": "The body is not of a media type this operation accepts.",
     "500": "Server error; the body is JSON like every other error.",
+    "503": "A service the answer needs (database, broker) is down for now; retry after `Retry-After` seconds.",
 }
 LOCATION = {"Location": {"schema": {"type": "string", "format": "uri"}, "required": True,
                          "description": "The URL of what was created."}}
@@ -151,7 +152,7 @@ def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> 
     needs_token = bool(security) and any(requirement for requirement in security or ())
     operation["security"] = security if needs_token else []
     responses = operation["responses"]
-    added = ["406", "500"]
+    added = ["406", "500", "503"]
     if needs_token:
         added += ["401", "403"]
     if "requestBody" in operation:
@@ -163,7 +164,7 @@ def _complete_operation(operation: dict[str, Any], examples: dict[str, Any]) -> 
             # 400 and 409 name the field at fault ({field: [messages]}); every other error is {detail}.
             error_body = VALIDATION_ERROR if code in ("400", "409") else ERROR_DETAIL
             response.setdefault("content", {"application/json": {"schema": error_body}})
-        if code == "429":
+        if code in ("429", "503"):
             response.setdefault("headers", {}).update(RETRY_AFTER)
         if code == "201":
             response.setdefault("headers", {}).update(LOCATION)
