@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test contract venv messages system-run system-test system-contract system-bench bench lint screenshots clean
+.PHONY: run test contract venv messages system-run system-test system-contract system-bench bench faults lint screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ system-bench: system-test
 bench: venv system-bench $(BENCH_DEPS)/.installed
 	$(MAKE) messages
 	scripts/with-test-services.sh $(PY) bench/fanout.py $(BENCH_ARGS)
+
+## Fault injection against a stack of its own: sent / delivered / pending / lost per fault (bench/faults.py).
+faults: venv system-test
+	$(PY) bench/faults.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_DEPS) db.sqlite3 media staticfiles .run .pytest_cache .mypy_cache .ruff_cache .artifacts \

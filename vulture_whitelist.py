@@ -126,3 +126,15 @@ not_found  # backend.api_errors, named by handler404
 default_code  # recovery.api.errors.PayloadTooLarge, DRF's error code
 PagePagination  # recovery.api.pagination, settings REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"]
 complete_schema  # recovery.api.schema, settings SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]
+
+# Issue 10 (resilience): named in settings, or part of an interface used by the framework.
+RedisCacheWithLocalFallback  # backend.cache, CACHES["default"]["BACKEND"] (settings.py)
+touch  # backend.cache.RedisCacheWithLocalFallback: Django's cache API, each method falls back
+has_key
+incr
+set_many
+delete_many
+DatabaseUnavailableMiddleware  # backend.middleware, in MIDDLEWARE (settings.py)
+process_exception  # Django's middleware hook
+go_down  # notifications.fcm_standin.FcmStandIn: an FCM outage for tests (the HTTP control does the same)
+come_back

@@ -1,10 +1,15 @@
-"""Responses with health data must not be kept by browsers, proxies or the phone's HTTP cache."""
+"""Request-level policies: responses with health data are never cached (NoStoreMiddleware), and a
+database that cannot be reached answers 503, not 500 (DatabaseUnavailableMiddleware)."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
+
+logger = logging.getLogger(__name__)
 
 
 class NoStoreMiddleware:
@@ -18,4 +23,33 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if "no-store" not in response.get("Cache-Control", ""):  # a view's own no-store policy stands
             add_never_cache_headers(response)
+        return response
+
+
+# Seconds a client is asked to wait before retrying while the database is unreachable: a PostgreSQL
+# restart or failover takes seconds, and phones retry reports with the same client_id (no duplicates).
+DATABASE_RETRY_AFTER = 5
+DATABASE_UNAVAILABLE = "The service is briefly unavailable. Please try again in a few seconds."
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that fails because the database is unreachable (connection refused, dropped, restarting)
+    answers 503 with Retry-After instead of 500: JSON under /api/, a short page elsewhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        # The exception's type only: its message can quote SQL parameters, which may be health data.
+        logger.error("Database unavailable (%s); answered 503", type(exception).__name__)
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
+        else:
+            response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
         return response

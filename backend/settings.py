@@ -10,6 +10,7 @@ import environ
 from celery.schedules import crontab
 from kombu import Queue
 
+from backend.cache import with_redis_timeouts
 from backend.logs import configure_structlog, logging_config
 from backend.sentry import init_sentry
 
@@ -65,6 +66,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
+    # After the request logger, so a view's database failure is answered 503 (not 500, not logged with
+    # its SQL) before the outer middlewares' process_exception see it.
+    "backend.middleware.DatabaseUnavailableMiddleware",
     # Last but Prometheus' own: turns a lockout of the dashboard or admin login into a 429 page.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -98,6 +102,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # proceed during a write (WAL).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails the request in seconds (503, backend/middleware.py), not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -142,7 +151,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Seconds a Redis command (cache or broker hand-off) may take before the request stops waiting for it.
+REDIS_REQUEST_TIMEOUT = env.float("REDIS_REQUEST_TIMEOUT", default=0.25)
+# A Redis cache answers from process-local memory while Redis is unreachable (backend/cache.py).
+CACHES = {"default": with_redis_timeouts(env.cache("CACHE_URL", default="locmemcache://"), REDIS_REQUEST_TIMEOUT)}
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
@@ -201,6 +213,9 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Pump recovery")
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 INCISION_PHOTO_MAX_BYTES = env.int("INCISION_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+# Checked from the image header before any pixel is decoded (recovery/api/fields.py). 25 megapixels holds
+# the 24 MP default of current phone cameras; Pillow's own bomb limit is 89.5 MP (a 358 MB decode).
+INCISION_PHOTO_MAX_PIXELS = env.int("INCISION_PHOTO_MAX_PIXELS", default=25_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = INCISION_PHOTO_MAX_BYTES + 1024 * 1024
 
 # --- REST API -------------------------------------------------------------------------------
@@ -211,7 +226,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON in and out (shared/API.md); the incision-check photo upload adds multipart on its own view.
-    "DEFAULT_PARSER_CLASSES": ["recovery.api.errors.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["recovery.api.parsers.JSONParser"],  # size- and depth-bounded
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "recovery.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
@@ -280,9 +295,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must not hang a request when Redis is down: the outbox row is already stored
-# and the periodic sweep sends it later (DESIGN.md, "How data flows").
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Publishing must not hang a request when Redis is down or hung: the outbox row is already stored
+# and the periodic sweep sends it later (DESIGN.md, "How data flows"). Short connect and socket
+# timeouts bound the hand-off after commit;
+# notifications/handoff.py then skips the broker for a few seconds so later requests do not wait at all.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_REQUEST_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+    "socket_connect_timeout": REDIS_REQUEST_TIMEOUT, "socket_timeout": REDIS_REQUEST_TIMEOUT,
+}
+# No publish retry: against a hung Redis each retry waits the socket timeout again. A publish that
+# fails (even on a pooled connection a restarted Redis closed) leaves its rows to the sweep.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Two queues (notifications/queues.py): "urgent" for escalations and the care team's messages, served by
 # workers that take nothing else; "bulk" for the daily prompts and reminders. A worker started without

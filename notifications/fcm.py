@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import firebase_admin
 import google.auth.transport.urllib3
@@ -39,6 +40,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from firebase_admin import _http_client, credentials, exceptions, messaging
 
+from notifications.push_categories import PushCategory, presentation_of
+
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500  # FCM's limit per send_each call
@@ -47,8 +50,11 @@ APP_NAME = "pump-recovery-push"
 STANDIN_ACCESS_TOKEN = "fcm-standin-static-token"  # noqa: S105
 GOOGLE_FCM_PREFIX = "https://fcm.googleapis.com"
 
-# Token errors: the token will never work again, so the device is disabled and nothing retried.
-TOKEN_ERROR_CODES = {"UNREGISTERED", "INVALID_ARGUMENT", "SENDER_ID_MISMATCH"}
+# The registration token is gone for good (app uninstalled, token expired): the device is disabled.
+# INVALID_ARGUMENT disables it only when FCM's details say the token is what is invalid (see
+# `token_is_invalid`); SENDER_ID_MISMATCH is our configuration (wrong project), not the phone's.
+UNREGISTERED = "UNREGISTERED"
+INVALID_ARGUMENT = "INVALID_ARGUMENT"
 
 _app_lock = threading.Lock()
 _app_pid: int | None = None
@@ -75,6 +81,8 @@ class PushMessage:
     title: str
     body: str
     data: dict[str, str]
+    category: str = PushCategory.MESSAGE  # notifications.push_categories: channel, priority, collapsing
+    expires_at: datetime | None = None  # sent as the TTL left; None: FCM's maximum (4 weeks)
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ class SendOutcome:
     message_id: str = ""
     error_code: str = ""
     error: str = ""
+    token_invalid: bool = False
 
     @property
     def ok(self) -> bool:
@@ -91,7 +100,7 @@ class SendOutcome:
 
     @property
     def token_is_dead(self) -> bool:
-        return self.error_code in TOKEN_ERROR_CODES
+        return self.token_invalid
 
 
 def get_app() -> firebase_admin.App:
@@ -164,12 +173,32 @@ def build_message(push: PushMessage) -> messaging.Message:
 
 
 def _message(push: PushMessage) -> messaging.Message:
+    """The message JSON of one push, presented as its category says (notifications.push_categories)."""
+    look = presentation_of(push.category)
+    kind = str(push.data.get("kind", ""))
+    ttl = None
+    if push.expires_at is not None:
+        ttl = max(push.expires_at - datetime.now(tz=UTC), timedelta(seconds=1))
+    collapse_key = kind if look.collapse and kind else None
+    apns_headers = {"apns-priority": look.apns_priority, "apns-push-type": "alert"}
+    if push.expires_at is not None:
+        apns_headers["apns-expiration"] = str(int(push.expires_at.timestamp()))
+    if collapse_key:
+        apns_headers["apns-collapse-id"] = collapse_key
     return messaging.Message(
         token=push.token,
         notification=messaging.Notification(title=push.title, body=push.body),
         data={key: str(value) for key, value in push.data.items()},
-        android=messaging.AndroidConfig(priority="high"),
-        apns=messaging.APNSConfig(headers={"apns-priority": "10"}),
+        android=messaging.AndroidConfig(
+            priority=look.android_priority, ttl=ttl, collapse_key=collapse_key,
+            notification=messaging.AndroidNotification(channel_id=look.android_channel_id),
+        ),
+        apns=messaging.APNSConfig(
+            headers=apns_headers,
+            payload=messaging.APNSPayload(aps=messaging.Aps(
+                sound="default", custom_data={"interruption-level": look.interruption_level},
+            )),
+        ),
     )
 
 
@@ -263,6 +292,52 @@ def keep_alive_sender() -> KeepAliveSender:
         return _sender
 
 
+def error_details(exc: Exception | None) -> dict:
+    """The `error` object of FCM's JSON answer behind an SDK exception ({} if there is none)."""
+    response = getattr(exc, "http_response", None)
+    if response is None:
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def token_is_invalid(error_code: str, error: dict) -> bool:
+    """Whether FCM says the registration token itself will never work: UNREGISTERED, or an
+    INVALID_ARGUMENT whose details name the token (a BadRequest field violation on `message.token`,
+    or FCM's message "The registration token is not a valid FCM registration token").
+
+    Any other INVALID_ARGUMENT is a fault in the message we built; the device is fine.
+    """
+    if error_code == UNREGISTERED:
+        return True
+    if error_code != INVALID_ARGUMENT:
+        return False
+    for detail in error.get("details") or []:
+        if not isinstance(detail, dict):
+            continue
+        for violation in detail.get("fieldViolations") or []:
+            if isinstance(violation, dict) and violation.get("field") in ("message.token", "token"):
+                return True
+    return "registration token" in str(error.get("message", "")).lower()
+
+
+def outcome_of_error(exc: Exception | None) -> SendOutcome:
+    """Classify a failed send as FCM documents its errors; a message bug is logged, not blamed on the token."""
+    code = error_code_of(exc)
+    error = error_details(exc)
+    token_invalid = token_is_invalid(code, error)
+    if code == INVALID_ARGUMENT and not token_invalid:
+        logger.error("FCM rejected a message as malformed (a bug in the message, not a dead token): %s",
+                     str(error.get("message") or exc)[:300])
+    elif code == "SENDER_ID_MISMATCH":
+        logger.error("FCM answered SENDER_ID_MISMATCH: check FCM_PROJECT_ID and FCM_CREDENTIALS_FILE")
+    return SendOutcome(error_code=code, error=str(exc)[:500], token_invalid=token_invalid)
+
+
 def send_batch(pushes: Iterable[PushMessage]) -> list[SendOutcome]:
     """Send up to MAX_BATCH messages, one request each on the keep-alive sender; one outcome per
     message, in order."""
@@ -280,6 +355,6 @@ def send_batch(pushes: Iterable[PushMessage]) -> list[SendOutcome]:
     return [
         SendOutcome(message_id=result.message_id)
         if result.success
-        else SendOutcome(error_code=error_code_of(result.exception), error=str(result.exception)[:500])
+        else outcome_of_error(result.exception)
         for result in response.responses
     ]

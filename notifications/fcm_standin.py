@@ -8,8 +8,10 @@ FcmError/ErrorCode reference): `{"name": "projects/{project}/messages/{id}"}` on
 
   in-process:  standin = FcmStandIn().start(); standin.fail_next(2, "UNAVAILABLE");
                standin.fail_token(token, "UNREGISTERED"); standin.sent_messages(); standin.stop()
+               ("INVALID_ARGUMENT" blames the token, "INVALID_MESSAGE" a field of the message)
   as a process: python -m notifications.fcm_standin --port 8765 [--record all|tokens|none] [--log]
                POST /_standin/fail {"error": "UNAVAILABLE", "count": 2} or {"error": ..., "token": ...}
+               or {"error": "UNAVAILABLE", "down": true} (every send fails until "down": false)
                GET /_standin/received ; GET /_standin/tokens[?prefix=p] ; POST /_standin/reset
 Only binds to 127.0.0.1. With --log (`make run`) it prints one line per push it answers: the status, the
 device token's last 6 characters and the push's `kind` (never the rest of the token or of the data).
@@ -46,7 +48,14 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "QUOTA_EXCEEDED": (429, "RESOURCE_EXHAUSTED", "Quota exceeded for sending messages."),
     "UNAVAILABLE": (503, "UNAVAILABLE", "The service is currently unavailable."),
     "INTERNAL": (500, "INTERNAL", "Internal error encountered."),
+    # Also INVALID_ARGUMENT, but about the message, not the token (e.g. a malformed field): FCM names
+    # the offending field in a BadRequest detail. The sender must not disable the device for it.
+    "INVALID_MESSAGE": (400, "INVALID_ARGUMENT", "Invalid value at 'message.android.ttl' "
+                        "(type.googleapis.com/google.protobuf.Duration), Field 'ttl', Illegal duration format"),
 }
+# Which field each INVALID_ARGUMENT flavour blames, and the FCM ErrorCode each stand-in error carries.
+FIELD_VIOLATION = {"INVALID_ARGUMENT": "message.token", "INVALID_MESSAGE": "message.android.ttl"}
+FCM_ERROR_CODE = {"INVALID_MESSAGE": "INVALID_ARGUMENT"}
 SEND_PATH = re.compile(r"^/v1/projects/(?P<project>[^/]+)/messages:send$")
 RecordMode = Literal["all", "tokens", "none"]
 RECORD_MODES: tuple[RecordMode, ...] = ("all", "tokens", "none")
@@ -68,6 +77,7 @@ class _State:
     received: list[Received] = field(default_factory=list)
     fail_next: list[str] = field(default_factory=list)
     fail_tokens: dict[str, str] = field(default_factory=dict)
+    down: str = ""  # while set, every send answers this error (an FCM outage), until `come_back`
     record: RecordMode = "all"
     count_ok: int = 0
     connections: int = 0
@@ -88,6 +98,7 @@ class _State:
             self.fail_tokens.clear()
             self.accepted_tokens.clear()
             self.first_accepted_at.clear()
+            self.down = ""
             self.count_ok = 0
             self.connections = 0
 
@@ -101,12 +112,13 @@ def _set_event() -> threading.Event:
 def error_body(error_code: str) -> tuple[int, dict]:
     status, rpc_status, message = ERRORS[error_code]
     details: list[dict[str, object]] = [
-        {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": error_code}
+        {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError",
+         "errorCode": FCM_ERROR_CODE.get(error_code, error_code)}
     ]
-    if error_code == "INVALID_ARGUMENT":
+    if error_code in FIELD_VIOLATION:
         details.append({
             "@type": "type.googleapis.com/google.rpc.BadRequest",
-            "fieldViolations": [{"field": "message.token", "description": message}],
+            "fieldViolations": [{"field": FIELD_VIOLATION[error_code], "description": message}],
         })
     return status, {"error": {"code": status, "message": message, "status": rpc_status, "details": details}}
 
@@ -182,7 +194,9 @@ class _Handler(BaseHTTPRequestHandler):
         if code not in ERRORS:
             return self._answer(400, {"error": f"error must be one of {sorted(ERRORS)}"})
         with self.state.lock:
-            if body.get("token"):
+            if "down" in body:
+                self.state.down = code if body["down"] else ""
+            elif body.get("token"):
                 self.state.fail_tokens[body["token"]] = code
             else:
                 self.state.fail_next.extend([code] * int(body.get("count", 1)))
@@ -205,6 +219,8 @@ class _Handler(BaseHTTPRequestHandler):
                                                  "authentication credential.", "status": "UNAUTHENTICATED"}}
             elif message is None or not message.get("token"):
                 status, answer = error_body("INVALID_ARGUMENT")
+            elif self.state.down:
+                status, answer = error_body(self.state.down)
             elif self.state.fail_next:
                 status, answer = error_body(self.state.fail_next.pop(0))
             elif message["token"] in self.state.fail_tokens:
@@ -284,6 +300,17 @@ class FcmStandIn:
             raise ValueError(f"Unknown FCM error code {error_code!r}")
         with self.state.lock:
             self.state.fail_tokens[token] = error_code
+
+    def go_down(self, error_code: str = "UNAVAILABLE") -> None:
+        """An FCM outage: every send answers `error_code` until `come_back`."""
+        if error_code not in ERRORS:
+            raise ValueError(error_code)
+        with self.state.lock:
+            self.state.down = error_code
+
+    def come_back(self) -> None:
+        with self.state.lock:
+            self.state.down = ""
 
     def hold(self) -> None:
         """Keep send requests waiting, unanswered and not accepted, until `release`."""

@@ -8,6 +8,7 @@ from django.utils import timezone
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from notifications.health import push_health
 from notifications.models import Notification
 
 UNSENT = (Notification.Status.PENDING, Notification.Status.FAILED)
@@ -32,9 +33,25 @@ class OutboxCollector(Collector):
         failed.add_metric(["retrying"], counts.get(Notification.Status.FAILED, 0))
         failed.add_metric(["dead"], counts.get(Notification.Status.DEAD, 0))
         yield from (pending, oldest, failed)
+        yield from escalation_push_gauges()
 
     def describe(self) -> list:
         return []  # no describe-time database query (collect runs only on scrape)
+
+
+def escalation_push_gauges() -> Iterator[GaugeMetricFamily]:
+    """Escalation pushes alone (notifications.health): the ones that must never be lost."""
+    health = push_health()
+    failing = GaugeMetricFamily("pump_push_escalation_delivery_failing",
+                                "1 while an escalation push has been undelivered for minutes (the ALERT log line).")
+    failing.add_metric([], float(health.failing))
+    undelivered = GaugeMetricFamily("pump_push_escalations_undelivered", "Escalation pushes not yet delivered.")
+    undelivered.add_metric([], health.undelivered_escalation_pushes)
+    oldest = GaugeMetricFamily("pump_push_oldest_undelivered_escalation_age_seconds",
+                               "Age of the oldest undelivered escalation push; 0 when none.")
+    since = health.oldest_undelivered_since
+    oldest.add_metric([], max((timezone.now() - since).total_seconds(), 0.0) if since else 0.0)
+    yield from (failing, undelivered, oldest)
 
 
 _registered = False

@@ -42,19 +42,34 @@ class Notification(models.Model):
         PENDING = "pending"
         SENT = "sent"
         FAILED = "failed"  # last attempt failed; will be retried at next_attempt_at
-        DEAD = "dead"  # will never be sent (token gone, or out of attempts)
+        DEAD = "dead"  # will never be sent (token gone, reminder expired or out of attempts)
+        CANCELLED = "cancelled"  # no longer needed: its topic was closed (e.g. the escalation acknowledged)
+
+    class Category(models.TextChoices):
+        """How the push is presented and how long it is retried (notifications.push_categories)."""
+
+        EMERGENCY = "emergency"
+        URGENT = "urgent"
+        MESSAGE = "message"
+        REMINDER = "reminder"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32, help_text="What the push is about, named by the app that sent it.")
     # The Celery queue it travels on (notifications/queues.py): "urgent" rows never wait behind "bulk" ones.
     queue = models.CharField(max_length=8, default="bulk", help_text="urgent or bulk (notifications/queues.py).")
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.MESSAGE)
+    # What the push is about, e.g. "escalation:42": rows of one topic are cancelled together when it is
+    # closed, and queried to tell whether it reached anyone. Empty for reminders.
+    topic = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Reminders stop being worth sending (TTL); None: retried until sent or cancelled.
+    expires_at = models.DateTimeField(null=True, blank=True)
     title = models.CharField(max_length=120)
     body = models.CharField(max_length=240)
     data = models.JSONField(default=dict, blank=True)
     # Makes a push happen at most once, e.g. "checkin_prompt:<patient>:<local date>:<device>".
     dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True, default="")

@@ -7,11 +7,11 @@ from django.utils import timezone
 
 from notifications.models import Notification
 
-FINISHED = (Notification.Status.SENT, Notification.Status.DEAD)
+FINISHED = (Notification.Status.SENT, Notification.Status.DEAD, Notification.Status.CANCELLED)
 
 
 def prune_finished_notifications(*, older_than: timedelta, now: datetime | None = None) -> int:
-    """Delete sent or dead outbox rows created before `now - older_than`; pending and retrying rows stay."""
+    """Delete sent, dead or cancelled outbox rows created before `now - older_than`; pending and retrying rows stay."""
     cutoff = (now or timezone.now()) - older_than
     deleted, _ = Notification.objects.filter(status__in=FINISHED, created_at__lt=cutoff).delete()
     return deleted

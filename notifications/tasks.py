@@ -8,6 +8,7 @@ import logging
 
 from celery import shared_task
 
+from notifications import health
 from notifications.queues import BULK_QUEUE, URGENT_QUEUE
 from notifications.services import delivery
 
@@ -35,12 +36,14 @@ def deliver_notifications(notification_ids: list[int]) -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_outbox() -> int:
     """Periodic, urgent queue: send every due urgent row, e.g. those queued while Redis was down, then
-    hand the same sweep of prompts and reminders to the bulk queue."""
+    hand the same sweep of prompts and reminders to the bulk queue; then raise the operational alert if
+    escalation pushes are failing (notifications.health)."""
     sent = delivery.deliver_due(queue=URGENT_QUEUE).sent
     try:
         sweep_bulk_outbox.delay()
     except Exception:  # noqa: BLE001 - broker down: the next sweep tries again
         logger.warning("Could not enqueue the bulk outbox sweep", exc_info=True)
+    health.alert_if_failing()
     return sent
 
 

@@ -434,6 +434,9 @@ class Escalation(models.Model):
     )
     outcome = models.CharField(max_length=32, choices=Outcome.choices, blank=True, default="")
     resolution_note = models.TextField(blank=True, default="")
+    # Set (once) when nobody who could take it — the surgeon, their backup, the on-call surgeons — had a
+    # working push device; cleared when one registers a device again. Shown on the dashboard.
+    unreachable_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

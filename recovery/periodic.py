@@ -7,11 +7,12 @@ from dataclasses import asdict
 from datetime import datetime
 
 from notifications.services import delivery
-from recovery.services import escalations, refill_safety_net, reminders, retention
+from recovery.services import escalations, reachability, refill_safety_net, reminders, retention
 
 
 def _pass_on(now: datetime) -> dict[str, int]:
-    return {"passed_on": len(escalations.pass_on_overdue_escalations(now=now))}
+    return {"passed_on": len(escalations.pass_on_overdue_escalations(now=now)),
+            "unreachable_rechecked": reachability.recheck_unreachable_escalations()}
 
 
 def _sweep(now: datetime) -> dict[str, int]:

@@ -4,10 +4,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.shortcuts import get_object_or_404
 
+from notifications.models import Notification
 from recovery import access, education
 from recovery.models import (
     SEVERITY,
@@ -55,9 +69,30 @@ def inbox_for(surgeon: Surgeon, *, state: str = "open") -> QuerySet[Escalation]:
             is_open=Case(When(acknowledged_at__isnull=True, then=Value(1)), default=Value(0),
                          output_field=IntegerField()),
             severity=severity_rank(),
+            **push_delivery_state(),
         )
         .order_by("-is_open", "-severity", "-created_at", "-id")
     )
+
+
+def push_delivery_state() -> dict[str, Exists]:
+    """Annotations of an escalation's pushes (outbox topic "escalation:<id>", recovery.services.pushes):
+    `pushed_to_assignee` once one reached the assigned surgeon's phone, `push_pending` while some are due.
+    Neither: "not delivered" on the dashboard (no working device; passed on at once)."""
+    pushes = Notification.objects.filter(
+        topic=Concat(Value("escalation:"), Cast(OuterRef("pk"), output_field=CharField()))
+    )
+    return {
+        "pushed_to_assignee": Exists(pushes.filter(status=Notification.Status.SENT,
+                                                   recipient_id=OuterRef("assigned_surgeon__user_id"))),
+        "push_pending": Exists(pushes.filter(status__in=(Notification.Status.PENDING, Notification.Status.FAILED))),
+    }
+
+
+def unreachable_open_escalations() -> int:
+    """Open escalations nobody could be pushed about (recovery.services.reachability): a count only,
+    shown to every surgeon, because someone must act on them."""
+    return Escalation.objects.filter(acknowledged_at__isnull=True, unreachable_at__isnull=False).count()
 
 
 # --- Patient-facing reads (the caller is the patient) ---------------------------------------

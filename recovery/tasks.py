@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from recovery.services import escalations, refill_safety_net, reminders, retention
+from recovery.services import escalations, reachability, refill_safety_net, reminders, retention
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -14,8 +14,9 @@ def dispatch_reminders() -> dict[str, int]:
 
 @shared_task(acks_late=True, ignore_result=True)
 def pass_on_overdue_escalations() -> int:
-    """Periodic (every minute): pass unacknowledged escalations on to the backup or on-call surgeon."""
-    return len(escalations.pass_on_overdue_escalations())
+    """Periodic (every minute): pass unacknowledged escalations on to the backup or on-call surgeon, and
+    those whose holders lost every push device at once (a catch-all for the devices_lost signal)."""
+    return len(escalations.pass_on_overdue_escalations()) + reachability.recheck_unreachable_escalations()
 
 
 @shared_task(acks_late=True, ignore_result=True)

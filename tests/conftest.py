@@ -24,3 +24,10 @@ def api_answers_match_the_served_schema(monkeypatch):
 
     monkeypatch.setattr(Client, "request", checked_request)
 
+
+@pytest.fixture(autouse=True)
+def _broker_not_skipped() -> None:
+    """Each test starts with no remembered broker failure (notifications/handoff.py)."""
+    from notifications import handoff
+
+    handoff.reset()

@@ -96,7 +96,8 @@ def test_the_compose_environment_gives_postgres_redis_and_production_settings():
     ).stdout
 
     assert json.loads(out) == [
-        "django.db.backends.postgresql", "postgres", "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache, falling back to process memory while Redis is away (backend/cache.py)
+        "django.db.backends.postgresql", "postgres", "backend.cache.RedisCacheWithLocalFallback",
         "redis://redis:6379/0", False,
     ]
 

@@ -14,15 +14,21 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from notifications import fcm
+from notifications import fcm, signals
 from notifications.models import Device, Notification
+from notifications.push_categories import PushCategory
 
 Status = Notification.Status
+Category = Notification.Category
 
 DUE_STATUSES = (Status.PENDING, Status.FAILED)
+# Reminders and messages give up after MAX_ATTEMPTS (reminders also at their expiry). Escalation pushes
+# never do: they are retried, at most ESCALATION_BACKOFF_CAP apart, until their topic is cancelled (the
+# escalation acknowledged), so an FCM outage of any length ends in delivery.
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
+ESCALATION_BACKOFF_CAP = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -33,9 +39,22 @@ class DeliveryReport:
     dead: int = 0
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """Exponential backoff after the n-th failed attempt: 30 s, 1 min, 2 min ... at most an hour."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+def retry_delay(attempts: int, category: str = Category.MESSAGE) -> timedelta:
+    """Exponential backoff after the n-th failed attempt: 30 s, 1 min, 2 min ... at most an hour
+    (at most ESCALATION_BACKOFF_CAP for escalation pushes)."""
+    cap = ESCALATION_BACKOFF_CAP if category in PushCategory.ESCALATIONS else BACKOFF_CAP
+    return min(BACKOFF_BASE * (2 ** min(max(attempts - 1, 0), 20)), cap)
+
+
+def gives_up(row: Notification, now: datetime) -> bool:
+    """Whether a failed row is not retried again: escalation pushes never give up (until cancelled)."""
+    if row.category in PushCategory.ESCALATIONS:
+        return False
+    return row.attempts >= MAX_ATTEMPTS or _expired(row, now)
+
+
+def _expired(row: Notification, now: datetime) -> bool:
+    return row.expires_at is not None and row.expires_at <= now
 
 
 def deliver_notifications(
@@ -62,12 +81,16 @@ def deliver_notifications(
         rows = list(claim[:limit])
         if not rows:
             return DeliveryReport()
-        live = [row for row in rows if row.device.disabled_at is None]
+        live = [row for row in rows if row.device.disabled_at is None and not _expired(row, now)]
         for row in rows:
             if row.device.disabled_at is not None:
                 row.status, row.last_error = Status.DEAD, f"device disabled: {row.device.disabled_reason}"
+            elif _expired(row, now):
+                row.status, row.last_error = Status.DEAD, "expired: no longer worth showing"
         outcomes = fcm.send_batch(
-            fcm.PushMessage(token=row.device.token, title=row.title, body=row.body, data=row.data) for row in live
+            fcm.PushMessage(token=row.device.token, title=row.title, body=row.body, data=row.data,
+                            category=row.category, expires_at=row.expires_at)
+            for row in live
         )
         dead_tokens: dict[int, str] = {}
         for row, outcome in zip(live, outcomes, strict=True):
@@ -79,15 +102,18 @@ def deliver_notifications(
             if outcome.token_is_dead:
                 row.status = Status.DEAD
                 dead_tokens[row.device_id] = outcome.error_code
-            elif row.attempts >= MAX_ATTEMPTS:
+            elif gives_up(row, now):
                 row.status = Status.DEAD
             else:
-                row.status, row.next_attempt_at = Status.FAILED, now + retry_delay(row.attempts)
+                row.status, row.next_attempt_at = Status.FAILED, now + retry_delay(row.attempts, row.category)
         _record_outcomes(rows, now)
         for device_id, code in dead_tokens.items():
             Device.objects.filter(pk=device_id, disabled_at__isnull=True).update(
                 disabled_at=now, disabled_reason=code
             )
+        if dead_tokens:
+            lost = sorted({row.recipient_id for row in live if row.device_id in dead_tokens})
+            transaction.on_commit(lambda: signals.devices_lost.send(sender=Device, user_ids=lost), robust=True)
     counts = {status: sum(1 for row in rows if row.status == status) for status in Status}
     return DeliveryReport(claimed=len(rows), sent=counts[Status.SENT], failed=counts[Status.FAILED],
                           dead=counts[Status.DEAD])

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from notifications import signals
 from notifications.models import Device
 
 
@@ -48,6 +49,7 @@ def _register(*, user: Any, token: str, platform: str) -> tuple[Device, bool]:
             existing.disabled_at = None
             existing.disabled_reason = ""
             existing.save(update_fields=["platform", "last_seen_at", "disabled_at", "disabled_reason"])
+            _announce_registration(existing)
             return existing, False
         if existing is not None:
             may_take_over = import_string(settings.PUSH_DEVICE_TAKEOVER_CHECK)
@@ -56,7 +58,15 @@ def _register(*, user: Any, token: str, platform: str) -> tuple[Device, bool]:
             existing.delete()  # its outbox rows go with it (on_delete=CASCADE): pending ones are never sent
         device = Device.objects.create(user=user, token=token, token_digest=digest, platform=platform,
                                        last_seen_at=now)
+        _announce_registration(device)
     return device, True
+
+
+def _announce_registration(device: Device) -> None:
+    """After commit: notifications.signals.device_registered (the product resends what the person missed)."""
+    user_id, device_id = device.user_id, device.pk
+    transaction.on_commit(lambda: signals.device_registered.send(
+        sender=Device, user_id=user_id, device_id=device_id), robust=True)
 
 
 def unregister_device(*, user: Any, token: str) -> bool:

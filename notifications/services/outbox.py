@@ -9,11 +9,12 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications import fcm
+from notifications import fcm, handoff
 from notifications.models import Device, Notification
 from notifications.queues import BULK_QUEUE, QUEUES, URGENT_QUEUE
 from notifications.services.devices import active_devices
@@ -35,6 +36,12 @@ class Push:
     dedupe_key: str
     data: dict[str, str] = field(default_factory=dict)
     urgent: bool = False
+    # notifications.push_categories: how the phone presents it; escalation categories are retried until
+    # their topic is cancelled, the others give up after MAX_ATTEMPTS or at `expires_at`.
+    category: str = Notification.Category.MESSAGE
+    topic: str = ""  # e.g. "escalation:42": cancel_topic stops the retries of all its rows at once
+    expires_at: datetime | None = None
+    device_id: int | None = None  # only this one of the user's devices (e.g. one just registered)
 
 
 def queue_pushes(pushes: Iterable[Push]) -> list[int]:
@@ -66,9 +73,11 @@ def _write_with_orm(pushes: list[Push]) -> list[tuple[int, str]]:
         Notification(
             recipient_id=user_id, device_id=device_id, kind=push.kind, title=push.title, body=push.body,
             data={"kind": push.kind, **push.data}, dedupe_key=f"{push.dedupe_key}:{device_id}", queue=_queue_of(push),
+            category=push.category, topic=push.topic, expires_at=push.expires_at,
         )
         for device_id, user_id in active_devices(by_user)
         for push in by_user[user_id]
+        if push.device_id in (None, device_id)
     ]
     if not rows:
         return []
@@ -84,14 +93,18 @@ def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
     sql = f"""
         WITH wanted AS (
             SELECT p.user_id, d.id AS device_id, p.kind, p.queue, p.title, p.body, p.data::jsonb AS data,
-                   p.dedupe_prefix || ':' || d.id AS dedupe_key
-            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
-                 AS p(user_id, kind, queue, title, body, data, dedupe_prefix)
+                   p.dedupe_prefix || ':' || d.id AS dedupe_key, p.category, p.topic, p.expires_at
+            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                        %s::text[], %s::text[], %s::timestamptz[], %s::bigint[])
+                 AS p(user_id, kind, queue, title, body, data, dedupe_prefix, category, topic, expires_at, only_device)
             JOIN {device} d ON d.user_id = p.user_id AND d.disabled_at IS NULL
+                           AND (p.only_device IS NULL OR d.id = p.only_device)
         ), inserted AS (
             INSERT INTO {notification} (recipient_id, device_id, kind, queue, title, body, data, dedupe_key, status,
-                                        attempts, next_attempt_at, last_error, created_at, fcm_message_id)
-            SELECT user_id, device_id, kind, queue, title, body, data, dedupe_key, %s, 0, %s, '', %s, ''
+                                        attempts, next_attempt_at, last_error, created_at, fcm_message_id,
+                                        category, topic, expires_at)
+            SELECT user_id, device_id, kind, queue, title, body, data, dedupe_key, %s, 0, %s, '', %s, '',
+                   category, topic, expires_at
             FROM wanted
             ON CONFLICT (dedupe_key) DO NOTHING
             RETURNING id, queue
@@ -104,6 +117,8 @@ def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
         [push.user_id for push in pushes], [push.kind for push in pushes], [_queue_of(push) for push in pushes],
         [push.title for push in pushes], [push.body for push in pushes],
         [json.dumps({"kind": push.kind, **push.data}) for push in pushes], [push.dedupe_key for push in pushes],
+        [push.category for push in pushes], [push.topic for push in pushes], [push.expires_at for push in pushes],
+        [push.device_id for push in pushes],
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*columns, Notification.Status.PENDING, now, now])
@@ -117,15 +132,18 @@ def enqueue_delivery(notification_ids: list[int], *, queue: str) -> None:
     from notifications.tasks import deliver_bulk_notifications, deliver_urgent_notifications
 
     task = deliver_urgent_notifications if queue == URGENT_QUEUE else deliver_bulk_notifications
-    for start in range(0, len(notification_ids), fcm.MAX_BATCH):
-        chunk = notification_ids[start : start + fcm.MAX_BATCH]
-        try:
-            task.delay(chunk)
-        except Exception:  # noqa: BLE001 - any broker failure: the rows are safe, the sweep sends them
-            logger.warning("Could not enqueue delivery of %d notifications; the sweep will send them",
-                           len(chunk), exc_info=True)
+    chunks = [notification_ids[start : start + fcm.MAX_BATCH]
+              for start in range(0, len(notification_ids), fcm.MAX_BATCH)]
+    handoff.hand_off(chunks, task.delay)  # bounded wait; a broker failure leaves the rows to the sweep
 
 
 def enqueue_delivery_on_commit(notification_ids: list[int], *, queue: str) -> None:
     if notification_ids:
         transaction.on_commit(lambda: enqueue_delivery(notification_ids, queue=queue))
+
+
+def cancel_topic(topic: str) -> int:
+    """Stop retrying the undelivered pushes of `topic` (e.g. an acknowledged escalation); returns how many."""
+    return Notification.objects.filter(
+        topic=topic, status__in=(Notification.Status.PENDING, Notification.Status.FAILED)
+    ).update(status=Notification.Status.CANCELLED, last_error="cancelled: no longer needed")

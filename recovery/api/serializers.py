@@ -14,6 +14,7 @@ from pillow_heif import register_heif_opener
 from rest_framework import serializers
 
 from recovery import plan, pump_models, refills, triage
+from recovery.api.fields import BoundedDateField, BoundedImageField
 from recovery.api.schema import HHMM_PATTERN, symptom_codes_schema
 from recovery.models import (
     CheckIn,
@@ -31,6 +32,7 @@ from recovery.models import (
     validate_country_code,
     validate_timezone_name,
 )
+from recovery.plausible_dates import PUMP_DATE_WINDOW, QUERY_DATE_WINDOW, SURGERY_DATE_WINDOW
 from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon, enrollment_pump_errors
 
 # HEIC is the iPhone camera default; pillow-heif teaches Pillow to read it.
@@ -154,7 +156,7 @@ class RefillInputSerializer(serializers.Serializer):
     """A refill as the care team records it (POST .../refills/)."""
 
     client_id = ClientIdField()
-    refill_date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    refill_date = BoundedDateField(**PUMP_DATE_WINDOW)
     volume_ml = positive_decimal(6, 2, help_text="Volume put into the reservoir, mL.")
     concentration = positive_decimal(12, 4)
     concentration_unit = serializers.ChoiceField(choices=refills.ConcentrationUnit.choices)
@@ -166,7 +168,7 @@ class FirstFillSerializer(RefillInputSerializer):
     """The fill at implant, given at enrollment: a refill without client_id, dated the surgery day by default."""
 
     client_id = None  # type: ignore[assignment]
-    refill_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False)
+    refill_date = BoundedDateField(required=False, **PUMP_DATE_WINDOW)
 
 
 class PumpSerializer(serializers.ModelSerializer):
@@ -176,8 +178,8 @@ class PumpSerializer(serializers.ModelSerializer):
     refill data may be given a next refill date by hand.
     """
 
-    next_refill_date = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
-    battery_replacement_due = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
+    next_refill_date = BoundedDateField(required=False, allow_null=True, **PUMP_DATE_WINDOW)
+    battery_replacement_due = BoundedDateField(required=False, allow_null=True, **PUMP_DATE_WINDOW)
     model = serializers.ChoiceField(choices=pump_models.MODEL_CHOICES, required=False, allow_blank=True)
     reservoir_volume_ml = positive_decimal(5, 2, required=False, allow_null=True)
     low_reservoir_alarm_ml = decimal_field(5, 2, min_value=Decimal(0), required=False)
@@ -213,10 +215,10 @@ class PumpUpdateSerializer(serializers.Serializer):
     serial_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
     reservoir_volume_ml = positive_decimal(5, 2, required=False, allow_null=True)
     low_reservoir_alarm_ml = decimal_field(5, 2, min_value=Decimal(0), required=False)
-    battery_replacement_due = serializers.DateField(required=False, allow_null=True, input_formats=["%Y-%m-%d"])
-    next_refill_date = serializers.DateField(
-        required=False, allow_null=True, input_formats=["%Y-%m-%d"],
-        help_text="Only for a pump without refill data; otherwise computed.",
+    battery_replacement_due = BoundedDateField(required=False, allow_null=True, **PUMP_DATE_WINDOW)
+    next_refill_date = BoundedDateField(
+        required=False, allow_null=True, help_text="Only for a pump without refill data; otherwise computed.",
+        **PUMP_DATE_WINDOW,
     )
     daily_dose = positive_decimal(12, 4, required=False, help_text="A new daily dose: recomputes the dates from "
                                   "the volume left on effective_date.")
@@ -365,8 +367,8 @@ class EducationArticleSerializer(serializers.Serializer):
 
 
 class RestrictionQuerySerializer(serializers.Serializer):
-    date = serializers.DateField(required=False, input_formats=["%Y-%m-%d"],
-                                 help_text="YYYY-MM-DD in the patient's zone; default: their today.")
+    date = BoundedDateField(required=False, help_text="YYYY-MM-DD in the patient's zone; default: their today.",
+                            **QUERY_DATE_WINDOW)
 
 
 class CheckInInputSerializer(serializers.Serializer):
@@ -406,7 +408,7 @@ class IncisionCheckInputSerializer(serializers.Serializer):
     bleeding = serializers.BooleanField(default=False)
     pain = serializers.BooleanField(default=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
-    photo = serializers.ImageField(required=False, allow_null=True, default=None,
+    photo = BoundedImageField(required=False, allow_null=True, default=None,
                                    help_text="JPEG, PNG or HEIC, multipart only; stored as JPEG without EXIF.")
 
     def validate_photo(self, photo: Any) -> Any:
@@ -511,7 +513,7 @@ class ConflictSerializer(serializers.Serializer):
 
 class EnrollmentInputSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=120)
-    surgery_date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    surgery_date = BoundedDateField(**SURGERY_DATE_WINDOW)
     timezone = TimezoneField()
     pump = PumpSerializer()
     checkin_time = checkin_time_field(required=False)

@@ -28,8 +28,8 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 
 from recovery import i18n, selectors
 from recovery.api import serializers as s
-from recovery.api.errors import BoundedJSONParser
 from recovery.api.pagination import LinkHeaderPagination, NewestFirstCursorPagination
+from recovery.api.parsers import JSONParser as BoundedJSONParser
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.schema import (
     CONDITIONAL_GET,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from recovery import access
 from recovery.models import Escalation, Language, Pump, User, validate_timezone_name
+from recovery.plausible_dates import PUMP_DATE_WINDOW, SURGERY_DATE_WINDOW, out_of_window
 from recovery.pump_models import MODEL_CHOICES
 from recovery.services.pumps import enrollment_pump_errors
 
@@ -55,6 +56,11 @@ class EnrollmentForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean() or self.cleaned_data
+        for field, window in (("surgery_date", SURGERY_DATE_WINDOW), ("next_refill_date", PUMP_DATE_WINDOW),
+                              ("battery_replacement_due", PUMP_DATE_WINDOW)):
+            problem = out_of_window(cleaned.get(field), window)
+            if problem:
+                self.add_error(field, problem)
         if cleaned.get("surgery_date") and cleaned.get("timezone") and not self.errors:
             today = timezone.now().astimezone(zoneinfo.ZoneInfo(cleaned["timezone"])).date()
             errors = enrollment_pump_errors(self.pump(), surgery_date=cleaned["surgery_date"], today=today)

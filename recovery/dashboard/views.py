@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from notifications import health
 from recovery import access, selectors
 from recovery.dashboard import charts
 from recovery.dashboard.forms import AcknowledgeForm, EnrollmentForm, ResolveForm, SurgeonLoginForm
@@ -86,6 +87,7 @@ class InboxView(SurgeonRequiredMixin, TemplateView):
         return {
             **super().get_context_data(**kwargs), "open_escalations": open_escalations, "history": history,
             "outcomes": Escalation.Outcome.choices,
+            "push_health": health.push_health(), "unreachable_count": selectors.unreachable_open_escalations(),
         }
 
 

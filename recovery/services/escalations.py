@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.services import outbox
 from recovery import triage
 from recovery.i18n import patient_language
 from recovery.models import (
@@ -27,7 +28,7 @@ from recovery.models import (
     TriageLevel,
     WarningReport,
 )
-from recovery.services import audit, pushes
+from recovery.services import audit, pushes, reachability
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def raise_case(patient: Patient, level: str, reasons: Iterable[str], now: dateti
         if record is not None:
             EscalationReport.objects.create(escalation=case, created_at=record.created_at, **{field: record})
         pushes.queue_escalation_pushes(case)
+        reachability.ensure_reachable(case, now=now)
         return case
 
     if record is not None:
@@ -92,6 +94,7 @@ def raise_case(patient: Patient, level: str, reasons: Iterable[str], now: dateti
     case.save(update_fields=["level", "reasons", "ack_due_at", "acknowledged_at", "acknowledged_by", "updated_at"])
     if rises:
         pushes.queue_case_raised_pushes(case, also_user_ids=[acknowledger_id])
+        reachability.ensure_reachable(case, now=now)
     elif was_acknowledged:
         pushes.queue_case_report_added_push(case)
     return case
@@ -110,6 +113,7 @@ def resolve_raised_by_job(escalation: Escalation, *, by: Any, now: datetime, not
         case.outcome, case.resolution_note = Escalation.Outcome.NO_ACTION_NEEDED, note
         case.save(update_fields=["acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "outcome",
                                  "resolution_note", "updated_at"])
+        outbox.cancel_topic(pushes.escalation_topic(case.pk))
     return True
 
 
@@ -128,9 +132,10 @@ def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "")
     is stored (a later note replaces an earlier one)."""
     now = timezone.now()
     with transaction.atomic():
-        Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
+        if Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=user, updated_at=now
-        )
+        ):
+            outbox.cancel_topic(pushes.escalation_topic(escalation.pk))  # its undelivered pushes stop
         if note.strip():
             Escalation.objects.filter(pk=escalation.pk).update(acknowledge_note=note.strip(), updated_at=now)
         escalation.refresh_from_db()
@@ -151,6 +156,7 @@ def resolve_escalation(escalation: Escalation, user: Any, *, outcome: str, note:
             case.outcome, case.resolution_note, case.updated_at = outcome, note.strip(), now
             case.save(update_fields=["acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "outcome",
                                      "resolution_note", "updated_at"])
+            outbox.cancel_topic(pushes.escalation_topic(case.pk))
         escalation.refresh_from_db()
         audit.record(actor=user, action=AuditEvent.Action.RESOLVE, patient=escalation.patient, obj=escalation)
     return escalation

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from notifications.models import Notification
 from notifications.services import outbox
 from recovery.i18n import patient_language
 from recovery.models import Escalation
+
+Category = Notification.Category
 
 
 class PushKind(models.TextChoices):
@@ -48,13 +52,30 @@ NEUTRAL_TEXT: dict[str, tuple[str | Promise, str | Promise]] = {
 # (notifications/queues.py); everything else, the scheduled prompts and reminders, is bulk.
 URGENT_KINDS = frozenset({PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, PushKind.TRIAGE_ADVICE})
 
+# How long a reminder is worth showing; after that neither FCM nor the outbox delivers it.
+REMINDER_TTL: dict[str, timedelta] = {
+    PushKind.CHECKIN_PROMPT: timedelta(hours=12),
+    PushKind.CHECKIN_MISSING: timedelta(hours=5),  # 19:00 until the day is over
+    PushKind.PLAN_REMINDER: timedelta(hours=8),
+    PushKind.REFILL_REMINDER: timedelta(hours=24),
+}
+DEFAULT_REMINDER_TTL = timedelta(hours=12)
 
-def push(user_id: int, kind: str, dedupe_key: str, data: dict[str, str], language: str = "en") -> outbox.Push:
-    """One push of `kind`, its neutral text written in `language`, on the urgent queue if the care team's."""
+
+def escalation_topic(escalation_id: int) -> str:
+    """The outbox topic of an escalation's pushes to the care team: cancelled together when it closes."""
+    return f"escalation:{escalation_id}"
+
+
+def push(user_id: int, kind: str, dedupe_key: str, data: dict[str, str], language: str = "en",
+         **presentation: object) -> outbox.Push:
+    """One push of `kind`, its neutral text written in `language`, on the urgent queue if the care team's;
+    `presentation`: category, topic, expires_at, device_id (notifications.services.outbox.Push)."""
     title, body = neutral_text(kind, language)
     return outbox.Push(
         user_id=user_id, kind=str(kind), title=title, body=body, dedupe_key=dedupe_key, data=data,
         urgent=kind in URGENT_KINDS,
+        **presentation,  # type: ignore[arg-type]
     )
 
 
@@ -67,6 +88,14 @@ def neutral_text(kind: str, language: str) -> tuple[str, str]:
         return str(title), str(body)
 
 
+def to_care_team(escalation: Escalation, user_id: int, kind: str, dedupe_key: str,
+                 device_id: int | None = None) -> outbox.Push:
+    """A push about `escalation` to one member of the care team: its level's category, retried until the
+    escalation is acknowledged."""
+    return push(user_id, kind, dedupe_key, {"escalation_id": str(escalation.pk)}, category=escalation.level,
+                topic=escalation_topic(escalation.pk), device_id=device_id)
+
+
 def queue_escalation_pushes(escalation: Escalation) -> list[int]:
     """The pushes announcing `escalation`: its surgeon's devices, and the patient's ("New message from
     your care team", pointing at the advice message). Delivery starts after commit.
@@ -74,7 +103,8 @@ def queue_escalation_pushes(escalation: Escalation) -> list[int]:
     Called inside the report's transaction (DESIGN.md step 2).
     """
     data = {"escalation_id": str(escalation.pk)}
-    pushes = [push(escalation.assigned_surgeon.user_id, PushKind.ESCALATION, f"escalation:{escalation.pk}", data)]
+    pushes = [to_care_team(escalation, escalation.assigned_surgeon.user_id, PushKind.ESCALATION,
+                           f"escalation:{escalation.pk}")]
     if escalation.patient.user_id is not None:
         pushes.append(push(escalation.patient.user_id, PushKind.TRIAGE_ADVICE, f"triage_advice:{escalation.pk}", data,
                            escalation.patient.text_language))
@@ -88,7 +118,8 @@ def queue_case_raised_pushes(case: Escalation, *, also_user_ids: Iterable[int | 
     clinicians = {case.assigned_surgeon.user_id, *(uid for uid in also_user_ids if uid is not None)}
     if case.escalated_to is not None:
         clinicians.add(case.escalated_to.user_id)
-    batch = [push(uid, PushKind.ESCALATION, f"escalation:{case.pk}:{case.level}", data) for uid in sorted(clinicians)]
+    batch = [to_care_team(case, uid, PushKind.ESCALATION, f"escalation:{case.pk}:{case.level}")
+             for uid in sorted(clinicians)]
     if case.patient.user_id is not None and case.patient.user_id not in clinicians:
         batch.append(push(case.patient.user_id, PushKind.TRIAGE_ADVICE, f"triage_advice:{case.pk}:{case.level}", data,
                           case.patient.text_language))
@@ -101,9 +132,8 @@ def queue_case_report_added_push(case: Escalation) -> list[int]:
     if case.acknowledged_by_id is None or case.acknowledged_at is None:
         return []
     epoch = int(case.acknowledged_at.timestamp() * 1000)
-    return outbox.queue_pushes([push(
-        case.acknowledged_by_id, PushKind.ESCALATION_UPDATED, f"case_report_added:{case.pk}:{epoch}",
-        {"escalation_id": str(case.pk)},
+    return outbox.queue_pushes([to_care_team(
+        case, case.acknowledged_by_id, PushKind.ESCALATION_UPDATED, f"case_report_added:{case.pk}:{epoch}",
     )])
 
 
@@ -112,18 +142,23 @@ def queue_pass_on_pushes(escalation: Escalation) -> list[int]:
     target = escalation.escalated_to
     if target is None:
         raise ValueError("only a passed-on escalation is announced")
-    return outbox.queue_pushes([push(
-        target.user_id, PushKind.ESCALATION_PASSED_ON, f"passed_on:{escalation.pk}:{target.pk}",
-        {"escalation_id": str(escalation.pk)},
+    return outbox.queue_pushes([to_care_team(
+        escalation, target.user_id, PushKind.ESCALATION_PASSED_ON, f"passed_on:{escalation.pk}:{target.pk}",
     )])
 
 
-def queue_reminder_pushes(day: date, due: Iterable[tuple[int, int, str, tuple[str, ...]]]) -> list[int]:
+def queue_reminder_pushes(day: date, due: Iterable[tuple[int, int, str, tuple[str, ...]]],
+                          *, now: datetime | None = None) -> list[int]:
     """One push per (patient id, user id, language, kinds due) for `day`: the kind's own text, or the
-    combined one when several reminders fell due at once. At most once per patient, kinds and day."""
+    combined one when several reminders fell due at once. At most once per patient, kinds and day.
+    Each expires with the shortest REMINDER_TTL of its kinds, counted from the dispatch moment `now`, or
+    from the real now when an operator replays a missed run for a past moment (it is still sent then)."""
+    now = max(now, timezone.now()) if now is not None else timezone.now()
     pushes = []
     for patient_id, user_id, language, kinds in due:
         kind = kinds[0] if len(kinds) == 1 else PushKind.REMINDERS
         data = {"patient_id": str(patient_id), "local_date": day.isoformat()}
-        pushes.append(push(user_id, kind, f"{'+'.join(kinds)}:{patient_id}:{day.isoformat()}", data, language))
+        expires_at = now + min(REMINDER_TTL.get(k, DEFAULT_REMINDER_TTL) for k in kinds)
+        pushes.append(push(user_id, kind, f"{'+'.join(kinds)}:{patient_id}:{day.isoformat()}", data, language,
+                           category=Category.REMINDER, expires_at=expires_at))
     return outbox.queue_pushes(pushes)

@@ -125,14 +125,15 @@ class DuePatient:
     kinds: tuple[str, ...]
 
 
-def _send_batch(day: date, batch: list[DuePatient]) -> None:
+def _send_batch(day: date, batch: list[DuePatient], now: datetime) -> None:
     """Record every due reminder of the batch and write one push per patient: constant queries."""
     with transaction.atomic():
         PromptLog.objects.bulk_create(
             [PromptLog(patient_id=due.patient_id, kind=kind, local_date=day) for due in batch for kind in due.kinds],
             ignore_conflicts=True,
         )
-        queue_reminder_pushes(day, [(due.patient_id, due.user_id, due.language, due.kinds) for due in batch])
+        queue_reminder_pushes(day, [(due.patient_id, due.user_id, due.language, due.kinds) for due in batch],
+                              now=now)
 
 
 def _dispatch_zone(
@@ -165,7 +166,7 @@ def _dispatch_zone(
         if not rows:
             break
         batch = [DuePatient(row[0], row[1], row[2], _kinds_due(conditions, row[3:])) for row in rows]
-        _send_batch(day, batch)
+        _send_batch(day, batch, now)
         for patient in batch:
             for kind in patient.kinds:
                 counts[kind] += 1

@@ -80,7 +80,7 @@ def test_row_out_of_attempts_is_dead(fcm_standin):
     assert row.status == Notification.Status.DEAD
 
 
-@pytest.mark.parametrize("error_code", ["UNREGISTERED", "INVALID_ARGUMENT", "SENDER_ID_MISMATCH"])
+@pytest.mark.parametrize("error_code", ["UNREGISTERED", "INVALID_ARGUMENT"])
 def test_token_error_disables_the_device_and_kills_the_row(fcm_standin, error_code):
     row = NotificationFactory()
     fcm_standin.fail_token(row.device.token, error_code)
@@ -90,6 +90,17 @@ def test_token_error_disables_the_device_and_kills_the_row(fcm_standin, error_co
     assert row.status == Notification.Status.DEAD
     assert row.device.disabled_at is not None
     assert row.device.disabled_reason == error_code
+
+
+@pytest.mark.parametrize("error_code", ["INVALID_MESSAGE", "SENDER_ID_MISMATCH"])
+def test_error_that_is_not_about_the_token_keeps_the_device(fcm_standin, error_code):
+    row = NotificationFactory()
+    fcm_standin.fail_token(row.device.token, error_code)
+    services.deliver_notifications([row.pk])
+    row.refresh_from_db()
+    row.device.refresh_from_db()
+    assert row.device.disabled_at is None
+    assert row.status == Notification.Status.FAILED
 
 
 def test_dead_row_is_never_retried(fcm_standin):

@@ -106,7 +106,9 @@ def test_unregistered_token_disables_the_device_and_is_never_retried(fcm_standin
 def test_unacknowledged_emergency_is_passed_on_and_pushed_to_the_backup_after_the_deadline(fcm_standin, worker):
     backup = SurgeonFactory()
     backup_device = DeviceFactory(user=backup.user)
-    escalation = report_emergency(PatientFactory(enrolled=True, surgeon=SurgeonFactory(backup=backup)))
+    surgeon = SurgeonFactory(backup=backup)
+    DeviceFactory(user=surgeon.user)  # reachable: only the deadline passes it on
+    escalation = report_emergency(PatientFactory(enrolled=True, surgeon=surgeon))
     assert escalation.ack_due_at <= timezone.now() + timedelta(minutes=15)
     pass_on_overdue_escalations.apply()  # before the deadline: nothing happens
     escalation.refresh_from_db()

@@ -53,7 +53,7 @@ def test_message_reaches_the_standin_with_static_bearer_token_and_neutral_notifi
     assert received.message["data"] == {"kind": "checkin_prompt", "patient_id": "7"}
 
 
-@pytest.mark.parametrize("error_code", ["UNREGISTERED", "INVALID_ARGUMENT", "SENDER_ID_MISMATCH"])
+@pytest.mark.parametrize("error_code", ["UNREGISTERED", "INVALID_ARGUMENT"])
 def test_token_errors_are_reported_as_dead_tokens(fcm_standin, error_code):
     fcm_standin.fail_token("token-gone", error_code)
     [outcome] = fcm.send_batch([push("token-gone")])
@@ -61,7 +61,16 @@ def test_token_errors_are_reported_as_dead_tokens(fcm_standin, error_code):
     assert outcome.token_is_dead
 
 
-@pytest.mark.parametrize(("error_code", "requests_sent"), [("QUOTA_EXCEEDED", 1), ("UNAVAILABLE", 5)])
+def test_invalid_argument_about_the_message_is_logged_as_a_message_bug_not_a_dead_token(fcm_standin, caplog):
+    fcm_standin.fail_token("token-fine", "INVALID_MESSAGE")
+    [outcome] = fcm.send_batch([push("token-fine")])
+    assert outcome.error_code == "INVALID_ARGUMENT"
+    assert not outcome.token_is_dead
+    assert "malformed" in caplog.text and "message.android.ttl" in caplog.text
+
+
+@pytest.mark.parametrize(("error_code", "requests_sent"),
+                         [("QUOTA_EXCEEDED", 1), ("UNAVAILABLE", 5), ("SENDER_ID_MISMATCH", 1)])
 def test_transient_errors_are_not_dead_tokens(fcm_standin, error_code, requests_sent):
     fcm_standin.fail_token("token-busy", error_code)
     [outcome] = fcm.send_batch([push("token-busy")])
