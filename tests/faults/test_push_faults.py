@@ -109,12 +109,10 @@ def test_surgeon_with_only_a_dead_token_is_passed_on_to_the_backup_and_resent_af
     surgeon = SurgeonFactory(backup=backup)
     dead = DeviceFactory(user=surgeon.user)
     fcm_standin.fail_token(dead.token, "UNREGISTERED")
-    patient = PatientFactory(surgeon=surgeon)
-
-    first = post_emergency(patient)  # its push finds the token dead: the device is disabled, passed on
+    first = post_emergency(PatientFactory(surgeon=surgeon))  # its push finds the token dead: device disabled
     wait_for(lambda: accepted(fcm_standin, backup_device.token, first, "escalation_passed_on"),
              what="the first escalation at the backup")
-    second = post_emergency(patient)  # no working device any more: passed on at once
+    second = post_emergency(PatientFactory(surgeon=surgeon))  # no working device any more: passed on at once
     assert Escalation.objects.get(pk=second.pk).escalated_to == backup
     wait_for(lambda: accepted(fcm_standin, backup_device.token, second, "escalation_passed_on"),
              what="the second escalation at the backup")

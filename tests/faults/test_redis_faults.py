@@ -31,11 +31,11 @@ def test_reports_posted_while_redis_is_paused_are_answered_and_delivered_once_it
 ):
     surgeon = SurgeonFactory()
     surgeon_device = DeviceFactory(user=surgeon.user)
-    patient = PatientFactory(surgeon=surgeon)
-    client = bearer(APIClient(), patient.user)
+    # four patients (one open case each: a patient's further reports join their case)
+    clients = [bearer(APIClient(), PatientFactory(surgeon=surgeon).user) for _ in range(4)]
     answers, took = [], []
     with paused(redis_server.process):
-        for _ in range(4):
+        for client in clients:
             started = time.monotonic()
             answers.append(client.post("/api/v1/warning-reports/", emergency_report(), format="json"))
             took.append(time.monotonic() - started)

@@ -68,3 +68,4 @@ def test_legacy_escalations_become_cases():
     assert resolved.resolved_at == resolved.acknowledged_at and resolved.resolved_by_id == surgeon.user_id
     assert resolved.outcome == "" and resolved.case_reports.count() == 1
     assert Escalation.objects.get(pk=single.pk).case_reports.count() == 1
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())  # later migrations back for the next tests
