@@ -210,6 +210,11 @@ class Scenario:
     def __init__(self, stack: Stack, name: str) -> None:
         self.stack, self.name = stack, name
         self.escalation_ids: list[int] = []
+        self.patients_made = 0
+
+    def patients_of(self, surgeon: Person, count: int) -> list[Person]:
+        """One patient per report: a patient has one open case, which their further reports join."""
+        return [self.patient_of(surgeon) for _ in range(count)]
 
     def surgeon(self, suffix: str, backup: str = "") -> Person:
         username = f"dr.{self.name}.{suffix}"
@@ -232,7 +237,8 @@ class Scenario:
             "timezone": "America/New_York", "pump": {"kind": "programmable", "drug": "morphine"},
         }, token=surgeon.token)
         assert status == 201, (status, body)
-        username = f"pt.{self.name}"
+        self.patients_made += 1
+        username = f"pt.{self.name}.{self.patients_made}"
         status, tokens = http("POST", f"{self.stack.web}/api/v1/auth/activate/",
                               {"code": body["activation_code"], "username": username, "password": PASSWORD})
         assert status == 201, (status, tokens)
@@ -337,10 +343,10 @@ def fcm_down(stack: Stack, reports: int) -> Result:
     result, s = Result("FCM down for 10 attempts (old budget: 8), then back"), Scenario(stack, "fcmdown")
     surgeon = s.surgeon("a")
     s.register(surgeon, "tok-fcmdown-surgeon")
-    patient = s.patient_of(surgeon)
+    patients = s.patients_of(surgeon, reports)
     first = last_escalation_pk()
     standin_control(stack, {"error": "UNAVAILABLE", "down": True})
-    result.sent = sum(s.report(patient)[0] == 201 for _ in range(reports))
+    result.sent = sum(s.report(patient)[0] == 201 for patient in patients)
     ids = escalations_since(first)
     from notifications.models import Notification
 
@@ -370,11 +376,11 @@ def dead_token(stack: Stack, reports: int) -> Result:
     surgeon = s.surgeon("a", backup=backup.username)
     s.register(surgeon, "tok-dead-surgeon")
     standin_control(stack, {"error": "UNREGISTERED", "token": "tok-dead-surgeon"})
-    patient = s.patient_of(surgeon)
+    patients = s.patients_of(surgeon, reports)
     first = last_escalation_pk()
-    s.report(patient)  # the first push finds the token dead; the device is disabled
+    s.report(patients[0])  # the first push finds the token dead; the device is disabled
     time.sleep(3)
-    result.sent = 1 + sum(s.report(patient)[0] == 201 for _ in range(reports - 1))
+    result.sent = 1 + sum(s.report(patient)[0] == 201 for patient in patients[1:])
     ids = escalations_since(first)
     tokens = {"tok-dead-backup", "tok-dead-surgeon-new"}
     wait_delivered(stack, ids, tokens)
@@ -392,11 +398,11 @@ def redis_paused(stack: Stack, reports: int) -> Result:
     result, s = Result("Redis paused (SIGSTOP) while reports are posted"), Scenario(stack, "paused")
     surgeon = s.surgeon("a")
     s.register(surgeon, "tok-paused-surgeon")
-    patient = s.patient_of(surgeon)
+    patients = s.patients_of(surgeon, reports)
     first = last_escalation_pk()
     stack.signal_redis(signal.SIGSTOP)
     try:
-        answers = [s.report(patient) for _ in range(reports)]
+        answers = [s.report(patient) for patient in patients]
     finally:
         stack.signal_redis(signal.SIGCONT)
     result.sent = sum(status == 201 for status, _ in answers)
@@ -412,14 +418,15 @@ def redis_stopped(stack: Stack, reports: int) -> Result:
     result, s = Result("Redis stopped during login and reports, then started"), Scenario(stack, "stopped")
     surgeon = s.surgeon("a")
     s.register(surgeon, "tok-stopped-surgeon")
-    patient = s.patient_of(surgeon)
+    patients = s.patients_of(surgeon, reports)
+    patient = patients[0]
     first = last_escalation_pk()
     stack.stop_redis()
     try:
         logins = [http("POST", f"{stack.web}/api/v1/auth/token/",
                        {"username": patient.username, "password": PASSWORD})[0] for _ in range(3)]
         refresh = http("POST", f"{stack.web}/api/v1/auth/token/refresh/", {"refresh": patient.refresh})[0]
-        answers = [s.report(patient) for _ in range(reports)]
+        answers = [s.report(p) for p in patients]
     finally:
         stack.start_redis()
     result.sent = sum(status == 201 for status, _ in answers)
@@ -435,18 +442,18 @@ def postgres_stopped(stack: Stack, reports: int) -> Result:
     result, s = Result("PostgreSQL stopped, phone retries after"), Scenario(stack, "pgdown")
     surgeon = s.surgeon("a")
     s.register(surgeon, "tok-pg-surgeon")
-    patient = s.patient_of(surgeon)
+    sends = [(patient, str(uuid.uuid4())) for patient in s.patients_of(surgeon, reports)]
     first = last_escalation_pk()
-    client_ids = [str(uuid.uuid4()) for _ in range(reports)]
     stack.stop_postgres()
     try:
-        down = [s.report(patient, client_id)[0] for client_id in client_ids]
+        down = [s.report(patient, client_id)[0] for patient, client_id in sends]
     finally:
         stack.start_postgres()
-    def accepted_on_retry(client_id: str) -> bool:
+
+    def accepted_on_retry(patient: Person, client_id: str) -> bool:
         return s.report(patient, client_id)[0] in (200, 201)
 
-    retried = [wait_until(partial(accepted_on_retry, c), 60, "retry") for c in client_ids]
+    retried = [wait_until(partial(accepted_on_retry, p, c), 60, "retry") for p, c in sends]
     result.sent = len(retried)
     result.notes.append(f"statuses while down: {sorted(set(down))}")
     ids = escalations_since(first)
