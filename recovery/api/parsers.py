@@ -32,8 +32,9 @@ def nesting_depth(value: Any) -> int:
     return deepest
 
 
-class JSONParser(parsers.JSONParser):
-    """DRF's JSONParser with a nesting limit (see the module docstring)."""
+class JSONParser(BoundedJSONParser):
+    """The API's JSON parser (size-bounded, recovery.api.errors) with a nesting limit (see the module
+    docstring)."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
