@@ -11,6 +11,8 @@ from typing import Any
 
 from rest_framework.exceptions import ValidationError
 
+from recovery.api.errors import BoundedJSONParser
+
 # The deepest payload of shared/API.md is two levels (enrollment's `pump` object); a generous bound.
 MAX_JSON_DEPTH = 20
 TOO_DEEP = f"The JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
