@@ -234,7 +234,9 @@ class Scenario:
     def patient_of(self, surgeon: Person) -> Person:
         status, body = http("POST", f"{self.stack.web}/api/v1/surgeon/patients/", {
             "display_name": f"Fault patient {self.name}", "surgery_date": time.strftime("%Y-%m-%d"),
-            "timezone": "America/New_York", "pump": {"kind": "programmable", "drug": "morphine"},
+            "timezone": "America/New_York",
+            "pump": {"kind": "programmable", "drug": "morphine",
+                     "next_refill_date": time.strftime("%Y-%m-%d", time.gmtime(time.time() + 60 * 86400))},
         }, token=surgeon.token)
         assert status == 201, (status, body)
         self.patients_made += 1
