@@ -53,7 +53,7 @@ lint: venv
 ## Refresh the committed dashboard screenshots in docs/screenshots/ (make test writes to .artifacts/).
 screenshots: venv system-test
 	$(MAKE) messages
-	SCREENSHOT_DIR=docs/screenshots scripts/with-test-services.sh $(PY) -m pytest tests/dashboard/test_browser.py tests/dashboard/test_pump_browser.py -q
+	SCREENSHOT_DIR=docs/screenshots scripts/with-test-services.sh $(PY) -m pytest tests/dashboard -m browser -q
 
 ## Generated clients of the served OpenAPI schema (README "API contract"): schema dumped and validated,
 ## redocly lint, TypeScript types (openapi-typescript) + a typed app flow under strict tsc, and the patient

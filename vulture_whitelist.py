@@ -29,6 +29,9 @@ ADVICE_SENT  # recovery.models.Escalation.Outcome
 NO_ACTION_NEEDED  # recovery.models.Escalation.Outcome
 CELSIUS  # recovery.models.CheckIn.TemperatureUnit ("C"), sent by phones; triage converts it
 case_report  # tests.factories.EscalationFactory post-generation: links the opening report
+emergency_contact_name  # recovery.models.Patient contact, also a serializer and form field
+preferred_contact_time  # recovery.models.Patient contact, also a serializer and form field
+read_at  # recovery.models.PatientMessage, set when the care team opens the thread
 
 # Serializer and form fields: DRF and Django forms read declared fields by name.
 child
@@ -40,6 +43,11 @@ _.activation_expires_at  # set on the enrolled patient for EnrollmentSerializer
 id
 last_checkin
 open_escalations_count
+unread_messages_count
+enrolling_surgeon
+field_order  # Django forms: the order fields are rendered in
+filter_horizontal  # ModelAdmin option
+_.widget  # a form field's widget, swapped for HiddenInput
 recent_checkins
 recent_incision_checks
 recent_warning_reports

@@ -353,6 +353,11 @@ REMINDER_QUIET_END = env.str("REMINDER_QUIET_END", default="08:00")
 # Views of the same page of one patient by one person within this window (fixed slots) are one audit
 # row, so a page polled every 15 s does not write a row per poll. 0 keeps every view.
 AUDIT_VIEW_MERGE_WINDOW = timedelta(minutes=env.int("AUDIT_VIEW_MERGE_MINUTES", default=10))
+# The clinic's zone: every time the dashboard shows staff is in it, labelled (dates of what a patient
+# did are in the patient's own zone, labelled with it).
+CLINIC_TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="America/New_York")
+# Region a phone number typed without +country code is read in (recovery/phones.py), ISO 3166-1.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 # Who may register push tokens: notifications asks this function (it knows nothing of roles).
 PUSH_DEVICE_OWNER_CHECK = "recovery.access.may_own_devices"
 # Whether a push token registered by one user may move to another (notifications/services/devices.py).

@@ -1,14 +1,22 @@
 """Who may see what: the one place that decides it. DRF permissions, dashboard mixins, the login form
 and the device API ask these; queries of a care-team member start from their querysets, so anything
-else is a 404."""
+else is a 404.
+
+The care team of a patient is their surgeon and the nurses in that surgeon's team. A care-team member
+(a Surgeon or a Nurse profile) works for a set of surgeons, their "teams": a surgeon for themself, a
+nurse for every surgeon whose team they are in. They see the patients enrolled under those surgeons and
+those whose escalation was passed on to one of them.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q, QuerySet
 
-from recovery.models import Escalation, Patient, Surgeon, User
+from recovery.models import Escalation, Nurse, Patient, Surgeon, User
+
+CareTeamMember: TypeAlias = Surgeon | Nurse
 
 
 def _profile(user: Any, name: str) -> Any:
@@ -24,15 +32,26 @@ def is_patient(user: Any) -> bool:
                 and _profile(user, "patient") is not None)
 
 
+def care_team_member(user: Any) -> CareTeamMember | None:
+    """The clinical profile of a surgeon or nurse login (None for anyone else)."""
+    if not (user and user.is_authenticated):
+        return None
+    if user.role == User.Role.SURGEON:
+        return _profile(user, "surgeon")
+    if user.role == User.Role.NURSE:
+        return _profile(user, "nurse")
+    return None
+
+
 def is_care_team_member(user: Any) -> bool:
-    """A surgeon login with its clinical profile (the care team of the dashboard and surgeon API)."""
-    return bool(user and user.is_authenticated and user.role == User.Role.SURGEON
-                and _profile(user, "surgeon") is not None)
+    """A surgeon or nurse login with its clinical profile (the dashboard and the surgeon API)."""
+    return care_team_member(user) is not None
 
 
 def may_own_devices(user: Any) -> bool:
-    """Push tokens belong to the app's two roles; staff logins have no devices (settings.PUSH_DEVICE_OWNER_CHECK)."""
-    return bool(user and user.is_authenticated and user.role in (User.Role.PATIENT, User.Role.SURGEON))
+    """Push tokens belong to the app's roles; staff logins have no devices (settings.PUSH_DEVICE_OWNER_CHECK)."""
+    return bool(user and user.is_authenticated
+                and user.role in (User.Role.PATIENT, User.Role.SURGEON, User.Role.NURSE))
 
 
 def may_take_over_device(new_owner: Any, old_owner: Any, *, old_device_active: bool) -> bool:
@@ -48,16 +67,30 @@ def may_take_over_device(new_owner: Any, old_owner: Any, *, old_device_active: b
     return not (old_device_active and old_is_care_team and new_owner.role == User.Role.PATIENT)
 
 
-def care_team_patients(surgeon: Surgeon) -> QuerySet[Patient]:
-    """The surgeon's own patients and those whose escalation was passed on to them as backup."""
-    return Patient.objects.filter(Q(surgeon=surgeon) | Q(escalations__escalated_to=surgeon)).distinct()
+def team_surgeons(member: CareTeamMember) -> QuerySet[Surgeon]:
+    """The surgeons whose patients `member` looks after: a surgeon themself, a nurse their teams."""
+    if isinstance(member, Nurse):
+        return Surgeon.objects.filter(nurses=member)
+    return Surgeon.objects.filter(pk=member.pk)
 
 
-def care_team_escalations(surgeon: Surgeon) -> QuerySet[Escalation]:
-    """Escalations assigned to the surgeon or passed on to them."""
-    return Escalation.objects.filter(Q(assigned_surgeon=surgeon) | Q(escalated_to=surgeon))
+def care_team_patients(member: CareTeamMember) -> QuerySet[Patient]:
+    """Patients of the member's teams and those whose escalation was passed on to one of those surgeons."""
+    teams = team_surgeons(member).values("pk")
+    return Patient.objects.filter(Q(surgeon__in=teams) | Q(escalations__escalated_to__in=teams)).distinct()
 
 
-def own_patients(surgeon: Surgeon) -> QuerySet[Patient]:
-    """The patients enrolled under the surgeon (only they may get new activation codes)."""
-    return Patient.objects.filter(surgeon=surgeon)
+def care_team_escalations(member: CareTeamMember) -> QuerySet[Escalation]:
+    """Escalations assigned to one of the member's surgeons or passed on to one of them."""
+    teams = team_surgeons(member).values("pk")
+    return Escalation.objects.filter(Q(assigned_surgeon__in=teams) | Q(escalated_to__in=teams))
+
+
+def own_patients(member: CareTeamMember) -> QuerySet[Patient]:
+    """The patients enrolled under the member's surgeons (only they may get new activation codes or be edited)."""
+    return Patient.objects.filter(surgeon__in=team_surgeons(member).values("pk"))
+
+
+def care_team_user_ids(surgeon: Surgeon) -> list[int]:
+    """The logins told about a patient of `surgeon`: the surgeon and the nurses of their team."""
+    return [surgeon.user_id, *Nurse.objects.filter(teams=surgeon).values_list("user_id", flat=True)]

@@ -19,6 +19,7 @@ from recovery.models import (
     EscalationReport,
     IncisionCheck,
     Milestone,
+    Nurse,
     Patient,
     PatientMessage,
     PromptLog,
@@ -101,6 +102,17 @@ class SurgeonAdmin(admin.ModelAdmin):
     autocomplete_fields = ("backup",)
     raw_id_fields = ("user",)
     list_select_related = ("user", "backup")
+
+
+@admin.register(Nurse)
+class NurseAdmin(admin.ModelAdmin):
+    """A nurse sees the patients of the surgeons whose teams they are in (recovery.access)."""
+
+    list_display = ("display_name", "user")
+    search_fields = ("display_name", "user__username", "user__email")
+    filter_horizontal = ("teams",)
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
 
 
 # Written only by recovery.services.pumps, which recomputes the refill dates from them (the API's refill

@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from recovery import plan, pump_models, refills
+from recovery import overdue, plan, pump_models, refills
 from recovery.countries import country_for_timezone, is_country_code
 from recovery.emergency_numbers import emergency_number_for
 from recovery.refills import Dosing
@@ -41,6 +41,7 @@ class User(AbstractUser):
 
     class Role(models.TextChoices):
         SURGEON = "surgeon", "Surgeon"
+        NURSE = "nurse", "Nurse"
         PATIENT = "patient", "Patient"
         STAFF = "staff", "Staff"
 
@@ -85,6 +86,22 @@ class Language(models.TextChoices):
     SPANISH = "es", "Español"
 
 
+class Nurse(models.Model):
+    """A nurse or coordinator: works in the teams of one or more surgeons and sees their patients as they do."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="nurse")
+    display_name = models.CharField(max_length=120)
+    teams = models.ManyToManyField(
+        Surgeon, related_name="nurses", help_text="The surgeons whose patients this nurse looks after."
+    )
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
 class Patient(models.Model):
     """A person recovering from a pump implant, enrolled under one surgeon.
 
@@ -104,6 +121,14 @@ class Patient(models.Model):
     )
     checkin_time = models.TimeField(default=time(9, 0), help_text="Local time of the daily check-in prompt.")
     binder_prescribed = models.BooleanField(default=True)
+    # How the care team reaches the patient (entered at enrollment, editable on the dashboard).
+    # Phone numbers are stored in E.164 (recovery.phones).
+    phone = models.CharField(max_length=20, blank=True, default="")
+    emergency_contact_name = models.CharField(max_length=120, blank=True, default="")
+    emergency_contact_phone = models.CharField(max_length=20, blank=True, default="")
+    preferred_contact_time = models.CharField(
+        max_length=120, blank=True, default="", help_text='Free text, e.g. "weekday mornings".'
+    )
     # The dashboard form's one-time id, stored with the enrollment in its transaction: a resent form
     # finds the patient it made, a failed attempt leaves nothing behind and can be retried at once.
     enrollment_key = models.UUIDField(null=True, blank=True, editable=False)
@@ -259,14 +284,19 @@ class Milestone(models.Model):
         return f"{self.title} ({self.due_date})"
 
     def status_on(self, today: date) -> str:
-        """done once completed; due from its date through its window; overdue after; else upcoming."""
+        """done once completed; upcoming before its date; then due, and overdue only where a rule of
+        recovery.overdue says being late is clinically meaningful (e.g. the wound check)."""
         if self.completed_at is not None:
             return self.Status.DONE
         if today < self.due_date:
             return self.Status.UPCOMING
-        if (today - self.due_date).days <= self.window_days:
-            return self.Status.DUE
-        return self.Status.OVERDUE
+        if overdue.becomes_overdue(self.key, (today - self.due_date).days, self.window_days):
+            return self.Status.OVERDUE
+        return self.Status.DUE
+
+    def window_passed_on(self, today: date) -> bool:
+        """Past the end of its window and not done (shown as "not recorded" unless overdue)."""
+        return self.completed_at is None and (today - self.due_date).days > self.window_days
 
 
 class Restriction(models.Model):
@@ -527,16 +557,28 @@ class EscalationReport(models.Model):
 
 
 class PatientMessage(models.Model):
-    """What the care team or the system told the patient; the app lists these under messages."""
+    """One message of the thread between a patient and their care team: written by the patient, by the
+    care team, or by the system (triage advice, reminders, the automatic answer to a patient's message).
+
+    A patient's message is never a report: it is not triaged and opens no escalation; the automatic
+    answer tells the patient how to report warning signs (recovery.services.messages).
+    """
 
     class Kind(models.TextChoices):
         TRIAGE_ADVICE = "triage_advice"
         CARE_TEAM = "care_team"
         REMINDER = "reminder"
+        PATIENT = "patient"
+        AUTO_REPLY = "auto_reply"
+
+    class Sender(models.TextChoices):
+        PATIENT = "patient"
+        CARE_TEAM = "care_team"
+        SYSTEM = "system"
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    title = models.CharField(max_length=160)
+    title = models.CharField(max_length=160, blank=True, default="")
     body = models.TextField()
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -545,12 +587,38 @@ class PatientMessage(models.Model):
         Escalation, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A patient's message carries the phone's client_id (a retry stores nothing new) and the hash of
+    # the body first stored (the same id with another body answers 409).
+    client_id = models.UUIDField(null=True, blank=True)
+    payload_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    # A patient's message: when the care team first opened the thread after it arrived.
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_id"], condition=Q(client_id__isnull=False),
+                name="message_client_id_per_patient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-created_at"]),
+            models.Index(fields=["patient"], condition=Q(kind="patient", read_at__isnull=True),
+                         name="unread_patient_messages"),
+        ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.title or f"Message {self.pk}"
+
+    @property
+    def sender_role(self) -> str:
+        """Who wrote it, as the API names it: patient, care_team or system."""
+        if self.kind == self.Kind.PATIENT:
+            return self.Sender.PATIENT
+        if self.kind == self.Kind.CARE_TEAM:
+            return self.Sender.CARE_TEAM
+        return self.Sender.SYSTEM
 
 
 class AuditEvent(models.Model):

@@ -8,7 +8,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from recovery import access
-from recovery.models import Pump, PumpRefill, RefillAlert, Surgeon
+from recovery.models import Pump, PumpRefill, RefillAlert
 from recovery.services.pumps import BATTERY_NOTICE_DAYS
 
 REFILL_NOTICE_DAYS = 14  # the worklist shows refills due within this many days of the patient's today
@@ -40,15 +40,15 @@ class WorklistRow:
         return None if due is None else (due - self.today).days
 
 
-def worklist_for(surgeon: Surgeon, *, sort: str = "next_refill") -> list[WorklistRow]:
-    """Pumps of the surgeon's patients with a refill overdue or due within 14 days, or a battery
+def worklist_for(member: access.CareTeamMember, *, sort: str = "next_refill") -> list[WorklistRow]:
+    """Pumps of the care-team member's patients with a refill overdue or due within 14 days, or a battery
     replacement due within 90 days, each judged on the patient's own today. Two queries for any size."""
     utc_today = timezone.now().date()
     # One day of slack either side of UTC covers every zone; each row is then judged in its own zone.
     window = (Q(next_refill_date__lte=utc_today + timedelta(days=REFILL_NOTICE_DAYS + 1))
               | Q(battery_replacement_due__lte=utc_today + timedelta(days=BATTERY_NOTICE_DAYS + 1)))
     pumps = (
-        Pump.objects.filter(window, patient__in=access.care_team_patients(surgeon))
+        Pump.objects.filter(window, patient__in=access.care_team_patients(member))
         .select_related("patient")
         .order_by(*WORKLIST_SORTS.get(sort, WORKLIST_SORTS["next_refill"]))
     )

@@ -34,12 +34,13 @@ from recovery.models import (
     PatientMessage,
     Pump,
     Restriction,
-    Surgeon,
     WarningReport,
 )
 
 # Reports of each kind and escalations on a care-team member's view of one patient, API and dashboard alike.
 RECENT_ITEMS = 20
+# Messages of the thread on a patient's page (the API's thread endpoint pages through all of them).
+THREAD_ITEMS = 50
 
 
 def severity_rank() -> Case:
@@ -54,14 +55,14 @@ def severity_rank() -> Case:
 INBOX_STATES = {"open": Q(resolved_at__isnull=True), "resolved": Q(resolved_at__isnull=False), "all": Q()}
 
 
-def inbox_for(surgeon: Surgeon, *, state: str = "open") -> QuerySet[Escalation]:
-    """The surgeon's escalation cases in `state` (open, resolved or all), each with its reports oldest
+def inbox_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet[Escalation]:
+    """The care-team member's escalation cases in `state` (open, resolved or all), each with its reports oldest
     first, in the inbox order of shared/API.md: unacknowledged first, then most severe, then newest."""
     reports = EscalationReport.objects.select_related("checkin", "incision_check", "warning_report").order_by(
         "created_at", "id"
     )
     return (
-        access.care_team_escalations(surgeon)
+        access.care_team_escalations(member)
         .filter(INBOX_STATES[state])
         .select_related("patient", "escalated_to", "assigned_surgeon", "acknowledged_by", "resolved_by")
         .prefetch_related(Prefetch("case_reports", queryset=reports))
@@ -103,10 +104,10 @@ def checkins_of(patient: Patient) -> QuerySet[CheckIn]:
 
 
 def messages_for(patient: Patient) -> QuerySet[PatientMessage]:
-    """What the care team and the system sent the patient, newest first."""
+    """The patient's thread, both directions (patient, care team, system), newest first."""
     return (
         PatientMessage.objects.filter(patient=patient)
-        .select_related("sender__surgeon")
+        .select_related("patient", "sender__surgeon", "sender__nurse")
         .order_by("-created_at", "-id")
     )
 
@@ -134,11 +135,21 @@ def _latest_checkin(field: str) -> Subquery:
     )
 
 
-def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
-    """access.care_team_patients with what the patients list shows: last check-in and open escalations
-    (visible to this surgeon) as annotations, so a page costs the same queries for 1 or 50 rows."""
+def unread_messages() -> Subquery:
+    """Per patient (OuterRef pk): their messages the care team has not opened yet."""
+    return Subquery(
+        PatientMessage.objects.filter(patient=OuterRef("pk"), kind=PatientMessage.Kind.PATIENT, read_at__isnull=True)
+        .order_by().values("patient").annotate(n=Count("id")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def patient_summaries_for(member: access.CareTeamMember) -> QuerySet[Patient]:
+    """access.care_team_patients with what the patients list shows: last check-in, open escalations
+    (visible to this member) and unread messages as annotations, so a page costs the same queries for
+    1 or 50 rows."""
     open_escalations = (
-        access.care_team_escalations(surgeon)
+        access.care_team_escalations(member)
         .filter(patient=OuterRef("pk"), resolved_at__isnull=True)
         .order_by()
         .values("patient")
@@ -146,7 +157,7 @@ def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
         .values("n")
     )
     return (
-        access.care_team_patients(surgeon)
+        access.care_team_patients(member)
         .select_related("pump", "surgeon")
         .annotate(
             last_checkin_id=_latest_checkin("id"),
@@ -155,6 +166,7 @@ def patient_summaries_for(surgeon: Surgeon) -> QuerySet[Patient]:
             last_checkin_pain_score=_latest_checkin("pain_score"),
             last_checkin_triage_level=_latest_checkin("triage_level"),
             open_escalations_count=Coalesce(Subquery(open_escalations, output_field=IntegerField()), 0),
+            unread_messages_count=Coalesce(unread_messages(), 0),
         )
         .order_by("display_name", "id")
     )
@@ -171,15 +183,16 @@ class PatientRecord:
     incision_checks: list[IncisionCheck]
     warning_reports: list[WarningReport]
     escalations: list[Escalation]  # the inbox order
+    messages: list[PatientMessage]  # the thread, newest first
 
 
 def newest_first(reports: QuerySet[IncisionCheck] | QuerySet[WarningReport]) -> QuerySet:
     return reports.order_by("-created_at", "-id")
 
 
-def patient_record_for(surgeon: Surgeon, pk: int) -> PatientRecord:
-    """One patient among the surgeon's (404 otherwise) with their recent records, newest first."""
-    patient = get_object_or_404(patient_summaries_for(surgeon), pk=pk)
+def patient_record_for(member: access.CareTeamMember, pk: int) -> PatientRecord:
+    """One patient among the member's (404 otherwise) with their recent records, newest first."""
+    patient = get_object_or_404(patient_summaries_for(member), pk=pk)
     return PatientRecord(
         patient=patient,
         today=patient.local_date(),
@@ -187,7 +200,8 @@ def patient_record_for(surgeon: Surgeon, pk: int) -> PatientRecord:
         checkins=list(checkins_of(patient)[:RECENT_ITEMS]),
         incision_checks=list(newest_first(IncisionCheck.objects.filter(patient=patient))[:RECENT_ITEMS]),
         warning_reports=list(newest_first(WarningReport.objects.filter(patient=patient))[:RECENT_ITEMS]),
-        escalations=list(inbox_for(surgeon, state="all").filter(patient=patient)[:RECENT_ITEMS]),
+        escalations=list(inbox_for(member, state="all").filter(patient=patient)[:RECENT_ITEMS]),
+        messages=list(messages_for(patient)[:THREAD_ITEMS]),
     )
 
 
@@ -224,3 +238,33 @@ def education_for(patient: Patient) -> list[dict[str, str]]:
 def emergency_number_of(patient: Patient) -> str:
     """The patient's local emergency number (Patient.emergency_number: their country's, else 112)."""
     return patient.emergency_number
+
+
+def patients_with_unread_messages(member: access.CareTeamMember) -> QuerySet[Patient]:
+    """The member's patients who wrote something the care team has not opened yet, longest waiting first."""
+    oldest_unread = Subquery(
+        PatientMessage.objects.filter(patient=OuterRef("pk"), kind=PatientMessage.Kind.PATIENT, read_at__isnull=True)
+        .order_by("created_at").values("created_at")[:1]
+    )
+    latest_body = Subquery(
+        PatientMessage.objects.filter(patient=OuterRef("pk"), kind=PatientMessage.Kind.PATIENT)
+        .order_by("-created_at", "-id").values("body")[:1]
+    )
+    return (
+        access.care_team_patients(member)
+        .annotate(unread_messages_count=Coalesce(unread_messages(), 0), oldest_unread_at=oldest_unread,
+                  latest_message_body=latest_body)
+        .filter(unread_messages_count__gt=0)
+        .order_by("oldest_unread_at", "id")
+    )
+
+
+def with_unread_messages(escalations: QuerySet[Escalation]) -> QuerySet[Escalation]:
+    """Inbox rows with their patient's unread messages (`patient_unread_messages`), in the same query."""
+    unread = Subquery(
+        PatientMessage.objects.filter(patient=OuterRef("patient_id"), kind=PatientMessage.Kind.PATIENT,
+                                      read_at__isnull=True)
+        .order_by().values("patient").annotate(n=Count("id")).values("n"),
+        output_field=IntegerField(),
+    )
+    return escalations.annotate(patient_unread_messages=Coalesce(unread, 0))

@@ -56,6 +56,22 @@ class SurgeonFactory(ModelFactory[models.Surgeon]):
     display_name = factory.Sequence(lambda n: f"Dr. Surgeon {n}")
 
 
+class NurseFactory(ModelFactory[models.Nurse]):
+    """A nurse in the team of one surgeon (pass `teams=[...]` for others)."""
+
+    class Meta:
+        model = models.Nurse
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, role=User.Role.NURSE)
+    display_name = factory.Sequence(lambda n: f"Nurse {n}")
+
+    @factory.post_generation
+    def teams(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            self.teams.set(extracted if extracted is not None else [SurgeonFactory()])
+
+
 class PatientFactory(ModelFactory[models.Patient]):
     """An activated patient (with a login); pass `user=None` for one not yet activated, `enrolled=True` for
     one with the pump and recovery plan that enrollment creates."""

@@ -19,9 +19,9 @@ class IsPatient(BasePermission):
 
 
 class IsSurgeon(BasePermission):
-    """A surgeon login with its clinical profile."""
+    """A care-team login (surgeon or nurse) with its clinical profile."""
 
-    message = "This part of the API is for surgeons."
+    message = "This part of the API is for the care team (surgeons and nurses)."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return access.is_care_team_member(request.user)

@@ -24,7 +24,7 @@ class SurgeonPumpView(SurgeonView):
     serializer_class = s.PumpSerializer
 
     def visible_pump(self, pk: int) -> Pump:
-        patients = access.care_team_patients(self.surgeon)
+        patients = access.care_team_patients(self.member)
         return get_object_or_404(Pump.objects.select_related("patient").filter(patient__in=patients), patient_id=pk)
 
 
@@ -41,7 +41,7 @@ class PumpView(SurgeonPumpView):
         pump = self.visible_pump(pk)
         serializer = s.PumpUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = pumps.update_pump(pump, serializer.validated_data, by=self.surgeon.user)
+        result = pumps.update_pump(pump, serializer.validated_data, by=self.member.user)
         return Response(s.PumpSerializer(result.pump).data)
 
 
@@ -73,7 +73,7 @@ class RefillsView(SurgeonPumpView):
         pump = self.visible_pump(pk)
         serializer = s.RefillInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = pumps.record_refill(pump, serializer.validated_data, by=self.surgeon.user)
+        result = pumps.record_refill(pump, serializer.validated_data, by=self.member.user)
         # The answer is the pump after the refill, so `Location` names the pump (the refill has no own URL).
         location = reverse("api:surgeon-patient-pump", kwargs={"pk": pk}, request=request)
         return Response(s.PumpSerializer(result.pump).data,

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from pillow_heif import register_heif_opener
 from rest_framework import serializers
 
-from recovery import plan, pump_models, refills, triage
+from recovery import phones, plan, pump_models, refills, triage
 from recovery.api.fields import BoundedDateField, BoundedImageField
 from recovery.api.schema import HHMM_PATTERN, symptom_codes_schema
 from recovery.models import (
@@ -490,19 +490,50 @@ class WarningReportSerializer(PhoneRecordSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
+    """One message of the thread, either direction; `sender` says who wrote it."""
+
+    sender = serializers.ChoiceField(source="sender_role", choices=PatientMessage.Sender.choices, read_only=True,
+                                     help_text="Who wrote it: the patient, the care team or the system.")
     sender_name = serializers.SerializerMethodField()
 
     class Meta:
         model = PatientMessage
-        fields = ["id", "kind", "title", "body", "sender_name", "escalation_id", "created_at"]
+        fields = ["id", "client_id", "sender", "kind", "title", "body", "sender_name", "escalation_id", "created_at"]
         read_only_fields = fields
 
     def get_sender_name(self, message: PatientMessage) -> str:
+        if message.kind == PatientMessage.Kind.PATIENT:
+            return message.patient.display_name
         sender = message.sender
         if sender is None:
             return "Your care team" if message.kind == PatientMessage.Kind.CARE_TEAM else "Pump recovery"
-        surgeon = getattr(sender, "surgeon", None) if sender.is_surgeon else None
-        return surgeon.display_name if surgeon is not None else (sender.get_full_name() or "Your care team")
+        for profile in ("surgeon", "nurse"):
+            member = getattr(sender, profile, None) if sender.role == profile else None
+            if member is not None:
+                return str(member.display_name)
+        return sender.get_full_name() or "Your care team"
+
+
+class PatientMessageInputSerializer(serializers.Serializer):
+    client_id = ClientIdField()
+    body = serializers.CharField(max_length=NOTE_MAX_LENGTH, trim_whitespace=True)
+
+
+class PatientMessageCreatedSerializer(MessageSerializer):
+    """The patient's message as stored, with how to report warning signs (a message is read in clinic hours)."""
+
+    notice = serializers.SerializerMethodField()
+
+    class Meta(MessageSerializer.Meta):
+        fields = MessageSerializer.Meta.fields + ["notice"]
+        read_only_fields = fields
+
+    def get_notice(self, message: PatientMessage) -> str:
+        return str(self.context.get("notice", ""))
+
+
+class CareTeamMessageInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=NOTE_MAX_LENGTH, trim_whitespace=True)
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -511,7 +542,33 @@ class ConflictSerializer(serializers.Serializer):
 
 # --- Surgeon ---------------------------------------------------------------------------------
 
-class EnrollmentInputSerializer(serializers.Serializer):
+class PhoneField(serializers.CharField):
+    """A phone number, stored in E.164; without +country it is read in settings.PHONE_DEFAULT_REGION."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        try:
+            return phones.normalize_phone(super().to_internal_value(data))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+
+class ContactInputSerializer(serializers.Serializer):
+    """How the care team reaches the patient."""
+
+    phone = PhoneField(help_text="The patient's phone.")
+    emergency_contact_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    emergency_contact_phone = PhoneField()
+    preferred_contact_time = serializers.CharField(max_length=120, required=False, allow_blank=True,
+                                                   help_text='e.g. "weekday mornings".')
+
+
+class EnrollmentInputSerializer(ContactInputSerializer):
     display_name = serializers.CharField(max_length=120)
     surgery_date = BoundedDateField(**SURGERY_DATE_WINDOW)
     timezone = TimezoneField()
@@ -523,6 +580,10 @@ class EnrollmentInputSerializer(serializers.Serializer):
         help_text="The patient's language (en or es); if not given, the phone's language at activation.",
     )
     country = CountryField(required=False, default="", help_text="ISO 3166-1 alpha-2; default: the time zone's.")
+    surgeon_id = serializers.IntegerField(
+        required=False, help_text="A nurse in several teams names the surgeon to enroll under (default: "
+        "the caller, or the nurse's only team)."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         today = timezone.now().astimezone(zoneinfo.ZoneInfo(attrs["timezone"])).date()
@@ -530,6 +591,16 @@ class EnrollmentInputSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError({"pump": errors})
         return attrs
+
+
+class PatientUpdateSerializer(ContactInputSerializer):
+    """The care team's changes to a patient; a new surgery date or binder prescription rebuilds the plan."""
+
+    display_name = serializers.CharField(max_length=120, required=False)
+    surgery_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False)
+    timezone = TimezoneField(required=False)
+    checkin_time = checkin_time_field(required=False)
+    binder_prescribed = serializers.BooleanField(required=False)
 
 
 class EnrollmentSerializer(PatientProfileSerializer):
@@ -562,9 +633,14 @@ class SurgeonPatientSerializer(PatientProfileSerializer):
     activated = serializers.SerializerMethodField()
     last_checkin = serializers.SerializerMethodField()
     open_escalations_count = serializers.IntegerField(read_only=True)
+    unread_messages_count = serializers.IntegerField(read_only=True, default=0,
+                                                     help_text="The patient's messages the care team has not opened.")
 
     class Meta(PatientProfileSerializer.Meta):
-        fields = PatientProfileSerializer.Meta.fields + ["activated", "last_checkin", "open_escalations_count"]
+        fields = PatientProfileSerializer.Meta.fields + [
+            "activated", "last_checkin", "open_escalations_count", "unread_messages_count",
+            "phone", "emergency_contact_name", "emergency_contact_phone", "preferred_contact_time",
+        ]
         read_only_fields = fields
 
     def get_activated(self, patient: Patient) -> bool:

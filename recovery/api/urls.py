@@ -27,6 +27,7 @@ urlpatterns = [
     path("surgeon/patients/<int:pk>/pump/", pump_views.PumpView.as_view(), name="surgeon-patient-pump"),
     path("surgeon/patients/<int:pk>/refills/", pump_views.RefillsView.as_view(), name="surgeon-patient-refills"),
     path("surgeon/patients/<int:pk>/fhir/", export.PatientFhirExportView.as_view(), name="surgeon-patient-fhir"),
+    path("surgeon/patients/<int:pk>/messages/", views.PatientThreadView.as_view(), name="surgeon-patient-messages"),
     path("surgeon/inbox/", views.InboxView.as_view(), name="surgeon-inbox"),
     path("surgeon/inbox/<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="surgeon-acknowledge"),
     path("surgeon/inbox/<int:pk>/resolve/", views.ResolveView.as_view(), name="surgeon-resolve"),

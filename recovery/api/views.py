@@ -26,7 +26,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
-from recovery import i18n, selectors
+from recovery import access, i18n, selectors
 from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderPagination, NewestFirstCursorPagination
 from recovery.api.parsers import JSONParser as BoundedJSONParser
@@ -45,7 +45,7 @@ from recovery.api.schema import (
 )
 from recovery.api.throttling import ACTIVATION_THROTTLES, LOGIN_THROTTLES
 from recovery.models import CheckIn, IncisionCheck, Milestone, Patient, Surgeon, User, WarningReport
-from recovery.services import accounts, enrollment, escalations, plans, records, reports
+from recovery.services import accounts, enrollment, escalations, messages, plans, records, reports
 from recovery.services.sessions import token_pair
 
 ERROR_409 = OpenApiResponse(
@@ -344,27 +344,54 @@ class MessagesView(PatientView):
 
     @extend_schema(tags=["patient"], responses={200: s.MessageSerializer(many=True), 401: ERROR_401, 403: ERROR_403,
                                                 404: CURSOR_404},
-                   description="What the care team and the system sent the caller, newest first.")
+                   description="The caller's thread with their care team, both directions, newest first: "
+                   "`sender` is patient, care_team or system.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["patient"], request=s.PatientMessageInputSerializer,
+        responses={201: s.PatientMessageCreatedSerializer,
+                   200: OpenApiResponse(s.PatientMessageCreatedSerializer, description="Retry of a message already "
+                                        "stored (same client_id and body): the message first stored."),
+                   400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 409: ERROR_409},
+        description="Write to the care team. A message is not a report: it is read in clinic hours and is not "
+        "triaged. The answer's `notice` (and the system's answer, once a day) says how to report warning signs.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.PatientMessageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        patient = self.patient
+        submission = messages.send_patient_message(patient, **serializer.validated_data)
+        context = {"notice": messages.warning_signs_notice(patient)}
+        return Response(s.PatientMessageCreatedSerializer(submission.message, context=context).data,
+                        status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK)
 
 
 # --- Surgeon ---------------------------------------------------------------------------------
 
 class SurgeonView(GenericAPIView):
+    """The care team's half of the API: surgeons and nurses alike (a nurse for their teams' patients)."""
+
     permission_classes = [IsAuthenticated, IsSurgeon]
 
     @property
-    def surgeon(self) -> Surgeon:
-        return cast(User, self.request.user).surgeon  # IsSurgeon let the request in
+    def member(self) -> access.CareTeamMember:
+        member = access.care_team_member(self.request.user)
+        if member is None:  # IsSurgeon lets only care-team members in
+            raise PermissionDenied("This part of the API is for the care team.")
+        return member
+
+    # The name views used before nurses joined the care team; it is the member, surgeon or nurse.
+    surgeon = member
 
 
 class SurgeonPatientsView(SurgeonView):
     serializer_class = s.SurgeonPatientSerializer
 
     def get_queryset(self) -> QuerySet:
-        return selectors.patient_summaries_for(self.surgeon)
+        return selectors.patient_summaries_for(self.member)
 
     @extend_schema(tags=["surgeon"], responses={200: s.SurgeonPatientSerializer(many=True), 401: ERROR_401,
                                                 403: ERROR_403, 404: PAGE_404},
@@ -384,7 +411,9 @@ class SurgeonPatientsView(SurgeonView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         enrolled = enrollment.enroll_patient(
-            surgeon=self.surgeon,
+            surgeon=_enrolling_surgeon(self.member, data.get("surgeon_id")),
+            contact={field: data[field] for field in enrollment.CONTACT_FIELDS if field in data},
+            by=request.user,
             display_name=data["display_name"],
             surgery_date=data["surgery_date"],
             timezone_name=data["timezone"],
@@ -405,6 +434,23 @@ class SurgeonPatientsView(SurgeonView):
                         headers={"Location": location})
 
 
+def _enrolling_surgeon(member: access.CareTeamMember, surgeon_id: int | None) -> Surgeon:
+    """Whom a new patient is enrolled under: the surgeon named (one of the caller's teams), else the
+    caller, else a nurse's only team. Anything else is a 400 naming surgeon_id."""
+    teams = access.team_surgeons(member)
+    if surgeon_id is not None:
+        surgeon = teams.filter(pk=surgeon_id).first()
+        if surgeon is None:
+            raise serializers.ValidationError({"surgeon_id": ["Not a surgeon of your teams."]})
+        return surgeon
+    if isinstance(member, Surgeon):
+        return member
+    only = list(teams[:2])
+    if len(only) != 1:
+        raise serializers.ValidationError({"surgeon_id": ["You work in several teams: name the surgeon."]})
+    return only[0]
+
+
 class SurgeonPatientDetailView(SurgeonView):
     serializer_class = s.SurgeonPatientDetailSerializer
 
@@ -413,13 +459,59 @@ class SurgeonPatientDetailView(SurgeonView):
                    description="One patient with timeline, recent check-ins, incision checks, warning reports "
                    "and escalations.")
     def get(self, request: Request, pk: int) -> Response:
-        record = records.patient_record(self.surgeon, pk, actor=request.user)
+        return self._answer(request, pk)
+
+    def _answer(self, request: Request, pk: int) -> Response:
+        record = records.patient_record(self.member, pk, actor=request.user)
         context = {
             "today": record.today, "timeline": record.timeline, "checkins": record.checkins,
             "incision_checks": record.incision_checks, "warning_reports": record.warning_reports,
             "escalations": record.escalations,
         }
         return Response(s.SurgeonPatientDetailSerializer(record.patient, context=context).data)
+
+    @extend_schema(tags=["surgeon"], request=s.PatientUpdateSerializer,
+                   responses={200: s.SurgeonPatientDetailSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
+                              404: ERROR_404},
+                   description="Change a patient's details (name, surgery date, zone, check-in time, binder, "
+                   "contact). A new surgery date or binder prescription rebuilds the plan. Patients of the "
+                   "caller's teams only (not those merely passed on).")
+    def patch(self, request: Request, pk: int) -> Response:
+        patient = get_object_or_404(access.own_patients(self.member), pk=pk)
+        serializer = s.PatientUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        enrollment.update_patient(patient, dict(serializer.validated_data), by=request.user)
+        return self._answer(request, pk)
+
+
+class PatientThreadView(SurgeonView):
+    """The thread of one patient of the caller's teams, read and answered by the care team."""
+
+    serializer_class = s.MessageSerializer
+
+    def patient(self, pk: int) -> Patient:
+        return get_object_or_404(access.care_team_patients(self.member).select_related("user"), pk=pk)
+
+    @extend_schema(tags=["surgeon"], responses={200: s.MessageSerializer(many=True), 401: ERROR_401, 403: ERROR_403,
+                                                404: ERROR_404},
+                   description="The patient's thread, both directions, newest first. Opening it marks the "
+                   "patient's messages read (unread_messages_count); audited.")
+    def get(self, request: Request, pk: int) -> Response:
+        patient = self.patient(pk)
+        messages.open_thread(patient, by=request.user)
+        page = self.paginate_queryset(selectors.messages_for(patient))
+        return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+
+    @extend_schema(tags=["surgeon"], request=s.CareTeamMessageInputSerializer,
+                   responses={201: s.MessageSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
+                              404: ERROR_404},
+                   description="Write to the patient; their devices get a push with neutral text.")
+    def post(self, request: Request, pk: int) -> Response:
+        patient = self.patient(pk)
+        serializer = s.CareTeamMessageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = messages.send_care_team_message(patient, body=serializer.validated_data["body"], by=request.user)
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
 class InboxView(SurgeonView):
@@ -430,7 +522,7 @@ class InboxView(SurgeonView):
     def get_queryset(self) -> QuerySet:
         query = s.InboxQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.inbox_for(self.surgeon, state=query.validated_data["state"])
+        return selectors.inbox_for(self.member, state=query.validated_data["state"])
 
     @extend_schema(tags=["surgeon"], parameters=[s.InboxQuerySerializer, *INBOX_HEADERS],
                    responses={200: s.EscalationSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
@@ -453,11 +545,11 @@ class AcknowledgeView(SurgeonView):
                    description="Mark the case seen by the caller, optionally with a note. Idempotent: the first "
                    "acknowledgement is kept (a later note replaces the earlier one).")
     def post(self, request: Request, pk: int) -> Response:
-        escalation = get_object_or_404(selectors.inbox_for(self.surgeon, state="all"), pk=pk)
+        escalation = get_object_or_404(selectors.inbox_for(self.member, state="all"), pk=pk)
         body = s.AcknowledgeInputSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         escalations.acknowledge_escalation(escalation, request.user, note=body.validated_data["note"])
-        return Response(s.EscalationSerializer(selectors.inbox_for(self.surgeon, state="all").get(pk=pk)).data)
+        return Response(s.EscalationSerializer(selectors.inbox_for(self.member, state="all").get(pk=pk)).data)
 
 
 class ResolveView(SurgeonView):
@@ -469,9 +561,9 @@ class ResolveView(SurgeonView):
                    description="Close the case with an outcome and a note (acknowledging it if nobody had). "
                    "Idempotent: the first resolution is kept. The patient's next escalating report opens a new case.")
     def post(self, request: Request, pk: int) -> Response:
-        escalation = get_object_or_404(selectors.inbox_for(self.surgeon, state="all"), pk=pk)
+        escalation = get_object_or_404(selectors.inbox_for(self.member, state="all"), pk=pk)
         body = s.ResolveInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         escalations.resolve_escalation(escalation, request.user, **body.validated_data)
-        return Response(s.EscalationSerializer(selectors.inbox_for(self.surgeon, state="all").get(pk=pk)).data)
+        return Response(s.EscalationSerializer(selectors.inbox_for(self.member, state="all").get(pk=pk)).data)
 

@@ -3,16 +3,54 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from recovery import access
-from recovery.models import Escalation, Language, Pump, User, validate_timezone_name
+from recovery import access, phones
+from recovery.models import Escalation, Language, Patient, Pump, Surgeon, User, validate_timezone_name
 from recovery.plausible_dates import PUMP_DATE_WINDOW, SURGERY_DATE_WINDOW, out_of_window
 from recovery.pump_models import MODEL_CHOICES
+from recovery.services.enrollment import CONTACT_FIELDS
 from recovery.services.pumps import enrollment_pump_errors
+
+TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class PhoneField(forms.CharField):
+    """A phone number normalized to E.164 (recovery.phones), the same rule as the API."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        try:
+            return phones.normalize_phone(value)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from exc
+
+
+class ContactFields(forms.Form):
+    """How the care team reaches the patient (entered at enrollment, editable on the patient page)."""
+
+    phone = PhoneField(label="Patient's phone")
+    emergency_contact_name = forms.CharField(label="Emergency contact", max_length=120, required=False)
+    emergency_contact_phone = PhoneField(label="Emergency contact's phone")
+    preferred_contact_time = forms.CharField(
+        label="Preferred contact time", max_length=120, required=False,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. weekday mornings"}),
+    )
+
+    def contact(self) -> dict[str, str]:
+        return {field: self.cleaned_data[field] for field in CONTACT_FIELDS}
 
 
 class SurgeonLoginForm(AuthenticationForm):
@@ -22,20 +60,19 @@ class SurgeonLoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if not access.is_care_team_member(user):
             raise forms.ValidationError(
-                "This dashboard is for surgeons. Patients use the phone app.", code="not_surgeon"
+                "This dashboard is for the care team (surgeons and nurses). Patients use the phone app.",
+                code="not_surgeon",
             )
 
 
-class EnrollmentForm(forms.Form):
+class EnrollmentForm(ContactFields):
     # A fresh id per rendered form, stored with the enrollment (Patient.enrollment_key): a double click
     # or a resent POST enrolls the patient only once.
     submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     display_name = forms.CharField(max_length=120, label="Patient name")
     surgery_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     timezone = forms.ChoiceField(
-        label="Patient's time zone",
-        choices=[(name, name) for name in sorted(zoneinfo.available_timezones())],
-        initial="America/New_York",
+        label="Patient's time zone", choices=TIMEZONE_CHOICES, initial="America/New_York",
         validators=[validate_timezone_name],
     )
     checkin_time = forms.TimeField(
@@ -53,6 +90,26 @@ class EnrollmentForm(forms.Form):
     serial_number = forms.CharField(max_length=64, required=False)
     next_refill_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     battery_replacement_due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    enrolling_surgeon = forms.ModelChoiceField(label="Surgeon", queryset=Surgeon.objects.none(), required=False,
+                                               empty_label=None)
+    field_order = ["enrolling_surgeon", "display_name", "surgery_date", "timezone", "checkin_time",
+                   "binder_prescribed", "phone", "emergency_contact_name", "emergency_contact_phone",
+                   "preferred_contact_time"]
+
+    def set_surgeons(self, surgeons: QuerySet[Surgeon]) -> None:
+        """The surgeons the patient may be enrolled under (recovery.access.team_surgeons): a choice
+        only for a nurse in several teams."""
+        self._surgeons = list(surgeons)
+        field = self.fields["enrolling_surgeon"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101  (declared above)
+        field.queryset = surgeons
+        if len(self._surgeons) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = self._surgeons[0].pk
+
+    def surgeon(self) -> Surgeon:
+        chosen: Surgeon | None = (self.cleaned_data or {}).get("enrolling_surgeon")
+        return chosen or self._surgeons[0]
 
     def clean(self) -> dict:
         cleaned = super().clean() or self.cleaned_data
@@ -87,3 +144,26 @@ class AcknowledgeForm(forms.Form):
 class ResolveForm(forms.Form):
     outcome = forms.ChoiceField(choices=Escalation.Outcome.choices)
     note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))
+
+
+class PatientEditForm(ContactFields):
+    """The care team's changes to a patient; saved through recovery.services.enrollment.update_patient."""
+
+    display_name = forms.CharField(max_length=120, label="Patient name")
+    surgery_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}),
+                                   help_text="Changing it moves the whole recovery plan.")
+    timezone = forms.ChoiceField(label="Patient's time zone", choices=TIMEZONE_CHOICES,
+                                 validators=[validate_timezone_name])
+    checkin_time = forms.TimeField(label="Daily check-in time", widget=forms.TimeInput(attrs={"type": "time"}))
+    binder_prescribed = forms.BooleanField(label="Abdominal binder prescribed", required=False)
+    field_order = ["display_name", "surgery_date", "timezone", "checkin_time", "binder_prescribed"]
+
+    @classmethod
+    def for_patient(cls, patient: Patient, data: Any = None) -> PatientEditForm:
+        initial = {name: getattr(patient, name) for name in cls.base_fields}
+        return cls(data=data, initial=initial)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label="Reply to the patient", max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 3}))

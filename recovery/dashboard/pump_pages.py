@@ -7,7 +7,7 @@ from typing import Any
 from django.views.generic import TemplateView
 
 from recovery import pump_selectors
-from recovery.dashboard.views import SurgeonRequiredMixin
+from recovery.dashboard.views import CareTeamRequiredMixin
 from recovery.models import Pump
 from recovery.services import records
 from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon
@@ -15,7 +15,7 @@ from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soo
 REFILLS_SHOWN = 5
 
 
-class WorklistView(SurgeonRequiredMixin, TemplateView):
+class WorklistView(CareTeamRequiredMixin, TemplateView):
     """Refills overdue or due within 14 days and battery replacements within 90 days, sortable."""
 
     template_name = "dashboard/worklist.html"
@@ -24,7 +24,7 @@ class WorklistView(SurgeonRequiredMixin, TemplateView):
         sort = self.request.GET.get("sort", "next_refill")
         if sort not in pump_selectors.WORKLIST_SORTS:
             sort = "next_refill"
-        rows = pump_selectors.worklist_for(self.surgeon, sort=sort)
+        rows = pump_selectors.worklist_for(self.member, sort=sort)
         records.shown_list(self.request.user, [row.pump for row in rows], "recovery.Pump")
         return {
             **super().get_context_data(**kwargs),

@@ -1,8 +1,10 @@
-"""The surgeon dashboard: server-rendered pages over the same selectors and services as the API.
+"""The care team's dashboard (surgeons and nurses): server-rendered pages over the same selectors and
+services as the API.
 
-Every page that shows a patient's records is audited (through recovery.services.records, which writes
-the rows); anything outside the surgeon's own patients (and escalations passed on to them) is a 404,
-as in the API: queries start from recovery.access's care-team querysets.
+Every page that shows a patient's records is audited (through recovery.services, which write the rows);
+anything outside the member's teams' patients (and escalations passed on to them) is a 404, as in the
+API: queries start from recovery.access's care-team querysets. Times are shown in the clinic's zone
+(settings.CLINIC_TIME_ZONE), labelled; a patient's own dates are labelled with the patient's zone.
 """
 from __future__ import annotations
 
@@ -14,19 +16,27 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from notifications import health
-from recovery import access, selectors
+from recovery import access, plan, selectors
 from recovery.dashboard import charts
-from recovery.dashboard.forms import AcknowledgeForm, EnrollmentForm, ResolveForm, SurgeonLoginForm
-from recovery.models import Escalation, IncisionCheck, Milestone, Surgeon
-from recovery.services import accounts, enrollment, escalations, plans, records
+from recovery.dashboard.forms import (
+    AcknowledgeForm,
+    EnrollmentForm,
+    PatientEditForm,
+    ReplyForm,
+    ResolveForm,
+    SurgeonLoginForm,
+)
+from recovery.models import Escalation, IncisionCheck, Milestone, Patient
+from recovery.services import accounts, enrollment, escalations, messages, plans, records
 
 INBOX_HISTORY_SIZE = 30
 AUDIT_LOG_SIZE = 20
@@ -53,41 +63,60 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
-class SurgeonRequiredMixin(LoginRequiredMixin):
-    """Only a logged-in surgeon gets past; another role sees a 403 page that says why."""
+class CareTeamRequiredMixin(LoginRequiredMixin):
+    """Only a logged-in surgeon or nurse gets past; another role sees a 403 page that says why.
 
-    surgeon: Surgeon
+    A page's script that fetches after the session ended gets a 401 it can show ("signed out"),
+    not the login page as if it were the content it asked for.
+    """
+
+    member: access.CareTeamMember
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
+            if request.headers.get("X-Requested-With") == "fetch":
+                return JsonResponse({"detail": "signed_out", "login_url": resolve_url(settings.LOGIN_URL)}, status=401)
             return self.handle_no_permission()
-        if not access.is_care_team_member(request.user):
-            raise PermissionDenied("The dashboard is for surgeons.")
-        self.surgeon = request.user.surgeon
+        member = access.care_team_member(request.user)
+        if member is None:
+            raise PermissionDenied("The dashboard is for the care team (surgeons and nurses).")
+        self.member = member
+        timezone.activate(settings.CLINIC_TIME_ZONE)
         return super().dispatch(request, *args, **kwargs)
 
+    @property
+    def surgeon(self) -> access.CareTeamMember:
+        """The name pages used before nurses joined the care team: the member, surgeon or nurse."""
+        return self.member
 
-class InboxView(SurgeonRequiredMixin, TemplateView):
+
+class InboxView(CareTeamRequiredMixin, TemplateView):
     """One row per open patient case (unacknowledged first, then most severe) with its reports, the
-    patient's own words and the time left before pass-on; the recently resolved cases below."""
+    patient's own words, the time left before pass-on, the patient's contact and unread messages;
+    patients' messages waiting for an answer; the recently resolved cases below."""
 
     template_name = "dashboard/inbox.html"
 
     with_history = True
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        open_escalations = list(
-            selectors.inbox_for(self.surgeon, state="open").select_related("acknowledged_by__surgeon")
-        )
+        open_escalations = list(selectors.with_unread_messages(
+            selectors.inbox_for(self.member, state="open").select_related("acknowledged_by__surgeon",
+                                                                          "acknowledged_by__nurse")
+        ))
+        waiting_messages = list(selectors.patients_with_unread_messages(self.member)[:INBOX_HISTORY_SIZE])
         history = list(
-            selectors.inbox_for(self.surgeon, state="resolved").select_related("resolved_by__surgeon")
+            selectors.inbox_for(self.member, state="resolved")
+            .select_related("resolved_by__surgeon", "resolved_by__nurse")
             .order_by("-resolved_at", "-id")[:INBOX_HISTORY_SIZE]
         ) if self.with_history else []
         records.shown_list(self.request.user, open_escalations + history, "recovery.Escalation")
+        records.shown_list(self.request.user, waiting_messages, "recovery.PatientMessage")
         return {
             **super().get_context_data(**kwargs), "open_escalations": open_escalations, "history": history,
             "outcomes": Escalation.Outcome.choices,
             "push_health": health.push_health(), "unreachable_count": selectors.unreachable_open_escalations(),
+            "waiting_messages": waiting_messages, "clinic_zone": settings.CLINIC_TIME_ZONE,
         }
 
 
@@ -99,9 +128,9 @@ class InboxOpenFragmentView(InboxView):
     with_history = False
 
 
-class AcknowledgeView(SurgeonRequiredMixin, View):
+class AcknowledgeView(CareTeamRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        escalation = get_object_or_404(access.care_team_escalations(self.surgeon).select_related("patient"), pk=pk)
+        escalation = get_object_or_404(access.care_team_escalations(self.member).select_related("patient"), pk=pk)
         form = AcknowledgeForm(request.POST)
         if not form.is_valid():
             return HttpResponseBadRequest("The note is too long.")
@@ -109,9 +138,9 @@ class AcknowledgeView(SurgeonRequiredMixin, View):
         return redirect("dashboard:inbox")
 
 
-class ResolveView(SurgeonRequiredMixin, View):
+class ResolveView(CareTeamRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        escalation = get_object_or_404(access.care_team_escalations(self.surgeon).select_related("patient"), pk=pk)
+        escalation = get_object_or_404(access.care_team_escalations(self.member).select_related("patient"), pk=pk)
         form = ResolveForm(request.POST)
         if not form.is_valid():
             return HttpResponseBadRequest("Choose what was done (the outcome) to resolve the case.")
@@ -119,17 +148,21 @@ class ResolveView(SurgeonRequiredMixin, View):
         return redirect("dashboard:inbox")
 
 
-class CompleteMilestoneView(SurgeonRequiredMixin, View):
+class CompleteMilestoneView(CareTeamRequiredMixin, View):
+    """The care team marks a clinic-side milestone done (the patient ticks their own in the app)."""
+
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         milestone = get_object_or_404(
-            Milestone.objects.select_related("patient").filter(patient__in=access.care_team_patients(self.surgeon)),
+            Milestone.objects.select_related("patient").filter(patient__in=access.care_team_patients(self.member)),
             pk=pk,
         )
+        if plan.done_by(milestone.key) != plan.DoneBy.CLINIC:
+            raise PermissionDenied("The patient marks this step done in the app.")
         plans.complete_milestone(milestone, by=request.user)
         return redirect("dashboard:patient", pk=milestone.patient_id)
 
 
-class PatientListView(SurgeonRequiredMixin, TemplateView):
+class PatientListView(CareTeamRequiredMixin, TemplateView):
     template_name = "dashboard/patients.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -137,7 +170,7 @@ class PatientListView(SurgeonRequiredMixin, TemplateView):
         sort = self.request.GET.get("sort", "name")
         if sort not in PATIENT_SORTS:
             sort = "name"
-        patients = selectors.patient_summaries_for(self.surgeon)
+        patients = selectors.patient_summaries_for(self.member)
         if query:
             patients = patients.filter(display_name__icontains=query)
         paginator = Paginator(patients.order_by(*PATIENT_SORTS[sort]), PATIENTS_PER_PAGE)
@@ -150,13 +183,14 @@ class PatientListView(SurgeonRequiredMixin, TemplateView):
         }
 
 
-class PatientDetailView(SurgeonRequiredMixin, TemplateView):
-    """One patient: timeline, restrictions today, reports, pump, trends and who looked at the record."""
+class PatientDetailView(CareTeamRequiredMixin, TemplateView):
+    """One patient: contact, messages, timeline, restrictions today, reports with the patient's notes,
+    pump, trends and who looked at the record. Showing the thread marks the patient's messages read."""
 
     template_name = "dashboard/patient.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        record = records.patient_record(self.surgeon, kwargs.pop("pk"), actor=self.request.user)
+        record = records.patient_record(self.member, kwargs.pop("pk"), actor=self.request.user, shows_thread=True)
         patient, today = record.patient, record.today
         trend = selectors.trend_checkins_of(patient, TREND_CHECKINS)
         from recovery.dashboard.pump_pages import pump_card_context  # the module builds on this one
@@ -168,24 +202,70 @@ class PatientDetailView(SurgeonRequiredMixin, TemplateView):
             "phase": patient.phase(),
             "pump": getattr(patient, "pump", None),
             **pump_card_context(getattr(patient, "pump", None)),
-            "timeline": [(m, m.status_on(today)) for m in record.timeline],
+            "timeline": [(m, m.status_on(today), m.window_passed_on(today), plan.done_by(m.key) == plan.DoneBy.CLINIC)
+                         for m in record.timeline],
             "restrictions": list(selectors.restrictions_in_force(patient, today)),
             "checkins": record.checkins,
             "charts": charts.trend_charts(trend, lambda c: (c.local_date - patient.surgery_date).days),
             "incision_checks": record.incision_checks,
             "warning_reports": record.warning_reports,
             "escalations": record.escalations,
-            "audit_events": list(patient.audit_events.select_related("actor__surgeon")[:AUDIT_LOG_SIZE]),
+            "audit_events": list(
+                patient.audit_events.select_related("actor__surgeon", "actor__nurse")[:AUDIT_LOG_SIZE]
+            ),
+            "thread": list(reversed(record.messages)),  # oldest first, the reply form below the newest
+            "reply_form": kwargs.get("reply_form") or ReplyForm(),
+            "may_edit": access.own_patients(self.member).filter(pk=patient.pk).exists(),
+            "clinic_zone": settings.CLINIC_TIME_ZONE,
         }
 
 
-class IncisionPhotoView(SurgeonRequiredMixin, View):
+class PatientMessagesView(CareTeamRequiredMixin, View):
+    """The care team's reply from the patient page; the patient gets a push."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        patient = get_object_or_404(access.care_team_patients(self.member).select_related("user"), pk=pk)
+        form = ReplyForm(request.POST)
+        if not form.is_valid():
+            detail = PatientDetailView(request=request, member=self.member, kwargs={"pk": pk})
+            context = detail.get_context_data(pk=pk, reply_form=form)
+            return render(request, PatientDetailView.template_name, context, status=400)
+        messages.send_care_team_message(patient, body=form.cleaned_data["body"], by=request.user)
+        return redirect(reverse("dashboard:patient", kwargs={"pk": pk}) + "#messages")
+
+
+class PatientEditView(CareTeamRequiredMixin, FormView):
+    """Change a patient's details and contact through the services; a new surgery date rebuilds the plan."""
+
+    template_name = "dashboard/patient_edit.html"
+    patient: Patient
+
+    def get_patient(self) -> Patient:
+        return get_object_or_404(access.own_patients(self.member), pk=self.kwargs["pk"])
+
+    def get_form(self, form_class: Any = None) -> PatientEditForm:
+        self.patient = self.get_patient()
+        data = self.request.POST if self.request.method == "POST" else None
+        return PatientEditForm.for_patient(self.patient, data)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # builds the form, which finds the patient (or 404s)
+        if self.request.method == "GET":
+            records.shown(self.request.user, self.patient)
+        return {**context, "patient": self.patient}
+
+    def form_valid(self, form: PatientEditForm) -> HttpResponse:
+        enrollment.update_patient(self.patient, dict(form.cleaned_data), by=self.request.user)
+        return redirect("dashboard:patient", pk=self.patient.pk)
+
+
+class IncisionPhotoView(CareTeamRequiredMixin, View):
     """The photo of an incision check, to the surgeons who may see that patient only; never cached."""
 
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
         check = get_object_or_404(
             IncisionCheck.objects.select_related("patient").filter(
-                patient__in=access.care_team_patients(self.surgeon)
+                patient__in=access.care_team_patients(self.member)
             ),
             pk=pk,
         )
@@ -197,14 +277,20 @@ class IncisionPhotoView(SurgeonRequiredMixin, View):
         return response
 
 
-class EnrollView(SurgeonRequiredMixin, FormView):
+class EnrollView(CareTeamRequiredMixin, FormView):
     template_name = "dashboard/enroll.html"
     form_class = EnrollmentForm
+
+    def get_form(self, form_class: Any = None) -> EnrollmentForm:
+        form = super().get_form(form_class)
+        form.set_surgeons(access.team_surgeons(self.member))
+        return form
 
     def form_valid(self, form: EnrollmentForm) -> HttpResponse:
         data = form.cleaned_data
         enrolled = enrollment.enroll_patient(
-            surgeon=self.surgeon,
+            surgeon=form.surgeon(),
+            contact=form.contact(),
             display_name=data["display_name"],
             surgery_date=data["surgery_date"],
             timezone_name=data["timezone"],
@@ -227,14 +313,14 @@ def remember_code_once(request: HttpRequest, patient_id: int, code: str) -> None
     request.session[SESSION_CODES] = codes
 
 
-class EnrolledView(SurgeonRequiredMixin, TemplateView):
+class EnrolledView(CareTeamRequiredMixin, TemplateView):
     """Shows the activation code once, with a printable handout; a reload no longer shows it."""
 
     template_name = "dashboard/enrolled.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         pk = kwargs.pop("pk")
-        patient = get_object_or_404(access.own_patients(self.surgeon), pk=pk)
+        patient = get_object_or_404(access.own_patients(self.member), pk=pk)
         records.shown(self.request.user, patient)
         codes = self.request.session.get(SESSION_CODES, {})
         code = codes.pop(str(pk), None)
@@ -246,10 +332,10 @@ class EnrolledView(SurgeonRequiredMixin, TemplateView):
         }
 
 
-class NewActivationCodeView(SurgeonRequiredMixin, View):
+class NewActivationCodeView(CareTeamRequiredMixin, View):
     """Issue a fresh code (the old one stops working), e.g. when the handout was lost."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        patient = get_object_or_404(access.own_patients(self.surgeon).filter(user__isnull=True), pk=pk)
+        patient = get_object_or_404(access.own_patients(self.member).filter(user__isnull=True), pk=pk)
         remember_code_once(request, patient.pk, accounts.issue_activation_code(patient, by=request.user))
         return redirect(reverse("dashboard:enrolled", kwargs={"pk": patient.pk}))

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from recovery.models import ActivationCode, AuditEvent, Patient, Surgeon, User
+from recovery.models import ActivationCode, AuditEvent, Nurse, Patient, Surgeon, User
 from recovery.services import audit
 
 # No 0/O, 1/I/L: the code is read off paper and typed on a phone.
@@ -37,6 +37,18 @@ def create_surgeon(
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, email=email, role=User.Role.SURGEON)
         return Surgeon.objects.create(user=user, display_name=display_name or f"Dr. {username}", backup=backup)
+
+
+def create_nurse(*, username: str, password: str, teams: list[Surgeon], email: str = "",
+                 display_name: str = "") -> Nurse:
+    """A nurse login in the teams of `teams` (at least one surgeon): they see those surgeons' patients."""
+    if not teams:
+        raise ValueError("a nurse works in at least one surgeon's team")
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, password=password, email=email, role=User.Role.NURSE)
+        nurse = Nurse.objects.create(user=user, display_name=display_name or username)
+        nurse.teams.set(teams)
+    return nurse
 
 
 def hash_activation_code(code: str) -> str:

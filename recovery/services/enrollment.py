@@ -17,6 +17,11 @@ from recovery.services.pumps import create_pump
 
 # A change to any of these moves the plan: milestones, restrictions and the binder reminder.
 PLAN_FIELDS = frozenset({"surgery_date", "binder_prescribed"})
+# How the care team reaches the patient; entered at enrollment, editable by the care team.
+CONTACT_FIELDS = ("phone", "emergency_contact_name", "emergency_contact_phone", "preferred_contact_time")
+# What the care team may change of a patient on the dashboard or by PATCH.
+EDITABLE_FIELDS = frozenset({"display_name", "surgery_date", "timezone", "checkin_time", "binder_prescribed",
+                             *CONTACT_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,13 @@ def enroll_patient(
     submission_key: uuid.UUID | None = None,
     language: str = "",
     country: str = "",
+    contact: dict[str, str] | None = None,
 ) -> Enrollment:
     """Create a patient under `surgeon` with pump, recovery plan and a one-time activation code.
 
     `by` is the staff login doing it (audited in the same transaction; default the surgeon).
+    `contact`: phone, emergency_contact_name, emergency_contact_phone, preferred_contact_time (phones
+    already normalized, recovery.phones).
     `submission_key` makes it idempotent: it is stored with the patient, and the same key again
     answers the patient it made (also when two requests race: the unique constraint decides).
     """
@@ -63,6 +71,7 @@ def enroll_patient(
                 enrollment_key=submission_key,
                 language=language,
                 country=country,
+                **{field: value for field, value in (contact or {}).items() if field in CONTACT_FIELDS},
             )
             create_pump(patient, pump, by=actor)
             create_recovery_plan(patient)
@@ -77,6 +86,20 @@ def enroll_patient(
             raise
         return Enrollment(patient=existing, activation_code=None, created=False)
     return Enrollment(patient=patient, activation_code=code)
+
+
+def update_patient(patient: Patient, changes: dict[str, Any], *, by: Any) -> Patient:
+    """The care team changes a patient's details (EDITABLE_FIELDS only); only fields whose value changed
+    are written, and a new surgery date or binder prescription rebuilds the plan (save_patient_changes)."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    changed = [field for field, value in changes.items() if getattr(patient, field) != value]
+    for field in changed:
+        setattr(patient, field, changes[field])
+    if not changed:
+        return patient
+    return save_patient_changes(patient, changed, by=by)
 
 
 def save_patient_changes(patient: Patient, changed: Iterable[str], *, by: Any) -> Patient:

@@ -8,14 +8,15 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from recovery.models import PhoneRecord
+from django.db import models
 
 
 class IdempotencyConflict(Exception):
-    """The report's client_id was already used for a different body (the API answers 409)."""
+    """The phone record's client_id (a report or a message) was already used for a different body (the
+    API answers 409)."""
 
-    def __init__(self, record: PhoneRecord) -> None:
-        self.client_id = record.client_id
+    def __init__(self, record: models.Model) -> None:
+        self.client_id = getattr(record, "client_id", None)
         super().__init__(f"client_id {self.client_id} was already used with a different body")
         self.record = record
 

@@ -151,7 +151,7 @@ def record_refill(pump: Pump, data: Mapping[str, Any], *, by: User, now: datetim
 
 def _replay(pump: Pump, existing: PumpRefill | PumpDoseChange, fingerprint: str) -> PumpWrite:
     if existing.payload_fingerprint != fingerprint:
-        raise IdempotencyConflict(existing)  # type: ignore[arg-type]
+        raise IdempotencyConflict(existing)
     pump.refresh_from_db()
     return PumpWrite(pump=pump, created=False)
 

@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications.models import Notification
 from notifications.services import outbox
+from recovery import access
 from recovery.i18n import patient_language
-from recovery.models import Escalation
+from recovery.models import Escalation, PatientMessage
 
 Category = Notification.Category
 
@@ -30,6 +31,8 @@ class PushKind(models.TextChoices):
     PLAN_REMINDER = "plan_reminder"
     REMINDERS = "reminders"  # several reminders due at once, combined into one push
     BATTERY_REMINDER = "battery_reminder"
+    CARE_TEAM_MESSAGE = "care_team_message"  # the care team wrote to the patient
+    PATIENT_MESSAGE = "patient_message"  # a patient wrote to their care team
 
 
 # Lock-screen text: says nothing about health. The app fetches details with its own token. Texts a
@@ -45,12 +48,15 @@ NEUTRAL_TEXT: dict[str, tuple[str | Promise, str | Promise]] = {
     PushKind.PLAN_REMINDER: (_("A reminder from your recovery plan"), _("Open the app for details.")),
     PushKind.REMINDERS: (_("Reminders from your recovery plan"), _("Open the app for details.")),
     PushKind.BATTERY_REMINDER: (_("A reminder from your care team"), _("Open the app for details.")),
+    PushKind.CARE_TEAM_MESSAGE: (_("New message from your care team"), _("Open the app to read it.")),
+    PushKind.PATIENT_MESSAGE: ("A patient sent a message", "Open the dashboard to read it."),
 }
 
 
 # The care team's pushes travel on the urgent queue, never behind a fan-out of reminders
 # (notifications/queues.py); everything else, the scheduled prompts and reminders, is bulk.
-URGENT_KINDS = frozenset({PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, PushKind.TRIAGE_ADVICE})
+URGENT_KINDS = frozenset({PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, PushKind.TRIAGE_ADVICE,
+                          PushKind.CARE_TEAM_MESSAGE, PushKind.PATIENT_MESSAGE})
 
 # How long a reminder is worth showing; after that neither FCM nor the outbox delivers it.
 REMINDER_TTL: dict[str, timedelta] = {
@@ -97,14 +103,14 @@ def to_care_team(escalation: Escalation, user_id: int, kind: str, dedupe_key: st
 
 
 def queue_escalation_pushes(escalation: Escalation) -> list[int]:
-    """The pushes announcing `escalation`: its surgeon's devices, and the patient's ("New message from
-    your care team", pointing at the advice message). Delivery starts after commit.
+    """The pushes announcing `escalation`: its surgeon's and their team's nurses' devices, and the patient's
+    ("New message from your care team", pointing at the advice message). Delivery starts after commit.
 
     Called inside the report's transaction (DESIGN.md step 2).
     """
     data = {"escalation_id": str(escalation.pk)}
-    pushes = [to_care_team(escalation, escalation.assigned_surgeon.user_id, PushKind.ESCALATION,
-                           f"escalation:{escalation.pk}")]
+    pushes = [to_care_team(escalation, user_id, PushKind.ESCALATION, f"escalation:{escalation.pk}")
+              for user_id in access.care_team_user_ids(escalation.assigned_surgeon)]
     if escalation.patient.user_id is not None:
         pushes.append(push(escalation.patient.user_id, PushKind.TRIAGE_ADVICE, f"triage_advice:{escalation.pk}", data,
                            escalation.patient.text_language))
@@ -138,13 +144,31 @@ def queue_case_report_added_push(case: Escalation) -> list[int]:
 
 
 def queue_pass_on_pushes(escalation: Escalation) -> list[int]:
-    """Tell the surgeon an escalation was passed on to them; delivery after commit."""
+    """Tell the surgeon an escalation was passed on to them, and their team's nurses; delivery after commit."""
     target = escalation.escalated_to
     if target is None:
         raise ValueError("only a passed-on escalation is announced")
-    return outbox.queue_pushes([to_care_team(
-        escalation, target.user_id, PushKind.ESCALATION_PASSED_ON, f"passed_on:{escalation.pk}:{target.pk}",
-    )])
+    return outbox.queue_pushes([
+        to_care_team(escalation, user_id, PushKind.ESCALATION_PASSED_ON, f"passed_on:{escalation.pk}:{target.pk}")
+        for user_id in access.care_team_user_ids(target)
+    ])
+
+
+def queue_message_pushes(message: PatientMessage) -> list[int]:
+    """Announce a message to the other side of the thread: a care-team message to the patient's devices,
+    a patient's message to their surgeon and the team's nurses. Neutral text; the id is all the app needs."""
+    data = {"message_id": str(message.pk), "patient_id": str(message.patient_id)}
+    if message.kind == PatientMessage.Kind.PATIENT:
+        return outbox.queue_pushes(
+            push(user_id, PushKind.PATIENT_MESSAGE, f"patient_message:{message.pk}", data)
+            for user_id in access.care_team_user_ids(message.patient.surgeon)
+        )
+    if message.patient.user_id is None:
+        return []
+    return outbox.queue_pushes([
+        push(message.patient.user_id, PushKind.CARE_TEAM_MESSAGE, f"care_team_message:{message.pk}", data,
+             message.patient.text_language)
+    ])
 
 
 def queue_reminder_pushes(day: date, due: Iterable[tuple[int, int, str, tuple[str, ...]]],

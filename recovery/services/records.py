@@ -7,16 +7,20 @@ from typing import Any
 
 from django.db import models, transaction
 
-from recovery import fhir, selectors
+from recovery import access, fhir, selectors
 from recovery.models import AuditEvent, Patient, Surgeon
-from recovery.services import audit
+from recovery.services import audit, messages
 
 
-def patient_record(surgeon: Surgeon, pk: int, *, actor: Any) -> selectors.PatientRecord:
-    """One patient's record for a care-team member (404 outside their patients), audited."""
+def patient_record(member: access.CareTeamMember, pk: int, *, actor: Any,
+                   shows_thread: bool = False) -> selectors.PatientRecord:
+    """One patient's record for a care-team member (404 outside their patients), audited. A page that
+    `shows_thread` (the dashboard's patient page) also marks the patient's messages read."""
     with transaction.atomic():
-        record = selectors.patient_record_for(surgeon, pk)
+        record = selectors.patient_record_for(member, pk)
         audit.record(actor=actor, action=AuditEvent.Action.VIEW, patient=record.patient, obj=record.patient)
+        if shows_thread:
+            messages.mark_read(record.patient)
     return record
 
 

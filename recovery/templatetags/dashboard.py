@@ -1,6 +1,7 @@
 """Template filters of the surgeon dashboard."""
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -9,6 +10,7 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince, timeuntil
 
+from recovery import access, phones
 from recovery.models import Patient, User
 from recovery.services.pumps import battery_replacement_soon
 from recovery.triage import REASON_WORDS
@@ -42,11 +44,45 @@ def record_name(object_type: str) -> str:
 
 @register.filter
 def staff_name(user: User | None) -> str:
-    """A surgeon's display name, else the account's username (admins, support staff)."""
+    """A surgeon's or nurse's display name, else the account's username (admins, support staff)."""
     if user is None:
         return "—"
-    surgeon = getattr(user, "surgeon", None)
-    return surgeon.display_name if surgeon is not None else user.get_username()
+    for profile in ("surgeon", "nurse"):
+        member = getattr(user, profile, None) if getattr(user, "role", "") == profile else None
+        if member is not None:
+            return str(member.display_name)
+    return str(user.get_username())
+
+
+@register.filter
+def phone(e164: str) -> str:
+    """A stored E.164 number in international format for reading."""
+    return phones.display_phone(e164)
+
+
+@register.filter
+def clinic_time(moment: datetime | None) -> str:
+    """A moment in the clinic's zone (the dashboard activates settings.CLINIC_TIME_ZONE), labelled with
+    the zone's abbreviation, e.g. "Nov 25 07:56 EST"."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return f"{local:%b} {local.day} {local:%H:%M} {local.tzname()}"
+
+
+@register.filter
+def patient_time(moment: datetime | None, zone_name: str) -> str:
+    """A moment in the patient's own zone, labelled ("Nov 24 21:56 PST")."""
+    if moment is None:
+        return "—"
+    local = moment.astimezone(zoneinfo.ZoneInfo(zone_name))
+    return f"{local:%b} {local.day} {local:%H:%M} {local.tzname()}"
+
+
+@register.filter
+def is_care_team(user: User | None) -> bool:
+    """A surgeon or nurse login (recovery.access): the dashboard's navigation is theirs."""
+    return access.is_care_team_member(user)
 
 
 @register.filter

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from notifications.models import Notification
 from notifications.services import delivery
 from recovery.models import SEVERITY
 from recovery.plan import RESTRICTIONS
-from recovery.services import pushes, reminders
+from recovery.services import messages, pushes, reminders
 from recovery.services.escalations import acknowledge_escalation, pass_on_overdue_escalations
 from tests.factories import (
     CheckInFactory,
@@ -29,7 +30,7 @@ SYMPTOM_WORDS = [
     "redness", "bleed", "drainage", "swell", "headache", "withdrawal", "overdose", "alarm", "pump",
     "binder", "refill", "morphine", "opioid", "baclofen", "emergency", "urgent", "911",
 ]
-ALLOWED_DATA_KEYS = {"kind", "escalation_id", "patient_id", "local_date"}
+ALLOWED_DATA_KEYS = {"kind", "escalation_id", "patient_id", "local_date", "message_id"}
 
 
 def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
@@ -54,6 +55,9 @@ def every_kind_of_push(fcm_standin) -> tuple[list[Notification], list[str]]:
         reminders.dispatch_reminder(rule, now=datetime(2026, 1, 5, 20, 0, tzinfo=UTC))
     # and several due at once, combined into one push
     reminders.dispatch_reminders(now=datetime(2026, 1, 6, 20, 0, tzinfo=UTC))
+    messages.send_patient_message(patient, client_id=uuid.uuid4(), body="Jane here: pus on my back scar, pain 9/10")
+    messages.send_care_team_message(patient, body="Jane, keep the binder on; we will call about the pus.",
+                                    by=patient.surgeon.user)
     delivery.deliver_due()
     secrets = [patient.display_name, "Jane", "Sensitive", patient.surgeon.display_name, backup.display_name,
                "pus", "drowsy", "lips", "9/10", *SEVERITY, *report.symptoms, *SYMPTOM_WORDS,

@@ -50,7 +50,8 @@ def test_every_task_of_the_project_has_an_explicit_queue():
 def test_the_care_teams_pushes_are_urgent_and_the_reminders_are_not():
     Kind = pushes.PushKind
     assert {kind for kind in Kind if pushes.push(1, kind, "k", {}).urgent} == {
-        Kind.ESCALATION, Kind.ESCALATION_PASSED_ON, Kind.TRIAGE_ADVICE}
+        Kind.ESCALATION, Kind.ESCALATION_PASSED_ON, Kind.TRIAGE_ADVICE, Kind.CARE_TEAM_MESSAGE,
+        Kind.PATIENT_MESSAGE}
     for rule in reminders.REMINDER_RULES:
         assert not pushes.push(1, rule.kind, "k", {}).urgent
 

@@ -12,6 +12,7 @@ from tests.factories import (
     DeviceFactory,
     EscalationFactory,
     IncisionCheckFactory,
+    NurseFactory,
     PatientFactory,
     PatientMessageFactory,
     PumpDoseChangeFactory,
@@ -46,6 +47,7 @@ def prompt_log():
 MAKERS = {
     "recovery.user": UserFactory,
     "recovery.surgeon": SurgeonFactory,
+    "recovery.nurse": NurseFactory,
     "recovery.patient": PatientFactory,
     "recovery.pump": PumpFactory,
     "recovery.pumprefill": PumpRefillFactory,

@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from recovery.management.commands import seed_demo
-from recovery.models import CheckIn, Escalation, IncisionCheck, Patient, Surgeon, TriageLevel, User
+from recovery.models import CheckIn, Escalation, IncisionCheck, Nurse, Patient, Surgeon, TriageLevel, User
 from tests.factories import SurgeonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +129,16 @@ def test_seed_demo_pumps_fill_the_pump_worklist(seeded):
     assert 0 <= (chloe.next_refill_date - chloe.patient.local_date()).days <= 14
     assert battery_replacement_soon(chloe) and not battery_replacement_soon(ben)
     assert ben.refills.get().volume_ml == 20 and ben.mri_guidance.name == "SynchroMed II"
+
+
+def test_seed_demo_has_a_nurse_in_the_demo_surgeons_team_contacts_and_a_thread(seeded):
+    nurse = Nurse.objects.get(user__username=seed_demo.NURSE_USERNAME)
+    assert [s.user.username for s in nurse.teams.all()] == [seed_demo.SURGEON_USERNAME]
+    assert nurse.user.check_password(seed_demo.DEMO_PASSWORD)
+    assert all(p.phone.startswith("+") for p in Patient.objects.all())
+    chloe = Patient.objects.get(user__username=seed_demo.THREAD_PATIENT)
+    senders = list(chloe.messages.order_by("created_at", "id").values_list("kind", flat=True))
+    assert senders == ["patient", "auto_reply", "care_team", "patient"]
+    assert chloe.messages.filter(kind="patient", read_at__isnull=True).count() == 1  # left for the inbox
+    call_command("seed_demo", stdout=StringIO())
+    assert chloe.messages.count() == 4 and Nurse.objects.count() == 1

@@ -65,12 +65,22 @@ def test_rebuilding_the_plan_keeps_completed_milestones_and_makes_no_duplicates(
         (date(2026, 3, 11), Milestone.Status.UPCOMING),
         (date(2026, 3, 12), Milestone.Status.DUE),
         (date(2026, 3, 16), Milestone.Status.DUE),
-        (date(2026, 3, 17), Milestone.Status.OVERDUE),
+        (date(2026, 3, 17), Milestone.Status.DUE),  # window over, not yet a finding
+        (date(2026, 3, 19), Milestone.Status.DUE),
+        (date(2026, 3, 20), Milestone.Status.OVERDUE),  # 3 days after the window (recovery.overdue)
     ],
 )
-def test_milestone_status_follows_its_window(today, status):
-    milestone = Milestone(due_date=date(2026, 3, 12), window_days=4)
+def test_wound_check_status_follows_its_window_and_grace(today, status):
+    milestone = Milestone(key="wound_check", due_date=date(2026, 3, 12), window_days=4)
     assert milestone.status_on(today) == status
+
+
+@pytest.mark.parametrize("key", ["discharge", "incision_care", "physical_therapy_start",
+                                 "binder_period_end", "return_to_normal_activity"])
+def test_milestones_without_a_clinical_rule_are_never_overdue(key):
+    milestone = Milestone(key=key, due_date=date(2026, 3, 12), window_days=1)
+    assert milestone.status_on(date(2026, 3, 14)) == Milestone.Status.DUE
+    assert milestone.status_on(date(2027, 3, 14)) == Milestone.Status.DUE
 
 
 def test_recovery_day_uses_the_patients_own_date_not_utc():

@@ -14,7 +14,8 @@ from recovery.services import escalations, refill_safety_net
 from recovery.services.pushes import NEUTRAL_TEXT, PushKind
 
 # Pushes to the care team stay English (staff pages and alerts may stay English).
-STAFF_PUSHES = {PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, PushKind.ESCALATION_UPDATED}
+STAFF_PUSHES = {PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, PushKind.ESCALATION_UPDATED,
+                PushKind.PATIENT_MESSAGE}
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
 

@@ -1,7 +1,8 @@
-"""Demo data for `make run`: a surgeon with a backup, patients at different recovery days (one a week
-before surgery) and time zones (one Spanish-speaking; three outside the US: London 999, Tokyo 119,
-Sydney 000, each told their own emergency number) with a few days of check-ins, and one open
-emergency escalation. Running it again adds nothing."""
+"""Demo data for `make run`: a surgeon with a backup and a nurse in the surgeon's team, patients at
+different recovery days (one a week before surgery) and time zones (one Spanish-speaking; three outside
+the US: London 999, Tokyo 119, Sydney 000, each told their own emergency number) with contact details and
+a few days of check-ins, one open emergency escalation, and a message thread. Running it again adds
+nothing."""
 from __future__ import annotations
 
 import uuid
@@ -14,8 +15,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from recovery.models import Patient, Surgeon, User
-from recovery.services import accounts, enrollment, reports
+from recovery.models import Nurse, Patient, PatientMessage, Surgeon, User
+from recovery.services import accounts, enrollment, messages, reports
 
 # Demo only: printed on every run, never use these anywhere real.
 # Printed for anyone running the demo: a published demo login, not a secret.
@@ -23,6 +24,7 @@ DEMO_PASSWORD = "pump-demo-2026"  # noqa: S105
 SURGEON_USERNAME = "dr.demo"
 BACKUP_USERNAME = "dr.backup"
 ADMIN_USERNAME = "demo.admin"
+NURSE_USERNAME = "nurse.demo"
 CLIENT_ID_NAMESPACE = uuid.UUID("6f1c1d3e-5b0a-4f55-9a55-6d656d6f2d31")
 CHECKIN_DAYS = 7  # days of check-in history each patient gets (fewer if surgery was more recent)
 
@@ -64,6 +66,26 @@ DEMO_PUMPS: dict[str, dict] = {
                  "fill": ("40", "1000", "mcg/mL", "300", "mcg/day")},  # baclofen: 126 days
     "gabriel": {"model": "prometra_ii", "next_refill_in_days": 100},  # surgery next week: no fill yet
 }
+
+# Contact details of the demo patients (fictional numbers: 555-01xx in North America, Ofcom drama
+# ranges elsewhere); the patient's phone, their emergency contact, and when they prefer a call.
+DEMO_CONTACTS = {
+    "ada": ("+12125550101", "Byron Lovelace", "+12125550111", "weekday mornings"),
+    "ben": ("+13105550102", "Ngozi Okafor", "+13105550112", "after 5 pm"),
+    "chloe": ("+442079460103", "Luc Martin", "+442079460113", "afternoons"),
+    "daiki": ("+81312345678", "", "", "evenings (Tokyo time)"),
+    "emma": ("+61491570104", "Jack Wilson", "+61491570114", ""),
+    "fernanda": ("+34600000105", "Lucía Ruiz", "+34600000115", "por la mañana"),
+    "gabriel": ("+13125550107", "Claire Moreau", "+13125550117", "any time"),
+}
+# The demo thread: Chloe asks, the nurse answers, Chloe writes again (left unread for the inbox).
+THREAD_PATIENT = "chloe"
+THREAD = (
+    ("patient", "Is it normal that the back incision itches a little?"),
+    ("care_team", "Mild itching while it heals is common. Keep it dry and don't scratch. If it gets red, "
+                  "warm or starts draining, send an incision check or use Report warning signs."),
+    ("patient", "Thanks! Can I take a short shower tomorrow?"),
+)
 
 # Who has the open emergency escalation, and what they reported (shared/API.md symptom codes).
 ESCALATING_PATIENT = "ben"
@@ -123,10 +145,13 @@ class Command(BaseCommand):
         with transaction.atomic():
             backup = self.surgeon(BACKUP_USERNAME, "Dr. Grace Backup", backup=None)
             surgeon = self.surgeon(SURGEON_USERNAME, "Dr. Demo Surgeon", backup=backup)
+            nurse = self.nurse(surgeon)
             self.admin_user()
             for spec in DEMO_PATIENTS:
                 patient = self.patient(surgeon, spec, now)
                 self.history(patient, spec, now)
+                if spec.username == THREAD_PATIENT:
+                    self.thread(patient, nurse)
         self.print_logins()
 
     def surgeon(self, username: str, display_name: str, *, backup: Surgeon | None) -> Surgeon:
@@ -137,6 +162,23 @@ class Command(BaseCommand):
             username=username, password=DEMO_PASSWORD, email=f"{username}@example.org",
             display_name=display_name, backup=backup,
         )
+
+    def nurse(self, surgeon: Surgeon) -> Nurse:
+        existing = Nurse.objects.filter(user__username=NURSE_USERNAME).first()
+        if existing is not None:
+            return existing
+        return accounts.create_nurse(username=NURSE_USERNAME, password=DEMO_PASSWORD, teams=[surgeon],
+                                     email=f"{NURSE_USERNAME}@example.org", display_name="Nurse Nia Demo")
+
+    def thread(self, patient: Patient, nurse: Nurse) -> None:
+        """The demo conversation, written once (the patient's messages carry stable client_ids)."""
+        if PatientMessage.objects.filter(patient=patient, kind=PatientMessage.Kind.CARE_TEAM).exists():
+            return
+        for n, (sender, body) in enumerate(THREAD):
+            if sender == "patient":
+                messages.send_patient_message(patient, client_id=demo_client_id(THREAD_PATIENT, "msg", n), body=body)
+            else:
+                messages.send_care_team_message(patient, body=body, by=nurse.user)
 
     def admin_user(self) -> None:
         if not User.objects.filter(username=ADMIN_USERNAME).exists():
@@ -152,7 +194,10 @@ class Command(BaseCommand):
             return existing
         local_today = Patient(timezone=spec.timezone_name).local_date(now)
         surgery_date = local_today - timedelta(days=spec.recovery_day)
+        phone, contact_name, contact_phone, contact_time = DEMO_CONTACTS.get(spec.username, ("", "", "", ""))
         enrolled = enrollment.enroll_patient(
+            contact={"phone": phone, "emergency_contact_name": contact_name,
+                     "emergency_contact_phone": contact_phone, "preferred_contact_time": contact_time},
             surgeon=surgeon, display_name=spec.display_name, surgery_date=surgery_date,
             timezone_name=spec.timezone_name, checkin_time=time(9, 0),
             pump=demo_pump(spec, surgery_date, local_today),
@@ -194,6 +239,7 @@ class Command(BaseCommand):
     def print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):"))
         self.stdout.write(f"  surgeon dashboard  /dashboard/  {SURGEON_USERNAME} (backup surgeon: {BACKUP_USERNAME})")
+        self.stdout.write(f"  nurse dashboard    /dashboard/  {NURSE_USERNAME} (in {SURGEON_USERNAME}'s team)")
         self.stdout.write(f"  staff admin        /admin/      {ADMIN_USERNAME}")
         usernames = [spec.username for spec in DEMO_PATIENTS]
         patients = {

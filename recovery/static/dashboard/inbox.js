@@ -1,24 +1,47 @@
-// Re-fetch the open-escalations table every 15 seconds so a new report shows without a reload.
+// Re-fetch the open part of the inbox every 15 seconds so a new report or message shows without a reload.
+// When the session has ended (401, or a redirect to the login page) the page says so and stops polling,
+// instead of quietly showing a list that no longer updates; that check runs even while a note is typed.
 (function () {
   const box = document.getElementById("inbox-open");
   if (!box) return;
   const stamp = document.getElementById("inbox-refreshed");
+  const signedOut = document.getElementById("signed-out");
+  let timer = null;
+
+  function showSignedOut() {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+    if (signedOut) signedOut.hidden = false;
+    box.classList.add("stale");
+    if (stamp) stamp.textContent = "signed out: not updating";
+  }
+
   function editing() {
     // A clinician typing a note or choosing an outcome must not lose it to the refresh.
     if (box.contains(document.activeElement) && document.activeElement !== document.body) return true;
     return Array.from(box.querySelectorAll("textarea, select")).some((field) => field.value);
   }
   async function refresh() {
-    if (editing()) return;
     try {
-      const response = await fetch(box.dataset.refreshUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
-      if (response.redirected || !response.ok) return; // session ended: leave the page as it is
-      box.innerHTML = await response.text();
-      if (stamp) stamp.textContent = "updated " + new Date().toLocaleTimeString();
+      const response = await fetch(box.dataset.refreshUrl, {
+        credentials: "same-origin", headers: { "X-Requested-With": "fetch" }, cache: "no-store",
+      });
+      if (response.status === 401 || response.status === 403 || response.redirected) {
+        showSignedOut();
+        return;
+      }
+      if (!response.ok) {
+        if (stamp) stamp.textContent = "could not refresh (" + response.status + "), retrying";
+        return;
+      }
+      const html = await response.text();
+      if (editing()) return; // the session is still alive; keep what is being typed, refresh next time
+      box.innerHTML = html;
+      if (stamp) stamp.textContent = "updated " + new Date().toLocaleTimeString([], { timeZoneName: "short" });
     } catch (error) {
       if (stamp) stamp.textContent = "offline, retrying";
     }
   }
-  setInterval(refresh, Number(box.dataset.refreshMs || 15000));
+  timer = setInterval(refresh, Number(box.dataset.refreshMs || 15000));
   window.dashboardRefreshInbox = refresh;
 })();

@@ -120,10 +120,22 @@ def test_timeline_lists_milestones_in_date_order_with_status_on_the_local_today(
     assert rows[0]["completed_at"] is not None
 
 
-def test_an_unfinished_milestone_past_its_window_is_overdue(la_client):
+def test_a_milestone_nobody_ticked_is_not_overdue_merely_because_its_window_passed(la_client):
+    # Day 9 in Los Angeles: nobody marked "Discharged home", but the patient is home (recovery.overdue).
     with time_machine.travel(NOW, tick=False):
         rows = la_client.get("/api/v1/timeline/").json()
-    assert {row["key"]: row["status"] for row in rows}["discharge"] == "overdue"
+    assert {row["key"]: row["status"] for row in rows}["discharge"] == "due"
+
+
+def test_the_wound_check_becomes_overdue_three_days_after_its_window(la_client):
+    # Due on day 10, window 4 days, overdue after 3 more: day 17 is still "due", day 18 is "overdue".
+    def wound_check_status(day: int) -> str:
+        with time_machine.travel(NOW + timedelta(days=day - 9), tick=False):  # NOW is day 9 in LA
+            rows = la_client.get("/api/v1/timeline/").json()
+        return {row["key"]: row["status"] for row in rows}["wound_check"]
+
+    assert wound_check_status(17) == "due"
+    assert wound_check_status(18) == "overdue"
 
 
 def test_timeline_shows_only_the_callers_milestones(la_client, la_patient):
@@ -177,7 +189,8 @@ def test_messages_list_the_callers_own_newest_first(la_client, la_patient):
     assert body["count"] == 2
     assert [row["id"] for row in body["results"]] == [newer.pk, older.pk]
     assert body["results"][1]["sender_name"] == la_patient.surgeon.display_name
-    assert set(body["results"][0]) == {"id", "kind", "title", "body", "sender_name", "escalation_id", "created_at"}
+    assert set(body["results"][0]) == {"id", "kind", "title", "body", "sender_name", "escalation_id", "created_at",
+                                       "sender", "client_id"}  # API.md 1.1 adds sender (and the phone's client_id)
 
 
 def test_messages_are_paginated_by_50(la_client, la_patient):

@@ -1,0 +1,114 @@
+"""Two-way messages between a patient and their care team.
+
+A patient's message is a conversation, never a report: it is not triaged and opens no escalation.
+So that nobody waits on a message for something urgent, the system answers the first message of each
+of the patient's days with how to report warning signs (the app's warning-report screen, or the local
+emergency number), and the API answers every message with that notice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext, override
+
+from recovery.models import AuditEvent, Patient, PatientMessage
+from recovery.services import audit, pushes
+from recovery.services.idempotency import IdempotencyConflict, payload_fingerprint
+
+AUTO_REPLY_TITLE = "Your message was sent"
+
+
+def warning_signs_notice(patient: Patient) -> str:
+    """How to report warning signs, in the patient's language: messages are read in clinic hours only."""
+    number = getattr(patient, "emergency_number", "") or "911"
+    with override(getattr(patient, "text_language", "") or "en"):
+        return gettext(
+            "Your care team reads messages during clinic hours, so a message is not the way to report a "
+            "warning sign. If you have fever, new numbness or weakness, trouble walking, redness or drainage "
+            "at an incision, or a pump alarm, use \u201cReport warning signs\u201d in the app now. If you "
+            "have trouble breathing, chest pain, a seizure, or feel very drowsy or confused, call %(number)s now."
+        ) % {"number": number}
+
+
+@dataclass(frozen=True)
+class PatientMessageSubmission:
+    message: PatientMessage
+    created: bool  # False: the same client_id and body were stored before; `message` is that first one
+
+
+def _replay(existing: PatientMessage, fingerprint: str) -> PatientMessageSubmission:
+    if existing.payload_fingerprint != fingerprint:
+        raise IdempotencyConflict(existing)
+    return PatientMessageSubmission(message=existing, created=False)
+
+
+def send_patient_message(patient: Patient, *, client_id: Any, body: str,
+                         now: datetime | None = None) -> PatientMessageSubmission:
+    """Store the patient's message once per client_id, answer it automatically once a day, and push the
+    care team (surgeon and nurses), in one transaction. A retry returns the first message; the same
+    client_id with another body raises IdempotencyConflict."""
+    now = now or timezone.now()
+    fingerprint = payload_fingerprint({"client_id": client_id, "body": body})
+    existing = PatientMessage.objects.filter(patient=patient, client_id=client_id).first()
+    if existing is not None:
+        return _replay(existing, fingerprint)
+    try:
+        with transaction.atomic():
+            message = PatientMessage.objects.create(
+                patient=patient, kind=PatientMessage.Kind.PATIENT, body=body, client_id=client_id,
+                payload_fingerprint=fingerprint, sender=patient.user, created_at=now,
+            )
+            _auto_reply_once_a_day(patient, now)
+            pushes.queue_message_pushes(message)
+    except IntegrityError:
+        existing = PatientMessage.objects.filter(patient=patient, client_id=client_id).first()
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+    return PatientMessageSubmission(message=message, created=True)
+
+
+def _auto_reply_once_a_day(patient: Patient, now: datetime) -> None:
+    local_day = patient.local_date(now)
+    start_of_day = datetime.combine(local_day, datetime.min.time(), tzinfo=patient.zone)
+    if PatientMessage.objects.filter(
+        patient=patient, kind=PatientMessage.Kind.AUTO_REPLY, created_at__gte=start_of_day
+    ).exists():
+        return
+    # Written a moment after the patient's message so that it sorts above it, newest first.
+    PatientMessage.objects.create(
+        patient=patient, kind=PatientMessage.Kind.AUTO_REPLY, title=AUTO_REPLY_TITLE,
+        body=warning_signs_notice(patient), created_at=now + timedelta(microseconds=1),
+    )
+
+
+def send_care_team_message(patient: Patient, *, body: str, by: Any) -> PatientMessage:
+    """A care-team member's message to the patient: stored, audited and pushed to the patient's devices
+    in one transaction. Replying also marks the patient's messages read."""
+    with transaction.atomic():
+        message = PatientMessage.objects.create(
+            patient=patient, kind=PatientMessage.Kind.CARE_TEAM, body=body, sender=by,
+            title="Message from your care team",
+        )
+        mark_read(patient)
+        audit.record(actor=by, action=AuditEvent.Action.CREATE, patient=patient, obj=message)
+        pushes.queue_message_pushes(message)
+    return message
+
+
+def open_thread(patient: Patient, *, by: Any) -> None:
+    """The care team opened the patient's thread: their messages count as read; audited as a view."""
+    with transaction.atomic():
+        mark_read(patient)
+        audit.record(actor=by, action=AuditEvent.Action.VIEW, patient=patient, object_type="recovery.PatientMessage")
+
+
+def mark_read(patient: Patient) -> int:
+    """The care team has seen the patient's messages (call inside the audited read or write that shows them)."""
+    return PatientMessage.objects.filter(
+        patient=patient, kind=PatientMessage.Kind.PATIENT, read_at__isnull=True
+    ).update(read_at=timezone.now())

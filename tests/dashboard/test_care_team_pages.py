@@ -1,0 +1,177 @@
+"""The dashboard for the whole care team: nurses, contact details, messages, edits, zone labels,
+the new activation code, every note the patient wrote, and the signed-out answer of the polled inbox."""
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications.models import Notification
+from recovery.models import ActivationCode, AuditEvent, PatientMessage
+from recovery.services import messages
+from tests.factories import (
+    DeviceFactory,
+    EscalationFactory,
+    IncisionCheckFactory,
+    NurseFactory,
+    PatientFactory,
+    SurgeonFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def nurse(surgeon):
+    return NurseFactory(teams=[surgeon], display_name="Nurse Noor")
+
+
+@pytest.fixture
+def nurse_client(nurse) -> Client:
+    client = Client()
+    client.force_login(nurse.user)
+    return client
+
+
+@pytest.fixture
+def patient(surgeon):
+    return PatientFactory(enrolled=True, surgeon=surgeon, display_name="Mina Mine", timezone="America/Los_Angeles",
+                          phone="+12125550100", emergency_contact_name="Ali Mine",
+                          emergency_contact_phone="+12125550199", preferred_contact_time="weekday mornings")
+
+
+def test_a_nurse_logs_in_to_the_dashboard():
+    nurse = NurseFactory()
+    response = Client().post(reverse("dashboard:login"),
+                             {"username": nurse.user.username, "password": "correct-horse-battery"})
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:inbox")
+
+
+def test_a_nurse_sees_the_team_inbox_with_contact_and_tel_links(nurse_client, patient):
+    escalation = EscalationFactory(warning_report__patient=patient)
+    foreign = EscalationFactory()
+    html = nurse_client.get(reverse("dashboard:inbox")).content.decode()
+    assert f'data-escalation="{escalation.pk}"' in html and f'data-escalation="{foreign.pk}"' not in html
+    assert 'href="tel:+12125550100"' in html and 'href="tel:+12125550199"' in html
+    assert "weekday mornings" in html
+
+
+def test_a_nurse_gets_404_for_a_patient_of_another_team(nurse_client):
+    other = PatientFactory(enrolled=True, display_name="Otto Other")
+    for name in ("dashboard:patient", "dashboard:patient-edit"):
+        assert nurse_client.get(reverse(name, args=[other.pk])).status_code == 404
+    assert nurse_client.post(reverse("dashboard:patient-messages", args=[other.pk]), {"body": "hi"}).status_code == 404
+    assert not PatientMessage.objects.filter(patient=other).exists()
+
+
+def test_a_waiting_message_shows_in_the_inbox_and_on_the_patients_list_until_read(nurse_client, patient):
+    messages.send_patient_message(patient, client_id=uuid.uuid4(), body="Can I shower yet?")
+    inbox = nurse_client.get(reverse("dashboard:inbox")).content.decode()
+    assert f'data-thread="{patient.pk}"' in inbox and "Can I shower yet?" in inbox
+    patients = nurse_client.get(reverse("dashboard:patients")).content.decode()
+    assert f'href="/dashboard/patients/{patient.pk}/#messages">1</a>' in patients
+    nurse_client.get(reverse("dashboard:patient", args=[patient.pk]))
+    assert f'data-thread="{patient.pk}"' not in nurse_client.get(reverse("dashboard:inbox")).content.decode()
+
+
+def test_a_reply_from_the_patient_page_reaches_the_patient_with_a_neutral_push(nurse, nurse_client, patient):
+    device = DeviceFactory(user=patient.user)
+    response = nurse_client.post(reverse("dashboard:patient-messages", args=[patient.pk]),
+                                 {"body": "A short shower is fine."})
+    assert response.status_code == 302 and response["Location"].endswith("#messages")
+    message = PatientMessage.objects.get(patient=patient, kind="care_team")
+    assert message.body == "A short shower is fine." and message.sender == nurse.user
+    push = Notification.objects.get(device=device, kind="care_team_message")
+    assert "shower" not in push.body and "shower" not in push.title
+    page = nurse_client.get(reverse("dashboard:patient", args=[patient.pk])).content.decode()
+    assert "A short shower is fine." in page and "Nurse Noor (care team)" in page
+
+
+def test_an_empty_reply_is_refused_on_the_page(nurse_client, patient):
+    response = nurse_client.post(reverse("dashboard:patient-messages", args=[patient.pk]), {"body": ""})
+    assert response.status_code == 400 and "This field is required" in response.content.decode()
+    assert not PatientMessage.objects.filter(patient=patient).exists()
+
+
+def test_editing_the_surgery_date_on_the_dashboard_rebuilds_the_plan(nurse, nurse_client, patient):
+    wound_check = patient.milestones.get(key="wound_check").due_date
+    form = nurse_client.get(reverse("dashboard:patient-edit", args=[patient.pk])).context["form"]
+    data = {**{k: v for k, v in form.initial.items() if v is not None}, "binder_prescribed": "on",
+            "surgery_date": (patient.surgery_date + timedelta(days=3)).isoformat(), "checkin_time": "08:30",
+            "phone": "(646) 555-0123"}
+    response = nurse_client.post(reverse("dashboard:patient-edit", args=[patient.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors
+    patient.refresh_from_db()
+    assert patient.phone == "+16465550123"
+    assert patient.milestones.get(key="wound_check").due_date == wound_check + timedelta(days=3)
+    assert AuditEvent.objects.filter(actor=nurse.user, action="update", patient=patient).exists()
+
+
+def test_a_bad_phone_on_the_edit_form_is_shown_and_nothing_changes(nurse_client, patient):
+    form = nurse_client.get(reverse("dashboard:patient-edit", args=[patient.pk])).context["form"]
+    data = {**{k: v for k, v in form.initial.items() if v is not None}, "phone": "12", "display_name": "Changed"}
+    response = nurse_client.post(reverse("dashboard:patient-edit", args=[patient.pk]), data)
+    assert response.status_code == 200 and "Enter a valid phone number" in response.content.decode()
+    patient.refresh_from_db()
+    assert patient.display_name == "Mina Mine"
+
+
+def test_a_new_activation_code_is_issued_from_the_patient_page(surgeon_client, surgeon):
+    waiting = PatientFactory(enrolled=True, surgeon=surgeon, user=None)
+    page = surgeon_client.get(reverse("dashboard:patient", args=[waiting.pk])).content.decode()
+    assert reverse("dashboard:new-code", args=[waiting.pk]) in page
+    response = surgeon_client.post(reverse("dashboard:new-code", args=[waiting.pk]), follow=True)
+    assert response.context["activation_code"]
+    assert sum(code.is_usable() for code in ActivationCode.objects.filter(patient=waiting)) == 1
+
+
+def test_the_patient_page_shows_every_note_the_patient_wrote(surgeon_client, patient):
+    IncisionCheckFactory(patient=patient, note="A little crust at the top of the back incision")
+    messages.send_patient_message(patient, client_id=uuid.uuid4(), body="Is the crust normal?")
+    page = surgeon_client.get(reverse("dashboard:patient", args=[patient.pk])).content.decode()
+    assert "A little crust at the top of the back incision" in page and "Is the crust normal?" in page
+
+
+def test_times_are_labelled_with_the_clinic_zone_and_patient_dates_with_the_patients(surgeon_client, patient,
+                                                                                      settings):
+    settings.CLINIC_TIME_ZONE = "Europe/London"
+    report = EscalationFactory(warning_report__patient=patient).warning_report
+    page = surgeon_client.get(reverse("dashboard:patient", args=[patient.pk])).content.decode()
+    local = timezone.localtime(report.created_at, timezone=zoneinfo.ZoneInfo("Europe/London"))
+    assert f"{local:%b} {local.day} {local:%H:%M} {local.tzname()}" in page
+    assert "Day (America/Los_Angeles)" in page and "clinic's zone (Europe/London)" in page
+
+
+def test_only_clinic_side_milestones_are_marked_done_by_the_care_team(surgeon_client, patient):
+    physical_therapy = patient.milestones.get(key="physical_therapy_start")
+    response = surgeon_client.post(reverse("dashboard:complete-milestone", args=[physical_therapy.pk]))
+    assert response.status_code == 403
+    physical_therapy.refresh_from_db()
+    assert physical_therapy.completed_at is None
+
+
+def test_the_polled_inbox_answers_401_once_the_session_has_ended(surgeon_client):
+    surgeon_client.logout()
+    response = surgeon_client.get(reverse("dashboard:inbox-open"), HTTP_X_REQUESTED_WITH="fetch")
+    assert response.status_code == 401 and response.json()["detail"] == "signed_out"
+
+
+def test_a_nurse_resolves_a_case_with_an_outcome_and_is_named_in_the_history(nurse, nurse_client, patient):
+    escalation = EscalationFactory(warning_report__patient=patient)
+    nurse_client.post(reverse("dashboard:resolve", args=[escalation.pk]),
+                      {"outcome": "called_patient", "note": "Spoke to Mina; feeling better."})
+    html = nurse_client.get(reverse("dashboard:inbox")).content.decode()
+    assert "just now by Nurse Noor" in html and "Spoke to Mina" in html
+    escalation.refresh_from_db()
+    assert escalation.resolved_by == nurse.user and escalation.outcome == "called_patient"
+
+
+def test_a_surgeon_of_another_team_cannot_reply_to_this_patient(patient):
+    client = Client()
+    client.force_login(SurgeonFactory().user)
+    assert client.post(reverse("dashboard:patient-messages", args=[patient.pk]), {"body": "hi"}).status_code == 404
