@@ -205,12 +205,12 @@ def patient_record_for(member: access.CareTeamMember, pk: int) -> PatientRecord:
     )
 
 
-def export_records_for(surgeon: Surgeon, pk: int) -> tuple[Patient, list[CheckIn], list[Escalation]]:
+def export_records_for(member: access.CareTeamMember, pk: int) -> tuple[Patient, list[CheckIn], list[Escalation]]:
     """One patient among the surgeon's (404 otherwise) with every check-in and every escalation the
     surgeon may see, oldest first: what the FHIR export (recovery/fhir.py) carries."""
-    patient = get_object_or_404(access.care_team_patients(surgeon).select_related("pump"), pk=pk)
+    patient = get_object_or_404(access.care_team_patients(member).select_related("pump"), pk=pk)
     checkins = list(CheckIn.objects.filter(patient=patient).order_by("created_at", "id"))
-    escalations = list(access.care_team_escalations(surgeon).filter(patient=patient).order_by("created_at", "id"))
+    escalations = list(access.care_team_escalations(member).filter(patient=patient).order_by("created_at", "id"))
     return patient, checkins, escalations
 
 

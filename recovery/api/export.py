@@ -43,4 +43,4 @@ class PatientFhirExportView(SurgeonView):
         "read of the patient's record.",
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(records.fhir_export(self.surgeon, pk, actor=request.user))
+        return Response(records.fhir_export(self.member, pk, actor=request.user))

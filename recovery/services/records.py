@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models, transaction
 
 from recovery import access, fhir, selectors
-from recovery.models import AuditEvent, Patient, Surgeon
+from recovery.models import AuditEvent, Patient
 from recovery.services import audit, messages
 
 
@@ -24,11 +24,11 @@ def patient_record(member: access.CareTeamMember, pk: int, *, actor: Any,
     return record
 
 
-def fhir_export(surgeon: Surgeon, pk: int, *, actor: Any) -> dict[str, Any]:
+def fhir_export(member: access.CareTeamMember, pk: int, *, actor: Any) -> dict[str, Any]:
     """One patient's record as a FHIR Bundle for a care-team member (404 outside their patients), audited
     as a read of the record."""
     with transaction.atomic():
-        patient, checkins, escalations = selectors.export_records_for(surgeon, pk)
+        patient, checkins, escalations = selectors.export_records_for(member, pk)
         bundle = fhir.patient_bundle(patient, checkins, escalations)
         audit.record(actor=actor, action=AuditEvent.Action.VIEW, patient=patient, obj=patient)
     return bundle
