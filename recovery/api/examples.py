@@ -41,9 +41,16 @@ MILESTONE = {"key": "wound_check", "title": "Wound check visit: stitches or stap
 RESTRICTION = {"key": "no_lifting", "title": "No lifting over 10 lb",
                "instructions": "Do not lift anything heavier than 10 lb (4.5 kg), about a gallon of milk.",
                "starts_on": "2026-11-15", "ends_on": "2027-01-09"}
-MESSAGE = {"id": 5, "kind": "care_team", "title": "From your care team",
+MESSAGE = {"id": 5, "client_id": None, "sender": "care_team", "kind": "care_team", "title": "From your care team",
            "body": "See you Thursday for the wound check.", "sender_name": "Dr. Demo", "escalation_id": None,
            "created_at": "2026-11-24T16:00:00Z"}
+PATIENT_MESSAGE = {
+    "id": 6, "client_id": "5b0c8f4e-8d47-4a53-9a55-2f7f2c4a9b11", "sender": "patient", "kind": "patient", "title": "",
+    "body": "Can I take a short shower tomorrow?", "sender_name": "Ada Lovelace", "escalation_id": None,
+    "created_at": "2026-11-24T17:00:00Z",
+    "notice": "Your care team reads messages during clinic hours, so a message is not the way to report a warning "
+              "sign. ... call 911 now.",
+}
 PERSON = {"id": 42, "display_name": "Ada Lovelace"}
 SURGEON = {"id": 3, "display_name": "Dr. Demo"}
 ESCALATION = {"id": 314, "patient": PERSON, "level": "urgent", "reasons": ["fever"],
@@ -56,7 +63,9 @@ ESCALATION = {"id": 314, "patient": PERSON, "level": "urgent", "reasons": ["feve
               "escalated_at": None, "source": {"type": "checkin", "id": 901}}
 LAST_CHECKIN = {"id": 901, "created_at": "2026-11-25T14:02:11Z", "local_date": "2026-11-25", "pain_score": 4,
                 "triage_level": "urgent"}
-SURGEON_PATIENT = {**PROFILE, "activated": True, "last_checkin": LAST_CHECKIN, "open_escalations_count": 1}
+SURGEON_PATIENT = {**PROFILE, "activated": True, "last_checkin": LAST_CHECKIN, "open_escalations_count": 1,
+                   "unread_messages_count": 1, "phone": "+12125550101", "emergency_contact_name": "Byron Lovelace",
+                   "emergency_contact_phone": "+12125550111", "preferred_contact_time": "weekday mornings"}
 DEVICE = {"id": 8, "token": "fcm-registration-token-from-the-phone", "platform": "android",
           "created_at": "2026-11-15T18:00:00Z", "last_seen_at": "2026-11-25T14:00:00Z"}
 ENROLLMENT_REQUEST = {"display_name": "Ada Lovelace", "surgery_date": "2026-11-15", "timezone": "America/New_York",
@@ -105,6 +114,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                                   "responses": {201: WARNING_REPORT, 200: WARNING_REPORT}},
     "warning_reports_retrieve": {"responses": {200: WARNING_REPORT}},
     "messages_list": {"responses": {200: page(MESSAGE)}},
+    "messages_create": {"request": {"client_id": CLIENT_ID, "body": "Can I take a short shower tomorrow?"},
+                        "responses": {201: PATIENT_MESSAGE, 200: PATIENT_MESSAGE}},
+    "surgeon_patients_messages_list": {"responses": {200: page(MESSAGE)}},
+    "surgeon_patients_messages_create": {"request": {"body": "See you Thursday for the wound check."},
+                                         "responses": {201: MESSAGE}},
     "devices_register": {"request": {"token": DEVICE["token"], "platform": "android"},
                          "responses": {201: DEVICE, 200: DEVICE}},
     "devices_unregister": {},
@@ -117,6 +131,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "surgeon_patients_retrieve": {"responses": {200: {
         **SURGEON_PATIENT, "binder_prescribed": True, "timeline": [MILESTONE], "recent_checkins": [CHECKIN],
         "recent_incision_checks": [INCISION_CHECK], "recent_warning_reports": [], "escalations": [ESCALATION]}}},
+    "surgeon_patients_partial_update": {
+        "request": {"phone": "+1 212 555 0101", "emergency_contact_name": "Byron Lovelace",
+                    "emergency_contact_phone": "+1 212 555 0111", "preferred_contact_time": "weekday mornings"},
+        "responses": {200: {
+            **SURGEON_PATIENT, "binder_prescribed": True, "timeline": [MILESTONE], "recent_checkins": [CHECKIN],
+            "recent_incision_checks": [INCISION_CHECK], "recent_warning_reports": [], "escalations": [ESCALATION]}}},
     "surgeon_patients_fhir_retrieve": {"responses": {200: {
         "resourceType": "Bundle", "id": "patient-42-export", "type": "collection", "timestamp": "2026-11-25T15:00:00Z",
         "entry": [

@@ -365,8 +365,10 @@ class MessagesView(PatientView):
         patient = self.patient
         submission = messages.send_patient_message(patient, **serializer.validated_data)
         context = {"notice": messages.warning_signs_notice(patient)}
+        # A message has no URL of its own: `Location` names the thread it was added to.
         return Response(s.PatientMessageCreatedSerializer(submission.message, context=context).data,
-                        status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK)
+                        status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK,
+                        headers={"Location": reverse("api:messages", request=request)})
 
 
 # --- Surgeon ---------------------------------------------------------------------------------
@@ -511,7 +513,8 @@ class PatientThreadView(SurgeonView):
         serializer = s.CareTeamMessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message = messages.send_care_team_message(patient, body=serializer.validated_data["body"], by=request.user)
-        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED, headers={
+            "Location": reverse("api:surgeon-patient-messages", kwargs={"pk": pk}, request=request)})
 
 
 class InboxView(SurgeonView):
