@@ -61,6 +61,7 @@ screenshots: venv system-test
 contract: venv system-test system-contract
 	$(MAKE) messages
 	cd contract && npm ci --no-audit --no-fund --ignore-scripts
+	mkdir -p contract/build
 	DJANGO_SETTINGS_MODULE=backend.settings $(PY) manage.py spectacular --format openapi-json \
 		--file contract/build/openapi.json --validate --fail-on-warn
 	cd contract && npm run --silent lint && npm run --silent generate && npm run --silent typecheck
