@@ -122,6 +122,7 @@ def test_an_ended_session_shows_a_signed_out_notice_within_one_refresh(sized_pag
     other_tab = page.context.new_page()  # same browser session, as a second tab
     other_tab.goto(f"{live_server.url}/dashboard/patients/")
     other_tab.get_by_role("button", name="Log out").click()
+    other_tab.wait_for_url(f"{live_server.url}/dashboard/login/**")  # the log-out has landed before the tab goes
     other_tab.close()
     EscalationFactory(warning_report__patient=patient)  # something new the stale page would miss
     page.evaluate("window.dashboardRefreshInbox()")  # the next 15 s poll

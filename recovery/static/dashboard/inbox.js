@@ -1,11 +1,13 @@
 // Re-fetch the open part of the inbox every 15 seconds so a new report or message shows without a reload.
 // When the session has ended (401, or a redirect to the login page) the page says so and stops polling,
 // instead of quietly showing a list that no longer updates; that check runs even while a note is typed.
+// A refresh that gets no answer within 10 s is given up (shown as offline) rather than left hanging.
 (function () {
   const box = document.getElementById("inbox-open");
   if (!box) return;
   const stamp = document.getElementById("inbox-refreshed");
   const signedOut = document.getElementById("signed-out");
+  const REFRESH_TIMEOUT_MS = 10000;
   let timer = null;
 
   function showSignedOut() {
@@ -25,6 +27,7 @@
     try {
       const response = await fetch(box.dataset.refreshUrl, {
         credentials: "same-origin", headers: { "X-Requested-With": "fetch" }, cache: "no-store",
+        signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
       });
       if (response.status === 401 || response.status === 403 || response.redirected) {
         showSignedOut();
