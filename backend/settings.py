@@ -304,6 +304,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
     "socket_connect_timeout": REDIS_REQUEST_TIMEOUT, "socket_timeout": REDIS_REQUEST_TIMEOUT,
 }
+# Those timeouts are for processes that answer people (web). A worker is different: a Redis read that takes
+# longer than 0.25 s on a busy machine (a 100,000-patient fan-out beside it) must not cost it the ack of the
+# task it just ran or its consumer connection; backend/celery.py gives worker processes these instead.
+WORKER_BROKER_CONNECTION_TIMEOUT = env.float("WORKER_REDIS_CONNECT_TIMEOUT", default=5.0)
+WORKER_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "max_retries": 3, "interval_start": 0, "interval_step": 1, "interval_max": 2,
+    "socket_connect_timeout": WORKER_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": env.float("WORKER_REDIS_SOCKET_TIMEOUT", default=10.0),
+}
 # No publish retry: against a hung Redis each retry waits the socket timeout again. A publish that
 # fails (even on a pooled connection a restarted Redis closed) leaves its rows to the sweep.
 CELERY_TASK_PUBLISH_RETRY = False
