@@ -91,6 +91,16 @@ def own_patients(member: CareTeamMember) -> QuerySet[Patient]:
     return Patient.objects.filter(surgeon__in=team_surgeons(member).values("pk"))
 
 
+def in_care_team_of(surgeon: Any, *, user_field: str = "") -> Q:
+    """The logins told about a patient of `surgeon`: the surgeon and the nurses of their team. The one
+    definition of who receives a case's pushes (recovery.services.pushes) and so of whether a team can be
+    reached (recovery.services.reachability). A filter on User, or, with `user_field`, on a model whose
+    field of that name is a User; `surgeon` may be an expression (OuterRef) of a Surgeon."""
+    prefix = f"{user_field}__" if user_field else ""
+    return Q(**{f"{prefix}surgeon": surgeon}) | Q(**{f"{prefix}nurse__teams": surgeon})
+
+
 def care_team_user_ids(surgeon: Surgeon) -> list[int]:
-    """The logins told about a patient of `surgeon`: the surgeon and the nurses of their team."""
-    return [surgeon.user_id, *Nurse.objects.filter(teams=surgeon).values_list("user_id", flat=True)]
+    """The user ids of in_care_team_of(surgeon), the surgeon first."""
+    ids = User.objects.filter(in_care_team_of(surgeon)).order_by("pk").values_list("pk", flat=True).distinct()
+    return sorted(ids, key=lambda user_id: user_id != surgeon.user_id)

@@ -78,14 +78,17 @@ def inbox_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet
 
 def push_delivery_state() -> dict[str, Exists]:
     """Annotations of an escalation's pushes (outbox topic "escalation:<id>", recovery.services.pushes):
-    `pushed_to_assignee` once one reached the assigned surgeon's phone, `push_pending` while some are due.
-    Neither: "not delivered" on the dashboard (no working device; passed on at once)."""
+    `pushed_to_assigned_team` once one reached a phone of the assigned surgeon or a nurse of their team
+    (access.in_care_team_of: whom the case is pushed to), `push_pending` while some are due.
+    Neither: "not delivered" on the dashboard (no working device in the team; passed on at once)."""
     pushes = Notification.objects.filter(
         topic=Concat(Value("escalation:"), Cast(OuterRef("pk"), output_field=CharField()))
     )
     return {
-        "pushed_to_assignee": Exists(pushes.filter(status=Notification.Status.SENT,
-                                                   recipient_id=OuterRef("assigned_surgeon__user_id"))),
+        "pushed_to_assigned_team": Exists(pushes.filter(
+            access.in_care_team_of(OuterRef("assigned_surgeon"), user_field="recipient"),
+            status=Notification.Status.SENT,
+        )),
         "push_pending": Exists(pushes.filter(status__in=(Notification.Status.PENDING, Notification.Status.FAILED))),
     }
 

@@ -118,12 +118,12 @@ def queue_escalation_pushes(escalation: Escalation) -> list[int]:
 
 
 def queue_case_raised_pushes(case: Escalation, *, also_user_ids: Iterable[int | None] = ()) -> list[int]:
-    """Re-alert at once when a case's level rises: the assigned surgeon, the one it was passed on to and
-    whoever had acknowledged it (`also_user_ids`); and the patient (new advice). Once per level."""
+    """Re-alert at once when a case's level rises: the assigned surgeon's team, the team it was passed on
+    to and whoever had acknowledged it (`also_user_ids`); and the patient (new advice). Once per level."""
     data = {"escalation_id": str(case.pk)}
-    clinicians = {case.assigned_surgeon.user_id, *(uid for uid in also_user_ids if uid is not None)}
+    clinicians = {*access.care_team_user_ids(case.assigned_surgeon), *(uid for uid in also_user_ids if uid is not None)}
     if case.escalated_to is not None:
-        clinicians.add(case.escalated_to.user_id)
+        clinicians.update(access.care_team_user_ids(case.escalated_to))
     batch = [to_care_team(case, uid, PushKind.ESCALATION, f"escalation:{case.pk}:{case.level}")
              for uid in sorted(clinicians)]
     if case.patient.user_id is not None and case.patient.user_id not in clinicians:

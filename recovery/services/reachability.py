@@ -1,11 +1,13 @@
-"""Every open escalation has someone who can be pushed: the surgeon it is assigned to, else at once the
-backup, then the on-call surgeons (settings.ON_CALL_SURGEONS, in order). The care team has no nurses yet;
-when it does, they belong at the end of `pass_on_chain`.
+"""Every open escalation has someone who can be pushed: the care team it is assigned to, else at once
+the backup surgeon's team, then the on-call surgeons' teams (settings.ON_CALL_SURGEONS, in order).
 
-"Reachable" means at least one enabled push device. A device dies when FCM answers UNREGISTERED (or an
-invalid-token INVALID_ARGUMENT) for it; notifications tells recovery through its signals, and the
-periodic pass-on job repeats the check for anything a signal missed. Registering a device again sends
-that person the pushes of their open escalations that this device never received.
+A surgeon's team is whoever is pushed about their cases: the surgeon and the nurses of their team
+(access.in_care_team_of, the definition recovery.services.pushes uses too). A team is "reachable" when
+one of them has an enabled push device: a surgeon without one whose nurse has one needs no pass-on. A
+device dies when FCM answers UNREGISTERED (or an invalid-token INVALID_ARGUMENT) for it; notifications
+tells recovery through its signals, and the periodic pass-on job repeats the check for anything a signal
+missed. Registering a device again sends that person the pushes of their teams' open escalations that
+this device never received.
 """
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ from django.utils import timezone
 
 from notifications.models import Device, Notification
 from notifications.services import outbox
-from notifications.services.devices import active_devices
-from recovery.models import Escalation, Surgeon
+from recovery import access
+from recovery.models import Escalation, Surgeon, User
 from recovery.services import pushes
 
 logger = logging.getLogger(__name__)
@@ -46,29 +48,41 @@ def pass_on_chain(escalation: Escalation, on_call: list[Surgeon]) -> list[Surgeo
     return chain
 
 
+def team_has_working_device(surgeon: OuterRef) -> Exists:
+    """Someone pushed about the cases of `surgeon` (an OuterRef to a Surgeon) has an enabled device."""
+    return Exists(Device.objects.filter(access.in_care_team_of(surgeon, user_field="user"), disabled_at__isnull=True))
+
+
+def reachable_teams(surgeons: list[Surgeon]) -> set[int]:
+    """The ids of those of `surgeons` whose team can be pushed, in one query."""
+    return set(Surgeon.objects.filter(team_has_working_device(OuterRef("pk")), pk__in=[s.pk for s in surgeons])
+               .values_list("pk", flat=True))
+
+
 def ensure_reachable(escalation: Escalation, *, now: datetime | None = None,
                      on_call: list[Surgeon] | None = None) -> Surgeon | None:
-    """If nobody holding `escalation` (assignee, or whom it was passed on to) has a working device, pass
-    it on at once to the first in the chain who has one and push them. If nobody has, it still goes to
-    the first in the chain (their inbox) and is marked unreachable, logged as an error once.
+    """If nobody in the teams holding `escalation` (assignee's, or the one it was passed on to) has a
+    working device, pass it on at once to the first in the chain whose team has one and push that team.
+    If nobody has, it still goes to the first in the chain (their inbox) and is marked unreachable,
+    logged as an error once.
     Returns the surgeon it was passed on to, if any. Call inside a transaction holding the row."""
     now = now or timezone.now()
     chain = pass_on_chain(escalation, on_call if on_call is not None else on_call_surgeons())
     holders = [escalation.assigned_surgeon] + ([escalation.escalated_to] if escalation.escalated_to else [])
-    reachable = {user_id for _, user_id in active_devices([s.user_id for s in holders + chain])}
-    if any(holder.user_id in reachable for holder in holders):
+    reachable = reachable_teams(holders + chain)
+    if any(holder.pk in reachable for holder in holders):
         return None
     holder_ids = {holder.pk for holder in holders}
-    target = next((s for s in chain if s.user_id in reachable and s.pk not in holder_ids), None)
+    target = next((s for s in chain if s.pk in reachable and s.pk not in holder_ids), None)
     if target is None and escalation.escalated_to is None and chain:
         target = chain[0]  # nobody can be pushed: at least it is in the backup's inbox
     if target is not None:
         escalation.escalated_to, escalation.escalated_at = target, now
         escalation.save(update_fields=["escalated_to", "escalated_at"])
         pushes.queue_pass_on_pushes(escalation)
-        logger.warning("Escalation %s passed on at once: the surgeon holding it has no working push device",
-                       escalation.pk)
-    if target is None or target.user_id not in reachable:
+        logger.warning("Escalation %s passed on at once: nobody in the care team holding it has a working push "
+                       "device", escalation.pk)
+    if target is None or target.pk not in reachable:
         mark_unreachable(escalation, now)
     return target
 
@@ -77,15 +91,20 @@ def mark_unreachable(escalation: Escalation, now: datetime) -> None:
     """Record that nobody can be pushed about `escalation`; the error is logged once per escalation."""
     if Escalation.objects.filter(pk=escalation.pk, unreachable_at__isnull=True).update(unreachable_at=now):
         escalation.unreachable_at = now
-        logger.error("Escalation %s reaches nobody: no working push device for its surgeon, backup or on-call "
-                     "surgeons; it is on the dashboard", escalation.pk)
+        logger.error("Escalation %s reaches nobody: no working push device in the team of its surgeon, backup or "
+                     "on-call surgeons; it is on the dashboard", escalation.pk)
+
+
+def teams_of(user_ids: list[int]) -> QuerySet[Surgeon]:
+    """The surgeons in whose care team (access.in_care_team_of) one of these users is."""
+    return Surgeon.objects.filter(Exists(User.objects.filter(access.in_care_team_of(OuterRef("pk")), pk__in=user_ids)))
 
 
 def open_escalations_held_by(user_ids: list[int]) -> QuerySet[Escalation]:
-    return Escalation.objects.filter(
-        Q(assigned_surgeon__user_id__in=user_ids) | Q(escalated_to__user_id__in=user_ids),
-        acknowledged_at__isnull=True,
-    )
+    """Open escalations assigned or passed on to a team one of these users is in."""
+    teams = teams_of(user_ids).values("pk")
+    return Escalation.objects.filter(Q(assigned_surgeon__in=teams) | Q(escalated_to__in=teams),
+                                     acknowledged_at__isnull=True)
 
 
 def recheck(escalations: QuerySet[Escalation], *, limit: int = 100) -> int:
@@ -102,30 +121,31 @@ def recheck(escalations: QuerySet[Escalation], *, limit: int = 100) -> int:
     return changed
 
 
-def without_working_device(user_field: str) -> Q:
-    return ~Q(Exists(Device.objects.filter(user_id=OuterRef(user_field), disabled_at__isnull=True)))
+def without_working_device(surgeon_field: str) -> Q:
+    return ~Q(team_has_working_device(OuterRef(surgeon_field)))
 
 
 def recheck_unreachable_escalations() -> int:
-    """Periodic catch-all: open escalations none of whose holders has a working device (and not yet
+    """Periodic catch-all: open escalations none of whose holding teams has a working device (and not yet
     known to reach nobody) are passed on or marked. Returns how many changed."""
     stuck = Escalation.objects.filter(acknowledged_at__isnull=True, unreachable_at__isnull=True).filter(
-        without_working_device("assigned_surgeon__user_id")
-    ).filter(Q(escalated_to__isnull=True) | without_working_device("escalated_to__user_id"))
+        without_working_device("assigned_surgeon")
+    ).filter(Q(escalated_to__isnull=True) | without_working_device("escalated_to"))
     return recheck(stuck)
 
 
 def on_devices_lost(user_ids: list[int], **_: object) -> None:
-    """notifications.signals.devices_lost: the open escalations these people held may reach nobody now."""
+    """notifications.signals.devices_lost: the open escalations of these people's teams may reach nobody now."""
     recheck(open_escalations_held_by(user_ids))
 
 
 def on_device_registered(user_id: int, device_id: int, **_: object) -> None:
-    """notifications.signals.device_registered: send the new device the pushes of this person's open
-    escalations it never received (an app re-registering on every launch gets nothing twice)."""
-    escalations = list(open_escalations_held_by([user_id]).select_related("assigned_surgeon", "escalated_to"))
+    """notifications.signals.device_registered: send the new device the pushes of the open escalations of
+    this person's teams it never received (an app re-registering on every launch gets nothing twice)."""
+    escalations = list(open_escalations_held_by([user_id]))
     if not escalations:
         return
+    own_teams = set(teams_of([user_id]).values_list("pk", flat=True))
     received = set(Notification.objects.filter(
         device_id=device_id, status=Notification.Status.SENT,
         topic__in=[pushes.escalation_topic(e.pk) for e in escalations],
@@ -134,7 +154,7 @@ def on_device_registered(user_id: int, device_id: int, **_: object) -> None:
     resend = [
         pushes.to_care_team(
             e, user_id,
-            pushes.PushKind.ESCALATION if e.assigned_surgeon.user_id == user_id
+            pushes.PushKind.ESCALATION if e.assigned_surgeon_id in own_teams
             else pushes.PushKind.ESCALATION_PASSED_ON,
             f"resend:{e.pk}:{stamp}", device_id=device_id,
         )

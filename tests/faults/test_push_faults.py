@@ -21,7 +21,7 @@ from notifications.services.delivery import ESCALATION_BACKOFF_CAP, MAX_ATTEMPTS
 from notifications.tasks import sweep_outbox
 from recovery.models import Escalation
 from recovery.tasks import pass_on_overdue_escalations
-from tests.factories import DeviceFactory, PatientFactory, SurgeonFactory
+from tests.factories import DeviceFactory, NurseFactory, PatientFactory, SurgeonFactory
 from tests.faults.conftest import wait_for
 from tests.recovery.api.conftest import bearer
 
@@ -155,3 +155,20 @@ def test_on_call_surgeon_takes_what_the_backup_cannot(fcm_standin, worker, setti
     escalation = post_emergency(PatientFactory(surgeon=surgeon))
     assert Escalation.objects.get(pk=escalation.pk).escalated_to == on_call
     wait_for(lambda: accepted(fcm_standin, on_call_device.token, escalation), what="the push to the on-call surgeon")
+
+
+def test_surgeon_without_a_device_whose_nurse_has_one_keeps_the_escalation_and_it_shows_delivered(
+    fcm_standin, worker
+):
+    backup = SurgeonFactory()
+    backup_device = DeviceFactory(user=backup.user)
+    surgeon = SurgeonFactory(backup=backup)  # no device of their own
+    nurse = NurseFactory(teams=[surgeon])
+    nurse_device = DeviceFactory(user=nurse.user)
+    escalation = post_emergency(PatientFactory(surgeon=surgeon))
+    wait_for(partial(accepted, fcm_standin, nurse_device.token, escalation, "escalation"), what="the nurse's push")
+    stored = Escalation.objects.get(pk=escalation.pk)
+    assert (stored.escalated_to, stored.unreachable_at) == (None, None)
+    assert not accepted(fcm_standin, backup_device.token, escalation)
+    inbox = inbox_fragment(surgeon.user)
+    assert "Push delivered" in inbox and "not delivered" not in inbox
