@@ -262,9 +262,13 @@ def in_patient_language(key: str, stored: str, templates: dict[str, Any], attrib
     if template is None:
         return stored
     text = getattr(template, attribute)
+    return str(text) if english(text) == stored else stored
+
+
+def english(text: Text) -> str:
+    """A plan text in English: what the plan rows store (each patient reads it in their language)."""
     with translation.override("en"):
-        english = str(text)
-    return str(text) if english == stored else stored
+        return str(text)
 
 
 def day_to_date(surgery_date: date, day: int) -> date:

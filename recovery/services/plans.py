@@ -6,17 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from recovery import plan
 from recovery.models import AuditEvent, Milestone, Patient, Restriction
 from recovery.services import audit
-
-
-def _english(text: plan.Text) -> str:
-    """Plan rows store the English text; each patient reads them in their language (plan.in_patient_language)."""
-    with translation.override("en"):
-        return str(text)
 
 
 def create_recovery_plan(patient: Patient) -> None:
@@ -38,7 +32,7 @@ def create_recovery_plan(patient: Patient) -> None:
         Milestone(
             patient=patient,
             key=template.key,
-            title=_english(template.title),
+            title=plan.english(template.title),
             due_date=plan.day_to_date(patient.surgery_date, template.day),
             window_days=template.window_days,
             completed_at=completed.get(template.key),
@@ -49,8 +43,8 @@ def create_recovery_plan(patient: Patient) -> None:
         Restriction(
             patient=patient,
             key=template.key,
-            title=_english(template.title),
-            instructions=_english(template.instructions),
+            title=plan.english(template.title),
+            instructions=plan.english(template.instructions),
             starts_on=plan.day_to_date(patient.surgery_date, template.starts_day),
             ends_on=None if template.ends_day is None else plan.day_to_date(patient.surgery_date, template.ends_day),
         )
