@@ -146,3 +146,7 @@ DatabaseUnavailableMiddleware  # backend.middleware, in MIDDLEWARE (settings.py)
 process_exception  # Django's middleware hook
 go_down  # notifications.fcm_standin.FcmStandIn: an FCM outage for tests (the HTTP control does the same)
 come_back
+
+# Celery: a celeryd_init receiver and the worker option it sets (backend/celery.py).
+patient_broker_timeouts_for_workers
+_.broker_connection_timeout
