@@ -31,6 +31,15 @@ BACKOFF_CAP = timedelta(hours=1)
 ESCALATION_BACKOFF_CAP = timedelta(minutes=2)
 
 
+# What sending and recording a row reads: loading only these (not the other timestamps, the dedupe key, the
+# device's other fields) halves the cost of turning a 500-row batch into model instances (fan-out profile).
+CLAIMED_FIELDS = (
+    "id", "recipient_id", "device_id", "title", "body", "data", "category", "expires_at", "status", "attempts",
+    "last_error", "next_attempt_at", "fcm_message_id",
+    "device__id", "device__token", "device__disabled_at", "device__disabled_reason",
+)
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     claimed: int = 0
@@ -71,6 +80,7 @@ def deliver_notifications(
         claim = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("device")
+            .only(*CLAIMED_FIELDS)
             .filter(status__in=DUE_STATUSES, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "id")
         )

@@ -87,16 +87,20 @@ def _write_with_orm(pushes: list[Push]) -> list[tuple[int, str]]:
 
 def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
     """One row per push and enabled device of its user, inserted unless its dedupe key exists; answers
-    (id, queue) of the inserted rows and of those that were already there."""
+    (id, queue) of the inserted rows and of those that were already there.
+
+    The pushes travel as one JSON parameter (jsonb_to_recordset): psycopg quotes a Python list of
+    strings element by element in Python, which cost more than the whole statement (profile of a
+    500-patient batch); json.dumps is one C call."""
     now = timezone.now()
     notification, device = Notification._meta.db_table, Device._meta.db_table
     sql = f"""
         WITH wanted AS (
-            SELECT p.user_id, d.id AS device_id, p.kind, p.queue, p.title, p.body, p.data::jsonb AS data,
+            SELECT p.user_id, d.id AS device_id, p.kind, p.queue, p.title, p.body, p.data,
                    p.dedupe_prefix || ':' || d.id AS dedupe_key, p.category, p.topic, p.expires_at
-            FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                        %s::text[], %s::text[], %s::timestamptz[], %s::bigint[])
-                 AS p(user_id, kind, queue, title, body, data, dedupe_prefix, category, topic, expires_at, only_device)
+            FROM jsonb_to_recordset(%s::jsonb)
+                 AS p(user_id bigint, kind text, queue text, title text, body text, data jsonb, dedupe_prefix text,
+                      category text, topic text, expires_at timestamptz, only_device bigint)
             JOIN {device} d ON d.user_id = p.user_id AND d.disabled_at IS NULL
                            AND (p.only_device IS NULL OR d.id = p.only_device)
         ), inserted AS (
@@ -113,15 +117,15 @@ def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
         UNION
         SELECT n.id, n.queue FROM {notification} n JOIN wanted w ON n.dedupe_key = w.dedupe_key
     """  # noqa: S608 - table names are the models'; every value is a parameter
-    columns = (
-        [push.user_id for push in pushes], [push.kind for push in pushes], [_queue_of(push) for push in pushes],
-        [push.title for push in pushes], [push.body for push in pushes],
-        [json.dumps({"kind": push.kind, **push.data}) for push in pushes], [push.dedupe_key for push in pushes],
-        [push.category for push in pushes], [push.topic for push in pushes], [push.expires_at for push in pushes],
-        [push.device_id for push in pushes],
-    )
+    rows = json.dumps([
+        {"user_id": push.user_id, "kind": push.kind, "queue": _queue_of(push), "title": push.title,
+         "body": push.body, "data": {"kind": push.kind, **push.data}, "dedupe_prefix": push.dedupe_key,
+         "category": push.category, "topic": push.topic,
+         "expires_at": push.expires_at.isoformat() if push.expires_at else None, "only_device": push.device_id}
+        for push in pushes
+    ])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*columns, Notification.Status.PENDING, now, now])
+        cursor.execute(sql, [rows, Notification.Status.PENDING, now, now])
         return [(row_id, queue) for row_id, queue in cursor.fetchall()]
 
 
