@@ -143,6 +143,7 @@ incr
 set_many
 delete_many
 DatabaseUnavailableMiddleware  # backend.middleware, in MIDDLEWARE (settings.py)
+ApiNotFoundMiddleware  # backend.middleware, in MIDDLEWARE (settings.py)
 process_exception  # Django's middleware hook
 go_down  # notifications.fcm_standin.FcmStandIn: an FCM outage for tests (the HTTP control does the same)
 come_back

@@ -12,7 +12,7 @@ from rest_framework import status
 API_PREFIX = "/api/"
 
 
-def _is_api(request: HttpRequest) -> bool:
+def is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
@@ -21,19 +21,19 @@ def _json_error(detail: str, status_code: int) -> JsonResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
+    if is_api(request):
         return _json_error("Not found.", status.HTTP_404_NOT_FOUND)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
+    if is_api(request):
         return _json_error("Server error. The request may be retried later.", status.HTTP_500_INTERNAL_SERVER_ERROR)
     return defaults.server_error(request)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
+    if is_api(request):
         if isinstance(exception, RequestDataTooBig):
             limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
             return _json_error(f"The request body is larger than {limit_mb:.0f} MB.",
@@ -43,6 +43,6 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _is_api(request):
+    if is_api(request):
         return _json_error("You do not have permission to perform this action.", status.HTTP_403_FORBIDDEN)
     return defaults.permission_denied(request, exception)

@@ -1,13 +1,16 @@
-"""Request-level policies: responses with health data are never cached (NoStoreMiddleware), and a
-database that cannot be reached answers 503, not 500 (DatabaseUnavailableMiddleware)."""
+"""Request-level policies: responses with health data are never cached (NoStoreMiddleware), a database
+that cannot be reached answers 503, not 500 (DatabaseUnavailableMiddleware), and an unknown path under
+/api/ answers JSON even in DEBUG (ApiNotFoundMiddleware)."""
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
+
+from backend import api_errors
 
 logger = logging.getLogger(__name__)
 
@@ -52,4 +55,21 @@ class DatabaseUnavailableMiddleware:
         else:
             response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+
+
+class ApiNotFoundMiddleware:
+    """A URL nothing matches answers handler404 (JSON under /api/, backend/api_errors.py) only while DEBUG is
+    off: in DEBUG Django answers its technical 404 page instead, which a phone client cannot parse. Any 404
+    under /api/ that is not JSON is answered as handler404 would. Placed inside CommonMiddleware, so a
+    missing trailing slash is still redirected."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (response.status_code == 404 and api_errors.is_api(request)
+                and not response.get("Content-Type", "").startswith("application/json")):
+            return api_errors.not_found(request, Http404())
         return response

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "backend.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Inside CommonMiddleware (its trailing-slash redirect still runs): JSON 404 under /api/ also in DEBUG.
+    "backend.middleware.ApiNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "recovery.middleware.RequestOriginMiddleware",

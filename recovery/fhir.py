@@ -2,7 +2,7 @@
 "Export"), built and validated with fhir.resources' R4B models.
 
 R4B (4.3.0) is the FHIR release built to stay wire-compatible with R4 (4.0.1) for these resources: Patient,
-Device, Procedure, Observation, Flag and Bundle use only elements that exist unchanged in R4.
+Device, Procedure, Observation, Condition, Flag and Bundle use only elements that exist unchanged in R4.
 
 Codes, and where each comes from:
 - pain: LOINC 72514-3 "Pain severity - 0-10 verbal numeric rating [Score] - Reported", UCUM `{score}`;
@@ -10,9 +10,13 @@ Codes, and where each comes from:
   (vital-signs category, as the R4 vital signs profile asks);
 - the implant: CPT 62362 (programmable pump) / 62361 (nonprogrammable pump) "Implantation or replacement
   of device for intrathecal or epidural drug infusion" (AMA CPT). No SNOMED CT concept for an intrathecal
-  pump implant or the pump itself could be verified offline, so none is claimed: the Device and the
-  Procedure carry text, the Procedure the CPT code;
-- escalations: Flag, category `clinical` (terminology.hl7.org flag-category), code text of the reasons.
+  pump implant or the pump itself could be verified in public terminology material, so none is claimed:
+  the Device and the Procedure carry text, the Procedure the CPT code;
+- escalations: Flag, category `clinical` (terminology.hl7.org flag-category), code text of the level and
+  reasons; each reason is a Condition (the patient-reported finding, verification `unconfirmed`) that the
+  Flag points to with the core `flag-detail` extension. A reason's Condition carries a SNOMED CT coding
+  only where a concept was verified (REASON_SNOMED below, each with its source); any other reason keeps
+  its text only.
 """
 from __future__ import annotations
 
@@ -30,6 +34,9 @@ UCUM = "http://unitsofmeasure.org"
 CPT = "http://www.ama-assn.org/go/cpt"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
+FLAG_DETAIL = "http://hl7.org/fhir/StructureDefinition/flag-detail"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+SNOMED = "http://snomed.info/sct"
 IDENTIFIER_SYSTEM = "urn:pump-recovery:patient"
 # Stable ids: the same record exports under the same fullUrl every time.
 NAMESPACE = uuid.UUID("8f5e1c1e-6a43-4a7e-9d55-7f3a7c0f6b21")
@@ -46,6 +53,32 @@ IMPLANT_CPT: dict[str, tuple[str, str]] = {
     Pump.Kind.FIXED_RATE: ("62361", "nonprogrammable pump"),
 }
 IMPLANT_TEXT = "Implantation of intrathecal drug delivery pump"
+
+# Escalation reasons (recovery/triage.py symptom and rule codes) with a SNOMED CT concept that means the same
+# finding: (concept id, display). Every row was checked against public terminology material, named beside it;
+# a reason not listed (e.g. headache_upright, pump_alarm, withdrawal_signs, confusion, limb_numbness) has no
+# concept verified that way and is exported as text only. Never add a row without its source.
+REASON_SNOMED: dict[str, tuple[str, str]] = {
+    # HL7 Personal Health Record Format IG, input/fsh/pghd/conceptmap/ConceptMapSymptom.fsh
+    # (HL7/personal-health-record-format-ig): fever -> 386661006, equivalent.
+    "fever": ("386661006", "Fever"),
+    # Same ConceptMap: shortnessOfBreath -> 267036007; DICOM CID 3220 "Stress Symptom" lists 267036007 "Dyspnea"
+    # (bvdh/dicom-terminology-in-fhir, input/fsh/ValueSet-dicom-cid-3220-StressSymptom.fsh).
+    "shortness_of_breath": ("267036007", "Dyspnea"),
+    # IHE PCC mobile Paramedicine Summary of Care, Paramedicine_Reason_For_Visit_VS
+    # (IHE/PCC.PCS, input/fsh/IHE Paramedicine Value Sets.fsh): 230145002 "Difficulty breathing".
+    "difficulty_breathing": ("230145002", "Difficulty breathing"),
+    # DICOM CID 3220 (file above): 29857009 "Chest pain"; also IHE Paramedicine_Reason_For_Visit_VS.
+    "chest_pain": ("29857009", "Chest pain"),
+    # IHE Paramedicine_Reason_For_Visit_VS (file above): 91175000 "Seizure".
+    "seizure": ("91175000", "Seizure"),
+    # DICOM CID 4406 "Patient Reported Lesion Characteristic" (bvdh/dicom-terminology-in-fhir,
+    # input/fsh/ValueSet-dicom-cid-4406-PatientReportedLesionCharacteristic.fsh): 418363000 "Itching"; the SNOMED
+    # on FHIR IG's problem-list example names it "Itching of skin (finding)".
+    "itching": ("418363000", "Itching of skin"),
+    # IHE Physical_Finding_of_Extremities_VS (IHE/PCC.PCS file above): 26544005 "Muscle weakness".
+    "limb_weakness": ("26544005", "Muscle weakness"),
+}
 
 
 def _urn(kind: str, pk: Any) -> str:
@@ -74,7 +107,7 @@ def patient_bundle(patient: Patient, checkins: list[CheckIn], escalations: list[
         if checkin.temperature is not None:
             entries.append(_entry("Observation", f"temperature-{checkin.pk}", _temperature(checkin, patient_ref)))
     for escalation in escalations:
-        entries.append(_entry("Flag", escalation.pk, _flag(escalation, patient_ref)))
+        entries += _escalation_entries(escalation, patient_ref)
     bundle = {
         "resourceType": "Bundle",
         "id": f"patient-{patient.pk}-export",
@@ -148,11 +181,45 @@ def _temperature(checkin: CheckIn, patient_ref: dict[str, str]) -> dict[str, Any
     }
 
 
+def _reason_text(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def _reason_condition(escalation: Escalation, reason: str, patient_ref: dict[str, str]) -> dict[str, Any]:
+    """One reason of an escalation as the finding the patient reported: coded where REASON_SNOMED has it."""
+    code: dict[str, Any] = {"text": _reason_text(reason)}
+    if reason in REASON_SNOMED:
+        concept, display = REASON_SNOMED[reason]
+        code["coding"] = [{"system": SNOMED, "code": concept, "display": display}]
+    return {
+        "resourceType": "Condition",
+        "id": f"escalation-{escalation.pk}-{reason.replace('_', '-')}",
+        # Reported by the patient through the app, not confirmed by a clinician.
+        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "unconfirmed",
+                                           "display": "Unconfirmed"}]},
+        "code": code,
+        "subject": patient_ref,
+        "recordedDate": _instant(escalation.created_at),
+        "asserter": {"reference": patient_ref["reference"]},
+    }
+
+
+def _escalation_entries(escalation: Escalation, patient_ref: dict[str, str]) -> list[dict[str, Any]]:
+    """The escalation's Flag and, before it, one Condition per reason the Flag points to (flag-detail)."""
+    conditions = [_entry("Condition", f"{escalation.pk}/{reason}", _reason_condition(escalation, reason, patient_ref))
+                  for reason in dict.fromkeys(escalation.reasons)]
+    flag = _flag(escalation, patient_ref)
+    if conditions:
+        flag["extension"] = [{"url": FLAG_DETAIL, "valueReference": {"reference": entry["fullUrl"]}}
+                             for entry in conditions]
+    return [*conditions, _entry("Flag", escalation.pk, flag)]
+
+
 def _flag(escalation: Escalation, patient_ref: dict[str, str]) -> dict[str, Any]:
     period = {"start": _instant(escalation.created_at)}
     if escalation.resolved_at is not None:
         period["end"] = _instant(escalation.resolved_at)
-    reasons = ", ".join(code.replace("_", " ") for code in escalation.reasons) or "reported warning signs"
+    reasons = ", ".join(_reason_text(code) for code in escalation.reasons) or "reported warning signs"
     return {
         "resourceType": "Flag",
         "id": f"escalation-{escalation.pk}",

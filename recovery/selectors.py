@@ -53,6 +53,10 @@ def severity_rank() -> Case:
 
 
 INBOX_STATES = {"open": Q(resolved_at__isnull=True), "resolved": Q(resolved_at__isnull=False), "all": Q()}
+# The inbox history, newest first by a time that never changes once a case is in the list: a resolution is
+# final (the first is kept), a case's creation time is fixed. A case joining the list between two fetches
+# therefore lands at the top and never shifts a later page (the API's cursor pages, the dashboard history).
+INBOX_HISTORY_ORDER: dict[str, tuple[str, str]] = {"resolved": ("-resolved_at", "-id"), "all": ("-created_at", "-id")}
 
 
 def inbox_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet[Escalation]:

@@ -149,6 +149,21 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "effectiveDateTime": "2026-11-25T14:02:11Z",
                 "valueQuantity": {"value": 4, "unit": "{score}", "system": "http://unitsofmeasure.org",
                                   "code": "{score}"}}},
+            {"fullUrl": "urn:uuid:2c4d6e8f-0a1b-5c3d-9e5f-7a9b1c3d5e7f", "resource": {
+                "resourceType": "Condition", "id": "escalation-7-fever",
+                "verificationStatus": {"coding": [{
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "unconfirmed"}]},
+                "code": {"coding": [{"system": "http://snomed.info/sct", "code": "386661006", "display": "Fever"}],
+                         "text": "fever"},
+                "subject": {"reference": "urn:uuid:0b8e3f0e-1d7a-5c4e-9a51-3f6d2b7c8a10"},
+                "recordedDate": "2026-11-25T14:02:11Z"}},
+            {"fullUrl": "urn:uuid:3d5e7f9a-1b2c-5d4e-8f6a-8b0c2d4e6f8a", "resource": {
+                "resourceType": "Flag", "id": "escalation-7", "status": "active",
+                "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/flag-detail",
+                               "valueReference": {"reference": "urn:uuid:2c4d6e8f-0a1b-5c3d-9e5f-7a9b1c3d5e7f"}}],
+                "code": {"text": "Urgent escalation: fever"},
+                "subject": {"reference": "urn:uuid:0b8e3f0e-1d7a-5c4e-9a51-3f6d2b7c8a10"},
+                "period": {"start": "2026-11-25T14:02:11Z"}}},
         ]}}},
     "surgeon_patients_pump_partial_update": {"request": {"daily_dose": 120.0, "dose_unit": "mcg/day"},
                                              "responses": {200: PUMP}},

@@ -12,8 +12,10 @@ from recovery.services import records
 FHIR_BUNDLE = {
     "type": "object",
     "description": "A FHIR R4 Bundle (JSON) of type `collection`: Patient, Device (the pump), Procedure (the "
-    "implant), Observations (LOINC 72514-3 pain 0-10, 8310-5 body temperature in UCUM units) and Flags "
-    "(escalations). Built with fhir.resources' R4B models. See https://hl7.org/fhir/R4/bundle.html.",
+    "implant), Observations (LOINC 72514-3 pain 0-10, 8310-5 body temperature in UCUM units), Flags "
+    "(escalations) and, for each escalation reason, a Condition the Flag points to (`flag-detail` extension), "
+    "coded in SNOMED CT (http://snomed.info/sct) where a concept was verified, text only otherwise. Built with "
+    "fhir.resources' R4B models. See https://hl7.org/fhir/R4/bundle.html.",
     "required": ["resourceType", "type", "entry"],
     "properties": {
         "resourceType": {"type": "string", "enum": ["Bundle"]},
@@ -27,7 +29,7 @@ FHIR_BUNDLE = {
                 "fullUrl": {"type": "string"},
                 "resource": {"type": "object", "required": ["resourceType"], "additionalProperties": True,
                              "properties": {"resourceType": {"type": "string", "enum": [
-                                 "Patient", "Device", "Procedure", "Observation", "Flag"]}}},
+                                 "Patient", "Device", "Procedure", "Observation", "Condition", "Flag"]}}},
             },
         }},
     },

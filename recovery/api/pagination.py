@@ -3,9 +3,13 @@
 Newest-first lists of records that keep arriving (check-ins, messages) page by cursor: the `next` link
 names the last record seen, so a record stored between two fetches never shifts a page and is never
 repeated or skipped. The body keeps the contract's `results` and `next` (and `count`, `previous`).
+The inbox is a plain JSON array (shared/API.md): its links travel in an RFC 8288 `Link` header with the
+total in `X-Total-Count`, by page number for the open inbox (its order, unacknowledged first then most
+severe, moves under a cursor as cases are acknowledged) and by cursor for the history (resolved, all).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -57,18 +61,41 @@ class PagePagination(PageNumberPagination):
         }
 
 
+def _link_header_response(data: list[Any], total: int, next_url: str | None, prev_url: str | None) -> Response:
+    """The page as a plain JSON array; its neighbours in `Link`, the total in `X-Total-Count`."""
+    links = [f'<{url}>; rel="{rel}"' for rel, url in (("next", next_url), ("prev", prev_url)) if url]
+    headers = {"X-Total-Count": str(total)}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return Response(data, headers=headers)
+
+
 class LinkHeaderPagination(PageNumberPagination):
-    """Pages of the list, with the total in `X-Total-Count` and the neighbours in an RFC 8288 `Link` header
-    (shared/API.md writes the inbox as a plain JSON array)."""
+    """Pages of the list by number, with the total in `X-Total-Count` and the neighbours in an RFC 8288 `Link`
+    header (shared/API.md writes the inbox as a plain JSON array)."""
 
     def get_paginated_response(self, data: list[Any]) -> Response:
-        links = [f'<{url}>; rel="{rel}"' for rel, url in (("next", self.get_next_link()),
-                                                          ("prev", self.get_previous_link())) if url]
         total = self.page.paginator.count if self.page is not None else len(data)
-        headers = {"X-Total-Count": str(total)}
-        if links:
-            headers["Link"] = ", ".join(links)
-        return Response(data, headers=headers)
+        return _link_header_response(data, total, self.get_next_link(), self.get_previous_link())
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return schema
+
+
+class LinkHeaderCursorPagination(CursorPagination):
+    """DRF's cursor pages of a newest-first list whose order never changes under the reader (a record only
+    ever joins at the top), as a plain JSON array with the cursor links in `Link` and the total in
+    `X-Total-Count`. `ordering` is given per list: its first field must never change once a record is in it."""
+
+    def __init__(self, ordering: Sequence[str]) -> None:
+        self.ordering = tuple(ordering)
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        self.count = queryset.count()
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data: list[Any]) -> Response:
+        return _link_header_response(data, self.count, self.get_next_link(), self.get_previous_link())
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         return schema

@@ -66,10 +66,20 @@ NOT_MODIFIED = OpenApiResponse(description="Unchanged since the `If-None-Match` 
 
 INBOX_HEADERS = [
     OpenApiParameter("Link", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
-                     description='RFC 8288 links to the neighbouring pages: `<url>; rel="next"`, `<url>; rel="prev"`.'),
+                     description='RFC 8288 links to the neighbouring pages: `<url>; rel="next"`, `<url>; rel="prev"`; '
+                     "absent when there is only one page. Follow the URLs as they are: the open inbox's carry "
+                     "`page`, the history's (`state=resolved` or `all`) an opaque `cursor`."),
     OpenApiParameter("X-Total-Count", OpenApiTypes.INT, OpenApiParameter.HEADER, response=[200], required=True,
                      description="How many inbox items there are in all pages."),
 ]
+INBOX_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                     description="The history's (`state=resolved` or `all`) page: an opaque value taken from the "
+                     "`Link` header's URL, never built by the client. Ignored by the open inbox, which pages by "
+                     "`page`."),
+]
+INBOX_404 = OpenApiResponse(description="`page` is past the last page, or the `cursor` is not one this list "
+                            "handed out.")
 
 _ADDED_ERRORS = {
     "401": "No or invalid access token.",

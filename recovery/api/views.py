@@ -28,7 +28,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 
 from recovery import access, i18n, selectors
 from recovery.api import serializers as s
-from recovery.api.pagination import LinkHeaderPagination, NewestFirstCursorPagination
+from recovery.api.pagination import LinkHeaderCursorPagination, LinkHeaderPagination, NewestFirstCursorPagination
 from recovery.api.parsers import JSONParser as BoundedJSONParser
 from recovery.api.permissions import IsPatient, IsSurgeon
 from recovery.api.schema import (
@@ -39,7 +39,9 @@ from recovery.api.schema import (
     ERROR_403,
     ERROR_404,
     ERROR_429,
+    INBOX_404,
     INBOX_HEADERS,
+    INBOX_PARAMETERS,
     NOT_MODIFIED,
     PAGE_404,
 )
@@ -519,20 +521,41 @@ class PatientThreadView(SurgeonView):
 
 class InboxView(SurgeonView):
     serializer_class = s.EscalationSerializer
-    # API.md writes the inbox as a JSON array: page links travel in headers, not in the body.
+    # API.md writes the inbox as a JSON array: page links travel in headers, not in the body. The open inbox
+    # pages by number (see `paginator`); this class is what the schema generator reads for `page`.
     pagination_class = LinkHeaderPagination
 
-    def get_queryset(self) -> QuerySet:
-        query = s.InboxQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return selectors.inbox_for(self.member, state=query.validated_data["state"])
+    @property
+    def state(self) -> str:
+        if not hasattr(self, "_state"):
+            query = s.InboxQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            self._state: str = query.validated_data["state"]
+        return self._state
 
-    @extend_schema(tags=["surgeon"], parameters=[s.InboxQuerySerializer, *INBOX_HEADERS],
+    @property
+    def paginator(self) -> LinkHeaderPagination | LinkHeaderCursorPagination:
+        """The open inbox by page number: its order (unacknowledged first, most severe) changes as cases are
+        acknowledged, which no cursor can hold. The history (resolved, all) by cursor, newest first by a time
+        that never changes (selectors.INBOX_HISTORY_ORDER): a case resolved or raised between two fetches
+        is neither repeated nor skipped."""
+        if not hasattr(self, "_paginator"):
+            self._paginator = (LinkHeaderPagination() if self.state == "open"
+                               else LinkHeaderCursorPagination(selectors.INBOX_HISTORY_ORDER[self.state]))
+        return self._paginator
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.inbox_for(self.member, state=self.state)
+
+    @extend_schema(tags=["surgeon"], parameters=[s.InboxQuerySerializer, *INBOX_PARAMETERS, *INBOX_HEADERS],
                    responses={200: s.EscalationSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
-                              404: PAGE_404},
+                              404: INBOX_404},
                    description="Escalation cases of the caller's patients and those passed on to them (one open case "
-                   "per patient, its reports oldest first): unacknowledged first, then most severe, then newest. "
-                   "`state` is open (default), resolved or all.")
+                   "per patient, its reports oldest first). `state` is open (default), resolved or all. The open "
+                   "inbox is ordered unacknowledged first, then most severe, then newest, and pages by `page` "
+                   "number. The history pages by `cursor` (follow the `Link` header's `rel=\"next\"` URL), newest "
+                   "first by a time that never changes, so a case resolved or raised between two fetches is never "
+                   "repeated or skipped: `resolved` by resolution time, `all` by the time the case was opened.")
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         records.shown_list(request.user, page or [], "recovery.Escalation")

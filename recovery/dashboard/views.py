@@ -108,7 +108,7 @@ class InboxView(CareTeamRequiredMixin, TemplateView):
         history = list(
             selectors.inbox_for(self.member, state="resolved")
             .select_related("resolved_by__surgeon", "resolved_by__nurse")
-            .order_by("-resolved_at", "-id")[:INBOX_HISTORY_SIZE]
+            .order_by(*selectors.INBOX_HISTORY_ORDER["resolved"])[:INBOX_HISTORY_SIZE]
         ) if self.with_history else []
         records.shown_list(self.request.user, open_escalations + history, "recovery.Escalation")
         records.shown_list(self.request.user, waiting_messages, "recovery.PatientMessage")

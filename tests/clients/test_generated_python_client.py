@@ -155,6 +155,10 @@ def test_patient_and_surgeon_flows_through_the_generated_client(generated, live_
     resolved = api["surgeon_inbox_resolve_create"].sync(client=as_surgeon, id=case.id, body=models.ResolveInputRequest(
         outcome=models.OutcomeEnum.ADVISED_EMERGENCY_CARE))
     assert resolved.outcome == models.OutcomeEnum.ADVISED_EMERGENCY_CARE and resolved.resolved_at is not None
+    history = api["surgeon_inbox_list"].sync_detailed(client=as_surgeon, state=models.SurgeonInboxListState.RESOLVED)
+    assert [item.id for item in history.parsed] == [case.id] and history.headers["X-Total-Count"] == "1"
+    assert api["surgeon_inbox_list"].sync_detailed(client=as_surgeon, state=models.SurgeonInboxListState.ALL,
+                                                   cursor="bz1hYmM=").status_code == 404
     assert api["surgeon_patients_list"].sync(client=as_surgeon).count == 1
     refilled = api["surgeon_patients_refills_create"].sync_detailed(
         client=as_surgeon, id=enrolled.parsed.id, body=models.RefillInputRequest(

@@ -64,6 +64,20 @@ def test_an_unknown_path_under_api_is_404_json(api_client, path):
     assert response["Content-Type"] == "application/json" and response.json() == {"detail": "Not found."}
 
 
+@override_settings(DEBUG=True)
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v2/me/", "/api/"])
+def test_an_unknown_path_under_api_is_404_json_also_in_debug(api_client, path):
+    response = api_client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json" and response.json() == {"detail": "Not found."}
+
+
+@override_settings(DEBUG=True)
+def test_in_debug_an_unknown_path_outside_api_keeps_djangos_technical_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
 def test_an_unknown_path_outside_api_keeps_djangos_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and not response["Content-Type"].startswith("application/json")

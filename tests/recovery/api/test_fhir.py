@@ -8,8 +8,9 @@ import pytest
 from django.core.management import call_command
 from fhir.resources.R4B.bundle import Bundle
 
-from recovery.models import AuditEvent, CheckIn, Patient, Surgeon
-from tests.factories import CheckInFactory, PatientFactory, SurgeonFactory
+from recovery import fhir, triage
+from recovery.models import AuditEvent, CheckIn, Escalation, Patient, Surgeon
+from tests.factories import CheckInFactory, EscalationFactory, PatientFactory, SurgeonFactory
 from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +55,42 @@ def test_the_demo_patient_with_an_emergency_exports_a_bundle_that_parses_with_lo
     assert "pump" in device.type.text.lower()
     flags = resources(bundle, "Flag")
     assert flags and flags[0].status == "active" and "emergency" in flags[0].code.text.lower()
+    # Ben's emergency was trouble breathing: its reason is a Condition coded in SNOMED CT, pointed to by the Flag.
+    conditions = {entry.fullUrl: entry.resource for entry in bundle.entry
+                  if entry.resource.get_resource_type() == "Condition"}
+    [breathing] = [c for c in conditions.values() if c.code.text == "difficulty breathing"]
+    assert [(c.system, c.code, c.display) for c in breathing.code.coding] == [
+        ("http://snomed.info/sct", "230145002", "Difficulty breathing")]
+    assert breathing.verificationStatus.coding[0].code == "unconfirmed"
+    assert breathing.subject.reference == fhir_patient_url(bundle)
+    details = [ext.valueReference.reference for flag in flags for ext in flag.extension or []
+               if ext.url == "http://hl7.org/fhir/StructureDefinition/flag-detail"]
+    assert set(details) == set(conditions) and len(details) == len(conditions)
+
+
+def fhir_patient_url(bundle):
+    return next(entry.fullUrl for entry in bundle.entry if entry.resource.get_resource_type() == "Patient")
+
+
+def test_each_reason_is_a_snomed_coded_condition_where_verified_and_text_only_where_not(api_client, surgeon):
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
+    case = EscalationFactory(warning_report__patient=patient)
+    Escalation.objects.filter(pk=case.pk).update(reasons=["seizure", "itching", "pump_alarm", "headache_upright"])
+    bundle = export(bearer(api_client, surgeon.user), patient)
+
+    conditions = {c.code.text: c for c in resources(bundle, "Condition")}
+    assert set(conditions) == {"seizure", "itching", "pump alarm", "headache upright"}
+    assert [(c.system, c.code) for c in conditions["seizure"].code.coding] == [("http://snomed.info/sct", "91175000")]
+    assert [(c.system, c.code) for c in conditions["itching"].code.coding] == [("http://snomed.info/sct", "418363000")]
+    # No verified concept: text only, no coding claimed.
+    assert conditions["pump alarm"].code.coding is None and conditions["headache upright"].code.coding is None
+    [flag] = resources(bundle, "Flag")
+    assert len(flag.extension) == 4
+
+
+def test_every_snomed_row_names_a_reason_triage_gives():
+    assert set(fhir.REASON_SNOMED) <= set(triage.REASON_WORDS)
+    assert all(concept.isdigit() and display for concept, display in fhir.REASON_SNOMED.values())
 
 
 def test_celsius_is_exported_in_celsius(api_client, surgeon):
