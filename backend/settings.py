@@ -335,6 +335,7 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.deliver_bulk_notifications": {"queue": "bulk"},
     "notifications.tasks.sweep_bulk_outbox": {"queue": "bulk"},
     "recovery.tasks.dispatch_reminders": {"queue": "bulk"},
+    "recovery.tasks.dispatch_zone_reminders": {"queue": "bulk"},
     "recovery.tasks.prune_expired_data": {"queue": "bulk"},
 }
 CELERY_TIMEZONE = "UTC"

@@ -1,15 +1,30 @@
 """Celery tasks of the clinical domain: thin wrappers over services (DESIGN.md)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from celery import shared_task
+from django.utils import timezone
 
 from recovery.services import escalations, reachability, refill_safety_net, reminders, retention
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def dispatch_reminders() -> dict[str, int]:
-    """Periodic (every minute): daily check-in prompts and the other scheduled reminders."""
-    return reminders.dispatch_reminders()
+def dispatch_reminders() -> int:
+    """Periodic (every minute): daily check-in prompts and the other scheduled reminders, one bulk task per
+    time zone (all for the same moment), so that a large dispatch runs on every bulk worker process at once.
+    Returns how many zone tasks it queued."""
+    now = timezone.now()
+    zones = reminders.zones_with_patients()
+    for zone_name in zones:
+        dispatch_zone_reminders.delay(zone_name, now.isoformat())
+    return len(zones)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_zone_reminders(zone_name: str, at: str) -> dict[str, int]:
+    """Bulk queue: the reminders of one zone due at the moment `at` (ISO 8601) of the periodic dispatch."""
+    return reminders.dispatch_zone_reminders(zone_name, now=datetime.fromisoformat(at))
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -197,12 +197,30 @@ def _kinds_due(conditions: dict[str, Q], flags: tuple[bool, ...]) -> tuple[str, 
     return tuple(kind for kind, due_now in zip(conditions, flags, strict=True) if due_now)
 
 
+def zones_with_patients() -> list[str]:
+    """The time zones of activated patients: a dispatch covers each of them."""
+    return list(Patient.objects.filter(user__isnull=False).order_by().values_list("timezone", flat=True).distinct())
+
+
+def dispatch_zone_reminders(
+    zone_name: str, *, now: datetime, rules: Iterable[ReminderRule] = REMINDER_RULES,
+    batch_size: int = PROMPT_BATCH_SIZE,
+) -> dict[str, int]:
+    """The reminders due at `now` for the patients of one zone (a bulk task each: a large dispatch is
+    shared by the bulk worker processes). Returns patients reminded per kind."""
+    rules = tuple(rules)
+    counts = {str(rule.kind): 0 for rule in rules}
+    _dispatch_zone(zone_name, now, rules, batch_size, counts)
+    return counts
+
+
 def dispatch_reminders(
     *, now: datetime | None = None, rules: Iterable[ReminderRule] = REMINDER_RULES,
     batch_size: int = PROMPT_BATCH_SIZE,
 ) -> dict[str, int]:
-    """Send every reminder due now in each patient's own zone and not yet sent for that local date
-    (the periodic dispatcher). Returns patients reminded per kind.
+    """Send every reminder due now in each patient's own zone and not yet sent for that local date, in
+    this process (`manage.py run_periodic_jobs`, tests, the benchmark; the periodic task spreads the zones
+    over tasks instead). Returns patients reminded per kind.
 
     Zones are taken one at a time so "today" and "now" are exact (zoneinfo, DST included); a patient
     gets each kind at most once per local date because PromptLog is unique and inserted ON CONFLICT DO
@@ -211,9 +229,9 @@ def dispatch_reminders(
     now = now or timezone.now()
     rules = tuple(rules)
     counts = {str(rule.kind): 0 for rule in rules}
-    zones = Patient.objects.filter(user__isnull=False).order_by().values_list("timezone", flat=True).distinct()
-    for zone_name in zones:
-        _dispatch_zone(zone_name, now, rules, batch_size, counts)
+    for zone_name in zones_with_patients():
+        for kind, reminded in dispatch_zone_reminders(zone_name, now=now, rules=rules, batch_size=batch_size).items():
+            counts[kind] += reminded
     return counts
 
 

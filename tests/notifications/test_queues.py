@@ -19,7 +19,8 @@ from recovery.services import pushes, reminders
 from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory
 from tests.notifications.factories import NotificationFactory
 
-FANOUT_TASKS = [tasks.deliver_bulk_notifications, tasks.sweep_bulk_outbox, recovery_tasks.dispatch_reminders]
+FANOUT_TASKS = [tasks.deliver_bulk_notifications, tasks.sweep_bulk_outbox, recovery_tasks.dispatch_reminders,
+                recovery_tasks.dispatch_zone_reminders]
 ESCALATION_TASKS = [tasks.deliver_urgent_notifications, tasks.sweep_outbox, recovery_tasks.pass_on_overdue_escalations]
 
 
