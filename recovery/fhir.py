@@ -56,8 +56,9 @@ IMPLANT_TEXT = "Implantation of intrathecal drug delivery pump"
 
 # Escalation reasons (recovery/triage.py symptom and rule codes) with a SNOMED CT concept that means the same
 # finding: (concept id, display). Every row was checked against public terminology material, named beside it;
-# a reason not listed (e.g. headache_upright, pump_alarm, withdrawal_signs, confusion, limb_numbness) has no
-# concept verified that way and is exported as text only. Never add a row without its source.
+# a reason not listed (e.g. headache_upright, pump_alarm, withdrawal_signs, stiff_neck, limb_numbness) has no
+# concept verified that way and is exported as text only. A row's concept may leave out the site or degree the
+# reason names (the Condition's text keeps it), never change the finding. Never add a row without its source.
 REASON_SNOMED: dict[str, tuple[str, str]] = {
     # HL7 Personal Health Record Format IG, input/fsh/pghd/conceptmap/ConceptMapSymptom.fsh
     # (HL7/personal-health-record-format-ig): fever -> 386661006, equivalent.
@@ -78,6 +79,13 @@ REASON_SNOMED: dict[str, tuple[str, str]] = {
     "itching": ("418363000", "Itching of skin"),
     # IHE Physical_Finding_of_Extremities_VS (IHE/PCC.PCS file above): 26544005 "Muscle weakness".
     "limb_weakness": ("26544005", "Muscle weakness"),
+    # DICOM CID 3050 "Patient Consciousness" (bvdh/dicom-terminology-in-fhir,
+    # input/fsh/ValueSet-dicom-cid-3050-PatientConsciousness.fsh): 271782001 "Drowsy".
+    "extreme_drowsiness": ("271782001", "Drowsy"),
+    # HL7 UK Care Connect ACVPU value set (yorkshire-and-humber-care-record/fhir-ig,
+    # fsh-tank/input/fsh/CareConnect-fsh/Codes/CodesACVPU.fsh): 130987000 |Acute confusion| (the reason is new
+    # confusion: recovery/triage.py's confusion rows).
+    "confusion": ("130987000", "Acute confusion"),
 }
 
 

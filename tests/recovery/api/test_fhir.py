@@ -75,17 +75,20 @@ def fhir_patient_url(bundle):
 def test_each_reason_is_a_snomed_coded_condition_where_verified_and_text_only_where_not(api_client, surgeon):
     patient = PatientFactory(enrolled=True, surgeon=surgeon)
     case = EscalationFactory(warning_report__patient=patient)
-    Escalation.objects.filter(pk=case.pk).update(reasons=["seizure", "itching", "pump_alarm", "headache_upright"])
+    Escalation.objects.filter(pk=case.pk).update(reasons=["seizure", "itching", "pump_alarm", "headache_upright",
+                                                          "confusion"])
     bundle = export(bearer(api_client, surgeon.user), patient)
 
     conditions = {c.code.text: c for c in resources(bundle, "Condition")}
-    assert set(conditions) == {"seizure", "itching", "pump alarm", "headache upright"}
+    assert set(conditions) == {"seizure", "itching", "pump alarm", "headache upright", "confusion"}
     assert [(c.system, c.code) for c in conditions["seizure"].code.coding] == [("http://snomed.info/sct", "91175000")]
     assert [(c.system, c.code) for c in conditions["itching"].code.coding] == [("http://snomed.info/sct", "418363000")]
+    assert [(c.system, c.code) for c in conditions["confusion"].code.coding] == [
+        ("http://snomed.info/sct", "130987000")]
     # No verified concept: text only, no coding claimed.
     assert conditions["pump alarm"].code.coding is None and conditions["headache upright"].code.coding is None
     [flag] = resources(bundle, "Flag")
-    assert len(flag.extension) == 4
+    assert len(flag.extension) == 5
 
 
 def test_every_snomed_row_names_a_reason_triage_gives():
