@@ -7,6 +7,8 @@ an audit row, in the same transaction as the change they describe. Views never w
 Repeated views of the same page of the same patient by the same person within
 settings.AUDIT_VIEW_MERGE_WINDOW (fixed slots, 10 minutes by default) are one row: a unique merge key
 and INSERT ... ON CONFLICT DO NOTHING, so the inbox polled every 15 s does not write a row per poll.
+Each process also remembers the merge keys of the current slot that it has seen committed: a poll of an
+unchanged inbox then sends no INSERT at all, and a changed one inserts only the newly shown patients.
 """
 from __future__ import annotations
 
@@ -15,11 +17,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -101,18 +102,49 @@ def _write(targets: list[tuple[Patient | None, str]], *, actor: Any, action: str
         return
     origin = current_origin()
     now = timezone.now()
-    merges = action == AuditEvent.Action.VIEW and settings.AUDIT_VIEW_MERGE_WINDOW.total_seconds() > 0
-    rows = [
-        AuditEvent(
-            actor=actor, action=action, patient=patient, object_type=object_type, object_id=object_id, at=now,
-            merge_key=_merge_key(actor, object_type, object_id, origin.path, now) if merges else None,
-            **asdict(origin),
-        )
-        for patient, object_id in targets
-    ]
-    AuditEvent.objects.bulk_create(rows, ignore_conflicts=merges)
+    window = settings.AUDIT_VIEW_MERGE_WINDOW.total_seconds()
+    merges = action == AuditEvent.Action.VIEW and window > 0
+    slot = int(now.timestamp() // window) if merges else 0
+    keyed = [(patient, object_id, _merge_key(actor, object_type, object_id, origin.path, slot) if merges else None)
+             for patient, object_id in targets]
+    if merges:
+        keyed = [target for target in keyed if not _recorded.has(slot, target[2])]
+        if not keyed:
+            return  # every view is already a committed row of this window
+    fields = asdict(origin)
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(actor=actor, action=action, patient=patient, object_type=object_type, object_id=object_id, at=now,
+                    merge_key=key, **fields) for patient, object_id, key in keyed],
+        ignore_conflicts=merges,
+    )
+    if merges:
+        keys = [key for _patient, _object_id, key in keyed]
+        # Only once committed: a rolled-back view was not recorded and must be written again next time.
+        transaction.on_commit(lambda: _recorded.add(slot, keys))
 
 
-def _merge_key(actor: Any, object_type: str, object_id: str, path: str, at: datetime) -> str:
-    slot = int(at.timestamp() // settings.AUDIT_VIEW_MERGE_WINDOW.total_seconds())
+def _merge_key(actor: Any, object_type: str, object_id: str, path: str, slot: int) -> str:
     return hashlib.sha256(f"{actor.pk}|{object_type}|{object_id}|{path}|{slot}".encode()).hexdigest()
+
+
+class _RecordedViews:
+    """Merge keys of the current window slot that this process saw committed. Audit rows are never
+    deleted, so a key known here is a row in the table; keys of earlier slots can never match again and
+    are dropped. Bounded: past MAX keys in one slot it starts over (costing one ignored INSERT per view)."""
+
+    MAX = 100_000
+
+    def __init__(self) -> None:
+        self.slot: int | None = None
+        self.keys: set[str] = set()
+
+    def has(self, slot: int, key: str | None) -> bool:
+        return slot == self.slot and key in self.keys
+
+    def add(self, slot: int, keys: list[str | None]) -> None:
+        if slot != self.slot or len(self.keys) + len(keys) > self.MAX:
+            self.slot, self.keys = slot, set()
+        self.keys.update(key for key in keys if key is not None)
+
+
+_recorded = _RecordedViews()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -232,3 +232,26 @@ def test_a_patient_search_is_audited_without_its_query_string():
     event = AuditEvent.objects.get()
     assert event.path == url
     assert not AuditEvent.objects.filter(path__contains="Ada").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_view_rolled_back_is_written_again_and_a_new_window_gets_its_row(settings):
+    settings.AUDIT_VIEW_MERGE_WINDOW = timedelta(minutes=10)
+    surgeon = SurgeonFactory()
+    patient = Patient.objects.create(surgeon=surgeon, display_name="Ada", surgery_date=timezone.localdate())
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+    def view() -> None:
+        audit.record(actor=surgeon.user, action=AuditEvent.Action.VIEW, patient=patient)
+
+    with time_machine.travel(start, tick=False):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            view()
+            raise DatabaseError("the page failed after its audit row")
+        assert AuditEvent.objects.count() == 0
+        view()  # not remembered as written: the row is written now
+        view()
+        assert AuditEvent.objects.count() == 1
+    with time_machine.travel(start + timedelta(minutes=10), tick=False):
+        view()
+    assert AuditEvent.objects.count() == 2

@@ -5,10 +5,21 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.utils import timezone as timezone
+from rest_framework.serializers import ModelSerializer
 from rest_framework.test import APIClient
 
+from recovery import access, selectors
+from recovery.api import serializers as s
 from recovery.models import AuditEvent, Escalation
-from tests.factories import EscalationFactory, PatientFactory, SurgeonFactory
+from tests.factories import (
+    CheckInFactory,
+    EscalationFactory,
+    EscalationReportFactory,
+    IncisionCheckFactory,
+    PatientFactory,
+    SurgeonFactory,
+)
 from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +134,31 @@ def test_the_backup_may_resolve_what_was_passed_on_to_them(api_client):
     response = bearer(api_client, backup.user).post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
                                                     {"outcome": "advised_emergency_care"}, format="json")
     assert response.status_code == 200 and response.json()["resolved_by"] == backup.user.username
+
+
+def test_the_written_out_inbox_item_equals_drfs_generic_representation(surgeon):
+    """EscalationSerializer.to_representation spells its fields out for speed; it must answer exactly
+    what DRF's walk over the declared fields answers, for every shape of case."""
+    backup = SurgeonFactory(display_name="Dr. Backup")
+    patient = PatientFactory(enrolled=True, surgeon=surgeon, display_name="Ada")
+    from_checkin = EscalationFactory(warning_report=None, checkin=CheckInFactory(patient=patient), patient=patient,
+                                     level="urgent", reasons=["fever"])
+    incision = IncisionCheckFactory(patient=patient, note="red edge")
+    EscalationReportFactory(escalation=from_checkin, warning_report=None, incision_check=incision,
+                            created_at=incision.created_at)
+    passed_on = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon),
+                                  escalated_to=backup, escalated_at=timezone.now(),
+                                  acknowledged_at=timezone.now(), acknowledged_by=backup.user,
+                                  acknowledge_note="Calling")
+    EscalationReportFactory(escalation=passed_on)
+    EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon),
+                      acknowledged_at=timezone.now(), acknowledged_by=surgeon.user, resolved_at=timezone.now(),
+                      resolved_by=surgeon.user, outcome="called_patient", resolution_note="Fine now")
+
+    cases = list(selectors.inbox_for(access.care_team_member(surgeon.user), state="all"))
+    assert len(cases) == 3
+    for zone in ("UTC", "America/New_York"):
+        with timezone.override(zone):
+            for case in cases:
+                serializer = s.EscalationSerializer(case)
+                assert serializer.data == ModelSerializer.to_representation(serializer, case)

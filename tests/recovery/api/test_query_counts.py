@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from recovery.models import Milestone, Restriction
+from recovery.models import AuditEvent, Milestone, Restriction
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
@@ -119,3 +119,23 @@ def test_the_profile_reads_one_query(patient_client, patient, django_assert_num_
         response = patient_client.get("/api/v1/me/")
     assert response.status_code == 200
     assert response.json()["pump"]["kind"] == patient.pump.kind
+
+
+@pytest.mark.django_db(transaction=True)  # the audit rows really commit, as in production
+def test_an_unchanged_inbox_poll_writes_no_audit_row(surgeon_client, surgeon, django_assert_num_queries):
+    seed_inbox(surgeon, 3)
+    seen = AuditEvent.objects.filter(actor=surgeon.user, object_type="recovery.Escalation")
+    first = surgeon_client.get("/api/v1/surgeon/inbox/")
+    assert seen.count() == 3
+
+    with django_assert_num_queries(AUTH + 3):  # count + page + the cases' reports: no audit INSERT
+        again = surgeon_client.get("/api/v1/surgeon/inbox/")
+    assert again.json() == first.json()
+    assert seen.count() == 3
+
+    seed_inbox(surgeon, 1)  # a new case: the next poll audits it, and only it
+    with django_assert_num_queries(AUTH + 3 + 3):  # + BEGIN, the one row's INSERT, COMMIT
+        changed = surgeon_client.get("/api/v1/surgeon/inbox/")
+    assert len(changed.json()) == 4
+    assert seen.count() == 4
+    assert {event.object_id for event in seen} == {str(case["patient"]["id"]) for case in changed.json()}
