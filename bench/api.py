@@ -128,6 +128,24 @@ def _found(pattern: str, output: str) -> re.Match[str]:
     return match
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU seconds used so far by gunicorn's workers: the live ones plus those it already reaped (recycled
+    after max_requests). Unlike req/s, this hardly depends on what else the shared machine runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def fields(pid: int | str) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+    total = sum(int(value) for value in fields(master)[13:15])  # cutime, cstime: reaped children
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    for child in children:
+        try:
+            total += sum(int(value) for value in fields(child)[11:13])  # utime, stime
+        except FileNotFoundError:
+            continue  # ended between the two reads
+    return total / tick
+
+
 def run_wrk(url: str, token: str | None = None, script: str = "") -> tuple[float, float, str]:
     """req/s and p99 latency (ms) from wrk --latency, plus its output."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
@@ -163,8 +181,12 @@ def main() -> None:
             ("me GET", f"{base}/me/", patient_tokens[0], ""),
             (f"inbox GET ({OPEN_CASES} open cases)", f"{base}/surgeon/inbox/", surgeon_token, ""),
         ]:
-            rate, p99, _ = run_wrk(url, token, script)
-            print(f"  {name:32s} {rate:7,.0f} req/s   p99 {p99:,.1f} ms", flush=True)
+            cpu = server_cpu_seconds(server.pid)
+            rate, p99, output = run_wrk(url, token, script)
+            cpu = server_cpu_seconds(server.pid) - cpu
+            count = int(_found(r"(\d+) requests in", output)[1])
+            print(f"  {name:32s} {rate:7,.0f} req/s   p99 {p99:,.1f} ms   gunicorn CPU {cpu / count * 1000:5.2f} ms "
+                  f"per request", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -62,8 +62,13 @@ INBOX_HISTORY_ORDER: dict[str, tuple[str, str]] = {"resolved": ("-resolved_at", 
 def inbox_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet[Escalation]:
     """The care-team member's escalation cases in `state` (open, resolved or all), each with its reports oldest
     first, in the inbox order of shared/API.md: unacknowledged first, then most severe, then newest."""
-    reports = EscalationReport.objects.select_related("checkin", "incision_check", "warning_report").order_by(
-        "created_at", "id"
+    # Of each report only what an inbox shows (API and dashboard alike): its triage, note and time.
+    shown = [f"{kind}__{field}" for kind in ("checkin", "incision_check", "warning_report")
+             for field in ("created_at", "triage_level", "triage_reasons", "note")]
+    reports = (
+        EscalationReport.objects.select_related("checkin", "incision_check", "warning_report")
+        .only("escalation", "created_at", "checkin", "incision_check", "warning_report", *shown)
+        .order_by("created_at", "id")
     )
     return (
         access.care_team_escalations(member)
@@ -77,6 +82,16 @@ def inbox_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet
             **push_delivery_state(),
         )
         .order_by("-is_open", "-severity", "-created_at", "-id")
+    )
+
+
+def inbox_items_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet[Escalation]:
+    """inbox_for with only the columns an API inbox item shows (recovery.api.serializers.EscalationSerializer):
+    the inbox is polled, and of the five joined people it names only ids, display names and usernames."""
+    return inbox_for(member, state=state).only(
+        *(field.name for field in Escalation._meta.concrete_fields),
+        "patient__display_name", "assigned_surgeon__display_name", "escalated_to__display_name",
+        "acknowledged_by__username", "resolved_by__username",
     )
 
 

@@ -545,7 +545,7 @@ class InboxView(SurgeonView):
         return self._paginator
 
     def get_queryset(self) -> QuerySet:
-        return selectors.inbox_for(self.member, state=self.state)
+        return selectors.inbox_items_for(self.member, state=self.state)
 
     @extend_schema(tags=["surgeon"], parameters=[s.InboxQuerySerializer, *INBOX_PARAMETERS, *INBOX_HEADERS],
                    responses={200: s.EscalationSerializer(many=True), 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
