@@ -156,6 +156,7 @@ def test_the_written_out_inbox_item_equals_drfs_generic_representation(surgeon):
                       resolved_by=surgeon.user, outcome="called_patient", resolution_note="Fine now")
 
     member = access.care_team_member(surgeon.user)
+    assert member is not None
     cases = [*selectors.inbox_for(member, state="all"), *selectors.inbox_items_for(member, state="all")]
     assert len(cases) == 6
     for zone in ("UTC", "America/New_York"):
