@@ -1,6 +1,7 @@
 """The pump worklist and the patient page's pump card in headless Chromium; screenshots in docs/screenshots/."""
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -41,7 +42,9 @@ def test_the_worklist_lists_what_is_due_and_sorts_by_battery(page, live_server, 
         "kind": "programmable", "drug": "morphine", "model": "prometra_ii", "battery_replacement_due":
         timezone.now().date() + timedelta(days=300), "next_refill_date": timezone.now().date() + timedelta(days=5)})
     battery = enrolled(surgeon, "Bea Battery", "Asia/Tokyo", {
-        "kind": "programmable", "drug": "other", "battery_replacement_due": timezone.now().date() + timedelta(days=30)})
+        "kind": "programmable", "drug": "other",
+        # 30 days from today in Tokyo, where the page counts them (already tomorrow there after 15:00 UTC)
+        "battery_replacement_due": timezone.localdate(timezone=ZoneInfo("Asia/Tokyo")) + timedelta(days=30)})
     enrolled(surgeon, "Fay Fine", "UTC", {"kind": "programmable", "drug": "morphine",
                                           "next_refill_date": timezone.now().date() + timedelta(days=40)})
     log_in(page, live_server, surgeon)
