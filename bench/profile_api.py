@@ -91,7 +91,7 @@ def main() -> None:
         print(f"  {names[key]:32s} {batches[0]:6.2f} ms CPU (least of {len(batches)} batches of {BATCH}; median "
               f"{batches[len(batches) // 2]:.2f})   {len(queries)} queries", flush=True)
         if args.profile == key:
-            from pyinstrument import Profiler
+            from pyinstrument import Profiler  # type: ignore[import-not-found]  # optional: pip install pyinstrument
 
             with Profiler(interval=0.0005) as profiler:
                 for n in range(args.requests):
