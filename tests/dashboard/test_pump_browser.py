@@ -20,33 +20,39 @@ def surgeon(db):
     return SurgeonFactory(display_name="Dr. Rivera")
 
 
+def today_in(zone):
+    """The patient's own date: the pages count days to a refill or a battery in the patient's zone, which is
+    a day ahead of or behind UTC's for part of every day."""
+    return timezone.localdate(timezone=ZoneInfo(zone))
+
+
 def enrolled(surgeon, name, zone, pump):
-    today = timezone.now().date()
+    today = today_in(zone)
     patient = PatientFactory(surgeon=surgeon, display_name=name, timezone=zone,
                              surgery_date=pump.pop("surgery_date", today - timedelta(days=30)))
     create_recovery_plan(patient)
     return create_pump(patient, pump)
 
 
-def fill(volume, concentration, unit, dose, dose_unit, days_ago):
-    return {"refill_date": timezone.now().date() - timedelta(days=days_ago), "volume_ml": Decimal(volume),
+def fill(volume, concentration, unit, dose, dose_unit, days_ago, zone):
+    return {"refill_date": today_in(zone) - timedelta(days=days_ago), "volume_ml": Decimal(volume),
             "concentration": Decimal(concentration), "concentration_unit": unit, "daily_dose": Decimal(dose),
             "dose_unit": dose_unit}
 
 
 def test_the_worklist_lists_what_is_due_and_sorts_by_battery(page, live_server, surgeon):  # noqa: F811
-    overdue = enrolled(surgeon, "Olga Overdue", "Europe/Berlin", {
+    overdue = enrolled(surgeon, "Olga Overdue", "Europe/Berlin", {  # refill due 38 days after: 2 days late
         "kind": "programmable", "drug": "baclofen", "model": "synchromed_ii",
-        "refill": fill("20", "500", "mcg/mL", "200", "mcg/day", days_ago=40)})  # due 38 days after: 2 days late
+        "refill": fill("20", "500", "mcg/mL", "200", "mcg/day", days_ago=40, zone="Europe/Berlin")})
     soon = enrolled(surgeon, "Sam Soon", "America/Chicago", {
         "kind": "programmable", "drug": "morphine", "model": "prometra_ii", "battery_replacement_due":
-        timezone.now().date() + timedelta(days=300), "next_refill_date": timezone.now().date() + timedelta(days=5)})
+        today_in("America/Chicago") + timedelta(days=300),
+        "next_refill_date": today_in("America/Chicago") + timedelta(days=5)})
     battery = enrolled(surgeon, "Bea Battery", "Asia/Tokyo", {
         "kind": "programmable", "drug": "other",
-        # 30 days from today in Tokyo, where the page counts them (already tomorrow there after 15:00 UTC)
-        "battery_replacement_due": timezone.localdate(timezone=ZoneInfo("Asia/Tokyo")) + timedelta(days=30)})
+        "battery_replacement_due": today_in("Asia/Tokyo") + timedelta(days=30)})
     enrolled(surgeon, "Fay Fine", "UTC", {"kind": "programmable", "drug": "morphine",
-                                          "next_refill_date": timezone.now().date() + timedelta(days=40)})
+                                          "next_refill_date": today_in("UTC") + timedelta(days=40)})
     log_in(page, live_server, surgeon)
     page.click("text=Pump worklist")
     names = page.locator("table.worklist tbody tr td:first-child").all_inner_texts()
@@ -65,8 +71,10 @@ def test_the_worklist_lists_what_is_due_and_sorts_by_battery(page, live_server, 
 def test_the_pump_card_shows_refills_dates_and_the_models_mri_guidance(page, live_server, surgeon):  # noqa: F811
     pump = enrolled(surgeon, "Pia Prometra", "America/Denver", {
         "kind": "programmable", "drug": Pump.Drug.MORPHINE, "model": "prometra_ii", "serial_number": "PII-2041",
-        "reservoir_volume_ml": Decimal("20"), "battery_replacement_due": timezone.now().date() + timedelta(days=60),
-        "refill": fill("20", "25", "mg/mL", "4.8", "mg/day", days_ago=3)})  # 93 days to the alarm
+        "reservoir_volume_ml": Decimal("20"),
+        "battery_replacement_due": today_in("America/Denver") + timedelta(days=60),
+        "refill": fill("20", "25", "mg/mL", "4.8", "mg/day", days_ago=3, zone="America/Denver"),  # 93 days to the alarm
+    })
     log_in(page, live_server, surgeon)
     page.goto(f"{live_server.url}/dashboard/patients/{pump.patient_id}/")
     card = page.locator("#pump")
