@@ -230,8 +230,7 @@ def dispatch_reminders(
     rules = tuple(rules)
     counts = {str(rule.kind): 0 for rule in rules}
     for zone_name in zones_with_patients():
-        for kind, reminded in dispatch_zone_reminders(zone_name, now=now, rules=rules, batch_size=batch_size).items():
-            counts[kind] += reminded
+        _dispatch_zone(zone_name, now, rules, batch_size, counts)
     return counts
 
 
