@@ -2,8 +2,9 @@
 
 Prints, against the throwaway PostgreSQL + Redis of scripts/with-test-services.sh and the FCM stand-in
 as its own process (see bench/README.md):
-1. raw send paths, same messages, no database: firebase-admin `send_each`, `send_each_async`, persistent
-   threads on the SDK's requests session, the product's keep-alive sender, and fcm-django's bulk send;
+1. raw send paths, same messages, no database: the product's pooled keep-alive sender on pycurl, the
+   urllib3 keep-alive sender on threads, firebase-admin `send_each`, `send_each_async`, persistent
+   threads on the SDK's requests session, and fcm-django's bulk send;
 2. this code: N due daily check-in prompts (dispatcher -> outbox rows -> bulk-queue delivery tasks on a
    real Celery worker -> stand-in), and the time until every row is marked sent;
 3. escalation push latency (report written -> FCM accepted) idle and during that fan-out, served by
@@ -73,11 +74,11 @@ def free_port() -> int:
 
 # --- The stand-in ------------------------------------------------------------------------------
 
-def start_standin() -> tuple[subprocess.Popen, str]:
-    """The stand-in as its own process, recording per token (each patient exactly once; latency)."""
+def start_standin(record: str = "tokens") -> tuple[subprocess.Popen, str]:
+    """The stand-in as its own process, by default recording per token (each patient exactly once; latency)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "notifications.fcm_standin", "--port", str(port), "--record", "tokens"],
+        [sys.executable, "-m", "notifications.fcm_standin", "--port", str(port), "--record", record],
         stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )
     assert process.stdout is not None
@@ -194,7 +195,8 @@ def bench_raw_paths(count: int, async_count: int) -> dict[str, float]:
     fcm.messaging_service()  # apply the FCM_ENDPOINT seam
     batches = raw_messages(count)
     rates: dict[str, float] = {}
-    rates["keep-alive sender (product)"] = count / timed(batches, fcm.keep_alive_sender().send_each)
+    rates["pooled keep-alive sender, pycurl (product)"] = count / timed(batches, fcm.curl_sender().send_each)
+    rates["keep-alive sender, urllib3 threads"] = count / timed(batches, fcm.keep_alive_sender().send_each)
     rates["send_each"] = count / timed(batches, lambda b: messaging.send_each(b, app=app))
     loop = asyncio.new_event_loop()  # one loop: the SDK's httpx client keeps its connections on it
     async_batches = raw_messages(min(async_count, count))
@@ -384,7 +386,7 @@ def main() -> None:
           f"message per token")
     print(f"  100,000 patients:            {100_000 / this_code:.0f} s at this rate")
     for name, rate in raw.items():
-        print(f"raw {name:34s} {rate:7,.0f} messages/s   this code / it = {this_code / rate:.2f}")
+        print(f"raw {name:42s} {rate:7,.0f} messages/s   this code / it = {this_code / rate:.2f}")
     print(f"this code / fastest raw ({fastest_name}) = {this_code / fastest:.2f}")
     fcm_django = [rate for name, rate in raw.items() if name.startswith("fcm-django")]
     if fcm_django:

@@ -1,12 +1,15 @@
 """The FCM sender, on the real firebase-admin SDK: one HTTP v1 request per message, at most 500 per batch.
 
 How a batch is sent (bench/README.md has the numbers): the SDK's `send_each` starts a fresh pool of up
-to 500 threads per call, which was most of the sending process's CPU. `send_batch` does per message
-exactly what `send_each` does (the SDK's own message encoding, its authorized session with the
-credential's token refresh, its retrying keep-alive connection pool, its FCM error classification),
-but from persistent threads (`settings.FCM_SEND_THREADS`, one pool per process, rebuilt after a fork)
-over a urllib3 keep-alive pool instead of requests (KeepAliveSender). `send_each` and `send_each_async`
-stay in the benchmark for comparison.
+to 500 threads per call and sends through requests, which was most of the sending process's CPU.
+`send_batch` does per message exactly what `send_each` does (the SDK's own message encoding, URL and
+headers, the credential's token and its refresh, the SDK's retry policy, its FCM error
+classification), on libcurl (CurlSender): one multi handle per process (rebuilt after a fork) drives up
+to `settings.FCM_SEND_THREADS` transfers at once from the calling thread over reused keep-alive
+connections, HTTP/2-multiplexed to Google. A message whose first attempt needs another one (500/503,
+a transport failure, a 401) goes on to the urllib3 path (KeepAliveSender: persistent threads,
+urllib3 keep-alive pool, google-auth's AuthorizedHttp), which applies the rest of the SDK's retry
+policy. KeepAliveSender, `send_each` and `send_each_async` stay in the benchmark for comparison.
 
 One firebase app per process. With `settings.FCM_CREDENTIALS_FILE` empty it uses a static-token
 credential meant for the local stand-in (notifications/fcm_standin.py).
@@ -26,19 +29,22 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import firebase_admin
 import google.auth.transport.urllib3
 import google.oauth2.credentials
+import pycurl
 import requests
 import urllib3
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from firebase_admin import _http_client, credentials, exceptions, messaging
+from urllib3.util.retry import Retry
 
 from notifications.push_categories import PushCategory, presentation_of
 
@@ -59,6 +65,10 @@ INVALID_ARGUMENT = "INVALID_ARGUMENT"
 _app_lock = threading.Lock()
 _app_pid: int | None = None
 _sender: KeepAliveSender | None = None
+_curl_sender: CurlSender | None = None
+# A forked child never closes what it inherited: libcurl would close (and for TLS, shut down) the
+# parent's connections on the shared sockets.
+_inherited_after_fork: list[CurlSender] = []
 
 
 class FcmSeamBroken(RuntimeError):
@@ -112,8 +122,11 @@ def get_app() -> firebase_admin.App:
                 firebase_admin.delete_app(firebase_admin.get_app(APP_NAME))
             except ValueError:
                 pass
-            global _sender
+            global _sender, _curl_sender
             _sender = None  # its threads did not survive the fork
+            if _curl_sender is not None and _curl_sender._pid != os.getpid():
+                _inherited_after_fork.append(_curl_sender)
+            _curl_sender = None
             if settings.FCM_CREDENTIALS_FILE:
                 credential: credentials.Base = credentials.Certificate(settings.FCM_CREDENTIALS_FILE)
             else:
@@ -241,9 +254,12 @@ class KeepAliveSender:
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fcm-send")
 
     def _send_one(self, data: dict) -> messaging.SendResponse:
+        return self._send_body(json.dumps(data, allow_nan=False).encode())
+
+    def _send_body(self, body: bytes, **urlopen: object) -> messaging.SendResponse:
         try:
-            response = self._http.request("POST", self._url, body=json.dumps(data, allow_nan=False).encode(),
-                                          headers=self._headers, timeout=self._timeout)
+            response = self._http.urlopen("POST", self._url, body=body, headers=self._headers,
+                                          timeout=self._timeout, **urlopen)
         except urllib3.exceptions.HTTPError as exc:
             error = _as_requests_error(exc)
             return messaging.SendResponse(resp=None, exception=self._service._handle_fcm_error(error))
@@ -260,9 +276,249 @@ class KeepAliveSender:
             raise exceptions.UnknownError(message=f"Unknown error while making remote service calls: {error}",
                                           cause=error) from error
 
+    def resend(self, items: list[Resend]) -> list[messaging.SendResponse]:
+        """Further attempts of messages whose first attempt went elsewhere (CurlSender), in parallel."""
+        return list(self._executor.map(self._resend_one, items))
+
+    def _resend_one(self, item: Resend) -> messaging.SendResponse:
+        if item.wait is not None:
+            item.wait()
+        if item.refreshed:  # AuthorizedHttp refreshes at most twice per request; one is spent
+            return self._send_body(item.body, retries=item.retries, _credential_refresh_attempt=1)
+        return self._send_body(item.body, retries=item.retries)
+
     def close(self) -> None:
         self._executor.shutdown(wait=False)
         self._http.http.clear()
+
+
+@dataclass(frozen=True)
+class Resend:
+    """A message to send again on the urllib3 path, with what is left of its retry policy."""
+
+    body: bytes
+    retries: Retry
+    wait: Callable[[], None] | None = None  # Retry-After or back-off, as urllib3 waits between attempts
+    refreshed: bool = False  # a 401 answer has already refreshed the token once
+
+
+class CurlSender:
+    """Sends each message as its own FCM v1 request, as `_MessagingService.send_each` does, on libcurl
+    (pycurl): one multi handle per process drives up to `parallel` transfers at once from the calling
+    thread, on reused easy handles and their keep-alive connections (HTTP/2 multiplexed on one
+    connection where the server speaks it, as Google's does; parallel HTTP/1.1 connections to the
+    stand-in). One batch at a time per process (a lock): a multi handle is not for several threads.
+
+    Kept from the SDK, exactly:
+    - the message JSON: `_message_data(message, False)` encoded as requests encodes `json=`
+      (json.dumps, allow_nan=False, UTF-8), the URL (`_fcm_url`), the headers (`_fcm_headers`,
+      `_http_client.METRICS_HEADERS`, Content-Type) and the SDK's `httpTimeout` (`_client.timeout`,
+      for connecting and for the whole exchange: libcurl has no per-read timeout);
+    - the credential: google-auth's `before_request` once per batch applies the token and refreshes it
+      first when it is expired or about to be. A 401 answer refreshes the token (once per batch, not
+      once per answer as AuthorizedHttp would) and resends those messages on the urllib3 path, which
+      counts that refresh, so each such message gets at most the SDK's 2 refreshes and 3 attempts;
+    - the retry policy (`_http_client.DEFAULT_RETRY_CONFIG`, back-off factor as for the SDK's adapter):
+      a first answer the policy retries (500/503, or 413/429/503 with Retry-After) or a transport
+      failure is charged to a copy of that policy (`Retry.increment`, as urllib3 does after an attempt),
+      waited for as urllib3 would (Retry-After, else back-off) and resent on the urllib3 keep-alive path
+      (KeepAliveSender, its threads) with what is left of the policy. So a message gets exactly the
+      SDK's attempts: at most 5 for 500/503 (1 here + 4), 2 for a failed connection or read (1 + 1).
+      libcurl may, like any keep-alive client, resend a request at once on a fresh connection when a
+      reused one turns out closed before any answer (no retry budget is spent: nothing was answered);
+    - the error classification: `_handle_fcm_error` given the requests exception the SDK's transport
+      would raise (`_as_requests_error`); per-message outcomes in message order.
+    Anything else failing (e.g. the token refresh) fails the whole call with UnknownError, as
+    `send_each` does. No proxy (as the urllib3 path); TLS verified against certifi's bundle (as requests).
+    """
+
+    def __init__(self, service: messaging._MessagingService, parallel: int,
+                 fallback: Callable[[], KeepAliveSender]) -> None:
+        self._service = service
+        self._url: str = service._fcm_url
+        self.parallel = parallel
+        self._pid = os.getpid()
+        self._fallback = fallback
+        self._credential = service._credential
+        self._auth_request = google.auth.transport.urllib3.Request(urllib3.PoolManager(num_pools=1, maxsize=1))
+        self._headers = {"Content-Type": "application/json", **service._fcm_headers, **_http_client.METRICS_HEADERS}
+        self._retry = _http_client.DEFAULT_RETRY_CONFIG.new(backoff_factor=settings.FCM_RETRY_BACKOFF_FACTOR)
+        self._lock = threading.Lock()
+        self._multi = pycurl.CurlMulti()
+        self._multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
+        self._multi.setopt(pycurl.M_MAX_HOST_CONNECTIONS, parallel)
+        self._multi.setopt(pycurl.M_MAXCONNECTS, parallel)
+        timeout_ms = int(service._client.timeout * 1000) if service._client.timeout else 0
+        self._handles = [self._easy_handle(timeout_ms) for _ in range(parallel)]
+        self._header_lines: list[str] = []
+
+    def _easy_handle(self, timeout_ms: int) -> pycurl.Curl:
+        handle = pycurl.Curl()
+        handle.setopt(pycurl.URL, self._url)
+        handle.setopt(pycurl.POST, 1)
+        handle.setopt(pycurl.NOSIGNAL, 1)
+        handle.setopt(pycurl.PROXY, "")
+        handle.setopt(pycurl.CAINFO, requests.certs.where())
+        handle.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
+        handle.setopt(pycurl.PIPEWAIT, 1)  # wait to multiplex on a connection being opened, not open another
+        handle.setopt(pycurl.CONNECTTIMEOUT_MS, timeout_ms)
+        handle.setopt(pycurl.TIMEOUT_MS, timeout_ms)
+        handle.body_chunks = []
+        handle.header_chunks = []
+        handle.setopt(pycurl.WRITEFUNCTION, handle.body_chunks.append)
+        handle.setopt(pycurl.HEADERFUNCTION, handle.header_chunks.append)
+        handle.index = -1
+        return handle
+
+    def send_each(self, messages: list[messaging.Message]) -> messaging.BatchResponse:
+        bodies = [json.dumps(self._service._message_data(message, False), allow_nan=False).encode()
+                  for message in messages]
+        try:
+            with self._lock:
+                return messaging.BatchResponse(self._send(bodies))
+        except Exception as error:  # as send_each: anything but a per-message HTTP error fails the call
+            raise exceptions.UnknownError(message=f"Unknown error while making remote service calls: {error}",
+                                          cause=error) from error
+
+    def _send(self, bodies: list[bytes]) -> list[messaging.SendResponse]:
+        headers = dict(self._headers)
+        self._credential.before_request(self._auth_request, "POST", self._url, headers)
+        self._use_headers(headers)
+        attempts = self._transfer(bodies)
+        results: list[messaging.SendResponse | None] = [None] * len(bodies)
+        resend: list[tuple[int, Resend]] = []
+        unauthorized: list[int] = []
+        for index, attempt in enumerate(attempts):
+            if isinstance(attempt, urllib3.exceptions.HTTPError):
+                try:
+                    retries = self._retry.increment("POST", self._url, error=attempt)
+                except urllib3.exceptions.HTTPError as exhausted:  # what urllib3 would raise: no attempt left
+                    results[index] = self._failed(exhausted)
+                else:
+                    resend.append((index, Resend(bodies[index], retries, wait=retries.sleep)))
+            elif 200 <= attempt.status < 300:
+                results[index] = messaging.SendResponse(json.loads(attempt.data), exception=None)
+            elif attempt.status == 401:
+                unauthorized.append(index)
+            elif self._retry.is_retry("POST", attempt.status, bool(attempt.headers.get("Retry-After"))):
+                try:
+                    retries = self._retry.increment("POST", self._url, response=attempt)
+                except urllib3.exceptions.MaxRetryError:  # urllib3 returns the last answer (raise_on_status off)
+                    results[index] = self._failed(attempt)
+                else:
+                    resend.append((index, Resend(bodies[index], retries, wait=partial(retries.sleep, attempt))))
+            else:
+                results[index] = self._failed(attempt)
+        if unauthorized:
+            self._credential.refresh(self._auth_request)  # AuthorizedHttp's first refresh, once for the batch
+            resend.extend((index, Resend(bodies[index], self._retry, refreshed=True)) for index in unauthorized)
+        if resend:
+            answers = self._fallback().resend([item for _, item in resend])
+            for (index, _), answer in zip(resend, answers, strict=True):
+                results[index] = answer
+        return [result for result in results if result is not None]
+
+    def _failed(self, failure: urllib3.BaseHTTPResponse | urllib3.exceptions.HTTPError) -> messaging.SendResponse:
+        return messaging.SendResponse(resp=None, exception=self._service._handle_fcm_error(_as_requests_error(failure)))
+
+    def _use_headers(self, headers: dict[str, str]) -> None:
+        lines = [f"{name}: {value}" for name, value in headers.items()]
+        lines.append("Expect:")  # no 100-continue round trip
+        if lines != self._header_lines:
+            for handle in self._handles:
+                handle.setopt(pycurl.HTTPHEADER, lines)
+            self._header_lines = lines
+
+    def _transfer(self, bodies: list[bytes]) -> list[urllib3.HTTPResponse | urllib3.exceptions.HTTPError]:
+        """One attempt per body, up to `parallel` at a time; the answer or transport failure of each."""
+        multi = self._multi
+        results: list[urllib3.HTTPResponse | urllib3.exceptions.HTTPError | None] = [None] * len(bodies)
+        pending = iter(enumerate(bodies))
+        active: set[pycurl.Curl] = set()
+
+        def start_next(handle: pycurl.Curl) -> bool:
+            item = next(pending, None)
+            if item is None:
+                return False
+            handle.index, body = item
+            handle.setopt(pycurl.POSTFIELDS, body)
+            multi.add_handle(handle)
+            active.add(handle)
+            return True
+
+        def finished(handle: pycurl.Curl, result: urllib3.HTTPResponse | urllib3.exceptions.HTTPError) -> bool:
+            multi.remove_handle(handle)
+            active.discard(handle)
+            results[handle.index] = result
+            return start_next(handle)
+
+        try:
+            for handle in self._handles:
+                if not start_next(handle):
+                    break
+            while active:
+                multi.perform()
+                started = False
+                while True:
+                    queued, done, failed = multi.info_read()
+                    for handle in done:
+                        started = finished(handle, _curl_response(handle)) or started
+                    for handle, errno, message in failed:
+                        started = finished(handle, _curl_error(handle, errno, message, self._url)) or started
+                    if not queued:
+                        break
+                if active and not started:  # wait for a socket (a new transfer is started by perform)
+                    wait_ms = multi.timeout()
+                    multi.select(1.0 if wait_ms < 0 else min(wait_ms / 1000, 1.0))
+        finally:
+            for handle in active:  # an exception above: leave the multi handle clean for the next batch
+                multi.remove_handle(handle)
+        missing = [index for index, result in enumerate(results) if result is None]
+        if missing:
+            raise RuntimeError(f"libcurl gave no result for {len(missing)} of {len(bodies)} messages")
+        return [result for result in results if result is not None]
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.close()
+        self._multi.close()
+
+
+def _curl_response(handle: pycurl.Curl) -> urllib3.HTTPResponse:
+    """The answer of a finished transfer, as urllib3 would have given it (headers only parsed when needed:
+    a success is read from its body alone)."""
+    status = handle.getinfo(pycurl.RESPONSE_CODE)
+    body = b"".join(handle.body_chunks)
+    handle.body_chunks.clear()
+    headers = urllib3.HTTPHeaderDict()
+    if not 200 <= status < 300:
+        # The last header block (an interim 100 Continue would come first).
+        for line in b"".join(handle.header_chunks).decode("latin-1").split("\r\n"):
+            if line.startswith("HTTP/"):
+                headers = urllib3.HTTPHeaderDict()
+            elif ":" in line:
+                name, value = line.split(":", 1)
+                headers.add(name.strip(), value.strip())
+    handle.header_chunks.clear()
+    return urllib3.HTTPResponse(body=body, headers=headers, status=status, preload_content=False)
+
+
+def _curl_error(handle: pycurl.Curl, errno: int, message: str, url: str) -> urllib3.exceptions.HTTPError:
+    """A transport failure as the urllib3 exception of the same kind: a failed connection counts against
+    the policy's `connect` retries, a failed or timed-out read against its `read` retries."""
+    handle.body_chunks.clear()
+    handle.header_chunks.clear()
+    text = f"{message} (libcurl error {errno})"
+    connected = bool(handle.getinfo(pycurl.CONNECT_TIME))
+    if errno in (pycurl.E_COULDNT_CONNECT, pycurl.E_COULDNT_RESOLVE_HOST, pycurl.E_COULDNT_RESOLVE_PROXY):
+        return urllib3.exceptions.NewConnectionError(None, text)  # type: ignore[arg-type]
+    if errno == pycurl.E_OPERATION_TIMEDOUT:
+        if not connected:
+            return urllib3.exceptions.ConnectTimeoutError(text)
+        return urllib3.exceptions.ReadTimeoutError(None, url, text)  # type: ignore[arg-type]
+    if errno == pycurl.E_SSL_CONNECT_ERROR:
+        return urllib3.exceptions.SSLError(text)
+    return urllib3.exceptions.ProtocolError(text)
 
 
 def _as_requests_error(failure: urllib3.BaseHTTPResponse | urllib3.exceptions.HTTPError) -> requests.RequestException:
@@ -278,6 +534,21 @@ def _as_requests_error(failure: urllib3.BaseHTTPResponse | urllib3.exceptions.HT
     response.headers.update(failure.headers)
     response.encoding = "utf-8"
     return requests.exceptions.HTTPError(f"{failure.status} error from FCM", response=response)
+
+
+def curl_sender() -> CurlSender:
+    """This process's pycurl sender on the (endpoint-adjusted) messaging service, created on first use
+    (again after a fork: get_app drops the parent's)."""
+    global _curl_sender
+    service = messaging_service()
+    with _app_lock:
+        current = _curl_sender
+        if (current is None or current._service is not service or current._url != service._fcm_url
+                or current.parallel != settings.FCM_SEND_THREADS):
+            if current is not None:
+                current.close()
+            _curl_sender = CurlSender(service, settings.FCM_SEND_THREADS, fallback=keep_alive_sender)
+        return _curl_sender
 
 
 def keep_alive_sender() -> KeepAliveSender:
@@ -339,14 +610,14 @@ def outcome_of_error(exc: Exception | None) -> SendOutcome:
 
 
 def send_batch(pushes: Iterable[PushMessage]) -> list[SendOutcome]:
-    """Send up to MAX_BATCH messages, one request each on the keep-alive sender; one outcome per
-    message, in order."""
+    """Send up to MAX_BATCH messages, one request each on the pycurl sender (CurlSender); one outcome
+    per message, in order."""
     messages = [build_message(push) for push in pushes]
     if not messages:
         return []
     if len(messages) > MAX_BATCH:
         raise ValueError(f"At most {MAX_BATCH} messages per batch.")
-    sender = keep_alive_sender()
+    sender = curl_sender()
     try:
         response = sender.send_each(messages)
     except exceptions.FirebaseError as exc:  # the whole call failed (e.g. the credential refresh)

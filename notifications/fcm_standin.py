@@ -8,6 +8,7 @@ FcmError/ErrorCode reference): `{"name": "projects/{project}/messages/{id}"}` on
 
   in-process:  standin = FcmStandIn().start(); standin.fail_next(2, "UNAVAILABLE");
                standin.fail_token(token, "UNREGISTERED"); standin.sent_messages(); standin.stop()
+               standin.reject_access_token("old") (401 UNAUTHENTICATED for "Bearer old": an expired token)
                ("INVALID_ARGUMENT" blames the token, "INVALID_MESSAGE" a field of the message)
   as a process: python -m notifications.fcm_standin --port 8765 [--record all|tokens|none] [--log]
                POST /_standin/fail {"error": "UNAVAILABLE", "count": 2} or {"error": ..., "token": ...}
@@ -77,6 +78,7 @@ class _State:
     received: list[Received] = field(default_factory=list)
     fail_next: list[str] = field(default_factory=list)
     fail_tokens: dict[str, str] = field(default_factory=dict)
+    rejected_access_tokens: set[str] = field(default_factory=set)  # answered 401, as Google does an expired one
     down: str = ""  # while set, every send answers this error (an FCM outage), until `come_back`
     record: RecordMode = "all"
     count_ok: int = 0
@@ -96,6 +98,7 @@ class _State:
             self.received.clear()
             self.fail_next.clear()
             self.fail_tokens.clear()
+            self.rejected_access_tokens.clear()
             self.accepted_tokens.clear()
             self.first_accepted_at.clear()
             self.down = ""
@@ -214,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         answer: dict[str, object]
         with self.state.lock:
-            if not auth.startswith("Bearer "):
+            if not auth.startswith("Bearer ") or auth[len("Bearer "):] in self.state.rejected_access_tokens:
                 status, answer = 401, {"error": {"code": 401, "message": "Request is missing required "
                                                  "authentication credential.", "status": "UNAUTHENTICATED"}}
             elif message is None or not message.get("token"):
@@ -300,6 +303,11 @@ class FcmStandIn:
             raise ValueError(f"Unknown FCM error code {error_code!r}")
         with self.state.lock:
             self.state.fail_tokens[token] = error_code
+
+    def reject_access_token(self, access_token: str) -> None:
+        """Answer 401 UNAUTHENTICATED to requests bearing this OAuth access token (expired or revoked)."""
+        with self.state.lock:
+            self.state.rejected_access_tokens.add(access_token)
 
     def go_down(self, error_code: str = "UNAVAILABLE") -> None:
         """An FCM outage: every send answers `error_code` until `come_back`."""
