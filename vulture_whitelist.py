@@ -151,3 +151,4 @@ come_back
 # Celery: a celeryd_init receiver and the worker option it sets (backend/celery.py).
 patient_broker_timeouts_for_workers
 _.broker_connection_timeout
+expiry  # google.oauth2.credentials.Credentials.expiry, read by google-auth (tests/notifications/test_fcm_curl.py)

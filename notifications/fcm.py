@@ -358,7 +358,7 @@ class CurlSender:
         handle.setopt(pycurl.POST, 1)
         handle.setopt(pycurl.NOSIGNAL, 1)
         handle.setopt(pycurl.PROXY, "")
-        handle.setopt(pycurl.CAINFO, requests.certs.where())
+        handle.setopt(pycurl.CAINFO, requests.utils.DEFAULT_CA_BUNDLE_PATH)
         handle.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
         handle.setopt(pycurl.PIPEWAIT, 1)  # wait to multiplex on a connection being opened, not open another
         handle.setopt(pycurl.CONNECTTIMEOUT_MS, timeout_ms)
@@ -547,8 +547,8 @@ def curl_sender() -> CurlSender:
                 or current.parallel != settings.FCM_SEND_THREADS):
             if current is not None:
                 current.close()
-            _curl_sender = CurlSender(service, settings.FCM_SEND_THREADS, fallback=keep_alive_sender)
-        return _curl_sender
+            current = _curl_sender = CurlSender(service, settings.FCM_SEND_THREADS, fallback=keep_alive_sender)
+        return current
 
 
 def keep_alive_sender() -> KeepAliveSender:
