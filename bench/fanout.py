@@ -299,10 +299,12 @@ def sweep_like_beat(stop: threading.Event, every: float = 60.0) -> None:
         sweep_outbox.delay()
 
 
-def bench_fanout(count: int, url: str, reporters: Reporters, every: float) -> tuple[float, float, dict[str, float]]:
+def bench_fanout(count: int, url: str, reporters: Reporters, every: float,
+                 cpu_of: Callable[[], dict[str, float]]) -> tuple[float, float, dict[str, float], dict[str, float]]:
     """Dispatch N due prompts (dispatcher in this process, delivery on the bulk worker) while reporting an
-    emergency every `every` s; returns (dispatch s, until all sent s, escalation starts)."""
+    emergency every `every` s; returns (dispatch s, until all sent s, escalation starts, CPU s per part)."""
     standin(url, "/_standin/reset", post=True)
+    cpu_before = cpu_of()
     done = threading.Event()
     result: dict[str, dict[str, float]] = {}
     firing = threading.Thread(
@@ -319,9 +321,37 @@ def bench_fanout(count: int, url: str, reporters: Reporters, every: float) -> tu
     while Notification.objects.filter(kind="checkin_prompt", status=Notification.Status.SENT).count() < count:
         time.sleep(0.25)
     elapsed = time.perf_counter() - started
+    cpu_after = cpu_of()
     done.set()
     firing.join()
-    return dispatched, elapsed, result["started"]
+    return dispatched, elapsed, result["started"], {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_of(pid: int, with_children: bool = True) -> float:
+    """User + system CPU of a process so far (/proc/<pid>/stat), and of its live descendants (a Celery
+    worker's pool processes) when `with_children`; 0 for a process that is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    total = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    if with_children:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except FileNotFoundError:
+                continue
+            total += sum(cpu_seconds_of(int(child)) for child in children)
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy so far (/proc/stat: all but idle and iowait), every process's."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
 
 
 def pct(values: list[float], q: float) -> float:
@@ -368,7 +398,13 @@ def main() -> None:
         idle = latencies(url, fire_escalations(reporters[WARM_UP:], 0.1, None, idle_count - WARM_UP))
         print(f"fan-out of {args.patients} prompts with a real worker ...", flush=True)
         load_before = os.getloadavg()[0]
-        dispatched, elapsed, started = bench_fanout(args.patients, url, reporters[idle_count:], args.escalation_every)
+        def cpu_of() -> dict[str, float]:
+            return {"bulk worker": cpu_seconds_of(workers[1].pid), "stand-in": cpu_seconds_of(process.pid),
+                    "dispatcher (this process)": time.process_time(), "urgent worker": cpu_seconds_of(workers[0].pid),
+                    "whole machine": machine_busy_seconds()}
+
+        dispatched, elapsed, started, cpu = bench_fanout(args.patients, url, reporters[idle_count:],
+                                                         args.escalation_every, cpu_of)
         during = latencies(url, started)
         tokens = standin(url, "/_standin/tokens")
         load_after = os.getloadavg()[0]
@@ -391,6 +427,8 @@ def main() -> None:
     fcm_django = [rate for name, rate in raw.items() if name.startswith("fcm-django")]
     if fcm_django:
         print(f"this code / fcm-django = {this_code / fcm_django[0]:.2f}")
+    print("CPU per prompt during the fan-out: " + ", ".join(
+        f"{part} {1000 * seconds / args.patients:.3f} ms" for part, seconds in cpu.items()))
     print(f"escalation push latency, idle:            {describe(idle)}")
     print(f"escalation push latency, during fan-out:  {describe(during)}")
     print(f"load average (1 min) before / after the fan-out: {load_before:.2f} / {load_after:.2f}")

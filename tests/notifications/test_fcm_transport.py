@@ -68,3 +68,24 @@ def test_standin_token_recording_counts_each_token_without_keeping_messages():
     assert list(summary["first_accepted_at"]) == ["a"]  # the time "a" was first accepted, for latency
     assert standin.received() == []
     assert standin.connections_opened == 1  # the three sends and the query shared one keep-alive connection
+
+
+def test_standin_parses_headers_by_any_case_and_honours_connection_close_and_malformed_requests():
+    standin = FcmStandIn(record="none").start()
+    port = int(standin.url.rsplit(":", 1)[1])
+    body = json.dumps({"message": {"token": "a"}}).encode()
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"POST /v1/projects/p/messages:send HTTP/1.1\r\nHost: x\r\nAUTHORIZATION: Bearer x\r\n"
+                         b"content-length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+            answer = b""
+            while chunk := sock.recv(65536):  # the stand-in closes the connection after its answer
+                answer += chunk
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"GET /_standin/received HTTP/2.0\r\n\r\n")  # left to the standard library
+            malformed = sock.recv(65536)
+    finally:
+        standin.stop()
+    assert answer.startswith(b"HTTP/1.1 200 ") and b'"name": "projects/p/messages/1"' in answer
+    assert b"Error code explanation: 505" in malformed  # the standard library answers as before
+    assert standin.sent_count == 1
