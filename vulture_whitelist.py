@@ -152,3 +152,4 @@ come_back
 patient_broker_timeouts_for_workers
 _.broker_connection_timeout
 expiry  # google.oauth2.credentials.Credentials.expiry, read by google-auth (tests/notifications/test_fcm_curl.py)
+requestline  # notifications.fcm_standin: http.server.BaseHTTPRequestHandler reads it (log lines, error pages)
