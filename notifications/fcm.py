@@ -173,6 +173,13 @@ def messaging_service() -> messaging._MessagingService:
     return service
 
 
+def build_messages(pushes: Iterable[PushMessage]) -> list[messaging.Message]:
+    """build_message for each push (the deprecation warning filter set up once, not per message)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Message.token is deprecated", category=DeprecationWarning)
+        return [_message(push) for push in pushes]
+
+
 def build_message(push: PushMessage) -> messaging.Message:
     """A notification message with a neutral title/body and string-only data (FCM requires strings).
 
@@ -302,6 +309,11 @@ class Resend:
     refreshed: bool = False  # a 401 answer has already refreshed the token once
 
 
+# One attempt's result: the body of a 2xx answer (nothing else of it is read), another answer, or a
+# transport failure, as urllib3 would have given them.
+Attempt = bytes | urllib3.HTTPResponse | urllib3.exceptions.HTTPError
+
+
 class CurlSender:
     """Sends each message as its own FCM v1 request, as `_MessagingService.send_each` does, on libcurl
     (pycurl): one multi handle per process drives up to `parallel` transfers at once from the calling
@@ -389,15 +401,15 @@ class CurlSender:
         resend: list[tuple[int, Resend]] = []
         unauthorized: list[int] = []
         for index, attempt in enumerate(attempts):
-            if isinstance(attempt, urllib3.exceptions.HTTPError):
+            if isinstance(attempt, bytes):
+                results[index] = messaging.SendResponse(json.loads(attempt), exception=None)
+            elif isinstance(attempt, urllib3.exceptions.HTTPError):
                 try:
                     retries = self._retry.increment("POST", self._url, error=attempt)
                 except urllib3.exceptions.HTTPError as exhausted:  # what urllib3 would raise: no attempt left
                     results[index] = self._failed(exhausted)
                 else:
                     resend.append((index, Resend(bodies[index], retries, wait=retries.sleep)))
-            elif 200 <= attempt.status < 300:
-                results[index] = messaging.SendResponse(json.loads(attempt.data), exception=None)
             elif attempt.status == 401:
                 unauthorized.append(index)
             elif self._retry.is_retry("POST", attempt.status, bool(attempt.headers.get("Retry-After"))):
@@ -429,10 +441,10 @@ class CurlSender:
                 handle.setopt(pycurl.HTTPHEADER, lines)
             self._header_lines = lines
 
-    def _transfer(self, bodies: list[bytes]) -> list[urllib3.HTTPResponse | urllib3.exceptions.HTTPError]:
+    def _transfer(self, bodies: list[bytes]) -> list[Attempt]:
         """One attempt per body, up to `parallel` at a time; the answer or transport failure of each."""
         multi = self._multi
-        results: list[urllib3.HTTPResponse | urllib3.exceptions.HTTPError | None] = [None] * len(bodies)
+        results: list[Attempt | None] = [None] * len(bodies)
         pending = iter(enumerate(bodies))
         active: set[pycurl.Curl] = set()
 
@@ -446,7 +458,7 @@ class CurlSender:
             active.add(handle)
             return True
 
-        def finished(handle: pycurl.Curl, result: urllib3.HTTPResponse | urllib3.exceptions.HTTPError) -> bool:
+        def finished(handle: pycurl.Curl, result: Attempt) -> bool:
             multi.remove_handle(handle)
             active.discard(handle)
             results[handle.index] = result
@@ -484,21 +496,22 @@ class CurlSender:
         self._multi.close()
 
 
-def _curl_response(handle: pycurl.Curl) -> urllib3.HTTPResponse:
-    """The answer of a finished transfer, as urllib3 would have given it (headers only parsed when needed:
-    a success is read from its body alone)."""
+def _curl_response(handle: pycurl.Curl) -> bytes | urllib3.HTTPResponse:
+    """The answer of a finished transfer: a 2xx answer's body, or the answer as urllib3 would have given it
+    (status, headers of the last header block, body) for the SDK's error handling and the retry policy."""
     status = handle.getinfo(pycurl.RESPONSE_CODE)
     body = b"".join(handle.body_chunks)
     handle.body_chunks.clear()
+    if 200 <= status < 300:
+        handle.header_chunks.clear()
+        return body
     headers = urllib3.HTTPHeaderDict()
-    if not 200 <= status < 300:
-        # The last header block (an interim 100 Continue would come first).
-        for line in b"".join(handle.header_chunks).decode("latin-1").split("\r\n"):
-            if line.startswith("HTTP/"):
-                headers = urllib3.HTTPHeaderDict()
-            elif ":" in line:
-                name, value = line.split(":", 1)
-                headers.add(name.strip(), value.strip())
+    for line in b"".join(handle.header_chunks).decode("latin-1").split("\r\n"):
+        if line.startswith("HTTP/"):  # an interim answer (100 Continue) comes first: keep the last block
+            headers = urllib3.HTTPHeaderDict()
+        elif ":" in line:
+            name, value = line.split(":", 1)
+            headers.add(name.strip(), value.strip())
     handle.header_chunks.clear()
     return urllib3.HTTPResponse(body=body, headers=headers, status=status, preload_content=False)
 
@@ -612,7 +625,7 @@ def outcome_of_error(exc: Exception | None) -> SendOutcome:
 def send_batch(pushes: Iterable[PushMessage]) -> list[SendOutcome]:
     """Send up to MAX_BATCH messages, one request each on the pycurl sender (CurlSender); one outcome
     per message, in order."""
-    messages = [build_message(push) for push in pushes]
+    messages = build_messages(pushes)
     if not messages:
         return []
     if len(messages) > MAX_BATCH:
