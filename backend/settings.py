@@ -386,7 +386,8 @@ FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
 FCM_ENDPOINT = env.str("FCM_ENDPOINT", default="")
 # Back-off factor of the SDK's retries (urllib3) on FCM_ENDPOINT: 0.5 is firebase-admin's own.
 FCM_RETRY_BACKOFF_FACTOR = 0.5
-# Persistent sending threads per process (notifications/fcm.py), each with a keep-alive connection.
+# Parallel FCM requests per process (notifications/fcm.py: libcurl transfers on keep-alive connections;
+# also the threads of the urllib3 path that sends retries).
 FCM_SEND_THREADS = env.int("FCM_SEND_THREADS", default=16)
 
 # --- Logs, errors, metrics (backend/logs.py, backend/sentry.py, backend/metrics.py) ----------
