@@ -170,3 +170,36 @@ def test_a_forked_child_builds_its_own_multi_handle_and_leaves_the_parents_alone
     assert fcm.send_batch([push("token-parent-again")])[0].ok  # its connections still work
     assert sorted(m["token"] for m in fcm_standin.sent_messages()) == [
         "token-child", "token-parent", "token-parent-again"]
+
+
+def test_a_connection_closed_without_an_answer_gets_as_many_attempts_as_with_the_sdk(settings):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[int] = []
+
+    def hang_up() -> None:  # reads the request, answers nothing, closes
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            connection.recv(65536)
+            connection.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    settings.FCM_ENDPOINT = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        [outcome] = fcm.send_batch([push("token-a")])
+        ours = len(accepted)
+        accepted.clear()
+        fcm.messaging_service()  # the SDK's send URL pointed at this socket (never Google) before send_each
+        [sdk] = messaging.send_each([fcm.build_message(push("token-a"))], app=fcm.get_app()).responses
+    finally:
+        server.close()
+    assert (ours, outcome.error_code) == (len(accepted), fcm.error_code_of(sdk.exception)) == (2, "UNAVAILABLE")
+    assert not outcome.token_is_dead
