@@ -156,7 +156,15 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # Seconds a Redis command (cache or broker hand-off) may take before the request stops waiting for it.
 REDIS_REQUEST_TIMEOUT = env.float("REDIS_REQUEST_TIMEOUT", default=0.25)
 # A Redis cache answers from process-local memory while Redis is unreachable (backend/cache.py).
-CACHES = {"default": with_redis_timeouts(env.cache("CACHE_URL", default="locmemcache://"), REDIS_REQUEST_TIMEOUT)}
+CACHES = {
+    "default": with_redis_timeouts(env.cache("CACHE_URL", default="locmemcache://"), REDIS_REQUEST_TIMEOUT),
+    # Rendered API inbox pages under a digest of what they show (recovery/api/inbox_pages.py): this process's
+    # memory, at most INBOX_PAGES_KEPT pages of about 30-60 kB each, each for at most INBOX_PAGE_SECONDS (the
+    # bound for what the digest does not cover: staff names, a report's text edited in the admin).
+    "inbox_pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "inbox-pages",
+                    "TIMEOUT": env.int("INBOX_PAGE_SECONDS", default=60),
+                    "OPTIONS": {"MAX_ENTRIES": env.int("INBOX_PAGES_KEPT", default=200)}},
+}
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)

@@ -33,7 +33,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
-from recovery.models import Escalation, Patient, Surgeon, TriageLevel, User, WarningReport  # noqa: E402
+from recovery.models import Escalation, EscalationReport, Patient, Surgeon, TriageLevel, User, WarningReport  # noqa: E402
 
 LOGS = ROOT / "bench" / "results"
 OPEN_CASES = 500
@@ -65,8 +65,9 @@ def create_data() -> tuple[str, list[str]]:
             level = TriageLevel.EMERGENCY if n % 3 == 0 else TriageLevel.URGENT
             report = WarningReport.objects.create(patient=patient, client_id=uuid.uuid4(), local_date=today,
                                                   symptoms=["fever"], triage_level=level, triage_reasons=["fever"])
-            Escalation.objects.create(patient=patient, level=level, reasons=["fever"], warning_report=report,
-                                      assigned_surgeon=surgeon, ack_due_at=now + timedelta(hours=2))
+            case = Escalation.objects.create(patient=patient, level=level, reasons=["fever"], warning_report=report,
+                                             assigned_surgeon=surgeon, ack_due_at=now + timedelta(hours=2))
+            EscalationReport.objects.create(escalation=case, warning_report=report)  # as the report service does
     patient_tokens = []
     for n in range(CHECKIN_PATIENTS):
         user = User.objects.create(username=f"api-bench-patient-{n}", role=User.Role.PATIENT, password="!")

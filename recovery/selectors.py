@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -61,7 +62,12 @@ INBOX_HISTORY_ORDER: dict[str, tuple[str, str]] = {"resolved": ("-resolved_at", 
 
 def inbox_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet[Escalation]:
     """The care-team member's escalation cases in `state` (open, resolved or all), each with its reports oldest
-    first, in the inbox order of shared/API.md: unacknowledged first, then most severe, then newest."""
+    first, in the inbox order of shared/API.md: unacknowledged first, then most severe, then newest, with the
+    state of their pushes (the dashboard shows it)."""
+    return _inbox(member, state).annotate(**push_delivery_state())
+
+
+def _inbox(member: access.CareTeamMember, state: str) -> QuerySet[Escalation]:
     # Of each report only what an inbox shows (API and dashboard alike): its triage, note and time.
     shown = [f"{kind}__{field}" for kind in ("checkin", "incision_check", "warning_report")
              for field in ("created_at", "triage_level", "triage_reasons", "note")]
@@ -79,20 +85,49 @@ def inbox_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet
             is_open=Case(When(acknowledged_at__isnull=True, then=Value(1)), default=Value(0),
                          output_field=IntegerField()),
             severity=severity_rank(),
-            **push_delivery_state(),
         )
         .order_by("-is_open", "-severity", "-created_at", "-id")
     )
 
 
 def inbox_items_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet[Escalation]:
-    """inbox_for with only the columns an API inbox item shows (recovery.api.serializers.EscalationSerializer):
-    the inbox is polled, and of the five joined people it names only ids, display names and usernames."""
-    return inbox_for(member, state=state).only(
+    """inbox_for with only what an API inbox item shows (recovery.api.serializers.EscalationSerializer): the
+    inbox is polled; of the five joined people it names only ids, display names and usernames, and it does not
+    show the pushes' state (two subqueries per case over the outbox, most of the page query's planning)."""
+    return _inbox(member, state).only(
         *(field.name for field in Escalation._meta.concrete_fields),
         "patient__display_name", "assigned_surgeon__display_name", "escalated_to__display_name",
         "acknowledged_by__username", "resolved_by__username",
     )
+
+
+def inbox_version(member: access.CareTeamMember, *, state: str = "open") -> str | None:
+    """A digest that changes whenever the clinical content of the member's API inbox in `state` changes: which
+    cases it holds, any committed change to one of them (opened, raised, acknowledged, resolved, passed on),
+    to their patients (a new name) or to the links of their reports (a report joining a case). PostgreSQL
+    gives every row version the id of the transaction that wrote it (`xmin`), so every committed INSERT,
+    UPDATE or DELETE of those rows, by this code, the admin, a worker or plain SQL, changes the digest: nothing
+    has to remember to invalidate it. Not covered: the names of the staff on a case and a report's text edited
+    in the admin (recovery.api.inbox_pages keeps a page at most INBOX_PAGE_SECONDS for those).
+    None on other databases (SQLite for `make run`): no digest, no kept page; None too inside a transaction
+    (ATOMIC_REQUESTS, a test's), whose own writes all carry its one transaction id."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    cases = access.care_team_escalations(member).filter(INBOX_STATES[state]).order_by().values("pk")
+    cases_sql, params = cases.query.sql_with_params()
+    table = {model: connection.ops.quote_name(model._meta.db_table) for model in (Escalation, Patient, EscalationReport)}
+    # One 64-bit hash per (case, report) row, XORed: no sort, and any changed, added or removed row changes it.
+    sql = f"""
+        SELECT count(*), coalesce(bit_xor(hashtextextended(concat_ws(':', e.id, e.xmin, p.xmin, r.id, r.xmin), 0)), 0)
+        FROM {table[Escalation]} e
+        JOIN {table[Patient]} p ON p.id = e.patient_id
+        LEFT JOIN {table[EscalationReport]} r ON r.escalation_id = e.id
+        WHERE e.id IN ({cases_sql})
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows, digest = cursor.fetchone()
+    return f"{rows}:{digest}"
 
 
 def push_delivery_state() -> dict[str, Exists]:

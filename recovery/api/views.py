@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -27,6 +28,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from recovery import access, i18n, selectors
+from recovery.api import inbox_pages
 from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderCursorPagination, LinkHeaderPagination, NewestFirstCursorPagination
 from recovery.api.parsers import JSONParser as BoundedJSONParser
@@ -556,10 +558,22 @@ class InboxView(SurgeonView):
                    "number. The history pages by `cursor` (follow the `Link` header's `rel=\"next\"` URL), newest "
                    "first by a time that never changes, so a case resolved or raised between two fetches is never "
                    "repeated or skipped: `resolved` by resolution time, `all` by the time the case was opened.")
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        records.shown_list(request.user, page or [], "recovery.Escalation")
-        return self.get_paginated_response(s.EscalationSerializer(page, many=True).data)
+    def get(self, request: Request) -> HttpResponse:
+        version = selectors.inbox_version(self.member, state=self.state)
+        answer = inbox_pages.page(request, version, self.build_page)
+        records.shown_patients(request.user, answer.patient_ids, "recovery.Escalation")
+        return answer.response()
+
+    def build_page(self) -> inbox_pages.Page:
+        """The page from the database, rendered as DRF would answer it."""
+        items = self.paginate_queryset(self.get_queryset()) or []
+        response = self.get_paginated_response(s.EscalationSerializer(items, many=True).data)
+        renderer = self.request.accepted_renderer
+        body = renderer.render(response.data, self.request.accepted_media_type, self.get_renderer_context())
+        content_type = renderer.media_type + (f"; charset={renderer.charset}" if renderer.charset else "")
+        headers = {name: value for name, value in response.headers.items() if name.lower() != "content-type"}
+        return inbox_pages.Page(body=body, content_type=content_type, headers=headers,
+                                patient_ids=tuple(item.patient_id for item in items))
 
 
 class AcknowledgeView(SurgeonView):

@@ -87,17 +87,22 @@ def record(
     transaction of the change; views are merged (see the module docstring)."""
     object_type = object_type or (obj._meta.label if obj is not None else "recovery.Patient")
     object_id = str(obj.pk) if obj is not None else (str(patient.pk) if patient else "")
-    _write([(patient, object_id)], actor=actor, action=action, object_type=object_type)
+    _write([(patient.pk if patient is not None else None, object_id)], actor=actor, action=action,
+           object_type=object_type)
 
 
 def record_views(*, actor: Any, patients: Iterable[Patient], object_type: str = "recovery.Patient") -> None:
     """Audit one read of several patients' records (a list page) in a single insert."""
-    unique = {patient.pk: patient for patient in patients}
-    _write([(patient, str(pk)) for pk, patient in unique.items()], actor=actor, action=AuditEvent.Action.VIEW,
-           object_type=object_type)
+    record_views_of(actor=actor, patient_ids=[patient.pk for patient in patients], object_type=object_type)
 
 
-def _write(targets: list[tuple[Patient | None, str]], *, actor: Any, action: str, object_type: str) -> None:
+def record_views_of(*, actor: Any, patient_ids: Iterable[int], object_type: str = "recovery.Patient") -> None:
+    """record_views by the patients' ids (a page answered from recovery.api.inbox_pages' copy)."""
+    unique = dict.fromkeys(patient_ids)
+    _write([(pk, str(pk)) for pk in unique], actor=actor, action=AuditEvent.Action.VIEW, object_type=object_type)
+
+
+def _write(targets: list[tuple[int | None, str]], *, actor: Any, action: str, object_type: str) -> None:
     if not targets:
         return
     origin = current_origin()
@@ -105,20 +110,20 @@ def _write(targets: list[tuple[Patient | None, str]], *, actor: Any, action: str
     window = settings.AUDIT_VIEW_MERGE_WINDOW.total_seconds()
     merges = action == AuditEvent.Action.VIEW and window > 0
     slot = int(now.timestamp() // window) if merges else 0
-    keyed = [(patient, object_id, _merge_key(actor, object_type, object_id, origin.path, slot) if merges else None)
-             for patient, object_id in targets]
+    keyed = [(patient_id, object_id, _merge_key(actor, object_type, object_id, origin.path, slot) if merges else None)
+             for patient_id, object_id in targets]
     if merges:
         keyed = [target for target in keyed if not _recorded.has(slot, target[2])]
         if not keyed:
             return  # every view is already a committed row of this window
     fields = asdict(origin)
     AuditEvent.objects.bulk_create(
-        [AuditEvent(actor=actor, action=action, patient=patient, object_type=object_type, object_id=object_id, at=now,
-                    merge_key=key, **fields) for patient, object_id, key in keyed],
+        [AuditEvent(actor=actor, action=action, patient_id=patient_id, object_type=object_type, object_id=object_id,
+                    at=now, merge_key=key, **fields) for patient_id, object_id, key in keyed],
         ignore_conflicts=merges,
     )
     if merges:
-        keys = [key for _patient, _object_id, key in keyed]
+        keys = [key for _patient_id, _object_id, key in keyed]
         # Only once committed: a rolled-back view was not recorded and must be written again next time.
         transaction.on_commit(lambda: _recorded.add(slot, keys))
 

@@ -45,3 +45,8 @@ def shown_list(actor: Any, objs: Iterable[models.Model], object_type: str) -> No
     """Audit one view per patient whose records are on a list page, in one insert."""
     patients: list[Patient] = [p for obj in objs if (p := audit.patient_of(obj)) is not None]
     audit.record_views(actor=actor, patients=patients, object_type=object_type)
+
+
+def shown_patients(actor: Any, patient_ids: Iterable[int], object_type: str) -> None:
+    """shown_list by the ids of the patients on the page (a page answered from recovery.api.inbox_pages)."""
+    audit.record_views_of(actor=actor, patient_ids=patient_ids, object_type=object_type)

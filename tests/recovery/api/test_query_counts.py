@@ -128,13 +128,16 @@ def test_an_unchanged_inbox_poll_writes_no_audit_row(surgeon_client, surgeon, dj
     first = surgeon_client.get("/api/v1/surgeon/inbox/")
     assert seen.count() == 3
 
-    with django_assert_num_queries(AUTH + 3):  # count + page + the cases' reports: no audit INSERT
+    # The digest of what the page shows (recovery.selectors.inbox_version): unchanged, so the page is the one
+    # kept from the first poll (recovery.api.inbox_pages), and no audit INSERT.
+    with django_assert_num_queries(AUTH + 1):
         again = surgeon_client.get("/api/v1/surgeon/inbox/")
     assert again.json() == first.json()
     assert seen.count() == 3
 
     seed_inbox(surgeon, 1)  # a new case: the next poll audits it, and only it
-    with django_assert_num_queries(AUTH + 3 + 3):  # + BEGIN, the one row's INSERT, COMMIT
+    # digest + count + page + the cases' reports, + BEGIN, the one row's INSERT, COMMIT
+    with django_assert_num_queries(AUTH + 4 + 3):
         changed = surgeon_client.get("/api/v1/surgeon/inbox/")
     assert len(changed.json()) == 4
     assert seen.count() == 4
