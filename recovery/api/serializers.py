@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -463,6 +464,42 @@ class CheckInSerializer(PhoneRecordSerializer):
             "restrictions_followed", "symptoms", "note", "triage",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: CheckIn) -> dict[str, Any]:
+        """The fields above written out directly: building a ModelSerializer's fields for every answer was a
+        tenth of a check-in POST's CPU. tests/recovery/api/test_report_representation.py checks that it
+        equals DRF's generic representation."""
+        record = instance
+        return {
+            "id": record.pk,
+            "client_id": _or_none(str, record.client_id),
+            "local_date": _DATE.to_representation(record.local_date),
+            "created_at": _DATETIME.to_representation(record.created_at),
+            "pain_score": _or_none(int, record.pain_score),
+            "temperature": _or_none(_TEMPERATURE.to_representation, record.temperature),
+            "temperature_unit": _or_none(str, record.temperature_unit),
+            "binder_worn": _or_none(bool, record.binder_worn),
+            "binder_hours": _or_none(_BINDER_HOURS.to_representation, record.binder_hours),
+            "restrictions_followed": _or_none(bool, record.restrictions_followed),
+            "symptoms": _or_none(_texts, record.symptoms),
+            "note": _or_none(str, record.note),
+            "triage": {
+                "level": _or_none(str, record.triage_level),
+                "reasons": _or_none(_texts, record.triage_reasons),
+                "advice": _or_none(str, record.triage_advice),
+            },
+        }
+
+
+# The conversions of CheckInSerializer's declared fields, for its written-out representation.
+_DATE = serializers.DateField()
+_TEMPERATURE = serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=False)
+_BINDER_HOURS = serializers.DecimalField(max_digits=3, decimal_places=1, coerce_to_string=False)
+
+
+def _or_none(convert: Callable[[Any], Any], value: Any) -> Any:
+    """DRF answers None for a field whose value is None, without its conversion."""
+    return None if value is None else convert(value)
 
 
 class IncisionCheckSerializer(PhoneRecordSerializer):
