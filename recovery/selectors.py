@@ -1,8 +1,10 @@
 """Reads of the clinical domain, scoped to who is asking. Every surgeon-facing query starts here."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -113,6 +115,18 @@ def inbox_version(member: access.CareTeamMember, *, state: str = "open") -> str 
     (ATOMIC_REQUESTS, a test's), whose own writes all carry its one transaction id."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
+    with connection.cursor() as cursor:
+        cursor.execute(*_inbox_version_sql(type(member), member.pk, state))
+        rows, digest = cursor.fetchone()
+    return f"{rows}:{digest}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _inbox_version_sql(kind: type[access.CareTeamMember], pk: int, state: str) -> tuple[str, tuple[Any, ...]]:
+    """inbox_version's statement for one member, compiled once per process (building and compiling the
+    care-team queryset was a third of a kept poll's CPU). It holds no answer: who is in the member's teams
+    is read by PostgreSQL each time (recovery.access's subqueries)."""
+    member = kind(pk=pk)
     cases = access.care_team_escalations(member).filter(INBOX_STATES[state]).order_by().values("pk")
     cases_sql, params = cases.query.sql_with_params()
     table = {model: connection.ops.quote_name(model._meta.db_table) for model in (Escalation, Patient, EscalationReport)}
@@ -124,10 +138,7 @@ def inbox_version(member: access.CareTeamMember, *, state: str = "open") -> str 
         LEFT JOIN {table[EscalationReport]} r ON r.escalation_id = e.id
         WHERE e.id IN ({cases_sql})
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows, digest = cursor.fetchone()
-    return f"{rows}:{digest}"
+    return sql, tuple(params)
 
 
 def push_delivery_state() -> dict[str, Exists]:

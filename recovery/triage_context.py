@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.db.models import Max
+from django.db import connection
 
 from recovery import triage
 from recovery.models import CheckIn, IncisionCheck, Patient, Pump, WarningReport
@@ -13,16 +13,6 @@ def triage_context(patient: Patient, local_date: date, now: datetime, report: tr
     """The pump's drug, the recovery day of `local_date`, the highest pain of each local day triage looks
     back over, the signs of the reports of the last triage.RECENT_HOURS (only when `report` shows a sign
     a combination reads), and the emergency number."""
-    rows = (
-        CheckIn.objects.filter(
-            patient=patient,
-            local_date__gte=local_date - timedelta(days=triage.CONTEXT_DAYS),
-            local_date__lt=local_date,
-        )
-        .order_by()
-        .values("local_date")
-        .annotate(worst=Max("pain_score"))
-    )
     try:
         drug = patient.pump.drug
     except Pump.DoesNotExist:
@@ -30,10 +20,22 @@ def triage_context(patient: Patient, local_date: date, now: datetime, report: tr
     return triage.PatientContext(
         drug=drug,
         recovery_day=(local_date - patient.surgery_date).days,
-        pain_by_date={row["local_date"]: row["worst"] for row in rows},
+        pain_by_date=worst_pain_by_date(patient, since=local_date - timedelta(days=triage.CONTEXT_DAYS), until=local_date),
         recent_signs=recent_signs(patient, now) if triage.reads_recent_signs(report) else frozenset(),
         emergency_number=patient.emergency_number,
     )
+
+
+def worst_pain_by_date(patient: Patient, *, since: date, until: date) -> dict[date, int]:
+    """The highest pain score of each local day of the patient's check-ins from `since` up to (not
+    including) `until`. Plain SQL on the (patient, local_date) index: it runs in every check-in POST, and
+    building the same statement through the ORM cost more CPU than running it."""
+    table = connection.ops.quote_name(CheckIn._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT local_date, max(pain_score) FROM {table} "  # noqa: S608  # no input in the text
+                       "WHERE patient_id = %s AND local_date >= %s AND local_date < %s GROUP BY local_date",
+                       [patient.pk, since, until])
+        return {day if isinstance(day, date) else date.fromisoformat(day): worst for day, worst in cursor.fetchall()}
 
 
 def recent_signs(patient: Patient, now: datetime) -> frozenset[str]:
