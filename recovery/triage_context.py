@@ -20,7 +20,8 @@ def triage_context(patient: Patient, local_date: date, now: datetime, report: tr
     return triage.PatientContext(
         drug=drug,
         recovery_day=(local_date - patient.surgery_date).days,
-        pain_by_date=worst_pain_by_date(patient, since=local_date - timedelta(days=triage.CONTEXT_DAYS), until=local_date),
+        pain_by_date=worst_pain_by_date(patient, since=local_date - timedelta(days=triage.CONTEXT_DAYS),
+                                        until=local_date),
         recent_signs=recent_signs(patient, now) if triage.reads_recent_signs(report) else frozenset(),
         emergency_number=patient.emergency_number,
     )

@@ -48,7 +48,7 @@ def case(surgeon) -> Escalation:
 
 def test_a_repeated_poll_is_answered_from_the_kept_page_with_the_same_body_and_headers(
         surgeon_client, surgeon, django_assert_num_queries):
-    for n in range(3):
+    for _ in range(3):
         EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
     first = surgeon_client.get(INBOX)
     with django_assert_num_queries(AUTH + 1):
