@@ -28,6 +28,11 @@ def default_workers() -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = default_workers()
+# Sync workers (gunicorn's default class): one request at a time per process, the connection closed after
+# each answer. The gthread class (keep-alive, threads overlapping one request's PostgreSQL wait with another's
+# CPU) served fewer requests here: with wrk's 8 keep-alive connections on 2 workers, one worker took most
+# connections while the other idled, and its thread hand-offs cost more CPU per request than the reconnects
+# they save (bench/README.md, "API"). In production the proxy in front keeps the clients' connections open.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
