@@ -569,7 +569,8 @@ class InboxView(SurgeonView):
         items = self.paginate_queryset(self.get_queryset()) or []
         response = self.get_paginated_response(s.EscalationSerializer(items, many=True).data)
         renderer = self.request.accepted_renderer
-        body = renderer.render(response.data, self.request.accepted_media_type, self.get_renderer_context())
+        rendered = renderer.render(response.data, self.request.accepted_media_type, self.get_renderer_context())
+        body = rendered.encode() if isinstance(rendered, str) else rendered
         content_type = renderer.media_type + (f"; charset={renderer.charset}" if renderer.charset else "")
         headers = {name: value for name, value in response.headers.items() if name.lower() != "content-type"}
         return inbox_pages.Page(body=body, content_type=content_type, headers=headers,

@@ -46,7 +46,7 @@ def test_a_check_in_as_the_post_answers_it_is_written_out_as_drf_would():
         "binder_worn": True, "binder_hours": Decimal("12.0"), "restrictions_followed": None,
         "symptoms": ["fever"], "note": "",
     })
-    assert submission.created
+    assert submission.created and isinstance(submission.record, CheckIn)
     assert_same_as_generic(submission.record)
     body = s.CheckInSerializer(submission.record).data
     assert body["temperature"] == Decimal("101.3") and body["triage"]["level"] == submission.record.triage_level
