@@ -129,6 +129,10 @@ def create_patients(count: int, escalations: int) -> Reporters:
         Device.objects.create(user=user, token=token, token_digest=token_digest(token), platform="ios")
         pairs.append((Patient.objects.create(surgeon=oncall, display_name=f"Reporter {k}",
                                              surgery_date=DUE_AT.date()), oncall))
+    # A production database has statistics of its tables (autovacuum); these were filled a second ago. The
+    # outbox's statistics are from before the fan-out (next to no due rows), as they would be in production.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
     return pairs
 
 
@@ -348,6 +352,50 @@ def cpu_seconds_of(pid: int, with_children: bool = True) -> float:
     return total
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU of the whole PostgreSQL cluster so far: the postmaster, its live processes (backends, walwriter,
+    autovacuum ...) and the ones it has reaped (cutime + cstime). Found from this connection's backend."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    return cpu_seconds_of(postmaster) + (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
+
+
+def statement_stats_enabled() -> bool:
+    """Whether the cluster was started with pg_stat_statements (PG_EXTRA_OPTIONS of with-test-services.sh)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW shared_preload_libraries")
+        if "pg_stat_statements" not in cursor.fetchone()[0]:
+            return False
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    return True
+
+
+def reset_statement_stats() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_statements_reset()")
+
+
+def print_statement_stats(prompts: int, top: int = 12) -> None:
+    """The statements that cost PostgreSQL most during the fan-out, per prompt."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT total_exec_time, total_plan_time, calls, rows, shared_blks_hit + shared_blks_read, "
+            "shared_blks_dirtied, wal_bytes, wal_fpi, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) "
+            "FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT %s", [top])
+        rows = cursor.fetchall()
+        cursor.execute("SELECT sum(total_exec_time + total_plan_time), sum(wal_bytes) FROM pg_stat_statements")
+        total_ms, total_wal = cursor.fetchone()
+    print(f"pg_stat_statements, all statements: {1000 * float(total_ms) / prompts:.1f} us exec+plan per prompt, "
+          f"{float(total_wal) / prompts:,.0f} WAL bytes per prompt")
+    print("  us/prompt exec+plan | calls | rows | blocks hit+read / dirtied per prompt | WAL bytes/prompt | query")
+    for exec_ms, plan_ms, calls, nrows, blocks, dirtied, wal, _fpi, query in rows:
+        print(f"  {1000 * (exec_ms + plan_ms) / prompts:7.1f} | {calls:7d} | {nrows:8d} | "
+              f"{blocks / prompts:6.2f} / {dirtied / prompts:5.3f} | {float(wal) / prompts:7.0f} | {query}")
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all cores spent busy so far (/proc/stat: all but idle and iowait), every process's."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -388,6 +436,7 @@ def main() -> None:
     settings.FCM_ENDPOINT = url
     idle_count = 50
     workers: list[subprocess.Popen] = []
+    statements = False
     try:
         print(f"creating {args.patients} patients with one device each ...", flush=True)
         reporters = create_patients(args.patients, idle_count + args.escalations)
@@ -401,7 +450,11 @@ def main() -> None:
         def cpu_of() -> dict[str, float]:
             return {"bulk worker": cpu_seconds_of(workers[1].pid), "stand-in": cpu_seconds_of(process.pid),
                     "dispatcher (this process)": time.process_time(), "urgent worker": cpu_seconds_of(workers[0].pid),
-                    "whole machine": machine_busy_seconds()}
+                    "PostgreSQL": postgres_cpu_seconds(), "whole machine": machine_busy_seconds()}
+
+        statements = statement_stats_enabled()
+        if statements:
+            reset_statement_stats()
 
         dispatched, elapsed, started, cpu = bench_fanout(args.patients, url, reporters[idle_count:],
                                                          args.escalation_every, cpu_of)
@@ -432,6 +485,8 @@ def main() -> None:
     print(f"escalation push latency, idle:            {describe(idle)}")
     print(f"escalation push latency, during fan-out:  {describe(during)}")
     print(f"load average (1 min) before / after the fan-out: {load_before:.2f} / {load_after:.2f}")
+    if statements:
+        print_statement_stats(args.patients)
     if not args.skip_api:
         from bench import api
 

@@ -32,9 +32,11 @@ mkdir -p "$WORK/pg" "$WORK/redis"
 [ "$(id -u)" = 0 ] && chown -R postgres "$WORK"
 as_pg "$PG_BIN/initdb" -D "$WORK/pg" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
     || { cat "$WORK/initdb.log"; exit 1; }
-# Durability is not under test: fsync off keeps the suite fast.
+# Durability is not under test: fsync off keeps the suite fast. PG_EXTRA_OPTIONS adds server options for
+# one measurement, e.g. PG_EXTRA_OPTIONS="-c shared_preload_libraries=pg_stat_statements" (bench/fanout.py
+# then prints the statements that cost most).
 as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${PG_EXTRA_OPTIONS:-}" \
     start >/dev/null || { cat "$WORK/pg/server.log"; exit 1; }
 
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --daemonize yes \
