@@ -61,14 +61,16 @@ class Notification(models.Model):
     category = models.CharField(max_length=16, choices=Category.choices, default=Category.MESSAGE)
     # What the push is about, e.g. "escalation:42": rows of one topic are cancelled together when it is
     # closed, and queried to tell whether it reached anyone. Empty for reminders.
-    topic = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Indexed in Meta (notification_topic), without the LIKE twin Django adds to a db_index CharField.
+    topic = models.CharField(max_length=64, blank=True, default="")
     # Reminders stop being worth sending (TTL); None: retried until sent or cancelled.
     expires_at = models.DateTimeField(null=True, blank=True)
     title = models.CharField(max_length=120)
     body = models.CharField(max_length=240)
     data = models.JSONField(default=dict, blank=True)
-    # Makes a push happen at most once, e.g. "checkin_prompt:<patient>:<local date>:<device>".
-    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # Makes a push happen at most once, e.g. "checkin_prompt:<patient>:<local date>:<device>". Unique in
+    # Meta (notification_dedupe_key), without the LIKE twin index Django adds to a unique CharField.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: none (unique)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -79,17 +81,21 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Each index is paid by every insert and (the predicate naming `status`: no HOT update) by the
+        # update to "sent" of every push: only those a query uses (bench/README.md, "PostgreSQL per prompt").
+        # No LIKE twins (nothing matches topic or dedupe_key by prefix); one due index, per queue: every
+        # claim and sweep names its queue, and a claim by ids goes by primary key.
         indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=Q(status__in=["pending", "failed"]),
-                name="notification_due",
-            ),
             models.Index(
                 fields=["queue", "next_attempt_at"],
                 condition=Q(status__in=["pending", "failed"]),
                 name="notification_due_per_queue",
             ),
+            models.Index(fields=["topic"], name="notification_topic"),
+        ]
+        constraints = [
+            # ON CONFLICT (dedupe_key) of the outbox writer infers this one.
+            models.UniqueConstraint(fields=["dedupe_key"], name="notification_dedupe_key"),
         ]
 
     def __str__(self) -> str:

@@ -660,7 +660,8 @@ class PromptLog(models.Model):
     with two dispatchers running at the same moment (the insert is ON CONFLICT DO NOTHING).
     """
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prompt_logs")
+    # No index of its own: the unique key below starts with patient (a patient's cascade delete uses it).
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prompt_logs", db_index=False)
     kind = models.CharField(max_length=32)
     local_date = models.DateField(help_text="The calendar day in the patient's zone the reminder is for.")
     created_at = models.DateTimeField(default=timezone.now)

@@ -17,11 +17,14 @@ from django.utils import timezone
 from notifications import fcm, signals
 from notifications.models import Device, Notification
 from notifications.push_categories import PushCategory
+from notifications.queues import QUEUES
 
 Status = Notification.Status
 Category = Notification.Category
 
 DUE_STATUSES = (Status.PENDING, Status.FAILED)
+# Every other status: "not finished" is "due", said so that a claim by ids cannot use the partial due index.
+FINISHED_STATUSES = tuple(status for status in Status if status not in DUE_STATUSES)
 # Reminders and messages give up after MAX_ATTEMPTS (reminders also at their expiry). Escalation pushes
 # never do: they are retried, at most ESCALATION_BACKOFF_CAP apart, until their topic is cancelled (the
 # escalation acknowledged), so an FCM outage of any length ends in delivery.
@@ -100,11 +103,16 @@ def deliver_notifications(
     with transaction.atomic():
         claim = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=DUE_STATUSES, next_attempt_at__lte=now)
+            .filter(next_attempt_at__lte=now)
             .order_by("next_attempt_at", "id")
         )
-        if notification_ids is not None:
-            claim = claim.filter(id__in=notification_ids)
+        if notification_ids is None:
+            claim = claim.filter(status__in=DUE_STATUSES)
+        else:
+            # By primary key: the same rows as status__in=DUE_STATUSES, but a condition the partial due index
+            # cannot serve. With it, PostgreSQL's statistics from before a fan-out (next to no due rows) made
+            # every claim of 500 ids walk the due index past the whole backlog of the fan-out.
+            claim = claim.filter(id__in=notification_ids).exclude(status__in=FINISHED_STATUSES)
         if queue is not None:
             claim = claim.filter(queue=queue)
         rows = [ClaimedRow(*values) for values in claim.values_list(*CLAIMED_FIELDS)[:limit]]
@@ -175,18 +183,26 @@ def _record_sent(pairs: list[tuple[int, str]], now: datetime) -> None:
         )
         return
     table = Notification._meta.db_table
+    ids = [pk for pk, _ in pairs]
     with connection.cursor() as cursor:
+        # "n.id = ANY(ids)" as well as the join: rows found by primary key. With the join alone the planner,
+        # misled by statistics from before a fan-out, hashed the whole table for every batch.
         cursor.execute(
             f"UPDATE {table} AS n SET status = %s, attempts = n.attempts + 1, sent_at = %s, last_error = '', "  # noqa: S608
             "fcm_message_id = v.message_id "
-            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, message_id) WHERE n.id = v.id",
-            [Status.SENT, now, [pk for pk, _ in pairs], [message_id for _, message_id in pairs]],
+            "FROM unnest(%s::bigint[], %s::text[]) AS v(id, message_id) WHERE n.id = v.id AND n.id = ANY(%s::bigint[])",
+            [Status.SENT, now, ids, [message_id for _, message_id in pairs], ids],
         )
 
 
 def deliver_due(max_batches: int = 200, *, queue: str | None = None, now: datetime | None = None) -> DeliveryReport:
-    """The sweep: send every row due at `now` (pending or failed; of `queue` if given), batch after batch,
-    until none is left."""
+    """The sweep: send every row due at `now` (pending or failed; of `queue` if given, else of each queue,
+    urgent first), batch after batch, until none is left."""
+    if queue is None:
+        # One queue at a time: the due index is per queue (notification_due_per_queue).
+        reports = [deliver_due(max_batches, queue=each, now=now) for each in QUEUES]
+        return DeliveryReport(*(sum(values) for values in zip(
+            *((r.claimed, r.sent, r.failed, r.dead) for r in reports), strict=True)))
     totals = DeliveryReport()
     for _ in range(max_batches):
         report = deliver_notifications(queue=queue, now=now)
