@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -62,7 +63,7 @@ class ProbedExists(Exists):
     OFFSET keeps the subquery a subplan: at most one index probe per patient, whatever the statistics.
     """
 
-    def as_sql(self, compiler, connection, template=None, **extra_context):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler: Any, connection: Any, template: str | None = None, **extra_context: Any) -> Any:
         sql, params = super().as_sql(compiler, connection, template=template, **extra_context)
         if connection.vendor != "postgresql" or not sql.endswith("LIMIT 1)"):
             return sql, params
