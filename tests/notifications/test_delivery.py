@@ -126,3 +126,24 @@ def test_sweep_sends_every_due_row_in_batches_of_at_most_500(fcm_standin):
     report = services.deliver_due()
     assert report.sent == 501
     assert Notification.objects.filter(status=Notification.Status.SENT).count() == 501
+
+
+def test_a_claim_by_ids_sends_only_the_due_ones_among_them(fcm_standin):
+    """A claim by ids filters by "not finished" (delivery.FINISHED_STATUSES): the same rows as "due"."""
+    due = [NotificationFactory(status=status) for status in services.DUE_STATUSES]
+    finished = [NotificationFactory(status=status, attempts=1) for status in services.FINISHED_STATUSES]
+    later = NotificationFactory(status=Notification.Status.FAILED, next_attempt_at=timezone.now() + timedelta(hours=1))
+    report = services.deliver_notifications([row.pk for row in [*due, *finished, later]])
+    assert report.claimed == report.sent == len(due)
+    assert {m["token"] for m in fcm_standin.sent_messages()} == {row.device.token for row in due}
+    for row in [*finished, later]:
+        before = row.status
+        row.refresh_from_db()
+        assert (row.status, row.attempts) == (before, 1 if row in finished else 0)
+
+
+def test_the_sweep_without_a_queue_sends_the_due_rows_of_every_queue(fcm_standin):
+    rows = [NotificationFactory(queue="urgent"), NotificationFactory(queue="bulk")]
+    report = services.deliver_due()
+    assert report.sent == 2
+    assert all(Notification.objects.get(pk=row.pk).status == Notification.Status.SENT for row in rows)
