@@ -288,11 +288,16 @@ class KeepAliveSender:
         return list(self._executor.map(self._resend_one, items))
 
     def _resend_one(self, item: Resend) -> messaging.SendResponse:
-        if item.wait is not None:
-            item.wait()
-        if item.refreshed:  # AuthorizedHttp refreshes at most twice per request; one is spent
-            return self._send_body(item.body, retries=item.retries, _credential_refresh_attempt=1)
-        return self._send_body(item.body, retries=item.retries)
+        """One message's further attempts; a failure outside HTTP (e.g. the token refresh) fails this message
+        only, never the batch whose other messages were delivered."""
+        try:
+            if item.wait is not None:
+                item.wait()
+            if item.refreshed:  # AuthorizedHttp refreshes at most twice per request; one is spent
+                return self._send_body(item.body, retries=item.retries, _credential_refresh_attempt=1)
+            return self._send_body(item.body, retries=item.retries)
+        except Exception as error:  # noqa: BLE001 - see the docstring
+            return _unknown_failure(error)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False)
@@ -422,8 +427,13 @@ class CurlSender:
             else:
                 results[index] = self._failed(attempt)
         if unauthorized:
-            self._credential.refresh(self._auth_request)  # AuthorizedHttp's first refresh, once for the batch
-            resend.extend((index, Resend(bodies[index], self._retry, refreshed=True)) for index in unauthorized)
+            try:
+                self._credential.refresh(self._auth_request)  # AuthorizedHttp's first refresh, once for the batch
+            except Exception as error:  # noqa: BLE001 - the token endpoint failed: only these messages fail,
+                for index in unauthorized:  # the batch's delivered ones keep their outcome (never sent twice)
+                    results[index] = _unknown_failure(error)
+            else:
+                resend.extend((index, Resend(bodies[index], self._retry, refreshed=True)) for index in unauthorized)
         if resend:
             answers = self._fallback().resend([item for _, item in resend])
             for (index, _), answer in zip(resend, answers, strict=True):
@@ -453,6 +463,8 @@ class CurlSender:
             if item is None:
                 return False
             handle.index, body = item
+            handle.body_chunks.clear()  # a batch that failed half-way may have left a partial answer
+            handle.header_chunks.clear()
             handle.setopt(pycurl.POSTFIELDS, body)
             multi.add_handle(handle)
             active.add(handle)
@@ -534,6 +546,12 @@ def _curl_error(handle: pycurl.Curl, errno: int, message: str, url: str) -> urll
     return urllib3.exceptions.ProtocolError(text)
 
 
+def _unknown_failure(error: Exception) -> messaging.SendResponse:
+    """One message failed outside HTTP, as send_each reports a failed call (UNKNOWN: retried later)."""
+    return messaging.SendResponse(resp=None, exception=exceptions.UnknownError(
+        message=f"Unknown error while making remote service calls: {error}", cause=error))
+
+
 def _as_requests_error(failure: urllib3.BaseHTTPResponse | urllib3.exceptions.HTTPError) -> requests.RequestException:
     """The requests exception the SDK's own transport would raise for this answer or transport failure,
     so that the SDK classifies it (firebase_admin._utils.handle_platform_error_from_requests)."""
@@ -559,7 +577,8 @@ def curl_sender() -> CurlSender:
         if (current is None or current._service is not service or current._url != service._fcm_url
                 or current.parallel != settings.FCM_SEND_THREADS):
             if current is not None:
-                current.close()
+                with current._lock:  # not under a batch another thread is sending
+                    current.close()
             current = _curl_sender = CurlSender(service, settings.FCM_SEND_THREADS, fallback=keep_alive_sender)
         return current
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import google.auth.transport
+import google.auth.exceptions
 import google.oauth2.credentials
 import pytest
 from firebase_admin import messaging
@@ -113,6 +114,40 @@ def test_a_401_refreshes_the_token_once_and_resends_those_messages(fcm_standin, 
     assert counting_credential.refreshes == 1
     assert sorted((r.status, r.authorization) for r in fcm_standin.received()) == (
         [(200, "Bearer fresh-token-1")] * 3 + [(401, f"Bearer {fcm.STANDIN_ACCESS_TOKEN}")] * 3)
+
+
+class TokenEndpointDownAfterTheBatchStarts(google.oauth2.credentials.Credentials):
+    """Applies its token for the batch, then cannot get one any more (Google's token endpoint unreachable)."""
+
+    def __init__(self) -> None:
+        super().__init__(token=fcm.STANDIN_ACCESS_TOKEN)
+        self.uses = 0
+
+    def before_request(self, request: google.auth.transport.Request, method: str, url: str, headers: dict) -> None:
+        self.uses += 1
+        if self.uses > 1:
+            raise google.auth.exceptions.RefreshError("token endpoint unreachable")
+        super().before_request(request, method, url, headers)
+
+
+def test_a_resend_that_cannot_get_a_token_fails_only_its_own_messages(fcm_standin, monkeypatch):
+    """The batch's delivered messages keep their outcome: failing them all would send them twice."""
+    credential = TokenEndpointDownAfterTheBatchStarts()
+
+    class StandInCredential(fcm.StaticTokenCredential):
+        def __init__(self) -> None:
+            self._credential = credential
+
+    monkeypatch.setattr(fcm, "StaticTokenCredential", StandInCredential)
+    fcm._app_pid = None
+    try:
+        fcm_standin.fail_next(2, "UNAVAILABLE")
+        outcomes = fcm.send_batch([push(f"token-{n}") for n in range(10)])
+    finally:
+        fcm._app_pid = None
+    assert sum(o.ok for o in outcomes) == 8
+    assert sorted(o.error_code for o in outcomes if not o.ok) == ["UNKNOWN", "UNKNOWN"]
+    assert len(fcm_standin.sent_messages()) == 8
 
 
 def test_an_expired_token_is_refreshed_before_the_batch_is_sent(fcm_standin, counting_credential):
