@@ -8,8 +8,8 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import google.auth.transport
 import google.auth.exceptions
+import google.auth.transport
 import google.oauth2.credentials
 import pytest
 from firebase_admin import messaging
