@@ -153,3 +153,8 @@ patient_broker_timeouts_for_workers
 _.broker_connection_timeout
 expiry  # google.oauth2.credentials.Credentials.expiry, read by google-auth (tests/notifications/test_fcm_curl.py)
 requestline  # notifications.fcm_standin: http.server.BaseHTTPRequestHandler reads it (log lines, error pages)
+
+# notifications.online_schema: used by migrations (which vulture does not read) and by Django's migration writer.
+OnPostgreSQLInstead
+constraints_of
+_.deconstruct

@@ -1,0 +1,47 @@
+"""Schema changes PostgreSQL can make without locking a busy table for a rebuild.
+
+Django's own operations drop and re-create an index (or a foreign key, when an FK field's `db_index`
+changes) under an ACCESS EXCLUSIVE lock held to the end of the migration: on the outbox (30 days of pushes)
+or PromptLog that stops every claim, sweep and report that writes a push while the table is scanned.
+`OnPostgreSQLInstead` keeps Django's operations for the migration state and for other databases (SQLite in
+`make run`), and on PostgreSQL runs statements that change no row and rebuild nothing instead
+(`DROP INDEX CONCURRENTLY`, renames). Such a migration must say `atomic = False` (CONCURRENTLY cannot run
+in a transaction). Going back runs Django's own operations, on every database.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation
+
+Statements = Callable[[BaseDatabaseSchemaEditor], list[str]]
+
+
+class OnPostgreSQLInstead(migrations.SeparateDatabaseAndState):
+    """`operations` for the state and for other databases; on PostgreSQL the statements `postgresql` returns
+    (given the schema editor, e.g. to look up the names Django generated for the old indexes)."""
+
+    def __init__(self, operations: Sequence[Operation], postgresql: Statements) -> None:
+        super().__init__(database_operations=list(operations), state_operations=list(operations))
+        self.postgresql = postgresql
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__qualname__, [], {"operations": self.state_operations, "postgresql": self.postgresql}
+
+    def database_forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any,
+                          to_state: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+            return
+        for statement in self.postgresql(schema_editor):
+            schema_editor.execute(statement)
+
+
+def constraints_of(schema_editor: BaseDatabaseSchemaEditor, table: str) -> dict[str, Any]:
+    """The table's indexes and constraints as Django's introspection names them."""
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        return connection.introspection.get_constraints(cursor, table)

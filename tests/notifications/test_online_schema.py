@@ -1,0 +1,59 @@
+"""The index migrations of the outbox and PromptLog reach on PostgreSQL, without a rebuild, the schema the
+models declare (notifications.online_schema), and can be undone and applied again on a filled table."""
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from notifications.models import Notification
+from recovery.models import PromptLog
+from tests.notifications.factories import NotificationFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def constraints(table: str) -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        return connection.introspection.get_constraints(cursor, table)
+
+
+def index_oid(name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::regclass::oid", [name])
+        return cursor.fetchone()[0]
+
+
+def test_the_outbox_has_the_indexes_its_model_declares_and_no_others():
+    found = constraints(Notification._meta.db_table)
+    names = set(found)
+    assert {"notification_topic", "notification_dedupe_key", "notification_due_per_queue"} <= names
+    assert found["notification_dedupe_key"]["unique"]
+    assert found["notification_topic"]["columns"] == ["topic"]
+    assert "notification_due" not in names
+    assert not [name for name in names if name.endswith("_like")]
+
+
+def test_prompt_log_keeps_its_patient_foreign_key_without_an_index_of_its_own():
+    found = constraints(PromptLog._meta.db_table).values()
+    on_patient = [info for info in found if info["columns"] == ["patient_id"]]
+    assert [info["foreign_key"] for info in on_patient] == [("recovery_patient", "id")]
+    assert not any(info["index"] for info in on_patient)
+
+
+def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
+    row = NotificationFactory(topic="escalation:1", dedupe_key="once")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("notifications", "0006_push_category_topic_expiry"),
+                      ("recovery", "0011_nurses_contact_two_way_messages")])
+    before = constraints(Notification._meta.db_table)
+    assert "notification_due" in before
+    kept = {column: index_oid(name) for name, info in before.items() for column in ("topic", "dedupe_key")
+            if info["columns"] == [column] and not name.endswith("_like")}
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    # Renamed, not built again: the same index objects (a rebuild would scan the table under a lock).
+    assert {"topic": index_oid("notification_topic"), "dedupe_key": index_oid("notification_dedupe_key")} == kept
+    test_the_outbox_has_the_indexes_its_model_declares_and_no_others()
+    test_prompt_log_keeps_its_patient_foreign_key_without_an_index_of_its_own()
+    assert Notification.objects.get(dedupe_key="once").pk == row.pk
