@@ -280,8 +280,7 @@ class KeepAliveSender:
         try:
             return messaging.BatchResponse(list(self._executor.map(self._send_one, payloads)))
         except Exception as error:  # as send_each: anything but a per-message HTTP error fails the call
-            raise exceptions.UnknownError(message=f"Unknown error while making remote service calls: {error}",
-                                          cause=error) from error
+            raise _unknown_error(error) from error
 
     def resend(self, items: list[Resend]) -> list[messaging.SendResponse]:
         """Further attempts of messages whose first attempt went elsewhere (CurlSender), in parallel."""
@@ -394,8 +393,7 @@ class CurlSender:
             with self._lock:
                 return messaging.BatchResponse(self._send(bodies))
         except Exception as error:  # as send_each: anything but a per-message HTTP error fails the call
-            raise exceptions.UnknownError(message=f"Unknown error while making remote service calls: {error}",
-                                          cause=error) from error
+            raise _unknown_error(error) from error
 
     def _send(self, bodies: list[bytes]) -> list[messaging.SendResponse]:
         headers = dict(self._headers)
@@ -546,10 +544,14 @@ def _curl_error(handle: pycurl.Curl, errno: int, message: str, url: str) -> urll
     return urllib3.exceptions.ProtocolError(text)
 
 
+def _unknown_error(error: Exception) -> exceptions.UnknownError:
+    """What send_each raises when its call fails outside HTTP (the SDK's wording)."""
+    return exceptions.UnknownError(message=f"Unknown error while making remote service calls: {error}", cause=error)
+
+
 def _unknown_failure(error: Exception) -> messaging.SendResponse:
     """One message failed outside HTTP, as send_each reports a failed call (UNKNOWN: retried later)."""
-    return messaging.SendResponse(resp=None, exception=exceptions.UnknownError(
-        message=f"Unknown error while making remote service calls: {error}", cause=error))
+    return messaging.SendResponse(resp=None, exception=_unknown_error(error))
 
 
 def _as_requests_error(failure: urllib3.BaseHTTPResponse | urllib3.exceptions.HTTPError) -> requests.RequestException:
