@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import google.auth.exceptions
@@ -37,18 +37,27 @@ class RefreshCountingCredential(google.oauth2.credentials.Credentials):
 
 
 @pytest.fixture
-def counting_credential(monkeypatch, fcm_standin) -> Iterator[RefreshCountingCredential]:
-    """The firebase app of this process rebuilt on a refresh-counting credential (and rebuilt again after)."""
+def app_on(monkeypatch, fcm_standin) -> Iterator[Callable[[google.oauth2.credentials.Credentials], None]]:
+    """Rebuilds the firebase app of this process on a given google-auth credential (and again after the test)."""
+
+    def use(credential: google.oauth2.credentials.Credentials) -> None:
+        class StandInCredential(fcm.StaticTokenCredential):
+            def __init__(self) -> None:
+                self._credential = credential
+
+        monkeypatch.setattr(fcm, "StaticTokenCredential", StandInCredential)
+        fcm._app_pid = None
+
+    yield use
+    fcm._app_pid = None
+
+
+@pytest.fixture
+def counting_credential(app_on) -> RefreshCountingCredential:
+    """The firebase app of this process on a refresh-counting credential."""
     credential = RefreshCountingCredential()
-
-    class CountingStandInCredential(fcm.StaticTokenCredential):
-        def __init__(self) -> None:
-            self._credential = credential
-
-    monkeypatch.setattr(fcm, "StaticTokenCredential", CountingStandInCredential)
-    fcm._app_pid = None
-    yield credential
-    fcm._app_pid = None
+    app_on(credential)
+    return credential
 
 
 def test_send_batch_goes_through_libcurl_without_the_urllib3_path_when_nothing_needs_a_retry(fcm_standin,
@@ -130,21 +139,11 @@ class TokenEndpointDownAfterTheBatchStarts(google.oauth2.credentials.Credentials
         super().before_request(request, method, url, headers)
 
 
-def test_a_resend_that_cannot_get_a_token_fails_only_its_own_messages(fcm_standin, monkeypatch):
+def test_a_resend_that_cannot_get_a_token_fails_only_its_own_messages(fcm_standin, app_on):
     """The batch's delivered messages keep their outcome: failing them all would send them twice."""
-    credential = TokenEndpointDownAfterTheBatchStarts()
-
-    class StandInCredential(fcm.StaticTokenCredential):
-        def __init__(self) -> None:
-            self._credential = credential
-
-    monkeypatch.setattr(fcm, "StaticTokenCredential", StandInCredential)
-    fcm._app_pid = None
-    try:
-        fcm_standin.fail_next(2, "UNAVAILABLE")
-        outcomes = fcm.send_batch([push(f"token-{n}") for n in range(10)])
-    finally:
-        fcm._app_pid = None
+    app_on(TokenEndpointDownAfterTheBatchStarts())
+    fcm_standin.fail_next(2, "UNAVAILABLE")
+    outcomes = fcm.send_batch([push(f"token-{n}") for n in range(10)])
     assert sum(o.ok for o in outcomes) == 8
     assert sorted(o.error_code for o in outcomes if not o.ok) == ["UNKNOWN", "UNKNOWN"]
     assert len(fcm_standin.sent_messages()) == 8
