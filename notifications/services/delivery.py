@@ -71,6 +71,11 @@ class DeliveryReport:
     failed: int = 0
     dead: int = 0
 
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        """The counts of two deliveries together (a sweep's batches, its queues)."""
+        return DeliveryReport(self.claimed + other.claimed, self.sent + other.sent, self.failed + other.failed,
+                              self.dead + other.dead)
+
 
 def retry_delay(attempts: int, category: str = Category.MESSAGE) -> timedelta:
     """Exponential backoff after the n-th failed attempt: 30 s, 1 min, 2 min ... at most an hour
@@ -200,16 +205,11 @@ def deliver_due(max_batches: int = 200, *, queue: str | None = None, now: dateti
     urgent first), batch after batch, until none is left."""
     if queue is None:
         # One queue at a time: the due index is per queue (notification_due_per_queue).
-        reports = [deliver_due(max_batches, queue=each, now=now) for each in QUEUES]
-        return DeliveryReport(*(sum(values) for values in zip(
-            *((r.claimed, r.sent, r.failed, r.dead) for r in reports), strict=True)))
+        return sum((deliver_due(max_batches, queue=each, now=now) for each in QUEUES), DeliveryReport())
     totals = DeliveryReport()
     for _ in range(max_batches):
         report = deliver_notifications(queue=queue, now=now)
-        totals = DeliveryReport(*(a + b for a, b in zip(
-            (totals.claimed, totals.sent, totals.failed, totals.dead),
-            (report.claimed, report.sent, report.failed, report.dead), strict=True,
-        )))
+        totals += report
         if report.claimed < fcm.MAX_BATCH:
             break
     return totals
