@@ -1,0 +1,101 @@
+"""One ORM lookup compiled to SQL once per process, for the queries every API request runs.
+
+Django compiles a queryset to SQL anew each time it is evaluated. For the bearer-token user lookup (a user
+with the patient profile, its pump and the surgeon profile in one join) compiling took three times as long as
+running the query, about a sixth of a check-in's CPU (bench/profile_api.py). `CompiledLookup` compiles the
+queryset once per database alias with a stand-in value, then runs that SQL with the real value and builds the
+instances with Django's own pieces, as `ModelIterable` does: `Model.from_db`, the select_related populators and
+the fields' converters. Query wrappers (`connection.execute_wrapper`) still see every execution.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+ModelT = TypeVar("ModelT", bound=Model)
+
+# Stand in for the looked-up value while compiling, found again among the compiled parameters.
+_STAND_IN_NUMBER = -8_070_450_532_247_928_832
+_STAND_IN_TEXT = "compiled-lookup-stand-in-7f3a9c"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    params: tuple[Any, ...]
+    value_at: int
+    field: Any
+    init_list: list[str]
+    fields_start: int
+    fields_end: int
+    populators: list[Any]
+    converters: dict[int, Any]
+    query: Any
+
+
+class CompiledLookup(Generic[ModelT]):
+    """`queryset.get(<field>=value)` with the SQL compiled once per database alias.
+
+    Only for querysets whose SQL does not depend on anything but the value: no filters on the current time,
+    no `in` lists of varying length. Raises the model's DoesNotExist or MultipleObjectsReturned like `get`.
+    """
+
+    def __init__(self, queryset: QuerySet[ModelT], field: str) -> None:
+        self.queryset = queryset
+        self.field = field
+        model: Any = queryset.model  # its own DoesNotExist and MultipleObjectsReturned (not in the stubs)
+        self.model = model
+        self.DoesNotExist = model.DoesNotExist  # simplejwt catches `user_model.DoesNotExist`
+        self._plans: dict[str, _Plan] = {}
+
+    def get(self, **lookup: Any) -> ModelT:
+        """Same call shape as `QuerySet.get(field=value)` (simplejwt looks users up this way)."""
+        if set(lookup) != {self.field}:
+            return self.queryset.get(**lookup)
+        db = self.queryset.db
+        plan = self._plans.get(db) or self._compile(db)
+        connection = connections[db]
+        params = list(plan.params)
+        # As the ORM prepares a filter's value (int("5") for an integer key; a ValueError for "x").
+        params[plan.value_at] = plan.field.get_db_prep_value(lookup[self.field], connection, prepared=False)
+        with connection.cursor() as cursor:
+            cursor.execute(plan.sql, params)
+            rows = cursor.fetchmany(2)
+        if not rows:
+            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
+        if len(rows) > 1:
+            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model._meta.object_name}.")
+        if plan.converters:  # given this thread's connection, as the ORM gives them
+            rows = list(plan.query.get_compiler(connection=connection).apply_converters(rows, plan.converters))
+        row = rows[0]
+        instance = self.model.from_db(db, plan.init_list, row[plan.fields_start:plan.fields_end])
+        for populator in plan.populators:
+            populator.populate(row, instance)
+        return cast(ModelT, instance)
+
+    def _compile(self, db: str) -> _Plan:
+        field = self.model._meta.get_field(self.field)
+        stand_in = _STAND_IN_NUMBER if field.get_internal_type().endswith(("AutoField", "IntegerField")) \
+            else _STAND_IN_TEXT
+        compiler = self.queryset.filter(**{self.field: stand_in}).query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        positions = [n for n, param in enumerate(params) if param == stand_in]
+        if len(positions) != 1:
+            raise ValueError(f"cannot find the {self.field!r} parameter in the compiled query")
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        plan = _Plan(
+            sql=sql, params=tuple(params), value_at=positions[0], field=field,
+            init_list=[column[0].target.attname for column in select[start:end]],
+            fields_start=start, fields_end=end,
+            # django-stubs describes a later Django's signature (with fetch_mode); 5.2's takes these three.
+            populators=get_related_populators(klass_info, select, db),  # type: ignore[call-arg]
+            converters=compiler.get_converters([column[0] for column in select[:compiler.col_count]]),
+            query=compiler.query,
+        )
+        self._plans[db] = plan
+        return plan
