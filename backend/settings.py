@@ -110,6 +110,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
+    # Parameters bound by the server, and a statement this connection has run 5 times (psycopg's default
+    # threshold) kept prepared: PostgreSQL then stops parsing and planning the same text on every request (the
+    # bearer-token user join alone was 0.15 ms of its planning per API request; bench/README.md, "API").
+    # Behind PgBouncer in transaction mode this needs PgBouncer 1.21+ with max_prepared_statements set, or
+    # DATABASE_PREPARE_THRESHOLD= (empty: never prepare).
+    _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()
+    DATABASES["default"]["OPTIONS"].update({
+        "server_side_binding": True,
+        "prepare_threshold": int(_prepare_threshold) if _prepare_threshold else None,
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "recovery.User"

@@ -85,3 +85,17 @@ def test_field_converters_run_as_in_the_orm() -> None:
     assert fields(found) == fields(checkins.get(id=checkin.id))
     assert fields(related(found, "patient")) == fields(checkin.patient)
 
+
+def test_the_bearer_token_lookup_is_prepared_on_the_server_after_a_few_requests(api_client) -> None:
+    """settings: server-side binding with psycopg's prepare threshold, so PostgreSQL stops parsing and planning
+    the user join on every API request of a connection."""
+    from tests.support import bearer
+
+    patient = PumpFactory().patient
+    bearer(api_client, patient.user)
+    for _ in range(6):
+        assert api_client.get("/api/v1/me/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any('FROM "recovery_user"' in sql and '"recovery_pump"' in sql for sql in prepared), prepared
