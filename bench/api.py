@@ -97,12 +97,15 @@ def start_gunicorn(port: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not answer")
 
 
+# Each run's client_ids start with its own `run` (8 hex digits from Python): wrk seeds Lua's math.random the same
+# way every time, so without it a second run on the same data would send the first run's ids again and measure
+# the retry path (failed INSERT, re-read), not new check-ins.
 LUA_POST = """
 tokens = {%(tokens)s}
 counter = 0
 request = function()
   counter = counter + 1
-  local id = string.format("%%08x-%%04x-4%%03x-8%%03x-%%012x", math.random(0, 0x7fffffff), math.random(0, 0xffff),
+  local id = string.format("%(run)s-%%04x-4%%03x-8%%03x-%%012x", math.random(0, 0xffff),
                            math.random(0, 0xfff), math.random(0, 0xfff), counter)
   local body = '{"client_id": "' .. id .. '", "pain_score": 2, "binder_worn": true, "symptoms": []}'
   local headers = {["Content-Type"] = "application/json",
@@ -178,7 +181,7 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.2f}:")
         tokens = ", ".join(f'"{token}"' for token in patient_tokens)
         for name, url, token, script in [
-            ("check-in POST", f"{base}/checkins/", None, LUA_POST % {"tokens": tokens}),
+            ("check-in POST", f"{base}/checkins/", None, LUA_POST % {"tokens": tokens, "run": uuid.uuid4().hex[:8]}),
             ("me GET", f"{base}/me/", patient_tokens[0], ""),
             (f"inbox GET ({OPEN_CASES} open cases)", f"{base}/surgeon/inbox/", surgeon_token, ""),
         ]:
