@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "csp",
     "django_prometheus",
     "django_structlog",
+    "backend",  # connection hooks only (backend/apps.py)
     "recovery",
     "notifications",
 ]
@@ -113,6 +114,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound by the server, and a statement this connection has run 5 times (psycopg's default
     # threshold) kept prepared: PostgreSQL then stops parsing and planning the same text on every request (the
     # bearer-token user join alone was 0.15 ms of its planning per API request; bench/README.md, "API").
+    # A migration changing a column's type under a prepared statement is retried once (backend/database.py).
     # Behind PgBouncer in transaction mode this needs PgBouncer 1.21+ with max_prepared_statements set, or
     # DATABASE_PREPARE_THRESHOLD= (empty: never prepare).
     _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()

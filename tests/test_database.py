@@ -1,0 +1,68 @@
+"""backend/database.py: a migration that changes a column's type while a connection holds a prepared statement
+reading it does not break that connection."""
+from __future__ import annotations
+
+import psycopg
+import pytest
+from django.db import NotSupportedError, connection, transaction
+
+from backend.database import retry_after_schema_change
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+READ = "SELECT id, label FROM schema_change_probe WHERE id = %s"
+
+
+@pytest.fixture(autouse=True)
+def probe_table():
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE schema_change_probe (id bigint PRIMARY KEY, label varchar(10))")
+        cursor.execute("INSERT INTO schema_change_probe VALUES (1, 'before')")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE schema_change_probe")
+
+
+def prepare_then_migrate_elsewhere() -> None:
+    """Run READ until this connection has it prepared, then change the column's type from another connection,
+    as `migrate` does while web and worker processes keep theirs."""
+    for _ in range(8):
+        with connection.cursor() as cursor:
+            cursor.execute(READ, [1])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%schema_change_probe%%'")
+        assert cursor.fetchone()[0] == 1, "the statement was not prepared (settings: prepare_threshold)"
+    settings = connection.settings_dict
+    with psycopg.connect(host=settings["HOST"], port=settings["PORT"], dbname=settings["NAME"],
+                         user=settings["USER"], password=settings["PASSWORD"], autocommit=True) as other:
+        other.execute("ALTER TABLE schema_change_probe ALTER COLUMN label TYPE varchar(20)")
+
+
+def test_a_statement_prepared_before_a_column_type_change_runs_after_it() -> None:
+    assert retry_after_schema_change in connection.execute_wrappers
+    prepare_then_migrate_elsewhere()
+    for _ in range(3):
+        with connection.cursor() as cursor:
+            cursor.execute(READ, [1])
+            assert cursor.fetchall() == [(1, "before")]
+
+
+def test_without_the_wrapper_the_connection_keeps_failing() -> None:
+    """What the wrapper is for (and proof this test set-up reproduces it)."""
+    connection.execute_wrappers.remove(retry_after_schema_change)
+    try:
+        prepare_then_migrate_elsewhere()
+        for _ in range(2):
+            with pytest.raises(NotSupportedError), connection.cursor() as cursor:
+                cursor.execute(READ, [1])
+    finally:
+        connection.execute_wrappers.append(retry_after_schema_change)
+
+
+def test_inside_a_transaction_the_error_stands_and_the_rollback_clears_it() -> None:
+    prepare_then_migrate_elsewhere()
+    with pytest.raises(NotSupportedError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(READ, [1])
+    with connection.cursor() as cursor:
+        cursor.execute(READ, [1])
+        assert cursor.fetchall() == [(1, "before")]
