@@ -18,9 +18,10 @@ from django.db.models.query import get_related_populators
 
 ModelT = TypeVar("ModelT", bound=Model)
 
-# Stand in for the looked-up value while compiling, found again among the compiled parameters.
-_STAND_IN_NUMBER = -8_070_450_532_247_928_832
+# Stands in for a looked-up text while compiling, found again among the compiled parameters (a number's stand-in
+# is near the low end of its column's range: see _stand_in).
 _STAND_IN_TEXT = "compiled-lookup-stand-in-7f3a9c"
+_TEXT_FIELDS = ("CharField", "TextField")
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,17 @@ class CompiledLookup(Generic[ModelT]):
     """`queryset.get(<field>=value)` with the SQL compiled once per database alias.
 
     Only for querysets whose SQL does not depend on anything but the value: no filters on the current time,
-    no `in` lists of varying length. Raises the model's DoesNotExist or MultipleObjectsReturned like `get`.
+    no `in` lists of varying length; a lookup on an integer or text field; no prefetches or annotations (refused
+    here). Raises the model's DoesNotExist or MultipleObjectsReturned like `get`.
     """
 
     def __init__(self, queryset: QuerySet[ModelT], field: str) -> None:
-        self.queryset = queryset
+        if getattr(queryset, "_prefetch_related_lookups", ()) or queryset.query.annotations:
+            raise ValueError("CompiledLookup builds plain and select_related rows only (no prefetches, annotations)")
+        internal_type = queryset.model._meta.get_field(field).get_internal_type()
+        if not internal_type.endswith(("AutoField", "IntegerField")) and internal_type not in _TEXT_FIELDS:
+            raise ValueError(f"CompiledLookup looks up integer or text fields, not a {internal_type}")
+        self.queryset = queryset.order_by()  # as `get` does: the model's default ordering is no use for one row
         self.field = field
         model: Any = queryset.model  # its own DoesNotExist and MultipleObjectsReturned (not in the stubs)
         self.model = model
@@ -79,8 +86,7 @@ class CompiledLookup(Generic[ModelT]):
 
     def _compile(self, db: str) -> _Plan:
         field = self.model._meta.get_field(self.field)
-        stand_in = _STAND_IN_NUMBER if field.get_internal_type().endswith(("AutoField", "IntegerField")) \
-            else _STAND_IN_TEXT
+        stand_in = _stand_in(field.get_internal_type(), db)
         compiler = self.queryset.filter(**{self.field: stand_in}).query.get_compiler(using=db)
         sql, params = compiler.as_sql()
         positions = [n for n, param in enumerate(params) if param == stand_in]
@@ -99,3 +105,11 @@ class CompiledLookup(Generic[ModelT]):
         )
         self._plans[db] = plan
         return plan
+
+
+def _stand_in(internal_type: str, db: str) -> int | str:
+    """A value of the field's type that the ORM accepts in a filter (inside the column's range)."""
+    if internal_type in _TEXT_FIELDS:
+        return _STAND_IN_TEXT
+    low, _high = connections[db].ops.integer_field_range(internal_type)
+    return (low if low is not None else -(2**63)) + 7919

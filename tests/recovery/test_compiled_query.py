@@ -99,3 +99,29 @@ def test_the_bearer_token_lookup_is_prepared_on_the_server_after_a_few_requests(
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert any('FROM "recovery_user"' in sql and '"recovery_pump"' in sql for sql in prepared), prepared
+
+
+def test_a_lookup_on_a_32_bit_key_and_on_a_text_field_without_the_default_ordering() -> None:
+    """The stand-in fits the column's range (Django refuses a filter value outside it), a username is looked up
+    as text, and the model's default ordering is dropped as `get` drops it."""
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.select_related("content_type").first()
+    assert permission is not None and Permission._meta.ordering  # a 32-bit AutoField with a default ordering
+    lookup = CompiledLookup(Permission.objects.select_related("content_type"), "id")
+    with CaptureQueriesContext(connection) as queries:
+        found = lookup.get(id=permission.id)
+    assert fields(found) == fields(permission) and fields(related(found, "content_type")) == fields(
+        permission.content_type)
+    assert "ORDER BY" not in queries[0]["sql"]
+    user = UserFactory()
+    assert CompiledLookup(USERS, "username").get(username=user.username).pk == user.pk
+
+
+def test_lookups_it_cannot_compile_are_refused_when_built() -> None:
+    from recovery.models import CheckIn
+
+    with pytest.raises(ValueError, match="prefetches"):
+        CompiledLookup(User.objects.prefetch_related("groups"), "id")
+    with pytest.raises(ValueError, match="DateField"):
+        CompiledLookup(CheckIn.objects.all(), "local_date")
