@@ -490,6 +490,11 @@ def main() -> None:
     if not args.skip_api:
         from bench import api
 
+        # The fan-out left 100,000 updated outbox and prompt rows; autovacuum would clean them up during the API
+        # pass and compete with it for the two cores. Done here first, the API pass measures the API.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        connection.close()
         api.main()
 
 
