@@ -32,7 +32,8 @@ workers = default_workers()
 # each answer. The gthread class (keep-alive, threads overlapping one request's PostgreSQL wait with another's
 # CPU) served fewer requests here: with wrk's 8 keep-alive connections on 2 workers, one worker took most
 # connections while the other idled, and its thread hand-offs cost more CPU per request than the reconnects
-# they save (bench/README.md, "API"). In production the proxy in front keeps the clients' connections open.
+# they save (bench/README.md, "API"); in a later alternating comparison it was no better beyond this machine's
+# noise ("API, third pass"). In production the proxy in front keeps the clients' connections open.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5

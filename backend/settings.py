@@ -113,7 +113,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
     # Parameters bound by the server, and a statement this connection has run 5 times (psycopg's default
     # threshold) kept prepared: PostgreSQL then stops parsing and planning the same text on every request (the
-    # bearer-token user join alone was 0.15 ms of its planning per API request; bench/README.md, "API").
+    # bearer-token user join alone was 0.15 ms of planning per API request; bench/README.md, "API, third pass").
     # A migration changing a column's type under a prepared statement is retried once (backend/database.py).
     # Behind PgBouncer in transaction mode this needs PgBouncer 1.21+ with max_prepared_statements set, or
     # DATABASE_PREPARE_THRESHOLD= (empty: never prepare).
