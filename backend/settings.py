@@ -349,6 +349,7 @@ CELERY_TASK_ROUTES = {
     "notifications.tasks.deliver_urgent_notifications": {"queue": "urgent"},
     "notifications.tasks.deliver_notifications": {"queue": "urgent"},
     "notifications.tasks.sweep_outbox": {"queue": "urgent"},
+    "notifications.tasks.sweep_urgent_outbox": {"queue": "urgent"},
     "recovery.tasks.pass_on_overdue_escalations": {"queue": "urgent"},
     # Raises missed pump refills to the care team (escalations): never waits behind the daily fan-out.
     "recovery.tasks.run_refill_safety_net": {"queue": "urgent"},
@@ -366,6 +367,9 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-reminders": {"task": "recovery.tasks.dispatch_reminders", "schedule": 60.0},
     "pass-on-overdue-escalations": {"task": "recovery.tasks.pass_on_overdue_escalations", "schedule": 60.0},
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
+    # Between the full sweeps: urgent rows a failed hand-off left due (notifications.tasks.sweep_urgent_outbox).
+    "sweep-urgent-outbox": {"task": "notifications.tasks.sweep_urgent_outbox",
+                            "schedule": env.float("URGENT_SWEEP_SECONDS", default=10.0)},
     "prune-expired-data": {"task": "recovery.tasks.prune_expired_data", "schedule": crontab(hour=3, minute=17)},
     "refill-safety-net": {"task": "recovery.tasks.run_refill_safety_net", "schedule": 60.0},
 }

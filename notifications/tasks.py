@@ -48,6 +48,15 @@ def sweep_outbox() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def sweep_urgent_outbox() -> int:
+    """Periodic, urgent queue, every few seconds (settings.URGENT_SWEEP_SECONDS): send every due urgent row.
+    An escalation push whose hand-off from the web failed (Redis down or hung, or the web process still
+    skipping the broker after a failure: notifications/handoff.py) then waits that long once Redis answers,
+    not up to the minute of the full sweep. Finding nothing is one probe of the urgent due index."""
+    return delivery.deliver_due(queue=URGENT_QUEUE).sent
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def sweep_bulk_outbox() -> int:
     """Bulk queue: send every due prompt / reminder row that no delivery task has sent."""
     return delivery.deliver_due(queue=BULK_QUEUE).sent

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 
+from notifications.queues import URGENT_QUEUE
 from notifications.services import delivery
 from recovery.services import escalations, reachability, refill_safety_net, reminders, retention
 
@@ -25,6 +26,8 @@ PERIODIC_JOBS: dict[str, Callable[[datetime], Mapping[str, int]]] = {
     "refill-safety-net": lambda now: refill_safety_net.run_refill_safety_net(now=now),
     "pass-on-overdue-escalations": _pass_on,
     "sweep-outbox": _sweep,
+    # In beat every few seconds between the full sweeps; after the one above it finds nothing left.
+    "sweep-urgent-outbox": lambda now: asdict(delivery.deliver_due(queue=URGENT_QUEUE, now=now)),
     # Nightly in beat; prunes what is past its retention as of the real now (deletion is never replayed).
     "prune-expired-data": lambda now: retention.prune_expired_data(),
 }

@@ -147,3 +147,13 @@ def test_the_sweep_without_a_queue_sends_the_due_rows_of_every_queue(fcm_standin
     report = services.deliver_due()
     assert report.sent == 2
     assert all(Notification.objects.get(pk=row.pk).status == Notification.Status.SENT for row in rows)
+
+
+def test_the_urgent_sweep_sends_the_due_urgent_rows_and_leaves_the_bulk_ones_to_the_full_sweep(fcm_standin):
+    from notifications.tasks import sweep_urgent_outbox
+
+    urgent, bulk = NotificationFactory(queue="urgent"), NotificationFactory(queue="bulk")
+    assert sweep_urgent_outbox.apply().get() == 1
+    assert Notification.objects.get(pk=urgent.pk).status == Notification.Status.SENT
+    assert Notification.objects.get(pk=bulk.pk).status == Notification.Status.PENDING
+    assert len(fcm_standin.sent_messages()) == 1

@@ -21,7 +21,8 @@ from tests.notifications.factories import NotificationFactory
 
 FANOUT_TASKS = [tasks.deliver_bulk_notifications, tasks.sweep_bulk_outbox, recovery_tasks.dispatch_reminders,
                 recovery_tasks.dispatch_zone_reminders]
-ESCALATION_TASKS = [tasks.deliver_urgent_notifications, tasks.sweep_outbox, recovery_tasks.pass_on_overdue_escalations]
+ESCALATION_TASKS = [tasks.deliver_urgent_notifications, tasks.sweep_outbox, tasks.sweep_urgent_outbox,
+                    recovery_tasks.pass_on_overdue_escalations]
 
 
 def queue_of(task_name: str) -> str:

@@ -11,7 +11,7 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from backend.celery import app
-from notifications.tasks import sweep_outbox
+from notifications.tasks import sweep_outbox, sweep_urgent_outbox
 from recovery.tasks import dispatch_reminders, pass_on_overdue_escalations, run_refill_safety_net
 
 
@@ -46,6 +46,18 @@ def test_beat_sends_the_reminder_dispatcher_the_outbox_sweep_and_the_pass_on_eve
         assert len(times) >= 9, task.name
         gaps = [(later - earlier).total_seconds() for earlier, later in zip([start, *times], times, strict=False)]
         assert max(gaps) <= 61, (task.name, gaps)
+
+
+def test_beat_sweeps_the_urgent_outbox_every_10_seconds_between_the_full_sweeps():
+    """An escalation push a failed hand-off left due waits seconds once Redis is back, not a minute."""
+    start = datetime(2026, 1, 5, 12, 0, 30, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        scheduler = RecordingBeat()
+        while app.now() < start + timedelta(minutes=2):
+            clock.shift(max(scheduler.tick(), 0.05))
+    times = [at for at, name in scheduler.sent if name == sweep_urgent_outbox.name]
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip([start, *times], times, strict=False)]
+    assert len(times) >= 11 and max(gaps) <= 11, gaps
 
 
 @pytest.mark.django_db(transaction=True)
