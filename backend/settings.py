@@ -111,17 +111,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3)
     )
-    # Parameters bound by the server, and a statement this connection has run 5 times (psycopg's default
-    # threshold) kept prepared: PostgreSQL then stops parsing and planning the same text on every request (the
-    # bearer-token user join alone was 0.15 ms of planning per API request; bench/README.md, "API, third pass").
-    # A migration changing a column's type under a prepared statement is retried once (backend/database.py).
-    # Behind PgBouncer in transaction mode this needs PgBouncer 1.21+ with max_prepared_statements set, or
+    # Statements stay bound on the client (Django's default: no limit on the number of parameters, e.g. the
+    # nightly prune's cascades), except the few run on every API request through
+    # recovery/compiled_query.server_prepared_cursor: a connection that has run one of those 5 times (psycopg's
+    # threshold) keeps it prepared, so PostgreSQL stops parsing and planning it (the bearer-token user join
+    # alone was 0.15 ms of planning per request; bench/README.md, "API, third pass"). A migration changing a
+    # column's type under a prepared statement is handled in backend/database.py. Behind PgBouncer in
+    # transaction mode this needs its prepared-statement support (max_prepared_statements), or
     # DATABASE_PREPARE_THRESHOLD= (empty: never prepare).
     _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()
-    DATABASES["default"]["OPTIONS"].update({
-        "server_side_binding": True,
-        "prepare_threshold": int(_prepare_threshold) if _prepare_threshold else None,
-    })
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(_prepare_threshold) if _prepare_threshold else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "recovery.User"
@@ -363,13 +362,17 @@ CELERY_TIMEZONE = "UTC"
 # Periodic tasks (recovery/tasks.py, notifications/tasks.py). The DatabaseScheduler copies these entries
 # into django_celery_beat's PeriodicTask table when beat starts (updating the task of an entry of the
 # same name), so they can be inspected in the admin.
+URGENT_SWEEP_SECONDS = env.int("URGENT_SWEEP_SECONDS", default=10)
 CELERY_BEAT_SCHEDULE = {
     "dispatch-reminders": {"task": "recovery.tasks.dispatch_reminders", "schedule": 60.0},
     "pass-on-overdue-escalations": {"task": "recovery.tasks.pass_on_overdue_escalations", "schedule": 60.0},
     "sweep-outbox": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
     # Between the full sweeps: urgent rows a failed hand-off left due (notifications.tasks.sweep_urgent_outbox).
-    "sweep-urgent-outbox": {"task": "notifications.tasks.sweep_urgent_outbox",
-                            "schedule": env.float("URGENT_SWEEP_SECONDS", default=10.0)},
+    # Whole seconds (django_celery_beat stores intervals so); a sweep not started within its interval expires
+    # instead of piling up ahead of the escalation pushes while the urgent workers are down.
+    "sweep-urgent-outbox": {"task": "notifications.tasks.sweep_urgent_outbox", "schedule": float(URGENT_SWEEP_SECONDS),
+                            # expire_seconds: django_celery_beat's name for it; expires: Celery's own scheduler's
+                            "options": {"expire_seconds": URGENT_SWEEP_SECONDS, "expires": URGENT_SWEEP_SECONDS}},
     "prune-expired-data": {"task": "recovery.tasks.prune_expired_data", "schedule": crontab(hour=3, minute=17)},
     "refill-safety-net": {"task": "recovery.tasks.run_refill_safety_net", "schedule": 60.0},
 }

@@ -6,13 +6,22 @@ running the query, about a sixth of a check-in's CPU (bench/profile_api.py). `Co
 queryset once per database alias with a stand-in value, then runs that SQL with the real value and builds the
 instances with Django's own pieces, as `ModelIterable` does: `Model.from_db`, the select_related populators and
 the fields' converters. Query wrappers (`connection.execute_wrapper`) still see every execution.
+
+`server_prepared_cursor` runs such a statement with its parameters bound by PostgreSQL, so that psycopg keeps
+it prepared once the connection has run it a few times (settings: prepare_threshold): PostgreSQL then stops
+parsing and planning it on every request. Every other statement stays bound on the client (Django's default),
+which has no limit on the number of parameters.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
@@ -69,7 +78,7 @@ class CompiledLookup(Generic[ModelT]):
         params = list(plan.params)
         # As the ORM prepares a filter's value (int("5") for an integer key; a ValueError for "x").
         params[plan.value_at] = plan.field.get_db_prep_value(lookup[self.field], connection, prepared=False)
-        with connection.cursor() as cursor:
+        with server_prepared_cursor(connection) as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchmany(2)
         if not rows:
@@ -113,3 +122,24 @@ def _stand_in(internal_type: str, db: str) -> int | str:
         return _STAND_IN_TEXT
     low, _high = connections[db].ops.integer_field_range(internal_type)
     return (low if low is not None else -(2**63)) + 7919
+
+
+@contextmanager
+def server_prepared_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
+    """Django's cursor (health check, error translation, execute wrappers, query logging), but on PostgreSQL a
+    psycopg cursor whose parameters the server binds: the kind psycopg prepares after `prepare_threshold` runs.
+    Only for statements with few parameters (the server takes at most 65,535). Elsewhere Django's own cursor."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    import psycopg
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        raw: Any = psycopg.Cursor(connection.connection)  # django-stubs type make_cursor's argument as a wrapper
+    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    with cursor:
+        yield cursor

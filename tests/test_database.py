@@ -7,6 +7,7 @@ import pytest
 from django.db import NotSupportedError, connection, transaction
 
 from backend.database import retry_after_schema_change
+from recovery.compiled_query import server_prepared_cursor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +28,7 @@ def prepare_then_migrate_elsewhere() -> None:
     """Run READ until this connection has it prepared, then change the column's type from another connection,
     as `migrate` does while web and worker processes keep theirs."""
     for _ in range(8):
-        with connection.cursor() as cursor:
+        with server_prepared_cursor(connection) as cursor:
             cursor.execute(READ, [1])
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%schema_change_probe%%'")
@@ -42,7 +43,7 @@ def test_a_statement_prepared_before_a_column_type_change_runs_after_it() -> Non
     assert retry_after_schema_change in connection.execute_wrappers
     prepare_then_migrate_elsewhere()
     for _ in range(3):
-        with connection.cursor() as cursor:
+        with server_prepared_cursor(connection) as cursor:
             cursor.execute(READ, [1])
             assert cursor.fetchall() == [(1, "before")]
 
@@ -53,16 +54,31 @@ def test_without_the_wrapper_the_connection_keeps_failing() -> None:
     try:
         prepare_then_migrate_elsewhere()
         for _ in range(2):
-            with pytest.raises(NotSupportedError), connection.cursor() as cursor:
+            with pytest.raises(NotSupportedError), server_prepared_cursor(connection) as cursor:
                 cursor.execute(READ, [1])
     finally:
-        connection.execute_wrappers.append(retry_after_schema_change)
+        connection.execute_wrappers.insert(0, retry_after_schema_change)
 
 
 def test_inside_a_transaction_the_error_stands_and_the_rollback_clears_it() -> None:
     prepare_then_migrate_elsewhere()
-    with pytest.raises(NotSupportedError), transaction.atomic(), connection.cursor() as cursor:
+    with pytest.raises(NotSupportedError), transaction.atomic(), server_prepared_cursor(connection) as cursor:
         cursor.execute(READ, [1])
-    with connection.cursor() as cursor:
+    with server_prepared_cursor(connection) as cursor:
         cursor.execute(READ, [1])
         assert cursor.fetchall() == [(1, "before")]
+
+
+def test_the_wrapper_stays_on_the_connection_after_a_temporary_execute_wrapper_block() -> None:
+    """Django's execute_wrapper() pops the last wrapper on exit; ours sits first and outlives such blocks."""
+    with connection.execute_wrapper(lambda execute, *args: execute(*args)):
+        pass
+    assert connection.execute_wrappers == [retry_after_schema_change]
+
+
+def test_other_statements_keep_client_side_binding_and_any_number_of_parameters() -> None:
+    """PostgreSQL binds at most 65,535 parameters per statement; the ORM's own statements (a cascade of the
+    nightly prune, an admin bulk action) are bound by the client and are not limited so."""
+    from recovery.models import User
+
+    assert User.objects.filter(id__in=range(1, 70_001)).count() == 0

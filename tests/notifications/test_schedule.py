@@ -69,3 +69,13 @@ def test_database_scheduler_stores_the_schedule_as_periodic_tasks():
     DatabaseScheduler(app=app)
     stored = set(PeriodicTask.objects.values_list("task", flat=True))
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= stored
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_urgent_sweep_not_started_in_its_interval_expires_instead_of_piling_up():
+    """While the urgent workers are down beat keeps sending sweeps; each expires after its interval (as the
+    production scheduler stores and sends it)."""
+    DatabaseScheduler(app=app)
+    stored = PeriodicTask.objects.get(name="sweep-urgent-outbox")
+    assert stored.expire_seconds == stored.interval.every == settings.URGENT_SWEEP_SECONDS == 10
