@@ -38,7 +38,6 @@ class _Plan:
     sql: str
     params: tuple[Any, ...]
     value_at: int
-    field: Any
     init_list: list[str]
     fields_start: int
     fields_end: int
@@ -58,11 +57,12 @@ class CompiledLookup(Generic[ModelT]):
     def __init__(self, queryset: QuerySet[ModelT], field: str) -> None:
         if getattr(queryset, "_prefetch_related_lookups", ()) or queryset.query.annotations:
             raise ValueError("CompiledLookup builds plain and select_related rows only (no prefetches, annotations)")
-        internal_type = queryset.model._meta.get_field(field).get_internal_type()
+        self.field: Any = queryset.model._meta.get_field(field)  # a concrete field (checked just below)
+        internal_type = self.field.get_internal_type()
         if not internal_type.endswith(("AutoField", "IntegerField")) and internal_type not in _TEXT_FIELDS:
             raise ValueError(f"CompiledLookup looks up integer or text fields, not a {internal_type}")
         self.queryset = queryset.order_by()  # as `get` does: the model's default ordering is no use for one row
-        self.field = field
+        self.field_name = field
         model: Any = queryset.model  # its own DoesNotExist and MultipleObjectsReturned (not in the stubs)
         self.model = model
         self.DoesNotExist = model.DoesNotExist  # simplejwt catches `user_model.DoesNotExist`
@@ -70,14 +70,14 @@ class CompiledLookup(Generic[ModelT]):
 
     def get(self, **lookup: Any) -> ModelT:
         """Same call shape as `QuerySet.get(field=value)` (simplejwt looks users up this way)."""
-        if set(lookup) != {self.field}:
+        if set(lookup) != {self.field_name}:
             return self.queryset.get(**lookup)
         db = self.queryset.db
         plan = self._plans.get(db) or self._compile(db)
         connection = connections[db]
         params = list(plan.params)
         # As the ORM prepares a filter's value (int("5") for an integer key; a ValueError for "x").
-        params[plan.value_at] = plan.field.get_db_prep_value(lookup[self.field], connection, prepared=False)
+        params[plan.value_at] = self.field.get_db_prep_value(lookup[self.field_name], connection, prepared=False)
         with server_prepared_cursor(connection) as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchmany(2)
@@ -94,17 +94,16 @@ class CompiledLookup(Generic[ModelT]):
         return cast(ModelT, instance)
 
     def _compile(self, db: str) -> _Plan:
-        field = self.model._meta.get_field(self.field)
-        stand_in = _stand_in(field.get_internal_type(), db)
-        compiler = self.queryset.filter(**{self.field: stand_in}).query.get_compiler(using=db)
+        stand_in = _stand_in(self.field.get_internal_type(), db)
+        compiler = self.queryset.filter(**{self.field_name: stand_in}).query.get_compiler(using=db)
         sql, params = compiler.as_sql()
         positions = [n for n, param in enumerate(params) if param == stand_in]
         if len(positions) != 1:
-            raise ValueError(f"cannot find the {self.field!r} parameter in the compiled query")
+            raise ValueError(f"cannot find the {self.field_name!r} parameter in the compiled query")
         select, klass_info = compiler.select, compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         plan = _Plan(
-            sql=sql, params=tuple(params), value_at=positions[0], field=field,
+            sql=sql, params=tuple(params), value_at=positions[0],
             init_list=[column[0].target.attname for column in select[start:end]],
             fields_start=start, fields_end=end,
             # django-stubs describes a later Django's signature (with fetch_mode); 5.2's takes these three.

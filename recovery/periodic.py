@@ -16,8 +16,8 @@ def _pass_on(now: datetime) -> dict[str, int]:
             "unreachable_rechecked": reachability.recheck_unreachable_escalations()}
 
 
-def _sweep(now: datetime) -> dict[str, int]:
-    return asdict(delivery.deliver_due(now=now))
+def _sweep(now: datetime, queue: str | None = None) -> dict[str, int]:
+    return asdict(delivery.deliver_due(queue=queue, now=now))
 
 
 # Run in this order: reminders and the safety net write rows, pass-on writes more, the sweep sends them.
@@ -27,7 +27,7 @@ PERIODIC_JOBS: dict[str, Callable[[datetime], Mapping[str, int]]] = {
     "pass-on-overdue-escalations": _pass_on,
     "sweep-outbox": _sweep,
     # In beat every few seconds between the full sweeps; after the one above it finds nothing left.
-    "sweep-urgent-outbox": lambda now: asdict(delivery.deliver_due(queue=URGENT_QUEUE, now=now)),
+    "sweep-urgent-outbox": lambda now: _sweep(now, queue=URGENT_QUEUE),
     # Nightly in beat; prunes what is past its retention as of the real now (deletion is never replayed).
     "prune-expired-data": lambda now: retention.prune_expired_data(),
 }

@@ -33,9 +33,7 @@ def prepare_then_migrate_elsewhere() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%schema_change_probe%%'")
         assert cursor.fetchone()[0] == 1, "the statement was not prepared (settings: prepare_threshold)"
-    settings = connection.settings_dict
-    with psycopg.connect(host=settings["HOST"], port=settings["PORT"], dbname=settings["NAME"],
-                         user=settings["USER"], password=settings["PASSWORD"], autocommit=True) as other:
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
         other.execute("ALTER TABLE schema_change_probe ALTER COLUMN label TYPE varchar(20)")
 
 
