@@ -1,18 +1,71 @@
 """Request-level policies: responses with health data are never cached (NoStoreMiddleware), a database
-that cannot be reached answers 503, not 500 (DatabaseUnavailableMiddleware), and an unknown path under
-/api/ answers JSON even in DEBUG (ApiNotFoundMiddleware)."""
+that cannot be reached answers 503, not 500 (DatabaseUnavailableMiddleware), an unknown path under
+/api/ answers JSON even in DEBUG (ApiNotFoundMiddleware), and the Content-Security-Policy of settings is
+built once per process (ContentSecurityPolicyMiddleware)."""
 from __future__ import annotations
 
+import http
 import logging
 from collections.abc import Callable
+from typing import Any
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.dispatch import receiver
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 from backend import api_errors
 
 logger = logging.getLogger(__name__)
+
+# What a view or decorator sets to give its response a policy of its own (django-csp's decorators).
+OWN_POLICY_ATTRIBUTES = ("_csp_exempt", "_csp_exempt_ro", "_csp_config", "_csp_update", "_csp_replace",
+                         "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
+_settings_policy: dict[str, str] = {}
+
+
+@receiver(setting_changed)
+def _forget_settings_policy(*, setting: str, **_kwargs: Any) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _settings_policy.clear()
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, except that a response with no policy of its own (no nonce used, no
+    csp_update/replace/exempt decorator, as every API answer) gets headers built once per process from the
+    settings: django-csp rebuilds both policies for every response (`dataclasses.asdict` deep-copies them),
+    about a twentieth of a check-in POST's CPU. Anything else is django-csp's own code path."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if not self._takes_settings_policy(request, response):
+            return super().process_response(request, response)
+        if not _settings_policy:
+            policies = {HEADER: build_policy(), HEADER_REPORT_ONLY: build_policy(report_only=True)}
+            _settings_policy.update({header: policy for header, policy in policies.items() if policy})
+        for header, policy in _settings_policy.items():
+            if header not in response:
+                response[header] = policy
+        # As django-csp: a nonce asked for after the header is written is an error, not a silent gap.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
+        return response
+
+    @staticmethod
+    def _takes_settings_policy(request: HttpRequest, response: HttpResponseBase) -> bool:
+        if getattr(request, "_csp_nonce", None) is not None:
+            return False
+        if any(hasattr(response, name) for name in OWN_POLICY_ATTRIBUTES):
+            return False
+        debug_page = response.status_code in (http.HTTPStatus.INTERNAL_SERVER_ERROR, http.HTTPStatus.NOT_FOUND)
+        if settings.DEBUG and debug_page:
+            return False  # django-csp leaves Django's debug pages alone
+        policies = (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {},
+                    getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) or {})
+        return not any(policy.get("EXCLUDE_URL_PREFIXES") for policy in policies)
 
 
 class NoStoreMiddleware:

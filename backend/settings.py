@@ -3,6 +3,7 @@
 `DEBUG` is off unless asked for; the database defaults to an embedded SQLite file so that
 `make run` needs no server; production sets DATABASE_URL to PostgreSQL.
 """
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -67,7 +68,7 @@ MIDDLEWARE = [
     "recovery.staff_auth.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "backend.middleware.ContentSecurityPolicyMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     # After the request logger, so a view's database failure is answered 503 (not 500, not logged with
     # its SQL) before the outer middlewares' process_exception see it.
@@ -421,7 +422,11 @@ FCM_SEND_THREADS = env.int("FCM_SEND_THREADS", default=16)
 # One JSON line per event with the request id; query strings and push tokens scrubbed.
 LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO"), json=env.bool("LOG_JSON", default=True))
 configure_structlog()
-DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True
+# The client address is bound by recovery.middleware.RequestOriginMiddleware (trusted proxies only).
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+# One line per request from Django (request_finished: status, request id, user, address) besides gunicorn's
+# access line (duration); request_started repeated it (with the user agent) and shows at LOG_LEVEL=DEBUG.
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 # The worker logs through LOGGING above (JSON, scrubbed), not Celery's own plain-text root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

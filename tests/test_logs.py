@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.conf import settings
+from django.test import Client, override_settings
 
 from backend.logs import scrub_text
 from backend.sentry import scrub_event
@@ -59,9 +60,22 @@ def test_request_logs_are_json_with_a_request_id_and_no_query_string(log_lines):
 
     lines = log_lines()
     requests = [line for line in lines if line.get("event") in ("request_started", "request_finished")]
-    assert len(requests) == 2 and requests[0]["request_id"] == requests[1]["request_id"]
-    assert requests[0]["request"] == "GET /dashboard/patients/?[scrubbed]"
+    # One line per request (request_started only at DEBUG: gunicorn's access line is the other).
+    assert [line["event"] for line in requests] == ["request_finished"] and requests[0]["request_id"]
+    assert requests[0]["request"] == "GET /dashboard/patients/?[scrubbed]" and requests[0]["code"] == 200
     assert PATIENT_NAME not in json.dumps(lines)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("proxies", "logged"), [(0, "10.0.0.9"), (1, "203.0.113.7")])
+def test_the_logged_address_is_the_one_trusted_proxies_vouch_for(log_lines, api_client, proxies, logged):
+    """As the audit rows and throttles: a forged X-Forwarded-For is not logged as the caller's address."""
+    client = bearer(api_client, PatientFactory(enrolled=True).user)
+    with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": proxies}):
+        client.get("/api/v1/me/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7")
+
+    finished = [line for line in log_lines() if line.get("event") == "request_finished"]
+    assert [line["ip"] for line in finished] == [logged]
 
 
 @pytest.mark.django_db
