@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import google.auth.exceptions
 import google.auth.transport
 import google.oauth2.credentials
 import pytest
+import time_machine
 from firebase_admin import messaging
 
 from notifications import fcm
@@ -21,6 +23,82 @@ from notifications.push_categories import PushCategory
 def push(token: str, **extra: object) -> fcm.PushMessage:
     return fcm.PushMessage(token=token, title="Time for your daily check-in", body="Open the app.",
                            data={"kind": "checkin_prompt", "patient_id": "7"}, **extra)  # type: ignore[arg-type]
+
+
+def varied_pushes(expires: datetime) -> list[fcm.PushMessage]:
+    """Pushes sharing content or not: data orders, categories, expiries, text and tokens JSON must escape,
+    and text holding the placeholder a template puts the token in."""
+    daily = fcm.PushMessage(token="token-0", title="Time for your daily check-in", body="Open the app.",
+                            data={"kind": "checkin_reminder", "date": "2026-11-25"},
+                            category=PushCategory.REMINDER, expires_at=expires)
+    return [
+        daily, replace(daily, token="token-1"), replace(daily, token="token-2"),
+        replace(daily, token="token-reordered", data={"date": "2026-11-25", "kind": "checkin_reminder"}),
+        replace(daily, token="token-later", expires_at=expires + timedelta(hours=1)),
+        replace(daily, token="token-no-expiry", expires_at=None),
+        replace(daily, token="token-3"),
+        fcm.PushMessage(token="token-e", title="Call us", body="Now.", data={"kind": "escalation"},
+                        category=PushCategory.EMERGENCY),
+        fcm.PushMessage(token="token-u", title="Call us", body="Now.", data={"kind": "escalation"},
+                        category=PushCategory.URGENT),
+        fcm.PushMessage(token="token-m", title="Call us", body="Now.", data={"kind": "escalation"}),
+        fcm.PushMessage(token='tök"en\\with\nescapes\x01/', title='Ünïcode “quotes” "plain" back\\slash',
+                        body="line\nbreak", data={"kind": "x", "n": "1"}),
+        fcm.PushMessage(token="token-title", title=fcm.TOKEN_PLACEHOLDER, body="b", data={"kind": "x"}),
+        fcm.PushMessage(token="token-title-2", title=fcm.TOKEN_PLACEHOLDER, body="b", data={"kind": "x"}),
+        fcm.PushMessage(token="token-data", title="t", body="b", data={"kind": fcm.TOKEN_PLACEHOLDER}),
+        fcm.PushMessage(token=fcm.TOKEN_PLACEHOLDER, title="t", body="b", data={"kind": "x"}),
+    ]
+
+
+def sdk_body(push: fcm.PushMessage) -> bytes:
+    """The body CurlSender.send_each sends for this push's message, as the SDK's send_each encodes it."""
+    service = messaging._MessagingService(fcm.get_app())
+    return json.dumps(service._message_data(fcm.build_message(push), False), allow_nan=False).encode()
+
+
+def test_encode_bodies_gives_each_push_the_sdks_body_byte_for_byte():
+    with time_machine.travel(datetime(2026, 11, 25, 8, tzinfo=UTC), tick=False):  # the same TTL both ways
+        pushes = varied_pushes(expires=datetime.now(tz=UTC) + timedelta(hours=12, seconds=0.25))
+        bodies = fcm.encode_bodies(pushes, messaging._MessagingService(fcm.get_app()))
+        assert bodies == [sdk_body(p) for p in pushes]
+
+
+def test_encode_bodies_builds_one_message_per_distinct_content(monkeypatch):
+    built: list[str] = []
+    build = fcm._message
+
+    def counting(push: fcm.PushMessage) -> messaging.Message:
+        built.append(push.token)
+        return build(push)
+
+    monkeypatch.setattr(fcm, "_message", counting)
+    pushes = [push(f"token-{n}", category=PushCategory.REMINDER) for n in range(500)] + [push("token-other")]
+    bodies = fcm.encode_bodies(pushes, messaging._MessagingService(fcm.get_app()))
+    assert len(built) == 2
+    assert [json.loads(b)["message"]["token"] for b in bodies] == [p.token for p in pushes]
+
+
+def test_encode_bodies_refuses_an_empty_token_as_the_sdk_does():
+    with pytest.raises(ValueError, match="Message.token must be a non-empty string"):
+        fcm.encode_bodies([push("token-a"), push("")], messaging._MessagingService(fcm.get_app()))
+
+
+def test_send_batch_delivers_each_push_with_its_token_and_content(fcm_standin):
+    pushes = varied_pushes(expires=datetime.now(tz=UTC) + timedelta(hours=12))
+    expected = {p.token: json.loads(sdk_body(p))["message"] for p in pushes}
+    outcomes = fcm.send_batch(pushes)
+    assert all(o.ok for o in outcomes)
+    received = fcm_standin.sent_messages()
+    assert sorted(m["token"] for m in received) == sorted(p.token for p in pushes)
+    for message in received:
+        wanted = expected[message["token"]]
+        ttl, wanted_ttl = message["android"].pop("ttl", None), wanted["android"].pop("ttl", None)
+        assert (ttl is None) == (wanted_ttl is None)
+        if ttl is not None:
+            assert abs(float(ttl.rstrip("s")) - float(wanted_ttl.rstrip("s"))) < 5
+        assert message == wanted
+        assert list(message["data"]) == list(wanted["data"])  # the data's order as given
 
 
 class RefreshCountingCredential(google.oauth2.credentials.Credentials):
