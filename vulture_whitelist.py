@@ -148,8 +148,10 @@ process_exception  # Django's middleware hook
 go_down  # notifications.fcm_standin.FcmStandIn: an FCM outage for tests (the HTTP control does the same)
 come_back
 
-# Celery: a celeryd_init receiver and the worker option it sets (backend/celery.py).
+# Celery: a celeryd_init receiver and the worker option it sets, a task_prerun/task_postrun receiver
+# (backend/celery.py).
 patient_broker_timeouts_for_workers
+database_connections_kept_between_tasks
 _.broker_connection_timeout
 expiry  # google.oauth2.credentials.Credentials.expiry, read by google-auth (tests/notifications/test_fcm_curl.py)
 requestline  # notifications.fcm_standin: http.server.BaseHTTPRequestHandler reads it (log lines, error pages)

@@ -316,6 +316,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Celery's Django fix-up closes a worker's database connections before and after every task unless this is
+# set, and then only once every this many tasks. A worker process keeps its connection by CONN_MAX_AGE and
+# health checks instead, as a web process does (backend/celery.py); this only adds a reconnect per 1000 tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang a request when Redis is down or hung: the outbox row is already stored
 # and the periodic sweep sends it later (DESIGN.md, "How data flows"). Short connect and socket
