@@ -174,8 +174,10 @@ def messaging_service() -> messaging._MessagingService:
     return service
 
 
-def build_message(push: PushMessage) -> messaging.Message:
-    """A notification message with a neutral title/body and string-only data (FCM requires strings).
+def build_message(push: PushMessage, *, body_data: dict[str, str] | None = None) -> messaging.Message:
+    """A notification message with a neutral title/body and string-only data (FCM requires strings),
+    presented as its category and its data's kind say (notifications.push_categories); `body_data` goes in
+    the message's data instead of the push's own (encode_bodies' templates).
 
     The app contract registers FCM registration tokens, which firebase-admin 7.7 still sends as
     `message.token` but flags as deprecated in favour of installation ids (`fid`), a different
@@ -183,11 +185,11 @@ def build_message(push: PushMessage) -> messaging.Message:
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Message.token is deprecated", category=DeprecationWarning)
-        return _message(push)
+        data = {key: str(value) for key, value in push.data.items()} if body_data is None else body_data
+        return _message(push, data)
 
 
-def _message(push: PushMessage) -> messaging.Message:
-    """The message JSON of one push, presented as its category says (notifications.push_categories)."""
+def _message(push: PushMessage, data: dict[str, str]) -> messaging.Message:
     look = presentation_of(push.category)
     kind = str(push.data.get("kind", ""))
     ttl = None
@@ -202,7 +204,7 @@ def _message(push: PushMessage) -> messaging.Message:
     return messaging.Message(
         token=push.token,
         notification=messaging.Notification(title=push.title, body=push.body),
-        data={key: str(value) for key, value in push.data.items()},
+        data=data,
         android=messaging.AndroidConfig(
             priority=look.android_priority, ttl=ttl, collapse_key=collapse_key,
             notification=messaging.AndroidNotification(channel_id=look.android_channel_id),
@@ -221,35 +223,68 @@ def encoded_body(service: messaging._MessagingService, message: messaging.Messag
     return json.dumps(service._message_data(message, False), allow_nan=False).encode()
 
 
-# Where a template's token goes: never a valid FCM token (space, brackets), and nothing in it that JSON escapes.
+# What a template holds where each message's token and data go: never a valid FCM token (space, brackets), and
+# nothing JSON escapes, so the quoted form cannot occur inside another JSON string of the body.
 TOKEN_PLACEHOLDER = "<registration token>"  # noqa: S105 - not a secret
-_QUOTED_PLACEHOLDER = json.dumps(TOKEN_PLACEHOLDER).encode()
+DATA_PLACEHOLDER = {"<data placeholder>": "<data placeholder>"}
+_TOKEN_HOLE = json.dumps(TOKEN_PLACEHOLDER).encode()
+_DATA_HOLE = json.dumps(DATA_PLACEHOLDER).encode()
+
+
+class _BodyTemplate:
+    """One encoded message body cut where the token (and the data) go, to be filled per message."""
+
+    def __init__(self, pieces: list[bytes], holes: list[bytes]) -> None:
+        self.pieces = pieces  # one more than holes: the text before, between and after them
+        self.holes = holes
+
+    @classmethod
+    def cut(cls, encoded: bytes, holes: tuple[bytes, ...]) -> _BodyTemplate | None:
+        """None when a hole does not occur exactly once (the message's own text holds a placeholder)."""
+        if any(encoded.count(hole) != 1 for hole in holes):
+            return None
+        pieces, ordered, start = [], [], 0
+        for at, hole in sorted((encoded.index(hole), hole) for hole in holes):
+            pieces.append(encoded[start:at])
+            ordered.append(hole)
+            start = at + len(hole)
+        pieces.append(encoded[start:])
+        return cls(pieces, ordered)
+
+    def fill(self, values: dict[bytes, bytes]) -> bytes:
+        parts = [self.pieces[0]]
+        for hole, piece in zip(self.holes, self.pieces[1:], strict=True):
+            parts += (values[hole], piece)
+        return b"".join(parts)
 
 
 def encode_bodies(pushes: Iterable[PushMessage], service: messaging._MessagingService) -> list[bytes]:
-    """The request bodies of `pushes`, byte for byte as `encoded_body(service, build_message(push))`, with the
-    message built and encoded once per distinct content (a fan-out batch is one content, 500 tokens): per
-    message, that was about a third of the bulk worker's CPU. Each token goes in escaped as json.dumps escapes it.
+    """The request bodies of `pushes`, byte for byte as `encoded_body(service, build_message(push))`: the
+    message is built and encoded once per distinct title, body, category, expiry and data kind (it sets the
+    collapse key), and each push's token and data go in as json.dumps writes them in the SDK's body. A fan-out
+    batch is 500 reminders differing only in those two; per message this was a third of the bulk worker's CPU.
 
-    A reminder's TTL is computed once per content and call instead of per message microseconds apart.
+    A reminder's TTL is computed once per content and call instead of per message microseconds apart. A push
+    whose token or data keys the SDK refuses takes the SDK's own path, which raises its ValueError.
     """
-    templates: dict[tuple, tuple[bytes, bytes] | None] = {}
+    templates: dict[tuple, _BodyTemplate | None] = {}
     bodies = []
     for push in pushes:
-        if not isinstance(push.token, str) or not push.token:  # refused by the SDK's encoder with its ValueError
-            bodies.append(encoded_body(service, build_message(push)))
+        data = {key: str(value) for key, value in push.data.items()}  # as build_message makes them strings
+        if not (isinstance(push.token, str) and push.token and all(isinstance(key, str) for key in data)):
+            bodies.append(encoded_body(service, build_message(push)))  # the SDK's ValueError
             continue
-        content = (push.title, push.body, push.category, tuple((key, str(value)) for key, value in push.data.items()),
-                   push.expires_at)
+        content = (push.title, push.body, push.category, push.expires_at, data.get("kind", ""), bool(data))
         if content not in templates:
-            template = encoded_body(service, build_message(replace(push, token=TOKEN_PLACEHOLDER)))
-            parts = template.split(_QUOTED_PLACEHOLDER)
-            templates[content] = (parts[0], parts[1]) if len(parts) == 2 else None  # else the text holds it too
-        split = templates[content]
-        if split is None:
+            holes = (_TOKEN_HOLE, _DATA_HOLE) if data else (_TOKEN_HOLE,)
+            sample = build_message(replace(push, token=TOKEN_PLACEHOLDER), body_data=DATA_PLACEHOLDER if data else {})
+            templates[content] = _BodyTemplate.cut(encoded_body(service, sample), holes)
+        template = templates[content]
+        if template is None:
             bodies.append(encoded_body(service, build_message(push)))
         else:
-            bodies.append(b"".join((split[0], json.dumps(push.token).encode(), split[1])))
+            bodies.append(template.fill({_TOKEN_HOLE: json.dumps(push.token).encode(),
+                                         _DATA_HOLE: json.dumps(data).encode()}))
     return bodies
 
 

@@ -37,6 +37,14 @@ def varied_pushes(expires: datetime) -> list[fcm.PushMessage]:
         replace(daily, token="token-later", expires_at=expires + timedelta(hours=1)),
         replace(daily, token="token-no-expiry", expires_at=None),
         replace(daily, token="token-3"),
+        *(replace(daily, token=f"token-patient-{n}", data={"kind": "checkin_reminder", "patient_id": str(n)})
+          for n in range(3)),
+        replace(daily, token="token-int-data", data={"kind": "checkin_reminder", "patient_id": 12}),  # type: ignore[dict-item]
+        replace(daily, token="token-no-data", data={}),
+        replace(daily, token="token-no-data-2", data={}),
+        replace(daily, token="token-data-escapes", data={"kind": 'a"b\\c\nd', "ö": "“x”"}),
+        replace(daily, token="token-data-placeholder", data=fcm.DATA_PLACEHOLDER),
+        replace(daily, token="token-title-data-placeholder", title=json.dumps(fcm.DATA_PLACEHOLDER)),
         fcm.PushMessage(token="token-e", title="Call us", body="Now.", data={"kind": "escalation"},
                         category=PushCategory.EMERGENCY),
         fcm.PushMessage(token="token-u", title="Call us", body="Now.", data={"kind": "escalation"},
@@ -66,17 +74,25 @@ def test_encode_bodies_gives_each_push_the_sdks_body_byte_for_byte():
 
 def test_encode_bodies_builds_one_message_per_distinct_content(monkeypatch):
     built: list[str] = []
-    build = fcm._message
+    build = fcm.build_message
 
-    def counting(push: fcm.PushMessage) -> messaging.Message:
+    def counting(push: fcm.PushMessage, **options: dict[str, str]) -> messaging.Message:
         built.append(push.token)
-        return build(push)
+        return build(push, **options)
 
-    monkeypatch.setattr(fcm, "_message", counting)
-    pushes = [push(f"token-{n}", category=PushCategory.REMINDER) for n in range(500)] + [push("token-other")]
+    monkeypatch.setattr(fcm, "build_message", counting)
+    pushes = [replace(push(f"token-{n}", category=PushCategory.REMINDER), data={"kind": "r", "patient_id": str(n)})
+              for n in range(500)] + [push("token-other")]
     bodies = fcm.encode_bodies(pushes, messaging._MessagingService(fcm.get_app()))
     assert len(built) == 2
     assert [json.loads(b)["message"]["token"] for b in bodies] == [p.token for p in pushes]
+    assert [json.loads(b)["message"]["data"] for b in bodies] == [p.data for p in pushes]
+
+
+def test_encode_bodies_refuses_data_the_sdk_refuses():
+    with pytest.raises(ValueError, match="Message.data must not contain non-string keys"):
+        fcm.encode_bodies([push("token-a"), replace(push("token-b"), data={1: "x"})],  # type: ignore[dict-item]
+                          messaging._MessagingService(fcm.get_app()))
 
 
 def test_encode_bodies_refuses_an_empty_token_as_the_sdk_does():
@@ -98,7 +114,7 @@ def test_send_batch_delivers_each_push_with_its_token_and_content(fcm_standin):
         if ttl is not None:
             assert abs(float(ttl.rstrip("s")) - float(wanted_ttl.rstrip("s"))) < 5
         assert message == wanted
-        assert list(message["data"]) == list(wanted["data"])  # the data's order as given
+        assert list(message.get("data", {})) == list(wanted.get("data", {}))  # the data's order as given
 
 
 class RefreshCountingCredential(google.oauth2.credentials.Credentials):
