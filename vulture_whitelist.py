@@ -160,3 +160,4 @@ requestline  # notifications.fcm_standin: http.server.BaseHTTPRequestHandler rea
 OnPostgreSQLInstead
 constraints_of
 _.deconstruct
+drop_plain_indexes

@@ -26,13 +26,25 @@ logger = logging.getLogger(__name__)
 # What a view or decorator sets to give its response a policy of its own (django-csp's decorators).
 OWN_POLICY_ATTRIBUTES = ("_csp_exempt", "_csp_exempt_ro", "_csp_config", "_csp_update", "_csp_replace",
                          "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
-_settings_policy: dict[str, str] = {}
+# (header, value) pairs built from the settings; replaced whole, never changed in place (threads may read it).
+_settings_policy: tuple[tuple[str, str], ...] | None = None
 
 
 @receiver(setting_changed)
 def _forget_settings_policy(*, setting: str, **_kwargs: Any) -> None:
+    global _settings_policy  # noqa: PLW0603 - a per-process cache of the settings
     if setting.startswith("CONTENT_SECURITY_POLICY"):
-        _settings_policy.clear()
+        _settings_policy = None
+
+
+def settings_policy() -> tuple[tuple[str, str], ...]:
+    """The CSP headers the settings give a response of no policy of its own, built once per process."""
+    global _settings_policy  # noqa: PLW0603 - a per-process cache of the settings
+    policy = _settings_policy
+    if policy is None:
+        built = ((HEADER, build_policy()), (HEADER_REPORT_ONLY, build_policy(report_only=True)))
+        policy = _settings_policy = tuple((header, value) for header, value in built if value)
+    return policy
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
@@ -44,10 +56,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if not self._takes_settings_policy(request, response):
             return super().process_response(request, response)
-        if not _settings_policy:
-            policies = {HEADER: build_policy(), HEADER_REPORT_ONLY: build_policy(report_only=True)}
-            _settings_policy.update({header: policy for header, policy in policies.items() if policy})
-        for header, policy in _settings_policy.items():
+        for header, policy in settings_policy():
             if header not in response:
                 response[header] = policy
         # As django-csp: a nonce asked for after the header is written is an error, not a silent gap.

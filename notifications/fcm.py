@@ -224,7 +224,8 @@ def encoded_body(service: messaging._MessagingService, message: messaging.Messag
 
 
 # What a template holds where each message's token and data go: never a valid FCM token (space, brackets), and
-# nothing JSON escapes, so the quoted form cannot occur inside another JSON string of the body.
+# nothing JSON escapes. A text of the message could still hold the quoted form (a title `x"<registration token>`):
+# a template is only used when each placeholder occurs exactly once (_BodyTemplate.cut).
 TOKEN_PLACEHOLDER = "<registration token>"  # noqa: S105 - not a secret
 DATA_PLACEHOLDER = {"<data placeholder>": "<data placeholder>"}
 _TOKEN_HOLE = json.dumps(TOKEN_PLACEHOLDER).encode()

@@ -45,3 +45,14 @@ def constraints_of(schema_editor: BaseDatabaseSchemaEditor, table: str) -> dict[
     connection = schema_editor.connection
     with connection.cursor() as cursor:
         return connection.introspection.get_constraints(cursor, table)
+
+
+def drop_plain_indexes(tables: Sequence[str], columns: list[str]) -> Statements:
+    """Statements dropping, concurrently, each table's plain (non-unique) index on exactly `columns`, whatever
+    name Django gave it."""
+    def statements(schema_editor: BaseDatabaseSchemaEditor) -> list[str]:
+        return [f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}"
+                for table in tables for name, info in constraints_of(schema_editor, table).items()
+                if info["columns"] == columns and info["index"] and not info["unique"]
+                and not info["foreign_key"] and not info["primary_key"]]
+    return statements

@@ -338,7 +338,9 @@ SEVERITY = {TriageLevel.ROUTINE: 0, TriageLevel.URGENT: 1, TriageLevel.EMERGENCY
 class PhoneRecord(models.Model):
     """What every phone-made report shares: its idempotency key, when it was made, and its triage."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="%(class)ss")
+    # No index of its own: the unique key below starts with patient (a patient's cascade and list use it). With
+    # one, PostgreSQL could read a check-in's pain history through it, row by row, instead of (patient, day).
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="%(class)ss", db_index=False)
     client_id = models.UUIDField()
     # Hash of the request body first stored, so a retry with a different body can answer 409.
     payload_fingerprint = models.CharField(max_length=64, blank=True, default="")

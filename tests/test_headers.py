@@ -100,9 +100,23 @@ def test_the_policy_built_once_is_django_csps_own(client, page):
     ours = client.get(page)
     with override_settings(MIDDLEWARE=[m.replace("backend.middleware.ContentSecurityPolicyMiddleware",
                                                  "csp.middleware.CSPMiddleware") for m in settings.MIDDLEWARE]):
-        theirs = client.get(page)
+        theirs = Client().get(page)  # a new client: one loads its middleware once, at its first request
     assert "backend.middleware.ContentSecurityPolicyMiddleware" in settings.MIDDLEWARE
     assert directives(ours) == directives(theirs) and directives(ours)["default-src"] == ["'self'"]
+
+
+def test_a_header_the_view_set_and_debug_pages_are_left_as_django_csp_leaves_them():
+    def own_header(_request: HttpRequest) -> HttpResponse:
+        response = HttpResponse()
+        response[HEADER] = "default-src 'none'"
+        return response
+
+    assert _policy_of(ContentSecurityPolicyMiddleware, own_header)[HEADER] == "default-src 'none'"
+    with override_settings(DEBUG=True):
+        assert _policy_of(ContentSecurityPolicyMiddleware, lambda _request: HttpResponse(status=404)) == {}
+    with override_settings(CONTENT_SECURITY_POLICY={**settings.CONTENT_SECURITY_POLICY,
+                                                    "EXCLUDE_URL_PREFIXES": ["/api/"]}):
+        assert _policy_of(ContentSecurityPolicyMiddleware) == {}
 
 
 def test_a_response_with_its_own_policy_or_a_nonce_gets_django_csps_answer():

@@ -45,6 +45,7 @@ def varied_pushes(expires: datetime) -> list[fcm.PushMessage]:
         replace(daily, token="token-data-escapes", data={"kind": 'a"b\\c\nd', "ö": "“x”"}),
         replace(daily, token="token-data-placeholder", data=fcm.DATA_PLACEHOLDER),
         replace(daily, token="token-title-data-placeholder", title=json.dumps(fcm.DATA_PLACEHOLDER)),
+        replace(daily, token="token-title-quoted-placeholder", title=f'x"{fcm.TOKEN_PLACEHOLDER}'),
         fcm.PushMessage(token="token-e", title="Call us", body="Now.", data={"kind": "escalation"},
                         category=PushCategory.EMERGENCY),
         fcm.PushMessage(token="token-u", title="Call us", body="Now.", data={"kind": "escalation"},

@@ -1,5 +1,6 @@
-"""The index migrations of the outbox and PromptLog reach on PostgreSQL, without a rebuild, the schema the
-models declare (notifications.online_schema), and can be undone and applied again on a filled table."""
+"""The index migrations of the outbox, PromptLog and the phone reports reach on PostgreSQL, without a rebuild,
+the schema the models declare (notifications.online_schema), and can be undone and applied again on a filled
+table."""
 from typing import Any
 
 import pytest
@@ -7,7 +8,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from notifications.models import Notification
-from recovery.models import PromptLog
+from recovery.models import CheckIn, IncisionCheck, PromptLog, WarningReport
 from tests.notifications.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,11 +35,14 @@ def test_the_outbox_has_the_indexes_its_model_declares_and_no_others():
     assert not [name for name in names if name.endswith("_like")]
 
 
-def test_prompt_log_keeps_its_patient_foreign_key_without_an_index_of_its_own():
-    found = constraints(PromptLog._meta.db_table).values()
+@pytest.mark.parametrize("model", [PromptLog, CheckIn, IncisionCheck, WarningReport])
+def test_patient_records_keep_their_patient_foreign_key_without_an_index_of_its_own(model):
+    """The unique key starting with the patient serves its lookups and cascades."""
+    found = constraints(model._meta.db_table).values()
     on_patient = [info for info in found if info["columns"] == ["patient_id"]]
     assert [info["foreign_key"] for info in on_patient] == [("recovery_patient", "id")]
     assert not any(info["index"] for info in on_patient)
+    assert any(info["unique"] and info["columns"][0] == "patient_id" for info in found)
 
 
 def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
@@ -55,5 +59,6 @@ def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
     # Renamed, not built again: the same index objects (a rebuild would scan the table under a lock).
     assert {"topic": index_oid("notification_topic"), "dedupe_key": index_oid("notification_dedupe_key")} == kept
     test_the_outbox_has_the_indexes_its_model_declares_and_no_others()
-    test_prompt_log_keeps_its_patient_foreign_key_without_an_index_of_its_own()
+    for model in (PromptLog, CheckIn, IncisionCheck, WarningReport):
+        test_patient_records_keep_their_patient_foreign_key_without_an_index_of_its_own(model)
     assert Notification.objects.get(dedupe_key="once").pk == row.pk
