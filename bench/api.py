@@ -33,11 +33,21 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
-from recovery.models import Escalation, EscalationReport, Patient, Surgeon, TriageLevel, User, WarningReport  # noqa: E402
+from recovery.models import (  # noqa: E402
+    CheckIn,
+    Escalation,
+    EscalationReport,
+    Patient,
+    Surgeon,
+    TriageLevel,
+    User,
+    WarningReport,
+)
 
 LOGS = ROOT / "bench" / "results"
 OPEN_CASES = 500
 CHECKIN_PATIENTS = 50
+HISTORY_DAYS = 10  # since surgery: one check-in a day so far
 DURATION = os.environ.get("BENCH_API_SECONDS", "15")
 CONNECTIONS = "8"
 
@@ -69,11 +79,20 @@ def create_data() -> tuple[str, list[str]]:
                                              assigned_surgeon=surgeon, ack_due_at=now + timedelta(hours=2))
             EscalationReport.objects.create(escalation=case, warning_report=report)  # as the report service does
     patient_tokens = []
+    history = []
     for n in range(CHECKIN_PATIENTS):
         user = User.objects.create(username=f"api-bench-patient-{n}", role=User.Role.PATIENT, password="!")
-        Patient.objects.create(user=user, surgeon=surgeon, display_name=f"Api patient {n}",
-                               surgery_date=today - timedelta(days=10), timezone="Europe/Berlin")
+        patient = Patient.objects.create(user=user, surgeon=surgeon, display_name=f"Api patient {n}",
+                                         surgery_date=today - timedelta(days=HISTORY_DAYS), timezone="Europe/Berlin")
         patient_tokens.append(str(RefreshToken.for_user(user).access_token))
+        history += [CheckIn(patient=patient, client_id=uuid.uuid4(), local_date=today - timedelta(days=days),
+                            created_at=now - timedelta(days=days), pain_score=3, binder_worn=True)
+                    for days in range(1, HISTORY_DAYS + 1)]
+    CheckIn.objects.bulk_create(history)
+    # Statistics as a clinic's database has them: planned against an empty check-in table, the kept (prepared)
+    # statement of a check-in's pain history could stay a sequential scan for the whole run.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return str(RefreshToken.for_user(surgeon.user).access_token), patient_tokens
 
 
