@@ -338,8 +338,8 @@ SEVERITY = {TriageLevel.ROUTINE: 0, TriageLevel.URGENT: 1, TriageLevel.EMERGENCY
 class PhoneRecord(models.Model):
     """What every phone-made report shares: its idempotency key, when it was made, and its triage."""
 
-    # No index of its own: the unique key below starts with patient (a patient's cascade and list use it). With
-    # one, PostgreSQL could read a check-in's pain history through it, row by row, instead of (patient, day).
+    # No index of its own: the unique key below starts with patient (a patient's cascade and list use it), so
+    # a report's INSERT writes one index less.
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="%(class)ss", db_index=False)
     client_id = models.UUIDField()
     # Hash of the request body first stored, so a retry with a different body can answer 409.

@@ -4,17 +4,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from notifications.online_schema import OnPostgreSQLInstead, constraints_of
-
-TABLE = "recovery_promptlog"
-
-
-def without_rebuilding(schema_editor):
-    """Only the patient index goes (the unique key starting with the patient serves its cascade)."""
-    return [f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}"
-            for name, info in constraints_of(schema_editor, TABLE).items()
-            if info["columns"] == ["patient_id"] and info["index"] and not info["unique"]
-            and not info["foreign_key"] and not info["primary_key"]]
+from notifications.online_schema import OnPostgreSQLInstead, drop_plain_indexes
 
 
 class Migration(migrations.Migration):
@@ -32,5 +22,6 @@ class Migration(migrations.Migration):
                 field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE,
                                         related_name='prompt_logs', to='recovery.patient'),
             ),
-        ], postgresql=without_rebuilding),
+        # Only the patient index goes (the unique key starting with the patient serves its cascade).
+        ], postgresql=drop_plain_indexes(['recovery_promptlog'], ['patient_id'])),
     ]
