@@ -87,7 +87,8 @@ def care_team_escalations(member: CareTeamMember) -> QuerySet[Escalation]:
 
 
 def own_patients(member: CareTeamMember) -> QuerySet[Patient]:
-    """The patients enrolled under the member's surgeons (only they may get new activation codes or be edited)."""
+    """The patients enrolled under the member's surgeons: only they may get new activation codes, be edited or
+    have their pump changed (refills, doses); a backup surgeon a case was passed on to only reads them."""
     return Patient.objects.filter(surgeon__in=team_surgeons(member).values("pk"))
 
 

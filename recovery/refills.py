@@ -26,6 +26,11 @@ MICROGRAMS_PER_MILLIGRAM = Decimal(1000)
 REFILL_MARGIN_DAYS = 7
 DEFAULT_LOW_RESERVOIR_ALARM_ML = Decimal("2.0")
 VOLUME_QUANTUM = Decimal("0.001")  # mL; volumes left are rounded down to this
+# A fill that would last longer than this between refills is a typing mistake, most often a dose in mcg
+# given as mg or a concentration in mg given as mcg (a thousand times too long): its alarm would come long
+# after the real empty reservoir. Refused, naming the dose; past about 8,000 years the date arithmetic
+# overflowed (a 500).
+MAX_DAYS_TO_ALARM = 366
 
 
 class ConcentrationUnit(models.TextChoices):
@@ -88,6 +93,15 @@ def days_until_alarm(volume_ml: Decimal, low_reservoir_alarm_ml: Decimal, dosing
     drug_mcg = usable_ml * concentration_mcg_per_ml(dosing.concentration, dosing.concentration_unit)
     days = drug_mcg / dose_mcg_per_day(dosing.daily_dose, dosing.dose_unit)
     return int(days.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def implausible_schedule(volume_ml: Decimal, low_reservoir_alarm_ml: Decimal, dosing: Dosing) -> str | None:
+    """Why a reservoir holding `volume_ml` at this dosing cannot be right, or None when it can."""
+    days = days_until_alarm(volume_ml, low_reservoir_alarm_ml, dosing)
+    if days <= MAX_DAYS_TO_ALARM:
+        return None
+    return (f"At this dose and concentration {volume_ml} mL would last {days} days, more than {MAX_DAYS_TO_ALARM} "
+            "between refills: check the daily dose, the concentration and their units (mcg or mg).")
 
 
 def schedule_from(start: date, volume_ml: Decimal, low_reservoir_alarm_ml: Decimal, dosing: Dosing) -> RefillSchedule:

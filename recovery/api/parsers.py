@@ -1,8 +1,13 @@
-"""The API's JSON parser: DRF's, refusing bodies nested deeper than any payload of the contract.
+"""The API's JSON parser: DRF's, refusing bodies nested deeper than any payload of the contract, and text
+that is not text.
 
 Python's json module recurses per nesting level, so a body nested a few thousand levels deep raised
 RecursionError (a 500) before any serializer saw it. Here it is a 400: naming the top-level field whose
 value is too deep, or `non_field_errors` when the body is too deep to be decoded at all.
+
+JSON may also carry a lone UTF-16 surrogate ("\\ud800"), which no UTF-8 text holds: an error message
+repeating such a value (an unknown choice, time zone or country) could not be rendered (a 500), and
+PostgreSQL refuses to store it. Here it is a 400 naming the top-level field that holds it.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from recovery.api.errors import BoundedJSONParser
 # The deepest payload of shared/API.md is two levels (enrollment's `pump` object); a generous bound.
 MAX_JSON_DEPTH = 20
 TOO_DEEP = f"The JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
+NOT_TEXT = "Not valid text: it holds an unpaired UTF-16 surrogate (a \\ud800-\\udfff escape)."
 
 
 def nesting_depth(value: Any) -> int:
@@ -34,6 +40,24 @@ def nesting_depth(value: Any) -> int:
     return deepest
 
 
+def holds_unpaired_surrogate(value: Any) -> bool:
+    """Whether any string in `value` (keys included) cannot be encoded as UTF-8; iterative, as nesting_depth."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class JSONParser(BoundedJSONParser):
     """The API's JSON parser (size-bounded, recovery.api.errors) with a nesting limit (see the module
     docstring)."""
@@ -50,4 +74,8 @@ class JSONParser(BoundedJSONParser):
                 raise ValidationError({key: [TOO_DEEP] for key in too_deep})
         elif nesting_depth(body) > MAX_JSON_DEPTH:
             raise ValidationError({"non_field_errors": [TOO_DEEP]})
+        if holds_unpaired_surrogate(body):
+            named = isinstance(body, dict) and not holds_unpaired_surrogate(list(body))
+            fields = [key for key, value in body.items() if holds_unpaired_surrogate(value)] if named else []
+            raise ValidationError({key: [NOT_TEXT] for key in fields or ["non_field_errors"]})
         return body

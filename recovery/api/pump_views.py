@@ -1,8 +1,9 @@
 """The pump over its life for the care team (shared/API.md): PATCH the pump, record and list refills.
 
-Thin views over services.pumps; a patient outside the caller's care team is a 404. Service errors
-(400 naming the field, 409 for a reused client_id) become answers in recovery.api.exceptions; the
-services write the audit rows.
+Thin views over services.pumps; a patient outside the caller's care team is a 404, and so is a change
+to the pump of a patient only passed on to the caller's team (recovery.access.own_patients, as for
+patient edits). Service errors (400 naming the field, 409 for a reused client_id) become answers in
+recovery.api.exceptions; the services write the audit rows.
 """
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from recovery.services import pumps, records
 class SurgeonPumpView(SurgeonView):
     serializer_class = s.PumpSerializer
 
-    def visible_pump(self, pk: int) -> Pump:
-        patients = access.care_team_patients(self.member)
+    def visible_pump(self, pk: int, *, to_change: bool = False) -> Pump:
+        """The pump of a patient the member may see; to change it, of their own team's patient (a backup
+        surgeon a case was passed on to reads the pump, the clinic that refills it records refills and doses)."""
+        patients = access.own_patients(self.member) if to_change else access.care_team_patients(self.member)
         return get_object_or_404(Pump.objects.select_related("patient").filter(patient__in=patients), patient_id=pk)
 
 
@@ -38,7 +41,7 @@ class PumpView(SurgeonPumpView):
         "`client_id` a retried dose change is stored once.",
     )
     def patch(self, request: Request, pk: int) -> Response:
-        pump = self.visible_pump(pk)
+        pump = self.visible_pump(pk, to_change=True)
         serializer = s.PumpUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = pumps.update_pump(pump, serializer.validated_data, by=self.member.user)
@@ -70,7 +73,7 @@ class RefillsView(SurgeonPumpView):
         "`next_refill_date = alarm_date - 7`. Closes the missed-refill alerts of the pump.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        pump = self.visible_pump(pk)
+        pump = self.visible_pump(pk, to_change=True)
         serializer = s.RefillInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = pumps.record_refill(pump, serializer.validated_data, by=self.member.user)

@@ -224,8 +224,8 @@ class PumpUpdateSerializer(serializers.Serializer):
     daily_dose = positive_decimal(12, 4, required=False, help_text="A new daily dose: recomputes the dates from "
                                   "the volume left on effective_date.")
     dose_unit = serializers.ChoiceField(choices=refills.DoseUnit.choices, required=False)
-    effective_date = serializers.DateField(required=False, input_formats=["%Y-%m-%d"],
-                                           help_text="Day the new dose starts (default: the patient's today).")
+    effective_date = BoundedDateField(required=False, **PUMP_DATE_WINDOW,
+                                      help_text="Day the new dose starts (default: the patient's today).")
     client_id = ClientIdField(required=False, help_text="Makes a dose change retry-safe (same id: stored once).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -634,7 +634,7 @@ class PatientUpdateSerializer(ContactInputSerializer):
     """The care team's changes to a patient; a new surgery date or binder prescription rebuilds the plan."""
 
     display_name = serializers.CharField(max_length=120, required=False)
-    surgery_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False)
+    surgery_date = BoundedDateField(required=False, **SURGERY_DATE_WINDOW)
     timezone = TimezoneField(required=False)
     checkin_time = checkin_time_field(required=False)
     binder_prescribed = serializers.BooleanField(required=False)

@@ -65,12 +65,28 @@ class SurgeonLoginForm(AuthenticationForm):
             )
 
 
+class PlausibleDateField(forms.DateField):
+    """A date inside a window of recovery.plausible_dates around today: a year such as 9999 is a typing
+    mistake, and overflowed the recovery plan's date arithmetic (a 500) where a form forgot to check it."""
+
+    def __init__(self, *, window: dict[str, int], **kwargs: Any) -> None:
+        self.window = window
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        problem = out_of_window(value, self.window)
+        if problem:
+            raise forms.ValidationError(problem, code="out_of_window")
+
+
 class EnrollmentForm(ContactFields):
     # A fresh id per rendered form, stored with the enrollment (Patient.enrollment_key): a double click
     # or a resent POST enrolls the patient only once.
     submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
     display_name = forms.CharField(max_length=120, label="Patient name")
-    surgery_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    surgery_date = PlausibleDateField(window=SURGERY_DATE_WINDOW)
     timezone = forms.ChoiceField(
         label="Patient's time zone", choices=TIMEZONE_CHOICES, initial="America/New_York",
         validators=[validate_timezone_name],
@@ -88,8 +104,8 @@ class EnrollmentForm(ContactFields):
     pump_drug = forms.ChoiceField(label="Drug", choices=Pump.Drug.choices)
     pump_model = forms.ChoiceField(label="Pump model", choices=[("", "Not recorded"), *MODEL_CHOICES], required=False)
     serial_number = forms.CharField(max_length=64, required=False)
-    next_refill_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    battery_replacement_due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    next_refill_date = PlausibleDateField(window=PUMP_DATE_WINDOW, required=False)
+    battery_replacement_due = PlausibleDateField(window=PUMP_DATE_WINDOW, required=False)
     enrolling_surgeon = forms.ModelChoiceField(label="Surgeon", queryset=Surgeon.objects.none(), required=False,
                                                empty_label=None)
     field_order = ["enrolling_surgeon", "display_name", "surgery_date", "timezone", "checkin_time",
@@ -113,11 +129,6 @@ class EnrollmentForm(ContactFields):
 
     def clean(self) -> dict:
         cleaned = super().clean() or self.cleaned_data
-        for field, window in (("surgery_date", SURGERY_DATE_WINDOW), ("next_refill_date", PUMP_DATE_WINDOW),
-                              ("battery_replacement_due", PUMP_DATE_WINDOW)):
-            problem = out_of_window(cleaned.get(field), window)
-            if problem:
-                self.add_error(field, problem)
         if cleaned.get("surgery_date") and cleaned.get("timezone") and not self.errors:
             today = timezone.now().astimezone(zoneinfo.ZoneInfo(cleaned["timezone"])).date()
             errors = enrollment_pump_errors(self.pump(), surgery_date=cleaned["surgery_date"], today=today)
@@ -150,8 +161,8 @@ class PatientEditForm(ContactFields):
     """The care team's changes to a patient; saved through recovery.services.enrollment.update_patient."""
 
     display_name = forms.CharField(max_length=120, label="Patient name")
-    surgery_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}),
-                                   help_text="Changing it moves the whole recovery plan.")
+    surgery_date = PlausibleDateField(window=SURGERY_DATE_WINDOW,
+                                      help_text="Changing it moves the whole recovery plan.")
     timezone = forms.ChoiceField(label="Patient's time zone", choices=TIMEZONE_CHOICES,
                                  validators=[validate_timezone_name])
     checkin_time = forms.TimeField(label="Daily check-in time", widget=forms.TimeInput(attrs={"type": "time"}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -81,6 +81,10 @@ def enrollment_pump_errors(pump: Mapping[str, Any], *, surgery_date: date, today
             errors["refill"] = ["The first fill date cannot be in the future."]
         else:
             errors.update(_volume_errors(first_fill["volume_ml"], pump))
+        if not errors.get("volume_ml") and not errors.get("refill"):
+            problem = refills.implausible_schedule(first_fill["volume_ml"], _low_alarm_of(pump), _dosing_of(first_fill))
+            if problem:
+                errors["refill"] = [problem]
     if pump.get("drug") in REFILL_REQUIRED_DRUGS and next_refill is None and not first_fill:
         errors["next_refill_date"] = [
             "A baclofen or opioid pump needs a next refill date or refill data (refill: volume_ml, concentration, "
@@ -89,10 +93,18 @@ def enrollment_pump_errors(pump: Mapping[str, Any], *, surgery_date: date, today
     return errors
 
 
+def _low_alarm_of(pump: Mapping[str, Any]) -> Decimal:
+    low = pump.get("low_reservoir_alarm_ml")
+    return refills.DEFAULT_LOW_RESERVOIR_ALARM_ML if low is None else low
+
+
+def _dosing_of(fill: Mapping[str, Any]) -> refills.Dosing:
+    return refills.Dosing(fill["concentration"], fill["concentration_unit"], fill["daily_dose"], fill["dose_unit"])
+
+
 def _volume_errors(volume_ml: Decimal, pump: Mapping[str, Any]) -> dict[str, list[str]]:
     capacity = pump.get("reservoir_volume_ml")
-    low = pump.get("low_reservoir_alarm_ml")
-    low = refills.DEFAULT_LOW_RESERVOIR_ALARM_ML if low is None else low
+    low = _low_alarm_of(pump)
     if capacity is not None and volume_ml > capacity:
         return {"volume_ml": [f"More than the reservoir holds ({capacity} mL)."]}
     if volume_ml <= low:
@@ -134,6 +146,16 @@ def record_refill(pump: Pump, data: Mapping[str, Any], *, by: User, now: datetim
         errors["refill_date"] = [f"A refill cannot be before the surgery date ({pump.patient.surgery_date})."]
     elif pump.last_refill_date is not None and data["refill_date"] < pump.last_refill_date:
         errors["refill_date"] = [f"Earlier than the last refill recorded ({pump.last_refill_date})."]
+    elif pump.schedule_start_date is not None and data["refill_date"] < pump.schedule_start_date:
+        # The dates run from the last refill or dose change: a refill entered late, dated before a dose
+        # change, would put the old dose back and move the alarm weeks past the real empty reservoir.
+        errors["refill_date"] = [
+            f"Earlier than the last dose change recorded ({pump.schedule_start_date}); the dates start from there."
+        ]
+    if "volume_ml" not in errors:
+        problem = refills.implausible_schedule(data["volume_ml"], pump.low_reservoir_alarm_ml, _dosing_of(data))
+        if problem:
+            errors["daily_dose"] = [problem]
     if errors:
         raise PumpInputError(errors)
     try:
@@ -157,8 +179,8 @@ def _replay(pump: Pump, existing: PumpRefill | PumpDoseChange, fingerprint: str)
 
 
 def _store_refill(pump: Pump, data: Mapping[str, Any], *, by: User | None, fingerprint: str) -> PumpRefill:
-    dosing = refills.Dosing(data["concentration"], data["concentration_unit"], data["daily_dose"], data["dose_unit"])
-    schedule = refills.schedule_from(data["refill_date"], data["volume_ml"], pump.low_reservoir_alarm_ml, dosing)
+    schedule = refills.schedule_from(data["refill_date"], data["volume_ml"], pump.low_reservoir_alarm_ml,
+                                     _dosing_of(data))
     refill = PumpRefill.objects.create(
         pump=pump, client_id=data["client_id"], payload_fingerprint=fingerprint, refill_date=data["refill_date"],
         volume_ml=data["volume_ml"], concentration=data["concentration"],
@@ -243,7 +265,26 @@ def _update_errors(pump: Pump, data: Mapping[str, Any], today: date) -> dict[str
             errors["effective_date"] = [
                 f"Before the last refill or dose change ({pump.schedule_start_date}); the dates start from there."
             ]
-    return errors
+    return errors or _recomputed_schedule_errors(pump, data, today)
+
+
+def _recomputed_schedule_errors(pump: Pump, data: Mapping[str, Any], today: date) -> dict[str, list[str]]:
+    """The schedule a new dose or alarm volume would give, checked before anything is written
+    (refills.implausible_schedule): a dose mistyped a thousand times too small is refused, not stored."""
+    start, volume, dosing = pump.schedule_start_date, pump.schedule_start_volume_ml, pump.dosing
+    if start is None or volume is None or dosing is None:
+        return {}
+    if "daily_dose" in data:
+        volume = refills.volume_left_on(data.get("effective_date") or today, start, volume, dosing)
+        dosing = replace(dosing, daily_dose=data["daily_dose"], dose_unit=data["dose_unit"])
+        field = "daily_dose"
+    elif "low_reservoir_alarm_ml" in data:
+        field = "low_reservoir_alarm_ml"
+    else:
+        return {}
+    problem = refills.implausible_schedule(volume, data.get("low_reservoir_alarm_ml", pump.low_reservoir_alarm_ml),
+                                           dosing)
+    return {field: [problem]} if problem else {}
 
 
 def _change_dose(pump: Pump, data: Mapping[str, Any], today: date, *, by: User, fingerprint: str) -> PumpDoseChange:

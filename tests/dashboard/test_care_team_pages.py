@@ -121,6 +121,17 @@ def test_a_bad_phone_on_the_edit_form_is_shown_and_nothing_changes(nurse_client,
     assert patient.display_name == "Mina Mine"
 
 
+@pytest.mark.parametrize("surgery_date", ["9999-12-31", "0001-01-01"])
+def test_a_surgery_date_out_of_any_plausible_window_is_refused_on_the_edit_form(nurse_client, patient, surgery_date):
+    before = patient.surgery_date
+    form = nurse_client.get(reverse("dashboard:patient-edit", args=[patient.pk])).context["form"]
+    data = {**{k: v for k, v in form.initial.items() if v is not None}, "surgery_date": surgery_date}
+    response = nurse_client.post(reverse("dashboard:patient-edit", args=[patient.pk]), data)
+    assert response.status_code == 200 and "Must be between" in str(response.context["form"].errors["surgery_date"])
+    patient.refresh_from_db()
+    assert patient.surgery_date == before and not AuditEvent.objects.filter(action="update").exists()
+
+
 def test_a_new_activation_code_is_issued_from_the_patient_page(surgeon_client, surgeon):
     waiting = PatientFactory(enrolled=True, surgeon=surgeon, user=None)
     page = surgeon_client.get(reverse("dashboard:patient", args=[waiting.pk])).content.decode()

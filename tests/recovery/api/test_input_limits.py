@@ -88,3 +88,39 @@ def test_dashboard_enrollment_refuses_year_9999_with_the_field_named(client):
     assert answer.status_code == 200  # the form again, with the error
     assert "surgery_date" in answer.context["form"].errors
     assert not Patient.objects.filter(display_name="New Patient").exists()
+
+
+@pytest.mark.parametrize("surgery_date", ["9999-12-31", "0001-01-01"])
+def test_an_out_of_range_surgery_date_in_a_patient_edit_is_400_and_changes_nothing(surgeon_client, surgeon,
+                                                                                 surgery_date):
+    from tests.factories import PatientFactory
+
+    patient = PatientFactory(surgeon=surgeon)
+    before = patient.surgery_date
+    answer = surgeon_client.patch(f"/api/v1/surgeon/patients/{patient.pk}/", {"surgery_date": surgery_date},
+                                  format="json")
+    assert answer.status_code == 400 and list(answer.json()) == ["surgery_date"]
+    patient.refresh_from_db()
+    assert patient.surgery_date == before
+
+
+@pytest.mark.parametrize("field", ["temperature_unit", "note", "symptoms"])
+def test_a_lone_surrogate_in_a_field_is_400_naming_it(patient_client, field):
+    """An unknown choice repeated in its error message could not be rendered (a 500)."""
+    value = '["\\ud800"]' if field == "symptoms" else '"\\ud800"'
+    body = f'{{"client_id": "{uuid.uuid4()}", "pain_score": 3, "{field}": {value}}}'
+    answer = post_raw(patient_client, "/api/v1/checkins/", body)
+    assert answer.status_code == 400 and list(answer.json()) == [field]
+    assert "surrogate" in answer.json()[field][0]
+
+
+@pytest.mark.parametrize("body", ['{"\\udfff": 1, "pain_score": 3}', '"\\ud800"'])
+def test_a_lone_surrogate_in_a_key_or_the_whole_body_is_400_non_field_errors(patient_client, body):
+    answer = post_raw(patient_client, "/api/v1/checkins/", body)
+    assert answer.status_code == 400 and list(answer.json()) == ["non_field_errors"]
+
+
+def test_a_surrogate_pair_is_text_and_stored(patient_client):
+    answer = post_raw(patient_client, "/api/v1/checkins/",
+                      f'{{"client_id": "{uuid.uuid4()}", "pain_score": 3, "note": "ok \\ud83d\\ude00"}}')
+    assert answer.status_code == 201 and answer.json()["note"] == "ok \U0001F600"

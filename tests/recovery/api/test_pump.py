@@ -8,7 +8,7 @@ import time_machine
 
 from recovery.models import AuditEvent, Patient, Pump, PumpDoseChange, PumpRefill
 from recovery.services.pumps import record_refill
-from tests.factories import PatientFactory, PumpFactory
+from tests.factories import EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory
 from tests.recovery.api.conftest import bearer
 
 pytestmark = pytest.mark.django_db
@@ -179,6 +179,71 @@ def test_a_patient_cannot_record_refills(api_client, pump):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"concentration": 500, "concentration_unit": "mg/mL"},  # mg for mcg: 45,000 days
+        {"daily_dose": "0.0001"},  # overflowed the date arithmetic (a 500)
+        {"volume_ml": "19.99", "concentration": "99999999.9999", "concentration_unit": "mg/mL",
+         "daily_dose": "0.0001"},
+    ],
+)
+def test_a_refill_that_would_last_over_a_year_is_400_naming_the_dose(surgeon_client, pump, change):
+    response = surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/", refill_body(**change),
+                                   format="json")
+    assert response.status_code == 400 and list(response.json()) == ["daily_dose"]
+    assert "units" in response.json()["daily_dose"][0]
+    pump.refresh_from_db()
+    assert pump.alarm_date is None and not PumpRefill.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_a_year_between_refills_is_still_accepted(surgeon_client, pump):
+    # 18 usable mL x 500 mcg/mL / 24.6 mcg/day = 365.85 -> 365 days
+    response = surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/",
+                                   refill_body(daily_dose="24.6"), format="json")
+    assert response.status_code == 201 and response.json()["alarm_date"] == "2028-01-15"
+
+
+def test_an_enrollment_whose_first_fill_would_last_over_a_year_is_400(surgeon_client):
+    fill = {"volume_ml": 20, "concentration": 500, "concentration_unit": "mg/mL", "daily_dose": 200,
+            "dose_unit": "mcg/day"}
+    response = surgeon_client.post("/api/v1/surgeon/patients/", enrollment(refill=fill), format="json")
+    assert response.status_code == 400 and list(response.json()["pump"]) == ["refill"]
+    assert not Patient.objects.exists()
+
+
+def test_a_refill_dated_before_the_last_dose_change_is_refused(surgeon_client, surgeon, pump):
+    """Entered late, a refill dated before a dose change would put back the old dose and move the alarm weeks
+    past the real empty reservoir."""
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}"
+    earlier_refill(pump, surgeon)
+    changed = surgeon_client.patch(f"{url}/pump/", {"daily_dose": 400, "dose_unit": "mcg/day",
+                                                    "effective_date": "2027-01-12"}, format="json").json()
+    response = surgeon_client.post(f"{url}/refills/", refill_body(refill_date="2027-01-10"), format="json")
+    assert response.status_code == 400 and list(response.json()) == ["refill_date"]
+    assert "dose change" in response.json()["refill_date"][0]
+    pump.refresh_from_db()
+    assert (pump.daily_dose, str(pump.alarm_date)) == (Decimal("400"), changed["alarm_date"])
+    assert PumpRefill.objects.count() == 1
+
+
+def test_a_backup_surgeon_reads_the_pump_but_changes_it_404(api_client, surgeon, pump):
+    """A case passed on (even resolved since) shows the backup the patient's pump; refills and doses stay with
+    the patient's own team, as edits of the patient do."""
+    backup = SurgeonFactory()
+    EscalationFactory(warning_report__patient=pump.patient, escalated_to=backup, resolved_at=NOW)
+    bearer(api_client, backup.user)
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}"
+    assert api_client.get(f"{url}/refills/").status_code == 200
+    assert api_client.get(f"{url}/").status_code == 200
+    for response in (api_client.post(f"{url}/refills/", refill_body(), format="json"),
+                     api_client.patch(f"{url}/pump/", {"serial_number": "HACK"}, format="json"),
+                     api_client.patch(f"{url}/", {"display_name": "Changed"}, format="json")):
+        assert response.status_code == 404 and "detail" in response.json()
+    pump.refresh_from_db()
+    assert pump.serial_number != "HACK" and not PumpRefill.objects.exists()
+
+
 # --- PATCH: record and dose changes --------------------------------------------------------------
 
 def test_a_dose_change_recomputes_the_dates_from_the_volume_left_that_day(surgeon_client, surgeon, pump):
@@ -232,6 +297,36 @@ def test_a_bad_pump_change_is_400_naming_the_field(surgeon_client, pump, change,
     response = surgeon_client.patch(f"/api/v1/surgeon/patients/{pump.patient_id}/pump/", change, format="json")
     assert response.status_code == 400 and list(response.json()) == [field]
     assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"daily_dose": "0.0001", "dose_unit": "mcg/day"}, "daily_dose"),  # overflowed the dates (a 500)
+        ({"daily_dose": "0.2", "dose_unit": "mcg/day"}, "daily_dose"),  # mcg for mg: 39,000 days
+        ({"daily_dose": 300, "dose_unit": "mcg/day", "effective_date": "9999-12-31"}, "effective_date"),
+        ({"daily_dose": 300, "dose_unit": "mcg/day", "effective_date": "0001-01-01"}, "effective_date"),
+    ],
+)
+def test_a_dose_change_to_an_implausible_schedule_is_400_and_changes_nothing(surgeon_client, surgeon, pump, change,
+                                                                             field):
+    earlier_refill(pump, surgeon)
+    pump.refresh_from_db()
+    before = (pump.daily_dose, pump.alarm_date, pump.next_refill_date)
+    response = surgeon_client.patch(f"/api/v1/surgeon/patients/{pump.patient_id}/pump/", change, format="json")
+    assert response.status_code == 400 and list(response.json()) == [field]
+    pump.refresh_from_db()
+    assert (pump.daily_dose, pump.alarm_date, pump.next_refill_date) == before
+    assert not PumpDoseChange.objects.exists()
+
+
+def test_a_lower_alarm_volume_that_stretches_the_schedule_past_a_year_is_400(surgeon_client, pump):
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}"
+    # 18 usable mL x 500 / 26 = 346 days; with no alarm volume 20 mL would last 384.
+    assert surgeon_client.post(f"{url}/refills/", refill_body(daily_dose=26), format="json").status_code == 201
+    response = surgeon_client.patch(f"{url}/pump/", {"low_reservoir_alarm_ml": 0}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["low_reservoir_alarm_ml"]
+    assert surgeon_client.patch(f"{url}/pump/", {"low_reservoir_alarm_ml": 1}, format="json").status_code == 200
 
 
 def test_a_computed_refill_date_cannot_be_overwritten_by_hand(surgeon_client, pump):
