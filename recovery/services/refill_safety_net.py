@@ -118,11 +118,19 @@ def _raised(stage: str) -> Exists:
 
 
 def _raise_stage(pump: Pump, stage: str, now: datetime) -> bool:
-    """Raise one stage once: the RefillAlert row's uniqueness decides, so two runs never raise it twice."""
+    """Raise one stage once: the RefillAlert row's uniqueness decides, so two runs never raise it twice.
+
+    The pump row is locked and its dates read again first: a refill or dose change recorded since the
+    candidates were read (it locks the pump too) has moved them, and the next run decides on the new ones
+    instead of alerting about a refill already done."""
     rule = _rule_for(pump, stage)
     if pump.next_refill_date is None:  # the candidates are filtered on it; this narrows the type
         return False
     with transaction.atomic():
+        dates_now = (Pump.objects.select_for_update().filter(pk=pump.pk)
+                     .values_list("next_refill_date", "alarm_date").first())
+        if dates_now != (pump.next_refill_date, pump.alarm_date):
+            return False
         alert, created = RefillAlert.objects.get_or_create(
             pump=pump, due_date=pump.next_refill_date, stage=stage,
             defaults={"level": rule.level, "created_at": now},

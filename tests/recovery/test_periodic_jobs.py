@@ -153,6 +153,20 @@ def test_a_recorded_refill_closes_the_alerts_and_nothing_follows(fcm_standin):  
     assert pump.next_refill_date == date(2027, 3, 23)  # 13 Feb + 45 days - 7
 
 
+def test_a_refill_recorded_while_the_safety_net_runs_raises_no_alert():
+    """The safety net read the pump before a refill committed: the stage it was about to raise is for a refill
+    already done, and is not raised (the pump is locked and read again first)."""
+    from recovery.services.refill_safety_net import _raise_stage
+
+    pump = pump_in_la()
+    read_before_the_refill = Pump.objects.select_related("patient__surgeon").get(pk=pump.pk)
+    refill(pump, date(2027, 2, 12))
+    assert not _raise_stage(read_before_the_refill, RefillAlert.Stage.OVERDUE, local(date(2027, 2, 12), time(11, 1)))
+    assert not RefillAlert.objects.exists() and not Escalation.objects.exists()
+    assert _raise_stage(Pump.objects.select_related("patient__surgeon").get(pk=pump.pk), RefillAlert.Stage.OVERDUE,
+                        local(date(2027, 3, 24), time(8, 0)))  # with the dates read again it is raised
+
+
 def test_a_refill_recorded_in_time_means_no_escalation_and_no_old_reminders(fcm_standin):  # noqa: F811
     pump = pump_in_la()
     run_cycle(date(2027, 2, 1), date(2027, 2, 8))
