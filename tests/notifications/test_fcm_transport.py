@@ -70,6 +70,33 @@ def test_standin_token_recording_counts_each_token_without_keeping_messages():
     assert standin.connections_opened == 1  # the three sends and the query shared one keep-alive connection
 
 
+def test_standin_token_summary_starts_again_after_a_reset():
+    standin = FcmStandIn(record="tokens").start()
+    port = int(standin.url.rsplit(":", 1)[1])
+
+    def send(token: str) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        connection.request("POST", "/v1/projects/p/messages:send", body=json.dumps({"message": {"token": token}}),
+                           headers={"Authorization": "Bearer x", "Content-Type": "application/json"})
+        assert connection.getresponse().status == 200
+
+    def summary() -> dict:
+        connection = http.client.HTTPConnection("127.0.0.1", port)
+        connection.request("GET", "/_standin/tokens")
+        return json.loads(connection.getresponse().read())
+
+    try:
+        for token in ["a", "a", "a", "b"]:
+            send(token)
+        assert (summary()["max_per_token"], summary()["distinct_tokens"]) == (3, 2)
+        standin.reset()
+        send("c")
+        assert {k: summary()[k] for k in ("sent_ok", "distinct_tokens", "max_per_token", "first_accepted_at")} == {
+            "sent_ok": 1, "distinct_tokens": 1, "max_per_token": 1, "first_accepted_at": {}}
+    finally:
+        standin.stop()
+
+
 def test_standin_parses_headers_by_any_case_and_honours_connection_close_and_malformed_requests():
     standin = FcmStandIn(record="none").start()
     port = int(standin.url.rsplit(":", 1)[1])
