@@ -8,14 +8,17 @@ The rules are data, in two steps:
    `patient_note`. Reported symptom codes are signs as they are.
 2. Level rules fire when, for each of their groups, the report shows at least one sign of the group,
    the pump holds one of their drugs and the recovery day is in their range. A single-sign rule has one
-   group (`fever`); a combination has several (fever + a new neurological deficit).
+   group (`fever`); a combination has several (fever + a new neurological deficit). A row marked
+   `refill_missed` fires only while the pump is past its alarm date with no refill recorded
+   (PatientContext.refill_missed): the day the refill safety net tells a baclofen patient to call the
+   emergency number for the first signs of withdrawal.
 
 Each row cites the line of the patient guide (shared/domain/patient-guide-intrathecal-pump.txt, "Guide
 line N") or a named clinical source. Every rule that fires gives a reason (advice-only routine rows only
 when nothing escalates); the most severe level wins; reasons read most severe first, in table order.
 Combinations also read the signs of the patient's reports of the last RECENT_HOURS. Nothing here touches
-the database: the services read the context (pump drug, recovery day, earlier pain and signs, emergency
-number) and store the result.
+the database: the services read the context (pump drug, recovery day, earlier pain and signs, whether a
+refill was missed, emergency number) and store the result.
 """
 from __future__ import annotations
 
@@ -123,7 +126,8 @@ class NoteOnlySign:
 @dataclass(frozen=True)
 class Rule:
     """Gives `reason` at `level` when each group of `all_of` has a sign in the report, the pump's drug
-    is one of `drugs`, and the recovery day is at least `from_day` (when set)."""
+    is one of `drugs`, the recovery day is at least `from_day` (when set), and, for a `refill_missed`
+    row, the pump is past its alarm date with no refill recorded."""
 
     reason: str
     level: TriageLevel
@@ -131,17 +135,21 @@ class Rule:
     source: str
     drugs: frozenset[str] = ALL_DRUGS
     from_day: int | None = None
+    refill_missed: bool = False
 
     @property
     def key(self) -> str:
         scope = "" if self.drugs == ALL_DRUGS else "[" + ",".join(sorted(d or "none" for d in self.drugs)) + "]"
         return f"{self.reason}{scope}"
 
-    def fires(self, signs: set[str], drug: str, recovery_day: int | None, recent: frozenset[str] = frozenset()) -> bool:
+    def fires(self, signs: set[str], drug: str, recovery_day: int | None, recent: frozenset[str] = frozenset(),
+              *, refill_missed: bool = False) -> bool:
         """A combination also counts the signs of the patient's recent reports (`recent`), as long as
         this report shows one of its signs: fever measured this morning and a stiff neck reported now
         are one picture. A single-sign row reads this report only."""
         if drug not in self.drugs:
+            return False
+        if self.refill_missed and not refill_missed:
             return False
         if self.from_day is not None and (recovery_day is None or recovery_day < self.from_day):
             return False
@@ -204,6 +212,15 @@ NOTE_ONLY_RULE = NoteOnlySign(
 # A new neurological deficit (Guide lines 73, 175, 177).
 NEURO_DEFICIT = one_of("limb_weakness", "limb_numbness", "difficulty_walking", "bowel_bladder_changes")
 
+# Signs of intrathecal baclofen withdrawal (LIORESAL_BOXED): the early ones (return of spasticity, itching,
+# paresthesias: tingling) and those of its progression (fever, altered mental status: confusion; seizures).
+# They include every sign the refill safety net's alarm-date message (services.refill_safety_net.
+# REFILL_ADVICE) tells the patient to call the emergency number for. A pump alarm is not among them: on the
+# alarm date it is the expected low-reservoir alarm, which the safety net has already raised.
+BACLOFEN_WITHDRAWAL_SIGNS = one_of(
+    "itching", "increased_spasticity", "limb_tingling", "fever", "confusion", "seizure", "withdrawal_signs",
+)
+
 # Level rules. Combinations first, so that their reason leads the list of its level.
 RULES: tuple[Rule, ...] = (
     # --- combinations -----------------------------------------------------------------------
@@ -236,6 +253,17 @@ RULES: tuple[Rule, ...] = (
         'return of symptoms." / "Problems with the pump or catheter." Severe pain (8+) in an opioid pump patient '
         "after day 56 is not healing pain: the pump or catheter may not be delivering.",
         drugs=OPIOID, from_day=57,
+    ),
+    # --- while a refill is missed (PatientContext.refill_missed) ----------------------------------
+    Rule(
+        "baclofen_withdrawal_refill_missed", EMERGENCY, (BACLOFEN_WITHDRAWAL_SIGNS,),
+        f'{GUIDE} line 84: "Have your medicine refilled regularly and on time"; lines 72 and 80 (medicine '
+        f"withdrawal). {LIORESAL_BOXED}. Once the pump is past its low-reservoir alarm date with no refill "
+        "recorded, delivery may be stopping: any early sign is withdrawal starting, not waiting for fever or "
+        "confusion (row baclofen_withdrawal), and the refill safety net has told the patient to call the "
+        "emergency number for it. Opioid pumps get no such row: the safety net keeps their alarm date "
+        "urgent, and withdrawal_signs is an emergency for every pump.",
+        drugs=BACLOFEN, refill_missed=True,
     ),
     # --- emergency signs ----------------------------------------------------------------------
     symptom("difficulty_breathing", EMERGENCY,
@@ -399,6 +427,9 @@ REASON_WORDS: dict[str, Text] = {
     "fever_with_meningeal_signs": _("a fever together with a headache or a stiff neck"),
     "cord_compression_signs": _("weakness or numbness together with trouble walking"),
     "baclofen_withdrawal": _("signs that your baclofen may not be reaching you"),
+    "baclofen_withdrawal_refill_missed": _(
+        "possible signs of baclofen withdrawal while your pump is running low and no refill is recorded"
+    ),
 }
 
 # What the patient should do, added to the advice when the reason is among those found.
@@ -453,14 +484,18 @@ class PatientContext:
 
     `drug` is the pump's Pump.Drug value ("" when unknown), `recovery_day` that of the report's local
     date, `pain_by_date` the highest pain score of each earlier local day, `recent_signs` the signs of the
-    patient's reports of the last RECENT_HOURS (combinations read them), `emergency_number` the number
-    the advice names.
+    patient's reports of the last RECENT_HOURS (combinations read them), `refill_missed` whether the pump
+    is past its alarm date (in the patient's local date) with no refill recorded since, or has an open
+    alarm-date alert of the refill safety net (`refill_missed` rows read it; looked up only when the report
+    shows a sign such a row reads, reads_refill_state), `emergency_number` the
+    number the advice names.
     """
 
     drug: str = ""
     recovery_day: int | None = None
     pain_by_date: Mapping[date, int] = field(default_factory=dict)
     recent_signs: frozenset[str] = frozenset()
+    refill_missed: bool = False
     emergency_number: str = FALLBACK_EMERGENCY_NUMBER
 
 
@@ -521,6 +556,14 @@ def reads_recent_signs(report: Report) -> bool:
     return any(group & signs for rule in RULES if len(rule.all_of) > 1 for group in rule.all_of)
 
 
+def reads_refill_state(report: Report, drug: str) -> bool:
+    """Whether a `refill_missed` row could fire for this report and pump drug: only then does the
+    context need more than the pump's dates (the safety net's open alerts)."""
+    signs = reported_signs(report)
+    return any(rule.refill_missed and drug in rule.drugs and all(group & signs for group in rule.all_of)
+               for rule in RULES)
+
+
 def reported_signs(report: Report) -> frozenset[str]:
     """The signs a report shows by itself (symptom codes and measured temperature), for later reports'
     combinations (PatientContext.recent_signs)."""
@@ -546,7 +589,8 @@ def triage(report: Report, context: PatientContext | None = None) -> TriageResul
     """Level, reasons and advice for `report`. All firing rules give reasons; the most severe level wins."""
     context = context or PatientContext()
     signs, sign_rules = _signs(report, context)
-    fired = [rule for rule in RULES if rule.fires(signs, context.drug, context.recovery_day, context.recent_signs)]
+    fired = [rule for rule in RULES if rule.fires(signs, context.drug, context.recovery_day, context.recent_signs,
+                                                  refill_missed=context.refill_missed)]
 
     levels: dict[str, TriageLevel] = {}
     for rule in fired:

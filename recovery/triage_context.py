@@ -7,25 +7,46 @@ from django.db import connection
 
 from recovery import triage
 from recovery.compiled_query import server_prepared_cursor
-from recovery.models import CheckIn, IncisionCheck, Patient, Pump, WarningReport
+from recovery.models import CheckIn, IncisionCheck, Patient, Pump, RefillAlert, WarningReport
 
 
 def triage_context(patient: Patient, local_date: date, now: datetime, report: triage.Report) -> triage.PatientContext:
     """The pump's drug, the recovery day of `local_date`, the highest pain of each local day triage looks
     back over, the signs of the reports of the last triage.RECENT_HOURS (only when `report` shows a sign
-    a combination reads), and the emergency number."""
+    a combination reads), whether a refill was missed, and the emergency number."""
     try:
-        drug = patient.pump.drug
+        pump: Pump | None = patient.pump  # loaded with the patient on the API path (bearer authentication)
     except Pump.DoesNotExist:
-        drug = ""
+        pump = None
+    drug = pump.drug if pump is not None else ""
     return triage.PatientContext(
         drug=drug,
         recovery_day=(local_date - patient.surgery_date).days,
         pain_by_date=worst_pain_by_date(patient, since=local_date - timedelta(days=triage.CONTEXT_DAYS),
                                         until=local_date),
         recent_signs=recent_signs(patient, now) if triage.reads_recent_signs(report) else frozenset(),
+        refill_missed=pump is not None and triage.reads_refill_state(report, drug) and refill_missed(pump, local_date),
         emergency_number=patient.emergency_number,
     )
+
+
+def past_alarm_date_unrefilled(pump: Pump, local_date: date) -> bool:
+    """The refill safety net's alarm-date stage has come on the patient's `local_date`: the pump's alarm
+    date is that day or earlier and no refill is recorded on or after it (a recorded refill moves the
+    alarm date forward, services.pumps). Read from the pump row alone."""
+    alarm = pump.alarm_date
+    return (alarm is not None and alarm <= local_date
+            and (pump.last_refill_date is None or pump.last_refill_date < alarm))
+
+
+def refill_missed(pump: Pump, local_date: date) -> bool:
+    """Past the alarm date with no refill (the pump's dates), or the safety net's alarm-date alert is still
+    open: only a recorded refill closes it, so a dose change or a new refill date that moved the alarm
+    date forward without a refill does not end it. The alert query runs only when the dates do not decide
+    and triage has a sign a `refill_missed` row reads (triage.reads_refill_state)."""
+    if past_alarm_date_unrefilled(pump, local_date):
+        return True
+    return RefillAlert.objects.filter(pump=pump, stage=RefillAlert.Stage.ALARM_DATE, closed_at__isnull=True).exists()
 
 
 def worst_pain_by_date(patient: Patient, *, since: date, until: date) -> dict[date, int]:

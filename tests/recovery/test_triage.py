@@ -44,6 +44,7 @@ class Case:
     day: int | None = 5
     pain_by_date: dict = field(default_factory=dict)
     recent: frozenset = frozenset()  # signs of the patient's reports of the last 24 hours
+    refill_missed: bool = False  # the pump is past its alarm date with no refill recorded
 
 
 def t(value: str, unit: str = "F", **report: Any) -> Report:
@@ -131,6 +132,36 @@ CASES: list[Case] = [
     ),
     Case("baclofen: itching + increased_spasticity stay urgent", sx("itching", "increased_spasticity"), "urgent",
          absent=("baclofen_withdrawal",), drug="baclofen"),
+    # --- baclofen pump past its alarm date with no refill: any withdrawal sign is an emergency ----
+    # (the refill safety net's alarm-date message tells the patient to call the emergency number for them)
+    *(
+        Case(f"baclofen past its alarm date, no refill: {' + '.join(codes)}", sx(*codes), "emergency",
+             ("baclofen_withdrawal_refill_missed", *codes), drug="baclofen", day=120, refill_missed=True)
+        for codes in (("itching",), ("increased_spasticity",), ("itching", "increased_spasticity"),
+                      ("limb_tingling",), ("fever",), ("confusion",), ("seizure",), ("withdrawal_signs",))
+    ),
+    Case("baclofen past its alarm date, no refill: 38.0 C measured", t("38.0", "C"), "emergency",
+         ("baclofen_withdrawal_refill_missed", "fever"), drug="baclofen", day=120, refill_missed=True),
+    Case("baclofen past its alarm date, no refill: 100.0 F is not a fever", t("100.0"), "routine",
+         absent=("baclofen_withdrawal_refill_missed",), drug="baclofen", day=120, refill_missed=True),
+    Case("baclofen past its alarm date, no refill: the low-reservoir alarm itself stays urgent", sx("pump_alarm"),
+         "urgent", ("pump_alarm",), absent=("baclofen_withdrawal_refill_missed",), drug="baclofen", day=120,
+         refill_missed=True),
+    Case("baclofen past its alarm date, no refill: incision redness stays urgent", sx("incision_redness"), "urgent",
+         absent=("baclofen_withdrawal_refill_missed",), drug="baclofen", day=120, refill_missed=True),
+    Case("baclofen past its alarm date, no refill: a routine check-in stays routine", Report(pain_score=2),
+         "routine", absent=("baclofen_withdrawal_refill_missed",), drug="baclofen", day=120, refill_missed=True),
+    *(
+        Case(f"baclofen refilled on time: {' + '.join(codes)} stay urgent", sx(*codes), "urgent", codes,
+             absent=("baclofen_withdrawal_refill_missed",), drug="baclofen", day=120)
+        for codes in (("itching",), ("increased_spasticity",), ("itching", "increased_spasticity"))
+    ),
+    *(
+        Case(f"{drug or 'no pump'} past its alarm date: itching + increased_spasticity stay urgent",
+             sx("itching", "increased_spasticity"), "urgent", absent=("baclofen_withdrawal_refill_missed",),
+             drug=drug, day=120, refill_missed=True)
+        for drug in ("morphine", "other_opioid", "other", "")
+    ),
     # --- combinations across the reports of the last 24 hours ------------------------------------
     Case("stiff_neck now, fever earlier today", sx("stiff_neck"), "emergency", ("fever_with_meningeal_signs",
          "stiff_neck"), absent=("fever",), recent=frozenset({"fever"})),
@@ -184,7 +215,7 @@ CASES: list[Case] = [
 
 def run(case: Case) -> triage.TriageResult:
     context = PatientContext(drug=case.drug, recovery_day=case.day, pain_by_date=case.pain_by_date,
-                             recent_signs=case.recent, emergency_number="911")
+                             recent_signs=case.recent, refill_missed=case.refill_missed, emergency_number="911")
     return triage.triage(case.report, context)
 
 
@@ -287,6 +318,26 @@ def test_reported_signs_are_the_symptoms_and_the_measured_temperature_only():
 )
 def test_only_a_report_with_a_sign_of_a_combination_reads_earlier_reports(report, reads):
     assert triage.reads_recent_signs(report) is reads
+
+
+@pytest.mark.parametrize(
+    ("report", "drug", "reads"),
+    [(Report(pain_score=2), "baclofen", False), (sx("pump_alarm"), "baclofen", False),
+     (sx("incision_redness"), "baclofen", False), (sx("itching"), "baclofen", True),
+     (t("38.0", "C"), "baclofen", True), (sx("increased_spasticity"), "morphine", False),
+     (sx("itching"), "", False)],
+)
+def test_only_a_baclofen_report_with_a_withdrawal_sign_needs_the_refill_state(report, drug, reads):
+    assert triage.reads_refill_state(report, drug) is reads
+
+
+@pytest.mark.parametrize("codes", [("itching",), ("increased_spasticity",), ("itching", "increased_spasticity")])
+def test_a_withdrawal_sign_past_the_alarm_date_is_told_to_call_the_emergency_number_not_to_wait(codes):
+    context = PatientContext(drug="baclofen", recovery_day=120, refill_missed=True, emergency_number="999")
+    result = triage.triage(sx(*codes), context)
+    assert result.advice.startswith("Call 999 now.")
+    assert "baclofen withdrawal" in result.advice and "no refill is recorded" in result.advice
+    assert "They will contact you soon" not in result.advice
 
 
 def test_a_measured_fever_and_a_reported_fever_give_one_reason():
