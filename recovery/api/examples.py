@@ -61,6 +61,8 @@ ESCALATION = {"id": 314, "patient": PERSON, "level": "urgent", "reasons": ["feve
               "acknowledge_note": "", "resolved_at": None, "resolved_by": None, "outcome": None,
               "resolution_note": "", "note": "", "assigned_surgeon": SURGEON, "escalated_to": None,
               "escalated_at": None, "source": {"type": "checkin", "id": 901}}
+CASE_CHANGED = {"reports_seen": ["A new report joined this case since it was shown to you (you saw 1 report, it now "
+                                "has 2): look at it first; nothing was changed."]}
 LAST_CHECKIN = {"id": 901, "created_at": "2026-11-25T14:02:11Z", "local_date": "2026-11-25", "pain_score": 4,
                 "triage_level": "urgent"}
 SURGEON_PATIENT = {**PROFILE, "activated": True, "last_checkin": LAST_CHECKIN, "open_escalations_count": 1,
@@ -174,13 +176,14 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "responses": {201: {**PUMP, "last_refill_date": "2026-12-07", "alarm_date": "2027-01-06",
                             "next_refill_date": "2026-12-30"}, 200: PUMP}},
     "surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
-    "surgeon_inbox_acknowledge_create": {"request": {"note": "Calling her now."}, "responses": {200: {
-        **ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo",
-        "acknowledge_note": "Calling her now.", "note": "Calling her now."}}},
+    "surgeon_inbox_acknowledge_create": {
+        "request": {"note": "Calling her now.", "reports_seen": 1},
+        "responses": {200: {**ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo",
+                            "acknowledge_note": "Calling her now.", "note": "Calling her now."}, 409: CASE_CHANGED}},
     "surgeon_inbox_resolve_create": {
-        "request": {"outcome": "clinic_visit_booked", "note": "Wound check tomorrow 9:00."},
+        "request": {"outcome": "clinic_visit_booked", "note": "Wound check tomorrow 9:00.", "reports_seen": 1},
         "responses": {200: {**ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo",
                             "resolved_at": "2026-11-25T14:20:00Z", "resolved_by": "dr.demo",
                             "outcome": "clinic_visit_booked", "resolution_note": "Wound check tomorrow 9:00.",
-                            "note": "Wound check tomorrow 9:00."}}},
+                            "note": "Wound check tomorrow 9:00."}, 409: CASE_CHANGED}},
 }

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from recovery.api.errors import api_exception_handler
 from recovery.services.accounts import ActivationError
+from recovery.services.escalations import CaseChangedSinceSeen
 from recovery.services.idempotency import IdempotencyConflict
 from recovery.services.pumps import PumpInputError
 
@@ -21,6 +22,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                            "with a different body; a new report needs a new client_id."]},
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, CaseChangedSinceSeen):
+        # Acknowledge/resolve from a view that showed fewer reports than the case holds: nothing was changed.
+        return Response({"reports_seen": [str(exc)]}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, (ActivationError, PumpInputError)):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     # Everything else in the one JSON error format (parse errors, 413, {detail}): recovery/api/errors.py.

@@ -808,13 +808,26 @@ class InboxQuerySerializer(serializers.Serializer):
                                     help_text="open (default): not yet resolved; resolved; or all.")
 
 
+def reports_seen_field() -> serializers.IntegerField:
+    """The optional marker of what the clinician saw before acknowledging or resolving a case."""
+    return serializers.IntegerField(
+        required=False, min_value=0,
+        help_text="Optional: how many of the case's `reports` the clinician was shown (the length of the inbox "
+        "item's `reports`). If the case now holds more, a report joined it since: the answer is 409 "
+        "`{\"reports_seen\": [message]}` and nothing is changed; fetch the case, look at the new report, retry. "
+        "Without it the request is not checked.",
+    )
+
+
 class AcknowledgeInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+    reports_seen = reports_seen_field()
 
 
 class ResolveInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Escalation.Outcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
+    reports_seen = reports_seen_field()
 
 
 class SurgeonPatientDetailSerializer(SurgeonPatientSerializer):

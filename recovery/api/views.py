@@ -55,6 +55,11 @@ from recovery.services.sessions import token_pair
 ERROR_409 = OpenApiResponse(
     s.ConflictSerializer, description="This `client_id` was already used with a different body; nothing stored."
 )
+# The body is the one 400/409 shape, `{"reports_seen": [message]}` (recovery/api/schema.py adds it).
+CASE_CHANGED_409 = OpenApiResponse(
+    description='`{"reports_seen": [message]}`: the case now holds more reports than `reports_seen`, so a new '
+    "report joined it since the caller's view. Nothing was changed; look at the case again first.",
+)
 
 
 # ETag from the answer's content and a 304 on a matching If-None-Match; private data, always revalidated.
@@ -582,14 +587,16 @@ class AcknowledgeView(SurgeonView):
 
     @extend_schema(tags=["surgeon"], request=s.AcknowledgeInputSerializer,
                    responses={200: s.EscalationSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
-                              404: ERROR_404},
+                              404: ERROR_404, 409: CASE_CHANGED_409},
                    description="Mark the case seen by the caller, optionally with a note. Idempotent: the first "
-                   "acknowledgement is kept (a later note replaces the earlier one).")
+                   "acknowledgement is kept (a later note replaces the earlier one). With `reports_seen` (the "
+                   "number of the case's reports the caller was shown), a case that has gained a report since "
+                   "answers 409 and is left as it was.")
     def post(self, request: Request, pk: int) -> Response:
         escalation = get_object_or_404(selectors.inbox_for(self.member, state="all"), pk=pk)
         body = s.AcknowledgeInputSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
-        escalations.acknowledge_escalation(escalation, request.user, note=body.validated_data["note"])
+        escalations.acknowledge_escalation(escalation, request.user, **body.validated_data)
         return Response(s.EscalationSerializer(selectors.inbox_for(self.member, state="all").get(pk=pk)).data)
 
 
@@ -598,9 +605,12 @@ class ResolveView(SurgeonView):
 
     @extend_schema(tags=["surgeon"], request=s.ResolveInputSerializer,
                    responses={200: s.EscalationSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
-                              404: ERROR_404},
+                              404: ERROR_404, 409: CASE_CHANGED_409},
                    description="Close the case with an outcome and a note (acknowledging it if nobody had). "
-                   "Idempotent: the first resolution is kept. The patient's next escalating report opens a new case.")
+                   "Idempotent: the first resolution is kept. The patient's next escalating report opens a new case. "
+                   "With `reports_seen` (the number of the case's reports the caller was shown), a case that has "
+                   "gained a report since (say an emergency that raised it) answers 409 and is left open, so it is "
+                   "never closed unseen.")
     def post(self, request: Request, pk: int) -> Response:
         escalation = get_object_or_404(selectors.inbox_for(self.member, state="all"), pk=pk)
         body = s.ResolveInputSerializer(data=request.data)

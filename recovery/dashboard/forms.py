@@ -148,13 +148,21 @@ class EnrollmentForm(ContactFields):
         }
 
 
+def reports_seen_field() -> forms.IntegerField:
+    """How many of the case's reports the page showed (a hidden field the inbox and patient pages always send):
+    acknowledging or resolving is refused when more have joined since (services.escalations)."""
+    return forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))
+    reports_seen = reports_seen_field()
 
 
 class ResolveForm(forms.Form):
     outcome = forms.ChoiceField(choices=Escalation.Outcome.choices)
     note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))
+    reports_seen = reports_seen_field()
 
 
 class PatientEditForm(ContactFields):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
@@ -128,13 +129,29 @@ class InboxOpenFragmentView(InboxView):
     with_history = False
 
 
+def case_changed_answer(request: HttpRequest, escalation: Escalation,
+                        exc: escalations.CaseChangedSinceSeen) -> HttpResponse:
+    """A stale acknowledge or resolve (a report joined the case after the page was drawn): nothing was changed;
+    the inbox shows the case again, with its new report, under a message that says why."""
+    flash.warning(request, f"{escalation.patient.display_name}: {exc}")
+    return redirect(reverse("dashboard:inbox") + f"#case-{escalation.pk}")
+
+
+def form_problem(form: AcknowledgeForm | ResolveForm) -> str:
+    """The form's errors in one line, for the plain 400 page."""
+    return " ".join(f"{name}: {' '.join(str(error) for error in errors)}" for name, errors in form.errors.items())
+
+
 class AcknowledgeView(CareTeamRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         escalation = get_object_or_404(access.care_team_escalations(self.member).select_related("patient"), pk=pk)
         form = AcknowledgeForm(request.POST)
         if not form.is_valid():
-            return HttpResponseBadRequest("The note is too long.")
-        escalations.acknowledge_escalation(escalation, request.user, note=form.cleaned_data["note"])
+            return HttpResponseBadRequest(form_problem(form))
+        try:
+            escalations.acknowledge_escalation(escalation, request.user, **form.cleaned_data)
+        except escalations.CaseChangedSinceSeen as exc:
+            return case_changed_answer(request, escalation, exc)
         return redirect("dashboard:inbox")
 
 
@@ -143,8 +160,13 @@ class ResolveView(CareTeamRequiredMixin, View):
         escalation = get_object_or_404(access.care_team_escalations(self.member).select_related("patient"), pk=pk)
         form = ResolveForm(request.POST)
         if not form.is_valid():
-            return HttpResponseBadRequest("Choose what was done (the outcome) to resolve the case.")
-        escalations.resolve_escalation(escalation, request.user, **form.cleaned_data)
+            if "outcome" in form.errors:
+                return HttpResponseBadRequest("Choose what was done (the outcome) to resolve the case.")
+            return HttpResponseBadRequest(form_problem(form))
+        try:
+            escalations.resolve_escalation(escalation, request.user, **form.cleaned_data)
+        except escalations.CaseChangedSinceSeen as exc:
+            return case_changed_answer(request, escalation, exc)
         return redirect("dashboard:inbox")
 
 

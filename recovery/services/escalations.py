@@ -127,11 +127,37 @@ def _advice_message(record: CheckIn | IncisionCheck | WarningReport, result: tri
     )
 
 
-def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "") -> Escalation:
+class CaseChangedSinceSeen(Exception):
+    """A clinician acknowledged or resolved a case from a view that showed fewer reports than it now holds:
+    a report (perhaps an emergency) joined it since. Nothing was changed; the API answers 409."""
+
+    def __init__(self, escalation: Escalation, *, reports_seen: int, reports: int) -> None:
+        self.escalation, self.reports_seen, self.reports = escalation, reports_seen, reports
+        super().__init__(
+            f"A new report joined this case since it was shown to you (you saw {reports_seen} "
+            f"report{'s' if reports_seen != 1 else ''}, it now has {reports}): look at it first; nothing was changed."
+        )
+
+
+def _check_seen(case: Escalation, reports_seen: int | None) -> None:
+    """Refuse when the case holds more reports than the clinician was shown. Called with the case row locked,
+    so no report can join between this check and the write (raise_case locks the same row to join)."""
+    if reports_seen is None:
+        return
+    reports = EscalationReport.objects.filter(escalation_id=case.pk).count()
+    if reports > reports_seen:
+        raise CaseChangedSinceSeen(case, reports_seen=reports_seen, reports=reports)
+
+
+def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "",
+                           reports_seen: int | None = None) -> Escalation:
     """Mark a case seen, audited. Idempotent: the first acknowledgement is the one kept; a note given
-    is stored (a later note replaces an earlier one)."""
+    is stored (a later note replaces an earlier one). `reports_seen`, the number of the case's reports the
+    clinician was shown, if given: CaseChangedSinceSeen, and nothing changed, when more have joined since."""
     now = timezone.now()
     with transaction.atomic():
+        case = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        _check_seen(case, reports_seen)
         if Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=user, updated_at=now
         ):
@@ -143,12 +169,16 @@ def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "")
     return escalation
 
 
-def resolve_escalation(escalation: Escalation, user: Any, *, outcome: str, note: str = "") -> Escalation:
+def resolve_escalation(escalation: Escalation, user: Any, *, outcome: str, note: str = "",
+                       reports_seen: int | None = None) -> Escalation:
     """Close a case with what was done (acknowledging it if nobody had), audited. Idempotent: the first
-    resolution is kept. The patient's next escalating report opens a new case."""
+    resolution is kept. The patient's next escalating report opens a new case. `reports_seen`, the number of
+    the case's reports the clinician was shown, if given: CaseChangedSinceSeen, and nothing changed, when more
+    have joined since (a report that raised the case to an emergency must not be closed unseen)."""
     now = timezone.now()
     with transaction.atomic():
         case = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        _check_seen(case, reports_seen)
         if case.resolved_at is None:
             if case.acknowledged_at is None:
                 case.acknowledged_at, case.acknowledged_by = now, user

@@ -16,6 +16,7 @@ from recovery.services.accounts import hash_activation_code
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
+    EscalationReportFactory,
     IncisionCheckFactory,
     PatientFactory,
     SurgeonFactory,
@@ -108,6 +109,48 @@ def test_resolving_another_surgeons_case_is_404(surgeon_client):
     escalation = EscalationFactory()
     response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]), {"outcome": "advice_sent"})
     assert response.status_code == 404
+    assert Escalation.objects.get(pk=escalation.pk).resolved_at is None
+
+
+def test_the_case_forms_send_the_number_of_reports_the_page_showed(surgeon, surgeon_client):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    EscalationReportFactory(escalation=escalation)
+    fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
+    assert fragment.count('<input type="hidden" name="reports_seen" value="2">') == 2  # acknowledge, resolve
+    patient_page = surgeon_client.get(reverse("dashboard:patient", args=[escalation.patient_id])).content.decode()
+    assert '<input type="hidden" name="reports_seen" value="2">' in patient_page
+
+    response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]),
+                                   {"outcome": "advice_sent", "reports_seen": "2"})
+    assert response.status_code == 302 and Escalation.objects.get(pk=escalation.pk).outcome == "advice_sent"
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+def test_a_case_that_gained_a_report_since_the_page_was_drawn_is_shown_again_not_changed(
+        surgeon, surgeon_client, action):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon, level=TriageLevel.URGENT,
+                                   reasons=["incision_redness"])
+    seen = 1
+    EscalationReportFactory(escalation=escalation, warning_report__symptoms=["limb_weakness", "fever"],
+                            warning_report__triage_level=TriageLevel.EMERGENCY)
+    response = surgeon_client.post(reverse(f"dashboard:{action}", args=[escalation.pk]),
+                                   {"outcome": "no_action_needed", "note": "Fine", "reports_seen": seen},
+                                   follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain == [(reverse("dashboard:inbox") + f"#case-{escalation.pk}", 302)]
+    html = response.content.decode()
+    assert "A new report joined this case since it was shown to you" in html
+    assert escalation.patient.display_name in html and f'id="case-{escalation.pk}"' in html
+    escalation.refresh_from_db()
+    assert (escalation.resolved_at, escalation.acknowledged_at, escalation.outcome) == (None, None, "")
+    assert not AuditEvent.objects.filter(action=action, patient=escalation.patient).exists()
+
+
+def test_a_bad_reports_seen_on_the_dashboard_is_400_and_changes_nothing(surgeon, surgeon_client):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]),
+                                   {"outcome": "advice_sent", "reports_seen": "-1"})
+    assert response.status_code == 400 and "reports_seen" in response.content.decode()
     assert Escalation.objects.get(pk=escalation.pk).resolved_at is None
 
 

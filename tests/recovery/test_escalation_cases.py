@@ -18,7 +18,7 @@ from notifications.models import Notification
 from recovery import triage
 from recovery.models import Escalation, EscalationReport, TriageLevel, WarningReport
 from recovery.services import escalations
-from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory
+from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory, WarningReportFactory
 from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
@@ -201,6 +201,57 @@ def test_concurrent_reports_of_one_patient_make_one_open_case(monkeypatch):
     case = Escalation.objects.get()
     assert case.level == TriageLevel.EMERGENCY and case.case_reports.count() == threads_count
     assert case.ack_due_at - case.updated_at <= settings.ESCALATION_ACK_DEADLINES["emergency"] + timedelta(seconds=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_joining_while_a_resolve_waits_for_the_case_is_counted_against_reports_seen():
+    """The count of reports is taken under the case's row lock, the lock a joining report holds until it
+    commits: a resolve that arrives meanwhile waits, then sees the new report and closes nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL (make test)")
+    patient = PatientFactory(enrolled=True)
+    case = EscalationFactory(warning_report__patient=patient, level=TriageLevel.URGENT, reasons=["incision_redness"])
+    joined, release = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def join_an_emergency() -> None:
+        try:
+            with transaction.atomic():
+                record = WarningReportFactory(patient=patient, symptoms=["limb_weakness", "fever"],
+                                              triage_level=TriageLevel.EMERGENCY, triage_reasons=["fever"])
+                escalations.raise_case(patient, TriageLevel.EMERGENCY, ["fever"], timezone.now(), record=record)
+                joined.set()
+                release.wait(timeout=20)  # the case row stays locked until the resolve is waiting for it
+        finally:
+            connection.close()
+
+    def resolve_having_seen_one() -> None:
+        try:
+            escalations.resolve_escalation(case, patient.surgeon.user, outcome="no_action_needed", reports_seen=1)
+            outcome["resolve"] = "resolved"
+        except escalations.CaseChangedSinceSeen as exc:
+            outcome["resolve"] = exc
+        finally:
+            connection.close()
+
+    report_thread = threading.Thread(target=join_an_emergency)
+    report_thread.start()
+    assert joined.wait(timeout=20)
+    resolve_thread = threading.Thread(target=resolve_having_seen_one)
+    resolve_thread.start()
+    with connection.cursor() as cursor:  # wait until the resolve is blocked on the case's row lock
+        for _ in range(200):
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.05)
+    release.set()
+    report_thread.join(timeout=30)
+    resolve_thread.join(timeout=30)
+
+    assert isinstance(outcome["resolve"], escalations.CaseChangedSinceSeen)
+    case.refresh_from_db()
+    assert (case.level, case.resolved_at, case.case_reports.count()) == (TriageLevel.EMERGENCY, None, 2)
 
 
 def test_a_periodic_job_raises_the_open_case_without_a_report_and_a_report_joins_it(patient, phone):

@@ -164,3 +164,78 @@ def test_the_written_out_inbox_item_equals_drfs_generic_representation(surgeon):
             for case in cases:
                 serializer = s.EscalationSerializer(case)
                 assert serializer.data == ModelSerializer.to_representation(serializer, case)
+
+
+# --- reports_seen: a case is never acknowledged or resolved from a view that missed a report --------------
+
+def case_with_two_reports(surgeon):
+    """An open case whose second report joined after a view that showed one."""
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    EscalationReportFactory(escalation=case)
+    return case
+
+
+def test_resolving_after_an_emergency_joined_unseen_is_409_and_leaves_the_case_open(surgeon_client, surgeon):
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
+    send(patient, "/api/v1/warning-reports/", {"symptoms": ["incision_redness"]})
+    (seen,) = surgeon_client.get("/api/v1/surgeon/inbox/").json()
+    assert (seen["level"], len(seen["reports"])) == ("urgent", 1)
+    send(patient, "/api/v1/warning-reports/", {"symptoms": ["limb_weakness", "fever"]})  # joins, raises it
+
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{seen['id']}/resolve/",
+                                   {"outcome": "no_action_needed", "reports_seen": len(seen["reports"])},
+                                   format="json")
+
+    assert response.status_code == 409
+    assert list(response.json()) == ["reports_seen"] and "new report" in response.json()["reports_seen"][0]
+    case = Escalation.objects.get(pk=seen["id"])
+    assert (case.level, case.resolved_at, case.acknowledged_at, case.outcome) == ("emergency", None, None, "")
+    assert not AuditEvent.objects.filter(action="resolve", patient=patient).exists()
+    (still_open,) = surgeon_client.get("/api/v1/surgeon/inbox/").json()
+    assert (still_open["id"], len(still_open["reports"])) == (seen["id"], 2)
+
+
+def test_resolving_with_the_current_reports_seen_closes_the_case(surgeon_client, surgeon):
+    case = case_with_two_reports(surgeon)
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                   {"outcome": "called_patient", "reports_seen": 2}, format="json")
+    assert response.status_code == 200 and response.json()["outcome"] == "called_patient"
+    assert Escalation.objects.get(pk=case.pk).resolved_at is not None
+
+
+def test_resolving_without_reports_seen_is_not_checked_as_before(surgeon_client, surgeon):
+    case = case_with_two_reports(surgeon)
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/", {"outcome": "advice_sent"},
+                                   format="json")
+    assert response.status_code == 200 and Escalation.objects.get(pk=case.pk).outcome == "advice_sent"
+
+
+def test_acknowledging_with_a_stale_reports_seen_is_409_and_changes_nothing(surgeon_client, surgeon):
+    case = case_with_two_reports(surgeon)
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/",
+                                   {"note": "Seen, calling", "reports_seen": 1}, format="json")
+    assert response.status_code == 409 and list(response.json()) == ["reports_seen"]
+    case.refresh_from_db()
+    assert (case.acknowledged_at, case.acknowledged_by, case.acknowledge_note) == (None, None, "")
+    assert not AuditEvent.objects.filter(action="acknowledge", patient=case.patient).exists()
+
+
+def test_acknowledging_with_the_current_reports_seen_or_without_it_works(surgeon_client, surgeon):
+    checked, unchecked = case_with_two_reports(surgeon), case_with_two_reports(surgeon)
+    with_count = surgeon_client.post(f"/api/v1/surgeon/inbox/{checked.pk}/acknowledge/",
+                                     {"note": "Calling", "reports_seen": 2}, format="json")
+    without = surgeon_client.post(f"/api/v1/surgeon/inbox/{unchecked.pk}/acknowledge/", {"note": "Calling"},
+                                  format="json")
+    assert (with_count.status_code, without.status_code) == (200, 200)
+    assert with_count.json()["acknowledged_by"] == without.json()["acknowledged_by"] == surgeon.user.username
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "resolve"])
+@pytest.mark.parametrize("value", [-1, 1.5, "two", None, [1], True])
+def test_a_bad_reports_seen_is_400_naming_it_and_changes_nothing(surgeon_client, surgeon, action, value):
+    case = case_with_two_reports(surgeon)
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/{action}/",
+                                   {"outcome": "advice_sent", "reports_seen": value}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["reports_seen"]
+    case.refresh_from_db()
+    assert (case.resolved_at, case.acknowledged_at) == (None, None)
