@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from notifications import fcm, handoff
 from notifications.models import Device, Notification
+from notifications.push_categories import PushCategory
 from notifications.queues import BULK_QUEUE, QUEUES, URGENT_QUEUE
 from notifications.services.devices import active_devices
 
@@ -62,7 +63,9 @@ def queue_pushes(pushes: Iterable[Push]) -> list[int]:
 
 
 def _queue_of(push: Push) -> str:
-    return URGENT_QUEUE if push.urgent else BULK_QUEUE
+    """Urgent if the caller says so, and always for an escalation category: a push retried until its case is
+    acknowledged must never wait behind a fan-out, whatever kind its caller forgot to mark."""
+    return URGENT_QUEUE if push.urgent or push.category in PushCategory.ESCALATIONS else BULK_QUEUE
 
 
 def _write_with_orm(pushes: list[Push]) -> list[tuple[int, str]]:

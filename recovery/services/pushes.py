@@ -53,10 +53,13 @@ NEUTRAL_TEXT: dict[str, tuple[str | Promise, str | Promise]] = {
 }
 
 
-# The care team's pushes travel on the urgent queue, never behind a fan-out of reminders
-# (notifications/queues.py); everything else, the scheduled prompts and reminders, is bulk.
-URGENT_KINDS = frozenset({PushKind.ESCALATION, PushKind.ESCALATION_PASSED_ON, PushKind.TRIAGE_ADVICE,
-                          PushKind.CARE_TEAM_MESSAGE, PushKind.PATIENT_MESSAGE})
+# The scheduled prompts and reminders travel on the bulk queue; every other push (escalations and news of
+# them, triage advice, messages between the care team and a patient) on the urgent queue, never behind a
+# fan-out of reminders (notifications/queues.py). Named by what is bulk, so a new kind is urgent unless
+# said otherwise (escalation_updated, left out of a list of urgent kinds, waited behind the fan-out).
+BULK_KINDS = frozenset({PushKind.CHECKIN_PROMPT, PushKind.CHECKIN_MISSING, PushKind.REFILL_REMINDER,
+                        PushKind.PLAN_REMINDER, PushKind.REMINDERS, PushKind.BATTERY_REMINDER})
+URGENT_KINDS = frozenset(PushKind) - BULK_KINDS
 
 # How long a reminder is worth showing; after that neither FCM nor the outbox delivers it.
 REMINDER_TTL: dict[str, timedelta] = {

@@ -52,10 +52,39 @@ def test_every_task_of_the_project_has_an_explicit_queue():
 def test_the_care_teams_pushes_are_urgent_and_the_reminders_are_not():
     Kind = pushes.PushKind
     assert {kind for kind in Kind if pushes.push(1, kind, "k", {}).urgent} == {
-        Kind.ESCALATION, Kind.ESCALATION_PASSED_ON, Kind.TRIAGE_ADVICE, Kind.CARE_TEAM_MESSAGE,
-        Kind.PATIENT_MESSAGE}
+        Kind.ESCALATION, Kind.ESCALATION_PASSED_ON, Kind.ESCALATION_UPDATED, Kind.TRIAGE_ADVICE,
+        Kind.CARE_TEAM_MESSAGE, Kind.PATIENT_MESSAGE}
     for rule in reminders.REMINDER_RULES:
         assert not pushes.push(1, rule.kind, "k", {}).urgent
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("category", ["emergency", "urgent"])
+def test_a_push_of_an_escalation_category_is_written_on_the_urgent_queue_whatever_its_caller_said(category):
+    from notifications.services import outbox
+
+    device = DeviceFactory()
+    with transaction.atomic():
+        outbox.queue_pushes([outbox.Push(user_id=device.user_id, kind="escalation_updated", title="t", body="b",
+                                         dedupe_key="k", category=category, topic="escalation:1")])
+    assert list(Notification.objects.values_list("queue", flat=True)) == [URGENT_QUEUE]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_news_of_an_acknowledged_case_goes_on_the_urgent_queue(broker):
+    """A report joining a case someone acknowledged tells them (escalation_updated): an escalation push, so
+    never behind a fan-out, and swept by the urgent sweep if its hand-off to the broker failed."""
+    surgeon = SurgeonFactory()
+    DeviceFactory(user=surgeon.user)
+    case = EscalationFactory(warning_report__patient__surgeon=surgeon, assigned_surgeon=surgeon,
+                             acknowledged_at=datetime(2027, 1, 1, tzinfo=UTC), acknowledged_by=surgeon.user)
+    broker.delete(URGENT_QUEUE, BULK_QUEUE)
+    with transaction.atomic():
+        pushes.queue_case_report_added_push(case)
+    row = Notification.objects.get(kind="escalation_updated")
+    assert (row.queue, row.topic) == (URGENT_QUEUE, f"escalation:{case.pk}")
+    assert queued_tasks(broker, URGENT_QUEUE) == [tasks.deliver_urgent_notifications.name]
+    assert queued_tasks(broker, BULK_QUEUE) == []
 
 
 @pytest.fixture
