@@ -139,15 +139,22 @@ def on_devices_lost(user_ids: list[int], **_: object) -> None:
     recheck(open_escalations_held_by(user_ids))
 
 
+# A device has an escalation's push once a row of its topic was sent to it or is still being delivered;
+# dead rows (its old token gone) and cancelled ones do not count.
+COVERING_STATUSES = (Notification.Status.SENT, Notification.Status.PENDING, Notification.Status.FAILED)
+
+
 def on_device_registered(user_id: int, device_id: int, **_: object) -> None:
     """notifications.signals.device_registered: send the new device the pushes of the open escalations of
-    this person's teams it never received (an app re-registering on every launch gets nothing twice)."""
+    this person's teams it has neither received nor still on its way (an app re-registering on every launch
+    gets nothing twice, also while FCM is failing: a pending or failed row is retried until the case is
+    acknowledged, so another one would arrive as a second alert)."""
     escalations = list(open_escalations_held_by([user_id]))
     if not escalations:
         return
     own_teams = set(teams_of([user_id]).values_list("pk", flat=True))
     received = set(Notification.objects.filter(
-        device_id=device_id, status=Notification.Status.SENT,
+        device_id=device_id, status__in=COVERING_STATUSES,
         topic__in=[pushes.escalation_topic(e.pk) for e in escalations],
     ).values_list("topic", flat=True))
     stamp = timezone.now().strftime("%Y%m%d%H%M%S")

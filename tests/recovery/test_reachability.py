@@ -5,8 +5,10 @@ API; pushes are counted as outbox rows."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -138,3 +140,29 @@ def test_whom_a_case_is_pushed_to_is_whom_reachability_counts(surgeon):
     unreachable = SurgeonFactory()
     DeviceFactory(user=NurseFactory().user)  # a nurse of another team
     assert reachability.reachable_teams([surgeon, unreachable]) == {surgeon.pk}
+
+
+@pytest.mark.parametrize("status", ["pending", "failed", "sent"])
+def test_re_registering_a_device_whose_alert_is_on_its_way_queues_no_second_one(surgeon, status):
+    """An app re-registering on every launch while FCM fails: the row still retried would arrive as well."""
+    nurse = NurseFactory(teams=[surgeon])
+    device = DeviceFactory(user=nurse.user)
+    escalation = report(PatientFactory(enrolled=True, surgeon=surgeon), "difficulty_breathing")
+    rows = Notification.objects.filter(device=device, topic=f"escalation:{escalation.pk}")
+    rows.update(status=status)
+    for seconds in (0, 2, 4):  # each launch a different second: the resend's dedupe key changed each time
+        with time_machine.travel(timezone.now() + timedelta(seconds=seconds)):
+            signals.device_registered.send(sender=Device, user_id=nurse.user_id, device_id=device.pk)
+    assert rows.count() == 1
+
+
+@pytest.mark.parametrize("status", ["dead", "cancelled"])
+def test_a_device_whose_alert_never_arrived_gets_it_again_once(surgeon, status):
+    nurse = NurseFactory(teams=[surgeon])
+    device = DeviceFactory(user=nurse.user)
+    escalation = report(PatientFactory(enrolled=True, surgeon=surgeon), "difficulty_breathing")
+    rows = Notification.objects.filter(device=device, topic=f"escalation:{escalation.pk}")
+    rows.update(status=status)
+    signals.device_registered.send(sender=Device, user_id=nurse.user_id, device_id=device.pk)
+    signals.device_registered.send(sender=Device, user_id=nurse.user_id, device_id=device.pk)
+    assert rows.count() == 2 and rows.exclude(status=status).count() == 1
