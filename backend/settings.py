@@ -13,6 +13,7 @@ from kombu import Queue
 
 from backend.cache import with_redis_timeouts
 from backend.logs import configure_structlog, logging_config
+from backend.postgres_options import hung_server_options
 from backend.sentry import init_sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -122,6 +123,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # DATABASE_PREPARE_THRESHOLD= (empty: never prepare).
     _prepare_threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip()
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(_prepare_threshold) if _prepare_threshold else None
+    # A server that stops answering on an open connection, and a statement stuck on a lock or an overloaded
+    # server in a web process: errors in seconds (503), not requests hanging until gunicorn kills the worker.
+    DATABASES["default"]["OPTIONS"].update(hung_server_options(
+        DATABASES["default"]["OPTIONS"],
+        tcp_user_timeout_ms=env.int("DATABASE_TCP_USER_TIMEOUT_MS", default=10_000),
+        statement_timeout_ms=env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0),
+    ))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "recovery.User"
