@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from pillow_heif import register_heif_opener
 from rest_framework import serializers
@@ -526,6 +527,10 @@ class WarningReportSerializer(PhoneRecordSerializer):
     symptoms = SymptomListField(read_only=True)
 
 
+CARE_TEAM_SENDER = gettext_lazy("Your care team")
+SYSTEM_SENDER = "Pump recovery"
+
+
 class MessageSerializer(serializers.ModelSerializer):
     """One message of the thread, either direction; `sender` says who wrote it."""
 
@@ -539,16 +544,18 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_sender_name(self, message: PatientMessage) -> str:
+        """The patient's name, the care-team member's, or a generic sender in the language being answered
+        in (the patient's on the patient API, English on the care team's); "Pump recovery" is the app's name."""
         if message.kind == PatientMessage.Kind.PATIENT:
             return message.patient.display_name
         sender = message.sender
         if sender is None:
-            return "Your care team" if message.kind == PatientMessage.Kind.CARE_TEAM else "Pump recovery"
+            return str(CARE_TEAM_SENDER) if message.kind == PatientMessage.Kind.CARE_TEAM else SYSTEM_SENDER
         for profile in ("surgeon", "nurse"):
             member = getattr(sender, profile, None) if sender.role == profile else None
             if member is not None:
                 return str(member.display_name)
-        return sender.get_full_name() or "Your care team"
+        return sender.get_full_name() or str(CARE_TEAM_SENDER)
 
 
 class PatientMessageInputSerializer(serializers.Serializer):

@@ -175,7 +175,7 @@ class MilestoneDoneView(PatientView):
         except Milestone.DoesNotExist as exc:
             raise NotFound() from exc
         except plans.NotPatientsToTick as exc:
-            raise PermissionDenied("Your care team marks this step done.") from exc
+            raise PermissionDenied(translation.gettext("Your care team marks this step done.")) from exc
         return Response(s.MilestoneSerializer(milestone, context={"today": patient.local_date()}).data)
 
 

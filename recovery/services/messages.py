@@ -13,19 +13,23 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext, override
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from recovery.i18n import patient_language
 from recovery.models import AuditEvent, Patient, PatientMessage
 from recovery.services import audit, pushes
 from recovery.services.idempotency import IdempotencyConflict, payload_fingerprint
 
-AUTO_REPLY_TITLE = "Your message was sent"
+# Titles of the messages written to the patient, rendered in the patient's language when stored.
+AUTO_REPLY_TITLE = _("Your message was sent")
+CARE_TEAM_MESSAGE_TITLE = _("Message from your care team")
 
 
 def warning_signs_notice(patient: Patient) -> str:
     """How to report warning signs, in the patient's language: messages are read in clinic hours only."""
     number = getattr(patient, "emergency_number", "") or "911"
-    with override(getattr(patient, "text_language", "") or "en"):
+    with patient_language(patient.text_language):
         return gettext(
             "Your care team reads messages during clinic hours, so a message is not the way to report a "
             "warning sign. If you have fever, new numbness or weakness, trouble walking, redness or drainage "
@@ -79,9 +83,11 @@ def _auto_reply_once_a_day(patient: Patient, now: datetime) -> None:
         patient=patient, kind=PatientMessage.Kind.AUTO_REPLY, created_at__gte=start_of_day
     ).exists():
         return
+    with patient_language(patient.text_language):
+        title = str(AUTO_REPLY_TITLE)
     # Written a moment after the patient's message so that it sorts above it, newest first.
     PatientMessage.objects.create(
-        patient=patient, kind=PatientMessage.Kind.AUTO_REPLY, title=AUTO_REPLY_TITLE,
+        patient=patient, kind=PatientMessage.Kind.AUTO_REPLY, title=title,
         body=warning_signs_notice(patient), created_at=now + timedelta(microseconds=1),
     )
 
@@ -89,10 +95,11 @@ def _auto_reply_once_a_day(patient: Patient, now: datetime) -> None:
 def send_care_team_message(patient: Patient, *, body: str, by: Any) -> PatientMessage:
     """A care-team member's message to the patient: stored, audited and pushed to the patient's devices
     in one transaction. Replying also marks the patient's messages read."""
+    with patient_language(patient.text_language):
+        title = str(CARE_TEAM_MESSAGE_TITLE)
     with transaction.atomic():
         message = PatientMessage.objects.create(
-            patient=patient, kind=PatientMessage.Kind.CARE_TEAM, body=body, sender=by,
-            title="Message from your care team",
+            patient=patient, kind=PatientMessage.Kind.CARE_TEAM, body=body, sender=by, title=title,
         )
         mark_read(patient)
         audit.record(actor=by, action=AuditEvent.Action.CREATE, patient=patient, obj=message)

@@ -135,6 +135,15 @@ def queue_case_raised_pushes(case: Escalation, *, also_user_ids: Iterable[int | 
     return outbox.queue_pushes(batch)
 
 
+def queue_patient_advice_push(case: Escalation, dedupe_key: str) -> list[int]:
+    """Tell the patient a new advice message about `case` is waiting when raising the case pushed them nothing
+    (a periodic job's message on a case it joined without a rise); at most once per `dedupe_key`."""
+    if case.patient.user_id is None:
+        return []
+    return outbox.queue_pushes([push(case.patient.user_id, PushKind.TRIAGE_ADVICE, dedupe_key,
+                                     {"escalation_id": str(case.pk)}, case.patient.text_language)])
+
+
 def queue_case_report_added_push(case: Escalation) -> list[int]:
     """Tell whoever acknowledged a case that a report joined it: one push per acknowledgement, however
     many reports follow (no flood)."""

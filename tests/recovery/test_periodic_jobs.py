@@ -190,3 +190,59 @@ def test_pumps_whose_alerts_are_raised_cost_nothing_on_later_runs(fcm_standin): 
         with CaptureQueriesContext(connection) as captured:
             assert run_refill_safety_net(now=at) == {"refill_overdue": 0, "refill_alarm_date": 0}
         assert len(captured) == 2  # the zones, then an empty list of candidates
+
+
+def patient_advice_pushes(pump: Pump) -> list[str]:
+    return sorted(str(key) for key in Notification.objects.filter(recipient=pump.patient.user, kind="triage_advice")
+                  .values_list("dedupe_key", flat=True))
+
+
+def test_a_missed_refill_joining_an_open_case_at_its_level_still_pushes_the_patient_once():
+    from recovery.services.escalations import raise_case
+    from recovery.services.refill_safety_net import open_refill_escalation
+
+    pump = pump_in_la(Pump.Drug.MORPHINE)
+    at = local(date(2027, 2, 12), time(8, 0))
+    case = raise_case(pump.patient, "urgent", ["fever"], at)
+    assert len(patient_advice_pushes(pump)) == 1  # the case's own
+    assert open_refill_escalation(pump.patient, "urgent", "refill_overdue", at) == case
+    assert pump.patient.messages.filter(kind="triage_advice", escalation=case).count() == 1
+    assert len(patient_advice_pushes(pump)) == 2  # the refill advice, joined without a rise, is announced
+    open_refill_escalation(pump.patient, "urgent", "refill_overdue", at + timedelta(minutes=1))
+    assert len(patient_advice_pushes(pump)) == 2  # the same alert (case, stage, due date) never twice
+
+
+def test_the_push_about_a_joined_missed_refill_is_neutral_and_in_the_patients_language():
+    from recovery.services.escalations import raise_case
+    from recovery.services.refill_safety_net import open_refill_escalation
+
+    pump = pump_in_la(Pump.Drug.MORPHINE)
+    pump.patient.language = "es"
+    pump.patient.save(update_fields=["language"])
+    at = local(date(2027, 2, 12), time(8, 0))
+    case = raise_case(pump.patient, "emergency", ["chest_pain"], at)
+    Notification.objects.all().delete()
+    open_refill_escalation(pump.patient, "urgent", "refill_overdue", at)
+    push = Notification.objects.get(recipient=pump.patient.user)
+    assert (push.kind, push.title, push.body) == ("triage_advice", "Nuevo mensaje de su equipo de atención",
+                                                 "Abra la aplicación para leerlo.")
+    assert push.data["escalation_id"] == str(case.pk) and "refill" not in f"{push.title} {push.body}"
+
+
+def test_a_missed_refill_that_opens_or_raises_the_case_is_pushed_by_the_case_alone():
+    from recovery.services.refill_safety_net import open_refill_escalation
+
+    pump = pump_in_la(Pump.Drug.BACLOFEN)
+    at = local(date(2027, 2, 12), time(8, 0))
+    case = open_refill_escalation(pump.patient, "urgent", "refill_overdue", at)
+    assert patient_advice_pushes(pump) == [f"triage_advice:{case.pk}:{pump.patient.user.devices.get().pk}"]
+    open_refill_escalation(pump.patient, "emergency", "refill_alarm_date", at + timedelta(days=6))
+    assert len(patient_advice_pushes(pump)) == 2  # the rise's push, no second one for the same message
+
+
+def test_each_missed_refill_stage_of_an_opioid_pump_reaches_the_patients_phone(fcm_standin):  # noqa: F811
+    pump = pump_in_la(Pump.Drug.MORPHINE)
+    run_cycle(date(2027, 2, 12), ALARM + timedelta(days=1))
+    case = Escalation.objects.get()
+    assert pump.patient.messages.filter(kind="triage_advice", escalation=case).count() == 2
+    assert len(patient_advice_pushes(pump)) == 2  # the overdue stage opened the case; the alarm date joined it

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.utils import translation
 
 from recovery import education, plan, triage
-from recovery.services import escalations, refill_safety_net
+from recovery.api import serializers
+from recovery.services import escalations, messages, refill_safety_net
 from recovery.services.pushes import NEUTRAL_TEXT, PushKind
 
 # Pushes to the care team stay English (staff pages and alerts may stay English).
@@ -39,7 +40,10 @@ def patient_facing_texts() -> list[tuple[str, object]]:
         texts.append((f"advice {code}", advice))
     texts += [("note not read now", triage.NOTE_NOT_READ_NOW),
               ("triage message title", escalations.TRIAGE_MESSAGE_TITLE),
-              ("refill message title", refill_safety_net.REFILL_MESSAGE_TITLE)]
+              ("refill message title", refill_safety_net.REFILL_MESSAGE_TITLE),
+              ("automatic answer title", messages.AUTO_REPLY_TITLE),
+              ("care team message title", messages.CARE_TEAM_MESSAGE_TITLE),
+              ("care team sender name", serializers.CARE_TEAM_SENDER)]
     texts += [(f"refill advice {level}", text) for level, text in refill_safety_net.REFILL_ADVICE.items()]
     for article in education.ARTICLES:
         texts += [(f"article {article.key}", article.title), (f"article {article.key} body", article.body)]

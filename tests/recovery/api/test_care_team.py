@@ -315,3 +315,35 @@ def test_message_pushes_travel_on_the_urgent_queue_never_behind_reminders(team):
     queues = set(Notification.objects.filter(kind__in=["patient_message", "care_team_message"])
                  .values_list("kind", "queue"))
     assert queues == {("patient_message", "urgent"), ("care_team_message", "urgent")}
+
+
+def test_the_titles_of_the_care_teams_reply_and_the_automatic_answer_are_in_the_patients_language(team):
+    surgeon, _, _, _ = team
+    patient = PatientFactory(surgeon=surgeon, enrolled=True, language="es")
+    reply = client_of(surgeon.user).post(f"/api/v1/surgeon/patients/{patient.pk}/messages/",
+                                         {"body": "Hola"}, format="json")
+    assert reply.status_code == 201
+    send(patient, str(uuid.uuid4()))
+    thread = client_of(patient.user).get("/api/v1/messages/").json()["results"]
+    titles = {row["kind"]: row["title"] for row in thread}
+    assert titles == {"auto_reply": "Su mensaje se envió", "patient": "",
+                      "care_team": "Mensaje de su equipo de atención"}
+
+
+def test_an_english_patients_message_titles_stay_english(team):
+    surgeon, _, mine, _ = team
+    messages.send_care_team_message(mine, body="Hello", by=surgeon.user)
+    send(mine, str(uuid.uuid4()))
+    titles = {row["kind"]: row["title"] for row in client_of(mine.user).get("/api/v1/messages/").json()["results"]}
+    assert (titles["auto_reply"], titles["care_team"]) == ("Your message was sent", "Message from your care team")
+
+
+def test_a_care_team_message_whose_writer_is_gone_is_signed_by_the_care_team_in_the_patients_language(team):
+    surgeon, _, _, _ = team
+    patient = PatientFactory(surgeon=surgeon, enrolled=True, language="es")
+    message = messages.send_care_team_message(patient, body="Hola", by=surgeon.user)
+    PatientMessage.objects.filter(pk=message.pk).update(sender=None)  # as after the writer's account is deleted
+    row = client_of(patient.user).get("/api/v1/messages/").json()["results"][0]
+    assert (row["kind"], row["sender_name"]) == ("care_team", "Su equipo de atención")
+    staff_row = client_of(surgeon.user).get(f"/api/v1/surgeon/patients/{patient.pk}/messages/").json()["results"][0]
+    assert staff_row["sender_name"] == "Your care team"  # staff pages stay English

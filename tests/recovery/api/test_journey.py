@@ -240,3 +240,10 @@ def test_a_spanish_speaking_patient_in_madrid_gets_spanish_advice_naming_112(sym
     if level != "routine":
         message = client.get("/api/v1/messages/").json()["results"][0]
         assert message["title"] == "Sobre el reporte que acaba de enviar"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_step_the_clinic_marks_is_refused_in_the_patients_language():
+    client = enroll_and_activate(surgery_date=TODAY + timedelta(days=7), accept_language="es")
+    refused = client.post("/api/v1/timeline/preop_visit/done/")
+    assert (refused.status_code, refused.json()["detail"]) == (403, "Su equipo de atención marca este paso como hecho.")
