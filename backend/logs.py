@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from typing import Any
 
 import structlog
@@ -34,10 +35,75 @@ def scrub_event(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[
     return event_dict
 
 
+# Where the database errors come from: their messages can quote stored values (PostgreSQL's DETAIL "Failing
+# row contains (...)" of a check constraint, "invalid input syntax ...: <value>"), so no log line repeats them.
+DATABASE_ERROR_MODULES = ("django.db", "psycopg")
+WITHHELD = "message withheld: a database error's text can quote stored values"
+
+
+def is_database_error(error: BaseException) -> bool:
+    return type(error).__module__.startswith(DATABASE_ERROR_MODULES)
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    links: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in links:
+        links.append(current)
+        current = current.__cause__ or current.__context__
+    return links
+
+
+def database_error_texts(exc_info: Any) -> list[str]:
+    """The str() and repr() of each link of `exc_info`'s chain, if the chain holds a database error, longest
+    first (so that a text quoting another is replaced whole)."""
+    if not isinstance(exc_info, tuple) or len(exc_info) != 3 or not isinstance(exc_info[1], BaseException):
+        return []
+    links = _chain(exc_info[1])
+    if not any(is_database_error(link) for link in links):
+        return []
+    texts = {text for link in links for text in (str(link), repr(link)) if len(text) > 3}
+    return sorted(texts, key=len, reverse=True)
+
+
+class WithheldDatabaseError(Exception):
+    """Stands in, in a log record, for an exception chain holding a database error: names and SQLSTATE kept,
+    messages dropped; the traceback is the original's."""
+
+
+def without_database_messages(exc_info: Any) -> Any:
+    """`exc_info` (a tuple) as is, or, when its chain holds a database error, with every message withheld."""
+    if not isinstance(exc_info, tuple) or len(exc_info) != 3 or not isinstance(exc_info[1], BaseException):
+        return exc_info
+    links = _chain(exc_info[1])
+    if not any(is_database_error(link) for link in links):
+        return exc_info
+    names = " <- ".join(
+        type(link).__name__ + (f" (SQLSTATE {state})" if (state := getattr(link, "sqlstate", None)) else "")
+        for link in links
+    )
+    stand_in = WithheldDatabaseError(f"{names}; {WITHHELD}")
+    stand_in.__suppress_context__ = True
+    return (WithheldDatabaseError, stand_in.with_traceback(exc_info[2]), exc_info[2])
+
+
 class ScrubFilter(logging.Filter):
-    """Scrubs a standard-library record's message and arguments before any handler formats it."""
+    """Scrubs a standard-library record's message and arguments before any handler formats it, and withholds
+    the text of a database error it carries (without_database_messages)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        quoted: list[str] = []  # a database error's text, as a message may quote it too (Celery's task failure)
+        if record.exc_info:
+            quoted = database_error_texts(record.exc_info)
+            record.exc_info = without_database_messages(record.exc_info)
+            record.exc_text = None
+        if isinstance(record.msg, dict) and record.msg.get("exc_info"):  # a structlog event
+            exc_info = record.msg["exc_info"]
+            if exc_info is True:
+                exc_info = sys.exc_info()
+            elif isinstance(exc_info, BaseException):
+                exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+            record.msg["exc_info"] = without_database_messages(exc_info)
         if record.args:
             try:
                 record.msg = record.getMessage()
@@ -45,6 +111,8 @@ class ScrubFilter(logging.Filter):
                 record.msg = str(record.msg)
             record.args = None
         if isinstance(record.msg, str):
+            for text in quoted:
+                record.msg = record.msg.replace(text, f"[{WITHHELD}]")
             record.msg = scrub_text(record.msg)
         return True
 

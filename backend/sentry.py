@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.logs import scrub_text
+from backend.logs import DATABASE_ERROR_MODULES, WITHHELD, scrub_text
 
 
 def _scrub_value(value: Any) -> Any:
@@ -31,8 +31,10 @@ def scrub_event(event: Any, _hint: Any = None) -> Any:
         logentry["message"] = _scrub_value(logentry.get("message"))
         logentry.pop("params", None)
         logentry["formatted"] = _scrub_value(logentry.get("formatted"))
-    for exception in (event.get("exception") or {}).get("values", []) or []:
-        exception["value"] = _scrub_value(exception.get("value"))
+    exceptions = (event.get("exception") or {}).get("values", []) or []
+    chain_has_database_error = any(str(e.get("module") or "").startswith(DATABASE_ERROR_MODULES) for e in exceptions)
+    for exception in exceptions:
+        exception["value"] = WITHHELD if chain_has_database_error else _scrub_value(exception.get("value"))
         for frame in (exception.get("stacktrace") or {}).get("frames", []) or []:
             frame.pop("vars", None)
     breadcrumbs = event.get("breadcrumbs")

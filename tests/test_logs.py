@@ -174,3 +174,57 @@ def test_gunicorns_access_log_has_no_query_strings_or_push_tokens(tmp_path):
     assert len(access) == 2, text
     assert '"DELETE /api/v1/devices/[token]/ HTTP/1.1" 401' in access[1]["event"]
     assert PATIENT_NAME not in text and PUSH_TOKEN not in text
+
+
+NOTE = "pain 9 since the refill"
+
+
+def database_error_quoting_a_note() -> BaseException:
+    """A real PostgreSQL error whose DETAIL repeats the row: "Failing row contains (pain 9 since the refill)"."""
+    from django.db import DatabaseError, connection, transaction
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE TEMP TABLE probe_notes (note text CHECK (length(note) < 5))")
+            cursor.execute("INSERT INTO probe_notes VALUES (%s)", [NOTE])
+    except DatabaseError as error:
+        assert NOTE in str(error.__cause__)  # what would otherwise be logged
+        return error
+    raise AssertionError("the insert did not fail")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_error_is_logged_with_its_name_and_sqlstate_but_not_its_text(log_lines):
+    error = database_error_quoting_a_note()
+    try:
+        raise error
+    except Exception:
+        logging.getLogger("django.request").error("Internal Server Error: /api/v1/checkins/", exc_info=True)
+        structlog.get_logger("recovery").exception("task_failed")
+        logging.getLogger("celery.app.trace").error("Task %(name)s raised unexpected: %(exc)s",
+                                                    {"name": "recovery.x", "exc": repr(error)}, exc_info=True)
+    lines = log_lines()
+    assert len(lines) == 3
+    for line in lines:
+        assert NOTE not in json.dumps(line)
+        assert "IntegrityError <- CheckViolation (SQLSTATE 23514)" in line["exception"]
+        assert 'File "' in line["exception"]  # the traceback stays: where it happened
+    assert lines[2]["event"].startswith("Task recovery.x raised unexpected: [message withheld")
+
+
+def test_other_errors_keep_their_message(log_lines):
+    try:
+        raise ValueError("unknown pump model")
+    except ValueError:
+        logging.getLogger("django.request").error("Internal Server Error: /x", exc_info=True)
+    assert "ValueError: unknown pump model" in log_lines()[0]["exception"]
+
+
+def test_sentry_events_of_a_database_error_keep_no_message():
+    event = {"exception": {"values": [
+        {"type": "CheckViolation", "module": "psycopg.errors", "value": f"DETAIL: Failing row contains ({NOTE})"},
+        {"type": "IntegrityError", "module": "django.db.utils", "value": f"DETAIL: Failing row contains ({NOTE})"},
+    ]}}
+    cleaned = scrub_event(event)
+    assert NOTE not in json.dumps(cleaned)
+    assert [e["type"] for e in cleaned["exception"]["values"]] == ["CheckViolation", "IntegrityError"]
