@@ -149,6 +149,20 @@ def test_setting_up_totp_opens_the_dashboard_and_gives_ten_single_use_recovery_c
 
 
 @pytest.mark.usefixtures("two_factor_required")
+def test_a_next_address_with_a_nul_character_is_dropped_for_the_inbox():
+    surgeon = SurgeonFactory()
+    client = Client()
+    post_login(client, "dashboard", surgeon.user.username, PASSWORD)
+    codes = set_up_authenticator(client)
+    later = Client()
+    post_login(later, "dashboard", surgeon.user.username, PASSWORD)
+
+    assert later.get(reverse("dashboard:two-factor"), {"next": "/dashboard/\x00"}).context["next"] == "/dashboard/"
+    verified = later.post(reverse("dashboard:two-factor"), {"otp_token": codes[0], "next": "/dashboard/patients/\x00"})
+    assert verified["Location"] == "/dashboard/"
+
+
+@pytest.mark.usefixtures("two_factor_required")
 def test_a_wrong_code_is_refused_and_the_page_stays_closed():
     surgeon = SurgeonFactory()
     client = Client()

@@ -12,21 +12,44 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from django.core.exceptions import ValidationError
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 NULLABLE_URI = {"type": ["string", "null"], "format": "uri"}
 
 
-class NewestFirstCursorPagination(CursorPagination):
+class CheckedCursorPagination(CursorPagination):
+    """DRF's cursor pages, refusing a cursor whose position is not a value of the ordering's first field
+    (DRF puts it straight into the filter: a crafted `?cursor=` such as a NUL or "abc" for a time was a 500)
+    with DRF's own answer to a bad cursor, 404 "Invalid cursor"."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        self.count = queryset.count()
+        self.position_field = queryset.model._meta.get_field(self.ordering[0].lstrip("-"))
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request: Any) -> Cursor | None:
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None and not self.is_position(cursor.position):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
+
+    def is_position(self, position: Any) -> bool:
+        """Whether the position is a value of the field (and no NUL, which PostgreSQL text cannot hold)."""
+        try:
+            self.position_field.to_python(position)
+        except ValidationError:
+            return False
+        return "\x00" not in str(position)
+
+
+class NewestFirstCursorPagination(CheckedCursorPagination):
     """Newest first by creation time; ties broken by id (the cursor keeps its place among equal times)."""
 
     ordering = ("-created_at", "-id")
     page_size = 50
-
-    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
-        self.count = queryset.count()
-        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: list[Any]) -> Response:
         return Response({"count": self.count, "next": self.get_next_link(),
@@ -82,17 +105,13 @@ class LinkHeaderPagination(PageNumberPagination):
         return schema
 
 
-class LinkHeaderCursorPagination(CursorPagination):
+class LinkHeaderCursorPagination(CheckedCursorPagination):
     """DRF's cursor pages of a newest-first list whose order never changes under the reader (a record only
     ever joins at the top), as a plain JSON array with the cursor links in `Link` and the total in
     `X-Total-Count`. `ordering` is given per list: its first field must never change once a record is in it."""
 
     def __init__(self, ordering: Sequence[str]) -> None:
         self.ordering = tuple(ordering)
-
-    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
-        self.count = queryset.count()
-        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data: list[Any]) -> Response:
         return _link_header_response(data, self.count, self.get_next_link(), self.get_previous_link())

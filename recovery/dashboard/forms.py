@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -186,3 +187,26 @@ class PatientEditForm(ContactFields):
 class ReplyForm(forms.Form):
     body = forms.CharField(label="Reply to the patient", max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ListQueryForm(forms.Form):
+    """The query string of a sortable dashboard list, read through form fields: Django's CharField refuses a
+    NUL character (PostgreSQL text cannot hold one; it was a 500 from the database), so the page answers 400.
+    An unknown sort key (an old bookmark) falls back to the page's default order."""
+
+    sort = forms.CharField(required=False)
+
+    def __init__(self, data: Any, *, sorts: Iterable[str], default_sort: str) -> None:
+        super().__init__(data)
+        self.sorts, self.default_sort = set(sorts), default_sort
+
+    def clean_sort(self) -> str:
+        sort = self.cleaned_data["sort"]
+        return sort if sort in self.sorts else self.default_sort
+
+
+class PatientSearchForm(ListQueryForm):
+    """The patients list's query string: name search, sort, page number (the paginator reads the page)."""
+
+    q = forms.CharField(required=False)
+    page = forms.CharField(required=False)

@@ -4,31 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.generic import TemplateView
 
 from recovery import pump_selectors
-from recovery.dashboard.views import CareTeamRequiredMixin
+from recovery.dashboard.forms import ListQueryForm
+from recovery.dashboard.views import CareTeamRequiredMixin, form_problem
 from recovery.models import Pump
 from recovery.services import records
 from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon
 
 REFILLS_SHOWN = 5
+# The worklist's orders as a phone shows them (the table's sortable headings are hidden there).
+SORT_LABELS = [("next_refill", "Next refill"), ("alarm", "Alarm date"), ("battery", "Battery"), ("name", "Patient")]
 
 
 class WorklistView(CareTeamRequiredMixin, TemplateView):
     """Refills overdue or due within 14 days and battery replacements within 90 days, sortable."""
 
     template_name = "dashboard/worklist.html"
+    query: ListQueryForm
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.query = ListQueryForm(request.GET, sorts=pump_selectors.WORKLIST_SORTS, default_sort="next_refill")
+        if not self.query.is_valid():
+            return HttpResponseBadRequest(form_problem(self.query))
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        sort = self.request.GET.get("sort", "next_refill")
-        if sort not in pump_selectors.WORKLIST_SORTS:
-            sort = "next_refill"
+        sort = self.query.cleaned_data["sort"]
         rows = pump_selectors.worklist_for(self.member, sort=sort)
         records.shown_list(self.request.user, [row.pump for row in rows], "recovery.Pump")
         return {
             **super().get_context_data(**kwargs),
-            "rows": rows, "sort": sort,
+            "rows": rows, "sort": sort, "sort_labels": SORT_LABELS,
             "overdue": sum(row.refill_overdue for row in rows),
             "due_soon": sum(row.refill_due_soon for row in rows),
             "battery": sum(row.battery_soon for row in rows),

@@ -33,8 +33,15 @@ class CodeForm(forms.Form):
         attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}))
 
 
+class NextForm(forms.Form):
+    """Where to go after the second factor; the CharField refuses a NUL (no header or page may carry one)."""
+
+    next = forms.CharField(required=False)
+
+
 def _next_url(request: HttpRequest) -> str:
-    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    form = NextForm({"next": request.POST.get("next") or request.GET.get("next") or ""})
+    wanted = form.cleaned_data["next"] if form.is_valid() else ""
     if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return wanted

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import views as auth_views
@@ -32,6 +33,7 @@ from recovery.dashboard.forms import (
     AcknowledgeForm,
     EnrollmentForm,
     PatientEditForm,
+    PatientSearchForm,
     ReplyForm,
     ResolveForm,
     SurgeonLoginForm,
@@ -137,7 +139,7 @@ def case_changed_answer(request: HttpRequest, escalation: Escalation,
     return redirect(reverse("dashboard:inbox") + f"#case-{escalation.pk}")
 
 
-def form_problem(form: AcknowledgeForm | ResolveForm) -> str:
+def form_problem(form: forms.Form) -> str:
     """The form's errors in one line, for the plain 400 page."""
     return " ".join(f"{name}: {' '.join(str(error) for error in errors)}" for name, errors in form.errors.items())
 
@@ -186,17 +188,21 @@ class CompleteMilestoneView(CareTeamRequiredMixin, View):
 
 class PatientListView(CareTeamRequiredMixin, TemplateView):
     template_name = "dashboard/patients.html"
+    search: PatientSearchForm
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.search = PatientSearchForm(request.GET, sorts=PATIENT_SORTS, default_sort="name")
+        if not self.search.is_valid():
+            return HttpResponseBadRequest(form_problem(self.search))
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        query = self.request.GET.get("q", "").strip()
-        sort = self.request.GET.get("sort", "name")
-        if sort not in PATIENT_SORTS:
-            sort = "name"
+        query, sort = self.search.cleaned_data["q"], self.search.cleaned_data["sort"]
         patients = selectors.patient_summaries_for(self.member)
         if query:
             patients = patients.filter(display_name__icontains=query)
         paginator = Paginator(patients.order_by(*PATIENT_SORTS[sort]), PATIENTS_PER_PAGE)
-        page = paginator.get_page(self.request.GET.get("page"))
+        page = paginator.get_page(self.search.cleaned_data["page"])
         rows = list(page.object_list)
         records.shown_list(self.request.user, rows, "recovery.Patient")
         return {

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,8 +17,17 @@ from rest_framework.test import APIClient
 
 from notifications.models import Notification
 from recovery.models import Escalation, TriageLevel
-from recovery.services import messages
-from tests.factories import PASSWORD, DeviceFactory, EscalationFactory, NurseFactory, PatientFactory, SurgeonFactory
+from recovery.services import escalations, messages, pumps
+from tests.factories import (
+    PASSWORD,
+    CheckInFactory,
+    DeviceFactory,
+    EscalationFactory,
+    IncisionCheckFactory,
+    NurseFactory,
+    PatientFactory,
+    SurgeonFactory,
+)
 from tests.support import SCREENSHOTS, bearer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,7 +69,9 @@ def log_in(page, live_server, user) -> None:
 
 
 def no_horizontal_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """The page is no wider than the screen. Compared with the viewport's own width, not window.innerWidth: a
+    phone context (is_mobile) widens the layout viewport to fit content, so innerWidth grows with the page."""
+    return page.evaluate("width => document.documentElement.scrollWidth <= width", page.viewport_size["width"])
 
 
 def test_a_nurse_answers_a_patient_and_resolves_the_case_from_the_team_inbox(sized_page, live_server, clinic):
@@ -142,3 +155,42 @@ def test_the_patient_page_prints_without_buttons_forms_or_the_audit_table(page, 
     assert page.locator(".topbar").is_hidden()
     assert all(not button.is_visible() for button in page.locator("button").all())
     assert page.locator("text=Recovery timeline").is_visible()
+
+
+def test_no_dashboard_page_scrolls_sideways(sized_page, live_server, clinic):
+    """Every page with a table (inbox with its history, patients, a patient with a refilled pump and reports,
+    the pump worklist) and the forms fit the screen: a phone shows each table row as a card."""
+    page = sized_page
+    surgeon, _, patient = clinic
+    patient.pump.delete()
+    today = patient.local_date()
+    patient.surgery_date = today - timedelta(days=60)
+    patient.save(update_fields=["surgery_date"])
+    pumps.create_pump(patient, {
+        "kind": "programmable", "drug": "baclofen", "model": "synchromed_ii", "serial_number": "NGP-204117",
+        "reservoir_volume_ml": Decimal("20"), "refill": {
+            "refill_date": today - timedelta(days=40), "volume_ml": Decimal("20"), "concentration": Decimal("500"),
+            "concentration_unit": "mcg/mL", "daily_dose": Decimal("200"), "dose_unit": "mcg/day"}}, by=surgeon.user)
+    CheckInFactory(patient=patient, pain_score=6, temperature=Decimal("100.9"), symptoms=["incision_redness"],
+                   note="Sore around the pump site when I stand up.")
+    IncisionCheckFactory(patient=patient, note="A little pink at the lower edge.")
+    resolved = EscalationFactory(warning_report__patient=patient, level=TriageLevel.URGENT, reasons=["fever"])
+    escalations.resolve_escalation(resolved, surgeon.user, outcome="advice_sent", note="Advice given by phone.")
+    EscalationFactory(warning_report__patient=patient, level=TriageLevel.URGENT, reasons=["incision_redness"])
+
+    log_in(page, live_server, surgeon.user)
+    pages = {
+        "inbox": ("/dashboard/", "table.history td:has-text('Advice given by phone.')"),
+        "patients": ("/dashboard/patients/", "table.patients tbody tr[data-patient]"),
+        "patient": (f"/dashboard/patients/{patient.pk}/", "table.refills td:has-text('200 mcg/day')"),
+        "worklist": ("/dashboard/worklist/", f'table.worklist tbody tr[data-patient="{patient.pk}"]'),
+        "patient edit": (f"/dashboard/patients/{patient.pk}/edit/", "form"),
+        "enroll": ("/dashboard/patients/new/", "form"),
+    }
+    too_wide = {}
+    for name, (path, shown) in pages.items():
+        page.goto(f"{live_server.url}{path}")
+        assert page.locator(shown).count() > 0, f"{name}: nothing to check ({shown} missing)"
+        if not no_horizontal_scroll(page):
+            too_wide[name] = page.evaluate("document.documentElement.scrollWidth")
+    assert too_wide == {}

@@ -197,6 +197,28 @@ def test_patients_list_searches_by_name_and_sorts_by_open_escalations(surgeon, s
     assert set(AuditEvent.objects.filter(action="view").values_list("patient_id", flat=True)) >= {calm.pk}
 
 
+@pytest.mark.parametrize(("page", "query"), [
+    ("dashboard:patients", {"q": "\x00"}),
+    ("dashboard:patients", {"q": "Al\x00ma"}),
+    ("dashboard:patients", {"sort": "name\x00"}),
+    ("dashboard:patients", {"page": "2\x00"}),
+    ("dashboard:worklist", {"sort": "battery\x00"}),
+])
+def test_a_nul_character_in_a_list_query_is_a_400_naming_the_parameter(surgeon, surgeon_client, page, query):
+    PatientFactory(surgeon=surgeon, display_name="Alma Calm")
+    response = surgeon_client.get(reverse(page), query)
+    assert response.status_code == 400
+    assert f"{next(iter(query))}: Null characters are not allowed." in response.content.decode()
+
+
+def test_the_patients_list_falls_back_to_the_name_order_for_an_unknown_sort(surgeon, surgeon_client):
+    PatientFactory(surgeon=surgeon, display_name="Zed Busy")
+    PatientFactory(surgeon=surgeon, display_name="Alma Calm")
+    response = surgeon_client.get(reverse("dashboard:patients"), {"sort": "no_such_sort", "page": "x"})
+    assert response.status_code == 200 and response.context["sort"] == "name"
+    assert [p.display_name for p in response.context["patients"]] == ["Alma Calm", "Zed Busy"]
+
+
 def jpeg_upload() -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), "red").save(buffer, "JPEG")

@@ -1,6 +1,7 @@
 """Cursor pages of newest-first lists: a record stored between two fetches is neither repeated nor skipped."""
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 
@@ -137,3 +138,20 @@ def test_an_inbox_cursor_the_list_did_not_hand_out_is_404_json_as_for_checkins(s
     response = surgeon_client.get(f"{INBOX}?{query}")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json" and response.json() == {"detail": "Invalid cursor"}
+
+
+def crafted_cursor(query: str) -> str:
+    return base64.b64encode(query.encode()).decode()
+
+
+@pytest.mark.parametrize("position", ["\x00", "2026-01-01T00:00:00\x00", "not a time"])
+def test_a_crafted_cursor_that_names_no_time_is_an_invalid_cursor_not_a_500(patient_client, patient, position):
+    CheckInFactory.create_batch(2, patient=patient)
+    response = patient_client.get("/api/v1/checkins/", {"cursor": crafted_cursor(f"o=1&p={position}")})
+    assert response.status_code == 404 and response.json()["detail"] == "Invalid cursor"
+
+
+def test_a_crafted_cursor_of_the_inbox_history_is_an_invalid_cursor_not_a_500(surgeon_client, surgeon):
+    EscalationFactory(warning_report__patient__surgeon=surgeon)
+    response = surgeon_client.get("/api/v1/surgeon/inbox/", {"state": "all", "cursor": crafted_cursor("p=\x00")})
+    assert response.status_code == 404 and response.json()["detail"] == "Invalid cursor"
