@@ -161,3 +161,8 @@ OnPostgreSQLInstead
 constraints_of
 _.deconstruct
 drop_plain_indexes
+
+# backend.logs: read by the traceback module (an exception's context not shown) and by logging.Formatter (a
+# record's cached traceback text, cleared so the withheld one is formatted).
+_.__suppress_context__
+_.exc_text
