@@ -40,6 +40,11 @@ def test_gunicorn_gives_web_processes_a_statement_timeout_below_its_worker_timeo
     conf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conf)
     assert int(environment["DATABASE_STATEMENT_TIMEOUT_MS"]) == 20_000 < conf.timeout * 1000
+    for worker_timeout, statement_timeout in (("0", None), ("6", "3000")):  # none without a worker timeout
+        environment.pop("DATABASE_STATEMENT_TIMEOUT_MS", None)
+        environment["GUNICORN_TIMEOUT"] = worker_timeout
+        spec.loader.exec_module(conf)
+        assert environment.get("DATABASE_STATEMENT_TIMEOUT_MS") == statement_timeout
 
 
 @pytest.fixture
@@ -63,14 +68,14 @@ def test_a_report_stuck_behind_a_lock_answers_503_and_stores_nothing():
     patient = PatientFactory(enrolled=True)
     client = bearer(APIClient(), patient.user)
     client.get("/api/v1/me/")  # connects with the timeout
+    body = {"client_id": str(uuid.uuid4()), "symptoms": ["difficulty_breathing"]}
     with psycopg.connect(**connection.get_connection_params()) as holder:  # e.g. a long job holding the row
         holder.execute("SELECT id FROM recovery_patient WHERE id = %s FOR UPDATE", [patient.pk])
-        answer = client.post("/api/v1/warning-reports/",
-                             {"client_id": str(uuid.uuid4()), "symptoms": ["difficulty_breathing"]}, format="json")
+        answer = client.post("/api/v1/warning-reports/", body, format="json")
     assert answer.status_code == 503 and int(answer["Retry-After"]) > 0
     assert answer["Content-Type"].startswith("application/json") and "detail" in answer.json()
     assert not WarningReport.objects.exists() and not Escalation.objects.exists()
-    # the phone's retry, once the row is free, is stored
-    retry = client.post("/api/v1/warning-reports/", {"client_id": str(uuid.uuid4()), "symptoms": ["fever"]},
-                        format="json")
-    assert retry.status_code == 201
+    # the phone's retry (the same client_id), once the row is free, is stored once
+    assert client.post("/api/v1/warning-reports/", body, format="json").status_code == 201
+    assert WarningReport.objects.get().client_id == uuid.UUID(body["client_id"])
+    assert Escalation.objects.count() == 1

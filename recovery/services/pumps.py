@@ -138,6 +138,24 @@ def record_refill(pump: Pump, data: Mapping[str, Any], *, by: User, now: datetim
     if existing is not None:
         return _replay(pump, existing, fingerprint)
     today = pump.patient.local_date(now)
+    try:
+        with transaction.atomic():
+            # Checked on the locked row: a dose change committed meanwhile moves the date a refill may have.
+            locked = Pump.objects.select_for_update().select_related("patient").get(pk=pump.pk)
+            errors = _refill_errors(locked, data, today)
+            if errors:
+                raise PumpInputError(errors)
+            refill = _store_refill(locked, data, by=by, fingerprint=fingerprint)
+            audit.record(actor=by, action=AuditEvent.Action.CREATE, patient=locked.patient, obj=refill)
+    except IntegrityError:
+        existing = PumpRefill.objects.filter(pump=pump, client_id=data["client_id"]).first()
+        if existing is None:
+            raise
+        return _replay(pump, existing, fingerprint)
+    return PumpWrite(pump=locked, created=True)
+
+
+def _refill_errors(pump: Pump, data: Mapping[str, Any], today: date) -> dict[str, list[str]]:
     errors = _volume_errors(data["volume_ml"], {"reservoir_volume_ml": pump.reservoir_volume_ml,
                                                  "low_reservoir_alarm_ml": pump.low_reservoir_alarm_ml})
     if data["refill_date"] > today:
@@ -156,19 +174,7 @@ def record_refill(pump: Pump, data: Mapping[str, Any], *, by: User, now: datetim
         problem = refills.implausible_schedule(data["volume_ml"], pump.low_reservoir_alarm_ml, _dosing_of(data))
         if problem:
             errors["daily_dose"] = [problem]
-    if errors:
-        raise PumpInputError(errors)
-    try:
-        with transaction.atomic():
-            locked = Pump.objects.select_for_update().select_related("patient").get(pk=pump.pk)
-            refill = _store_refill(locked, data, by=by, fingerprint=fingerprint)
-            audit.record(actor=by, action=AuditEvent.Action.CREATE, patient=locked.patient, obj=refill)
-    except IntegrityError:
-        existing = PumpRefill.objects.filter(pump=pump, client_id=data["client_id"]).first()
-        if existing is None:
-            raise
-        return _replay(pump, existing, fingerprint)
-    return PumpWrite(pump=locked, created=True)
+    return errors
 
 
 def _replay(pump: Pump, existing: PumpRefill | PumpDoseChange, fingerprint: str) -> PumpWrite:
@@ -214,13 +220,13 @@ def update_pump(pump: Pump, data: Mapping[str, Any], *, by: User, now: datetime 
         existing = PumpDoseChange.objects.filter(pump=pump, client_id=client_id).first()
         if existing is not None:
             return _replay(pump, existing, payload_fingerprint(dict(data)))
-    errors = _update_errors(pump, data, today)
-    if errors:
-        raise PumpInputError(errors)
     created = False
     try:
         with transaction.atomic():
             locked = Pump.objects.select_for_update().select_related("patient").get(pk=pump.pk)
+            errors = _update_errors(locked, data, today)  # on the locked row, as a refill's
+            if errors:
+                raise PumpInputError(errors)
             for field in DESCRIPTIVE_FIELDS:
                 if field in data:
                     setattr(locked, field, data[field])

@@ -141,6 +141,9 @@ def test_a_case_that_gained_a_report_since_the_page_was_drawn_is_shown_again_not
     html = response.content.decode()
     assert "A new report joined this case since it was shown to you" in html
     assert escalation.patient.display_name in html and f'id="case-{escalation.pk}"' in html
+    # the message naming the patient is kept in the server-side session, not in a cookie
+    assert all(escalation.patient.display_name not in morsel.value for morsel in surgeon_client.cookies.values())
+    assert "messages" not in surgeon_client.cookies
     escalation.refresh_from_db()
     assert (escalation.resolved_at, escalation.acknowledged_at, escalation.outcome) == (None, None, "")
     assert not AuditEvent.objects.filter(action=action, patient=escalation.patient).exists()

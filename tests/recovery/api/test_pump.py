@@ -227,6 +227,26 @@ def test_a_refill_dated_before_the_last_dose_change_is_refused(surgeon_client, s
     assert PumpRefill.objects.count() == 1
 
 
+def test_a_refill_is_checked_against_the_pump_as_it_is_when_stored(surgeon_client, surgeon, pump):
+    """The view read the pump before a dose change committed: the refill dated before that change is still
+    refused (checked on the locked row)."""
+    from recovery.services.pumps import PumpInputError
+
+    earlier_refill(pump, surgeon)
+    read_before_the_change = Pump.objects.select_related("patient").get(pk=pump.pk)
+    assert surgeon_client.patch(f"/api/v1/surgeon/patients/{pump.patient_id}/pump/",
+                                {"daily_dose": 400, "dose_unit": "mcg/day", "effective_date": "2027-01-12"},
+                                format="json").status_code == 200
+    body = {**refill_body(refill_date="2027-01-10"), "client_id": uuid.uuid4()}
+    for key in ("volume_ml", "concentration", "daily_dose"):
+        body[key] = Decimal(str(body[key]))
+    body["refill_date"] = date(2027, 1, 10)
+    with pytest.raises(PumpInputError) as refused:
+        record_refill(read_before_the_change, body, by=surgeon.user, now=NOW)
+    assert list(refused.value.errors) == ["refill_date"]
+    assert PumpRefill.objects.count() == 1
+
+
 def test_a_backup_surgeon_reads_the_pump_but_changes_it_404(api_client, surgeon, pump):
     """A case passed on (even resolved since) shows the backup the patient's pump; refills and doses stay with
     the patient's own team, as edits of the patient do."""
