@@ -68,7 +68,8 @@ def test_a_report_stuck_behind_a_lock_answers_503_and_stores_nothing():
     patient = PatientFactory(enrolled=True)
     client = bearer(APIClient(), patient.user)
     client.get("/api/v1/me/")  # connects with the timeout
-    body = {"client_id": str(uuid.uuid4()), "symptoms": ["difficulty_breathing"]}
+    client_id = str(uuid.uuid4())
+    body = {"client_id": client_id, "symptoms": ["difficulty_breathing"]}
     with psycopg.connect(**connection.get_connection_params()) as holder:  # e.g. a long job holding the row
         holder.execute("SELECT id FROM recovery_patient WHERE id = %s FOR UPDATE", [patient.pk])
         answer = client.post("/api/v1/warning-reports/", body, format="json")
@@ -77,5 +78,5 @@ def test_a_report_stuck_behind_a_lock_answers_503_and_stores_nothing():
     assert not WarningReport.objects.exists() and not Escalation.objects.exists()
     # the phone's retry (the same client_id), once the row is free, is stored once
     assert client.post("/api/v1/warning-reports/", body, format="json").status_code == 201
-    assert WarningReport.objects.get().client_id == uuid.UUID(body["client_id"])
+    assert WarningReport.objects.get().client_id == uuid.UUID(client_id)
     assert Escalation.objects.count() == 1
