@@ -177,11 +177,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                             "next_refill_date": "2026-12-30"}, 200: PUMP}},
     "surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
     "surgeon_inbox_acknowledge_create": {
-        "request": {"note": "Calling her now.", "reports_seen": 1},
+        "request": {"note": "Calling her now.", "reports_seen": 1, "reasons_seen": ESCALATION["reasons"]},
         "responses": {200: {**ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo",
                             "acknowledge_note": "Calling her now.", "note": "Calling her now."}, 409: CASE_CHANGED}},
     "surgeon_inbox_resolve_create": {
-        "request": {"outcome": "clinic_visit_booked", "note": "Wound check tomorrow 9:00.", "reports_seen": 1},
+        "request": {"outcome": "clinic_visit_booked", "note": "Wound check tomorrow 9:00.", "reports_seen": 1,
+                    "reasons_seen": ESCALATION["reasons"]},
         "responses": {200: {**ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo",
                             "resolved_at": "2026-11-25T14:20:00Z", "resolved_by": "dr.demo",
                             "outcome": "clinic_visit_booked", "resolution_note": "Wound check tomorrow 9:00.",

@@ -23,8 +23,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, CaseChangedSinceSeen):
-        # Acknowledge/resolve from a view that showed fewer reports than the case holds: nothing was changed.
-        return Response({"reports_seen": [str(exc)]}, status=status.HTTP_409_CONFLICT)
+        # Acknowledge/resolve from a view older than the case (a report or a reason joined): nothing was changed.
+        return Response({exc.field: [str(exc)]}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, (ActivationError, PumpInputError)):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     # Everything else in the one JSON error format (parse errors, 413, {detail}): recovery/api/errors.py.

@@ -826,15 +826,28 @@ def reports_seen_field() -> serializers.IntegerField:
     )
 
 
+def reasons_seen_field() -> serializers.ListField:
+    """The optional marker of the reasons the clinician saw: the refill safety net adds one without a report."""
+    return serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=100,
+        help_text="Optional: the case's `reasons` the clinician was shown (the inbox item's `reasons`). If the case "
+        "now has another (the refill safety net adds `refill_overdue` or `refill_alarm_date`, and may raise the "
+        "level, without a report), the answer is 409 `{\"reasons_seen\": [message]}` and nothing is changed. "
+        "Without it the reasons are not checked.",
+    )
+
+
 class AcknowledgeInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
     reports_seen = reports_seen_field()
+    reasons_seen = reasons_seen_field()
 
 
 class ResolveInputSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Escalation.Outcome.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
     reports_seen = reports_seen_field()
+    reasons_seen = reasons_seen_field()
 
 
 class SurgeonPatientDetailSerializer(SurgeonPatientSerializer):

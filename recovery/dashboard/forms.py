@@ -155,15 +155,32 @@ def reports_seen_field() -> forms.IntegerField:
     return forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
+class ReasonsSeenField(forms.CharField):
+    """The case's reasons the page showed, comma-separated in a hidden field; None when the form had none."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, max_length=4000, **kwargs)
+
+    def clean(self, value: Any) -> list[str] | None:
+        text = super().clean(value)
+        if value is None:
+            return None  # a page drawn before the field existed: not checked
+        return [reason for reason in text.split(",") if reason]
+
+
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))
     reports_seen = reports_seen_field()
+    reasons_seen = ReasonsSeenField()
 
 
 class ResolveForm(forms.Form):
     outcome = forms.ChoiceField(choices=Escalation.Outcome.choices)
     note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))
     reports_seen = reports_seen_field()
+    reasons_seen = ReasonsSeenField()
 
 
 class PatientEditForm(ContactFields):

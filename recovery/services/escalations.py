@@ -128,36 +128,42 @@ def _advice_message(record: CheckIn | IncisionCheck | WarningReport, result: tri
 
 
 class CaseChangedSinceSeen(Exception):
-    """A clinician acknowledged or resolved a case from a view that showed fewer reports than it now holds:
-    a report (perhaps an emergency) joined it since. Nothing was changed; the API answers 409."""
+    """A clinician acknowledged or resolved a case from a view older than what it now holds: a report (perhaps
+    an emergency) joined it, or the refill safety net added a reason (raising it, perhaps, to an emergency)
+    without a report. Nothing was changed; the API answers 409 naming `field`, the marker that told."""
 
-    def __init__(self, escalation: Escalation, *, reports_seen: int, reports: int) -> None:
-        self.escalation, self.reports_seen, self.reports = escalation, reports_seen, reports
-        super().__init__(
-            f"A new report joined this case since it was shown to you (you saw {reports_seen} "
-            f"report{'s' if reports_seen != 1 else ''}, it now has {reports}): look at it first; nothing was changed."
-        )
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{message}: look at it first; nothing was changed.")
 
 
-def _check_seen(case: Escalation, reports_seen: int | None) -> None:
-    """Refuse when the case holds more reports than the clinician was shown. Called with the case row locked,
-    so no report can join between this check and the write (raise_case locks the same row to join)."""
-    if reports_seen is None:
-        return
-    reports = EscalationReport.objects.filter(escalation_id=case.pk).count()
-    if reports > reports_seen:
-        raise CaseChangedSinceSeen(case, reports_seen=reports_seen, reports=reports)
+def _check_seen(case: Escalation, reports_seen: int | None, reasons_seen: list[str] | None) -> None:
+    """Refuse when the case holds more reports, or reasons, than the clinician was shown. Called with the case
+    row locked, so nothing can join between this check and the write (raise_case locks the same row to join)."""
+    if reports_seen is not None:
+        reports = EscalationReport.objects.filter(escalation_id=case.pk).count()
+        if reports > reports_seen:
+            raise CaseChangedSinceSeen("reports_seen", (
+                f"A new report joined this case since it was shown to you (you saw {reports_seen} "
+                f"report{'s' if reports_seen != 1 else ''}, it now has {reports})"))
+    if reasons_seen is not None:
+        new = [reason for reason in case.reasons if reason not in set(reasons_seen)]
+        if new:
+            raise CaseChangedSinceSeen("reasons_seen", (
+                f"This case has a reason it did not have when it was shown to you ({', '.join(new)}; now at level "
+                f"{case.level})"))
 
 
-def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "",
-                           reports_seen: int | None = None) -> Escalation:
+def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "", reports_seen: int | None = None,
+                           reasons_seen: list[str] | None = None) -> Escalation:
     """Mark a case seen, audited. Idempotent: the first acknowledgement is the one kept; a note given
-    is stored (a later note replaces an earlier one). `reports_seen`, the number of the case's reports the
-    clinician was shown, if given: CaseChangedSinceSeen, and nothing changed, when more have joined since."""
+    is stored (a later note replaces an earlier one). `reports_seen` and `reasons_seen`, the number of the
+    case's reports and the reasons the clinician was shown, if given: CaseChangedSinceSeen, and nothing
+    changed, when more have joined since."""
     now = timezone.now()
     with transaction.atomic():
         case = Escalation.objects.select_for_update().get(pk=escalation.pk)
-        _check_seen(case, reports_seen)
+        _check_seen(case, reports_seen, reasons_seen)
         if Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=user, updated_at=now
         ):
@@ -170,15 +176,16 @@ def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "",
 
 
 def resolve_escalation(escalation: Escalation, user: Any, *, outcome: str, note: str = "",
-                       reports_seen: int | None = None) -> Escalation:
+                       reports_seen: int | None = None, reasons_seen: list[str] | None = None) -> Escalation:
     """Close a case with what was done (acknowledging it if nobody had), audited. Idempotent: the first
-    resolution is kept. The patient's next escalating report opens a new case. `reports_seen`, the number of
-    the case's reports the clinician was shown, if given: CaseChangedSinceSeen, and nothing changed, when more
-    have joined since (a report that raised the case to an emergency must not be closed unseen)."""
+    resolution is kept. The patient's next escalating report opens a new case. `reports_seen` and
+    `reasons_seen`, the number of the case's reports and the reasons the clinician was shown, if given:
+    CaseChangedSinceSeen, and nothing changed, when more have joined since (a report or a missed-refill
+    alarm that raised the case to an emergency must not be closed unseen)."""
     now = timezone.now()
     with transaction.atomic():
         case = Escalation.objects.select_for_update().get(pk=escalation.pk)
-        _check_seen(case, reports_seen)
+        _check_seen(case, reports_seen, reasons_seen)
         if case.resolved_at is None:
             if case.acknowledged_at is None:
                 case.acknowledged_at, case.acknowledged_by = now, user

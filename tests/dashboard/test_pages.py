@@ -149,6 +149,20 @@ def test_a_case_that_gained_a_report_since_the_page_was_drawn_is_shown_again_not
     assert not AuditEvent.objects.filter(action=action, patient=escalation.patient).exists()
 
 
+def test_a_case_that_gained_a_reason_since_the_page_was_drawn_is_not_resolved(surgeon, surgeon_client):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon, level=TriageLevel.URGENT,
+                                   reasons=["incision_redness"])
+    html = surgeon_client.get(reverse("dashboard:inbox")).content.decode()
+    assert '<input type="hidden" name="reasons_seen" value="incision_redness">' in html
+    Escalation.objects.filter(pk=escalation.pk).update(  # the refill safety net's alarm date, no report
+        level=TriageLevel.EMERGENCY, reasons=["refill_alarm_date", "incision_redness"])
+    response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]),
+                                   {"outcome": "no_action_needed", "reports_seen": "1",
+                                    "reasons_seen": "incision_redness"}, follow=True)
+    assert "did not have when it was shown to you (refill_alarm_date" in response.content.decode()
+    assert Escalation.objects.get(pk=escalation.pk).resolved_at is None
+
+
 def test_a_bad_reports_seen_on_the_dashboard_is_400_and_changes_nothing(surgeon, surgeon_client):
     escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
     response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]),

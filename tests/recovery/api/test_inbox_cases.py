@@ -239,3 +239,36 @@ def test_a_bad_reports_seen_is_400_naming_it_and_changes_nothing(surgeon_client,
     assert response.status_code == 400 and list(response.json()) == ["reports_seen"]
     case.refresh_from_db()
     assert (case.resolved_at, case.acknowledged_at) == (None, None)
+
+
+# --- reasons_seen: the refill safety net joins a case without a report ----------------------------------
+
+def test_resolving_after_the_safety_net_raised_the_case_unseen_is_409_naming_reasons_seen(surgeon_client, surgeon):
+    from recovery.services.refill_safety_net import open_refill_escalation
+
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
+    send(patient, "/api/v1/warning-reports/", {"symptoms": ["incision_redness"]})
+    (seen,) = surgeon_client.get("/api/v1/surgeon/inbox/").json()
+    open_refill_escalation(patient, "emergency", "refill_alarm_date", timezone.now(),
+                           due_date=timezone.now().date())  # a baclofen pump's alarm date, no report
+    body = {"outcome": "no_action_needed", "reports_seen": len(seen["reports"]), "reasons_seen": seen["reasons"]}
+
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{seen['id']}/resolve/", body, format="json")
+
+    assert response.status_code == 409 and list(response.json()) == ["reasons_seen"]
+    assert "refill_alarm_date" in response.json()["reasons_seen"][0]
+    case = Escalation.objects.get(pk=seen["id"])
+    assert (case.level, case.resolved_at) == ("emergency", None)
+    (now_shown,) = surgeon_client.get("/api/v1/surgeon/inbox/").json()
+    body["reasons_seen"] = now_shown["reasons"]
+    assert surgeon_client.post(f"/api/v1/surgeon/inbox/{seen['id']}/resolve/", body,
+                               format="json").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["fever", 3, [["fever"]], [None]])
+def test_a_bad_reasons_seen_is_400_naming_it(surgeon_client, surgeon, value):
+    case = case_with_two_reports(surgeon)
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                   {"outcome": "advice_sent", "reasons_seen": value}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["reasons_seen"]
+    assert Escalation.objects.get(pk=case.pk).resolved_at is None
