@@ -107,9 +107,14 @@ def patient_bundle(patient: Patient, checkins: list[CheckIn], escalations: list[
         "name": [{"text": patient.display_name}],
     })]
     pump = getattr(patient, "pump", None)
-    if pump is not None:
+    # Before the surgery date (enrolment may come weeks ahead) the implant is planned: no implanted Device yet,
+    # and the Procedure is in preparation, without a date it was performed.
+    implanted = patient.surgery_date <= patient.local_date()
+    if pump is not None and implanted:
         entries.append(_entry("Device", pump.pk, _device(pump, patient_ref)))
-    entries.append(_entry("Procedure", patient.pk, _procedure(patient, pump, patient_ref)))
+    entries.append(_entry("Procedure", patient.pk,
+                          _procedure(patient, pump if implanted else None, patient_ref, implanted=implanted,
+                                     pump_kind=pump.kind if pump is not None else None)))
     for checkin in checkins:
         entries.append(_entry("Observation", f"pain-{checkin.pk}", _pain(checkin, patient_ref)))
         if checkin.temperature is not None:
@@ -142,20 +147,26 @@ def _device(pump: Pump, patient_ref: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _procedure(patient: Patient, pump: Pump | None, patient_ref: dict[str, str]) -> dict[str, Any]:
+def _procedure(patient: Patient, pump: Pump | None, patient_ref: dict[str, str], *, implanted: bool,
+               pump_kind: str | None) -> dict[str, Any]:
+    """The implant: completed on the surgery date with the implanted `pump` as its focal device, or, before
+    that date, in preparation (`pump` None, its kind still coded)."""
     code: dict[str, Any] = {"text": IMPLANT_TEXT}
-    if pump is not None:
-        cpt_code, device = IMPLANT_CPT[pump.kind]
+    if pump_kind is not None:
+        cpt_code, device = IMPLANT_CPT[pump_kind]
         code["coding"] = [{"system": CPT, "code": cpt_code, "display": "Implantation or replacement of device "
                            f"for intrathecal or epidural drug infusion; {device}"}]
     procedure: dict[str, Any] = {
         "resourceType": "Procedure",
         "id": f"implant-{patient.pk}",
-        "status": "completed",
+        "status": "completed" if implanted else "preparation",
         "code": code,
         "subject": patient_ref,
-        "performedDateTime": patient.surgery_date.isoformat(),
     }
+    if implanted:
+        procedure["performedDateTime"] = patient.surgery_date.isoformat()
+    else:
+        procedure["note"] = [{"text": f"Planned for {patient.surgery_date.isoformat()}."}]
     if pump is not None:
         procedure["focalDevice"] = [{"manipulated": {"reference": _urn("Device", pump.pk)}}]
     return procedure

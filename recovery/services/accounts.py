@@ -83,16 +83,10 @@ def activate_patient(
     chose one at enrollment.
 
     Any problem (unknown, used or expired code; username taken; weak password) raises ActivationError
-    and stores nothing.
+    and stores nothing. The code is checked first and alone: without a usable code the answer says nothing
+    about the username, or it would tell anyone which usernames (staff ones too) exist.
     """
     now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
-    if User.objects.filter(username__iexact=username).exists():
-        errors["username"] = [USERNAME_TAKEN]
-    try:
-        password_validation.validate_password(password, user=User(username=username, role=User.Role.PATIENT))
-    except DjangoValidationError as exc:
-        errors["password"] = list(exc.messages)
     with transaction.atomic():
         activation = (
             ActivationCode.objects.select_for_update(of=("self",))
@@ -101,8 +95,15 @@ def activate_patient(
             .first()
         )
         if activation is None or not activation.is_usable(now) or activation.patient.user_id is not None:
-            errors["code"] = [INVALID_ACTIVATION_CODE]
-        if errors or activation is None:
+            raise ActivationError({"code": [INVALID_ACTIVATION_CODE]})
+        errors: dict[str, list[str]] = {}
+        if User.objects.filter(username__iexact=username).exists():
+            errors["username"] = [USERNAME_TAKEN]
+        try:
+            password_validation.validate_password(password, user=User(username=username, role=User.Role.PATIENT))
+        except DjangoValidationError as exc:
+            errors["password"] = list(exc.messages)
+        if errors:
             raise ActivationError(errors)
         try:
             with transaction.atomic():

@@ -102,6 +102,23 @@ def test_activation_creates_the_patient_login_and_answers_tokens(api_client):
     assert api_client.get("/api/v1/me/").json()["id"] == patient.pk
 
 
+def test_activation_without_a_usable_code_says_nothing_about_the_username(api_client):
+    """Otherwise anyone could learn which usernames exist (staff ones too) without a code."""
+    UserFactory(username="dr.house", role=User.Role.SURGEON)
+    taken = activate(api_client, "AAAAA-AAAAA", username="dr.house")
+    free = activate(api_client, "AAAAA-AAAAA", username="nobody99")
+    assert taken.status_code == free.status_code == 400
+    assert taken.json() == free.json() and list(taken.json()) == ["code"]
+
+
+def test_with_a_usable_code_a_taken_username_and_a_weak_password_are_both_named(api_client):
+    UserFactory(username="dr.house", role=User.Role.SURGEON)
+    enrollment = enroll()
+    response = activate(api_client, enrollment.activation_code, username="dr.house", password="123")
+    assert response.status_code == 400 and set(response.json()) == {"username", "password"}
+    assert ActivationCode.objects.get(patient=enrollment.patient).used_at is None
+
+
 def test_activation_code_is_accepted_in_any_case_and_without_dashes(api_client):
     enrollment = enroll()
     assert activate(api_client, enrollment.activation_code.replace("-", "").lower()).status_code == 201

@@ -104,6 +104,30 @@ def test_celsius_is_exported_in_celsius(api_client, surgeon):
     assert (float(temperature.valueQuantity.value), temperature.valueQuantity.code) == (38.1, "Cel")
 
 
+def test_a_patient_whose_surgery_is_ahead_has_a_planned_implant_and_no_implanted_device(api_client, surgeon):
+    """Enrolment may come weeks before the surgery: an EHR must not record a surgery that has not happened."""
+    from datetime import timedelta
+
+    client = bearer(api_client, surgeon.user)
+    patient = PatientFactory(enrolled=True, surgeon=surgeon)
+    assert patient.pump is not None
+    patient.surgery_date = patient.local_date() + timedelta(days=60)
+    patient.save(update_fields=["surgery_date"])
+    bundle = export(client, patient)
+    [procedure] = resources(bundle, "Procedure")
+    assert (procedure.status, procedure.performedDateTime, procedure.focalDevice) == ("preparation", None, None)
+    assert procedure.code.coding[0].system == fhir.CPT and str(patient.surgery_date) in procedure.note[0].text
+    assert resources(bundle, "Device") == []
+
+    patient.surgery_date = patient.local_date()  # the day of the surgery
+    patient.save(update_fields=["surgery_date"])
+    bundle = export(client, Patient.objects.get(pk=patient.pk))
+    [procedure], [device] = resources(bundle, "Procedure"), resources(bundle, "Device")
+    assert (procedure.status, str(procedure.performedDateTime), device.status) == (
+        "completed", str(patient.surgery_date), "active")
+    assert procedure.focalDevice[0].manipulated.reference == fhir._urn("Device", patient.pump.pk)
+
+
 def test_the_export_is_audited_as_a_read_of_the_patient(api_client, surgeon):
     patient = PatientFactory(enrolled=True, surgeon=surgeon)
     export(bearer(api_client, surgeon.user), patient)
