@@ -89,6 +89,8 @@ class Stack:
             "FCM_ENDPOINT": f"http://127.0.0.1:{self.fcm_port}",
             "LOG_LEVEL": "WARNING",
             "ESCALATION_EMERGENCY_ACK_MINUTES": "15",
+            # The surgeons log in to the API with their password (Scenario.login); two-factor is not under test.
+            "STAFF_TWO_FACTOR_REQUIRED": "false",
         }
 
     @property

@@ -3,7 +3,8 @@
 Lockout is django-axes, per (username, client address) pair; API logins are left to the API's own
 per-purpose throttles. The second factor is django-otp: a TOTP authenticator app, with single-use
 recovery codes (static tokens) for a lost phone. With STAFF_TWO_FACTOR_REQUIRED (on unless DEBUG),
-every login that is not a patient's must pass it before any dashboard, admin or API-docs page.
+every login that is not a patient's must pass it before any dashboard, admin or API-docs page, and
+for an API token (recovery/services/sessions.py `log_in`, recovery/api/authentication.py).
 """
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ class LockoutBackend(AxesStandaloneBackend):
 def needs_second_factor(user: Any) -> bool:
     """Everyone who can see more than their own records: surgeons, care-team staff, admins."""
     return bool(user.is_authenticated and not getattr(user, "is_patient", False))
+
+
+def second_factor_required(user: Any) -> bool:
+    """Must this login pass the second factor now: STAFF_TWO_FACTOR_REQUIRED is on and it is not a patient's."""
+    return bool(settings.STAFF_TWO_FACTOR_REQUIRED) and needs_second_factor(user)
 
 
 class StaffTwoFactorMiddleware:

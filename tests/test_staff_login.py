@@ -194,6 +194,21 @@ def test_patients_api_is_not_affected_by_the_staff_requirement(api_client):
     assert response.status_code == 200
 
 
+@pytest.mark.usefixtures("two_factor_required")
+def test_the_second_factor_set_up_on_the_dashboard_is_the_one_api_logins_need(api_client):
+    surgeon = SurgeonFactory()
+    client = Client()
+    post_login(client, "dashboard", surgeon.user.username, PASSWORD)
+    codes = set_up_authenticator(client)
+    login = {"username": surgeon.user.username, "password": PASSWORD}
+
+    assert api_client.post("/api/v1/auth/token/", login).status_code == 400
+    response = api_client.post("/api/v1/auth/token/", {**login, "otp_token": codes[0]})
+    assert response.status_code == 200
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert api_client.get("/api/v1/surgeon/patients/").status_code == 200
+
+
 def settings_value(name: str, **environment: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STAFF_"))}
     env.update(DJANGO_SETTINGS_MODULE="backend.settings", **environment)

@@ -13,6 +13,7 @@ from recovery.services.accounts import ActivationError
 from recovery.services.escalations import CaseChangedSinceSeen
 from recovery.services.idempotency import IdempotencyConflict
 from recovery.services.pumps import PumpInputError
+from recovery.services.sessions import SecondFactorError
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -25,7 +26,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, CaseChangedSinceSeen):
         # Acknowledge/resolve from a view older than the case (a report or a reason joined): nothing was changed.
         return Response({exc.field: [str(exc)]}, status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, (ActivationError, PumpInputError)):
+    if isinstance(exc, (ActivationError, PumpInputError, SecondFactorError)):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     # Everything else in the one JSON error format (parse errors, 413, {detail}): recovery/api/errors.py.
     return api_exception_handler(exc, context)

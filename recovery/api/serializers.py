@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from pillow_heif import register_heif_opener
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainSerializer
 
 from recovery import phones, plan, pump_models, refills, triage
 from recovery.api.fields import BoundedDateField, BoundedImageField
@@ -118,6 +119,23 @@ class TriageSerializer(serializers.Serializer):
 
 
 # --- Accounts --------------------------------------------------------------------------------
+
+class LoginSerializer(TokenObtainSerializer):
+    """simplejwt's username and password check (401 on bad credentials), and the staff second factor's code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["otp_token"] = serializers.CharField(
+            required=False, allow_blank=True, max_length=32, write_only=True,
+            help_text="Staff (surgeons, nurses, admins) with two-factor required (STAFF_TWO_FACTOR_REQUIRED): the "
+            "current code of their authenticator app, or one of their single-use recovery codes, set up on the "
+            "dashboard. Without it, or wrong, the answer is 400 naming `otp_token`. Patients leave it out.",
+        )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        super().validate(attrs)  # sets self.user, or raises AuthenticationFailed (401)
+        return {"otp_token": attrs.get("otp_token") or None}
+
 
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField(read_only=True)

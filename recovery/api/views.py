@@ -50,7 +50,7 @@ from recovery.api.schema import (
 from recovery.api.throttling import ACTIVATION_THROTTLES, LOGIN_THROTTLES
 from recovery.models import CheckIn, IncisionCheck, Milestone, Patient, Surgeon, User, WarningReport
 from recovery.services import accounts, enrollment, escalations, messages, plans, records, reports
-from recovery.services.sessions import token_pair
+from recovery.services import sessions as tokens
 
 ERROR_409 = OpenApiResponse(
     s.ConflictSerializer, description="This `client_id` was already used with a different body; nothing stored."
@@ -68,14 +68,29 @@ revalidated = method_decorator([conditional_page, cache_control(private=True, no
 
 # --- Accounts --------------------------------------------------------------------------------
 
-@extend_schema(
-    tags=["auth"],
-    responses={200: s.TokenPairSerializer, 400: ERROR_400, 401: OpenApiResponse(description="Bad credentials."),
-               429: ERROR_429},
-    description="Log in: an access token (15 minutes) and a refresh token (7 days).",
-)
 class TokenView(TokenObtainPairView):
+    serializer_class = s.LoginSerializer
     throttle_classes = LOGIN_THROTTLES
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.LoginSerializer,
+        responses={200: s.TokenPairSerializer,
+                   400: OpenApiResponse(description='Bad input: `{"field": ["message", ...]}`. A staff login with '
+                                        "two-factor required (STAFF_TWO_FACTOR_REQUIRED) whose password is right "
+                                        "but whose `otp_token` is missing or wrong, or who has not set up two-factor "
+                                        "on the dashboard yet, answers `{\"otp_token\": [message]}`; no tokens."),
+                   401: OpenApiResponse(description="Bad credentials."),
+                   429: ERROR_429},
+        description="Log in: an access token (15 minutes) and a refresh token (7 days). Staff (everyone but "
+        "patients) with two-factor required also send `otp_token`, a code of their authenticator app or a "
+        "single-use recovery code; their tokens work only when issued that way. Every attempt, wrong codes "
+        "included, counts towards the per-username and per-address login limits (429).",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.LoginSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)  # username and password: 401 on bad credentials
+        return Response(tokens.log_in(serializer.user, otp_token=serializer.validated_data.get("otp_token")))
 
 
 class ActivateView(APIView):
@@ -98,7 +113,7 @@ class ActivateView(APIView):
         user = accounts.activate_patient(
             **serializer.validated_data, language=i18n.language_from_accept_header(language) if language else None
         )
-        return Response(token_pair(user), status=status.HTTP_201_CREATED,
+        return Response(tokens.token_pair(user), status=status.HTTP_201_CREATED,
                         headers={"Location": reverse("api:me", request=request)})
 
 

@@ -4,13 +4,20 @@ Access tokens carry simplejwt's `hash_password` claim (CHECK_REVOKE_TOKEN): a pa
 every earlier access token fail at once; deactivation does too (CHECK_USER_IS_ACTIVE). Refresh tokens
 are rows in simplejwt's OutstandingToken table; using one locks its row, so of N concurrent refreshes
 of one token exactly one wins and the others see it blacklisted (401).
+
+Staff logins (recovery.staff_auth.second_factor_required) also pass a second factor, a TOTP or recovery
+code checked by django-otp, before they get tokens; those tokens carry the SECOND_FACTOR_CLAIM, which a
+refresh keeps, and recovery/api/authentication.py refuses a staff access token without it.
 """
 from __future__ import annotations
 
 from typing import Any
 
+import django_otp
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import update_last_login
 from django.db import transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
@@ -18,15 +25,77 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from recovery import staff_auth
+
+# Claim of tokens issued after a passed second factor; simplejwt copies it from a refresh token to its access token.
+SECOND_FACTOR_CLAIM = "otp"
+SECOND_FACTOR_FIELD = "otp_token"
+
 
 class SessionError(Exception):
     """The refresh token is unusable: forged, expired, already used or logged out, or its user is gone."""
 
 
-def token_pair(user: Any) -> dict[str, str]:
-    """A fresh access + refresh token pair (the refresh token is recorded as outstanding)."""
+class SecondFactorError(Exception):
+    """A staff login without a valid second factor; `errors` names `otp_token` (the API answers 400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.errors = {SECOND_FACTOR_FIELD: [message]}
+
+
+def token_pair(user: Any, *, second_factor: bool = False) -> dict[str, str]:
+    """A fresh access + refresh token pair (the refresh token is recorded as outstanding); `second_factor`
+    marks both as issued after a passed second factor."""
     refresh = RefreshToken.for_user(user)
+    if second_factor:
+        refresh[SECOND_FACTOR_CLAIM] = True
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def has_second_factor(user: Any, claims: Any) -> bool:
+    """Does a token with these claims pass for this user: a patient's always, a staff member's only when issued
+    after the second factor while STAFF_TWO_FACTOR_REQUIRED is on."""
+    return not staff_auth.second_factor_required(user) or claims.get(SECOND_FACTOR_CLAIM) is True
+
+
+def log_in(user: Any, *, otp_token: str | None) -> dict[str, str]:
+    """Tokens for a login whose password was checked; a staff login must also pass its second factor."""
+    second_factor = staff_auth.second_factor_required(user)
+    if second_factor:
+        verify_second_factor(user, otp_token)
+    if api_settings.UPDATE_LAST_LOGIN:
+        update_last_login(type(user), user)
+    return token_pair(user, second_factor=second_factor)
+
+
+def verify_second_factor(user: Any, otp_token: str | None) -> None:
+    """A current TOTP code or an unused recovery code of the user's confirmed django-otp devices, matched and
+    throttled by django-otp as the dashboard's two-factor page does (a recovery code is used up)."""
+    if not django_otp.user_has_device(user):
+        raise SecondFactorError("Two-factor is not set up for this account: log in to the dashboard once and set "
+                                "it up there (an authenticator app), then send its code as otp_token.")
+    code = (otp_token or "").replace(" ", "")
+    if not code:
+        raise SecondFactorError("Staff logins need a second factor: the current code of the authenticator app, "
+                                "or a recovery code.")
+    wait = _throttled_seconds(user)
+    if wait:
+        raise SecondFactorError(f"Too many wrong codes: try again in {wait} second{'s' if wait > 1 else ''}.")
+    if django_otp.match_token(user, code) is None:
+        raise SecondFactorError("That code is not valid (or was already used). Try the current one.")
+
+
+def _throttled_seconds(user: Any) -> int:
+    """Seconds until django-otp lets any of the user's devices verify again after wrong codes (0: now)."""
+    waits = []
+    for device in django_otp.devices_for_user(user):
+        allowed, data = device.verify_is_allowed()
+        if allowed:
+            return 0
+        locked_until = (data or {}).get("locked_until")
+        waits.append(max(1, int((locked_until - timezone.now()).total_seconds()) + 1) if locked_until else 1)
+    return min(waits, default=0)
 
 
 def _decode(raw: str, *, allow_blacklisted: bool = False) -> RefreshToken:
@@ -67,8 +136,10 @@ def rotate_refresh_token(raw: str) -> dict[str, str]:
             raise SessionError("No active account for this token.")
         if token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise SessionError("The password was changed since this token was issued.")
+        if not has_second_factor(user, token):
+            raise SessionError("This session was opened without the second factor: log in again with otp_token.")
         BlacklistedToken.objects.create(token=outstanding)
-        return token_pair(user)
+        return token_pair(user, second_factor=token.get(SECOND_FACTOR_CLAIM) is True)
 
 
 def revoke_refresh_token(raw: str) -> None:

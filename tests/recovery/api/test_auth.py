@@ -7,11 +7,16 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_simplejwt.tokens import AccessToken
 
 from recovery.models import ActivationCode, Patient, Surgeon, User
 from recovery.services.accounts import issue_activation_code
 from recovery.services.enrollment import enroll_patient
-from tests.factories import PASSWORD, PatientFactory, SurgeonFactory, UserFactory
+from recovery.services.sessions import token_pair
+from tests.factories import PASSWORD, NurseFactory, PatientFactory, SurgeonFactory, UserFactory
 from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
@@ -209,6 +214,167 @@ def test_an_already_activated_patient_cannot_be_activated_again_with_a_new_code(
     code = issue_activation_code(patient)
     response = activate(api_client, code)
     assert response.status_code == 400 and "code" in response.json()
+
+
+# --- Staff second factor (STAFF_TWO_FACTOR_REQUIRED) -----------------------------------------
+
+TOKEN = "/api/v1/auth/token/"
+STAFF_LIST = "/api/v1/surgeon/patients/"
+
+
+@pytest.fixture
+def two_factor_required(settings):
+    settings.STAFF_TWO_FACTOR_REQUIRED = True
+
+
+@pytest.fixture(params=["surgeon", "nurse"])
+def staff(request) -> User:
+    """A surgeon, or a nurse in a surgeon's team: both read the surgeon API."""
+    return SurgeonFactory().user if request.param == "surgeon" else NurseFactory().user
+
+
+def authenticator(user: User) -> TOTPDevice:
+    """A confirmed TOTP device, as the dashboard's two-factor setup leaves it."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def current_code(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def recovery_codes(user: User) -> list[str]:
+    device = StaticDevice.objects.create(user=user, name="Recovery codes")
+    codes = ["recover01", "recover02"]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def log_in(client, user: User, **extra: str):
+    return client.post(TOKEN, {"username": user.username, "password": PASSWORD, **extra})
+
+
+def reads_staff_list(client, access: str) -> int:
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client.get(STAFF_LIST).status_code
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_with_two_factor_required_a_staff_password_alone_is_400_naming_otp_token_and_gives_no_tokens(api_client,
+                                                                                                      staff):
+    authenticator(staff)
+    response = log_in(api_client, staff)
+    assert response.status_code == 400
+    assert list(response.json()) == ["otp_token"]
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_a_wrong_second_factor_is_400_naming_otp_token(api_client, staff):
+    authenticator(staff)
+    response = log_in(api_client, staff, otp_token="000000")
+    assert response.status_code == 400
+    assert list(response.json()) == ["otp_token"]
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_a_wrong_password_is_still_401_before_any_second_factor(api_client, staff):
+    device = authenticator(staff)
+    body = {"username": staff.username, "password": "wrong", "otp_token": current_code(device)}
+    response = api_client.post(TOKEN, body)
+    assert response.status_code == 401
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_the_current_totp_code_gives_tokens_that_read_the_staff_api(api_client, staff):
+    device = authenticator(staff)
+    response = log_in(api_client, staff, otp_token=current_code(device))
+    assert response.status_code == 200
+    assert AccessToken(response.json()["access"])["otp"] is True
+    assert reads_staff_list(api_client, response.json()["access"]) == 200
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_a_recovery_code_gives_tokens_once(api_client, staff):
+    authenticator(staff)
+    codes = recovery_codes(staff)
+    first = log_in(api_client, staff, otp_token=codes[0])
+    assert first.status_code == 200
+    assert reads_staff_list(api_client, first.json()["access"]) == 200
+    api_client.credentials()
+    again = log_in(api_client, staff, otp_token=codes[0])
+    assert again.status_code == 400 and list(again.json()) == ["otp_token"]
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):  # past django-otp's wait after a wrong code
+        assert log_in(api_client, staff, otp_token=codes[1]).status_code == 200
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_a_staff_login_without_two_factor_set_up_is_told_to_set_it_up_on_the_dashboard(api_client, staff):
+    response = log_in(api_client, staff, otp_token="123456")
+    assert response.status_code == 400
+    assert "dashboard" in response.json()["otp_token"][0]
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_after_a_wrong_code_django_otp_makes_the_next_one_wait(api_client, staff):
+    device = authenticator(staff)
+    log_in(api_client, staff, otp_token="000000")
+    response = log_in(api_client, staff, otp_token=current_code(device))
+    assert response.status_code == 400
+    assert "try again in" in response.json()["otp_token"][0]
+
+
+@pytest.mark.usefixtures("two_factor_required", "auth_rate_2_per_minute")
+def test_wrong_second_factors_count_towards_the_login_rate(api_client, staff):
+    device = authenticator(staff)
+    assert [log_in(api_client, staff, otp_token="000000").status_code for _ in range(2)] == [400, 400]
+    device.throttle_reset()
+    assert log_in(api_client, staff, otp_token=current_code(device)).status_code == 429
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_a_staff_access_token_without_the_second_factor_is_401(api_client, staff):
+    authenticator(staff)
+    assert reads_staff_list(api_client, str(AccessToken.for_user(staff))) == 401
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_a_staff_refresh_token_without_the_second_factor_is_401(api_client, staff):
+    authenticator(staff)
+    refresh = token_pair(staff)["refresh"]
+    assert api_client.post("/api/v1/auth/token/refresh/", {"refresh": refresh}).status_code == 401
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_a_refresh_keeps_the_second_factor_on_the_new_tokens(api_client, staff):
+    device = authenticator(staff)
+    tokens = log_in(api_client, staff, otp_token=current_code(device)).json()
+    rotated = api_client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]})
+    assert rotated.status_code == 200
+    assert reads_staff_list(api_client, rotated.json()["access"]) == 200
+    api_client.credentials()
+    again = api_client.post("/api/v1/auth/token/refresh/", {"refresh": rotated.json()["refresh"]})
+    assert again.status_code == 200 and AccessToken(again.json()["access"])["otp"] is True
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_with_two_factor_required_a_patient_logs_in_and_refreshes_with_the_password_alone(api_client, patient):
+    tokens = log_in(api_client, patient.user).json()
+    assert "otp" not in AccessToken(tokens["access"])
+    rotated = api_client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]})
+    assert rotated.status_code == 200
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {rotated.json()['access']}")
+    assert api_client.get("/api/v1/me/").status_code == 200
+
+
+def test_without_the_requirement_a_staff_password_alone_still_gives_working_tokens(api_client, staff):
+    authenticator(staff)
+    response = log_in(api_client, staff)
+    assert response.status_code == 200
+    assert reads_staff_list(api_client, response.json()["access"]) == 200
+    api_client.credentials()
+    rotated = api_client.post("/api/v1/auth/token/refresh/", {"refresh": response.json()["refresh"]})
+    assert rotated.status_code == 200
+    assert reads_staff_list(api_client, rotated.json()["access"]) == 200
 
 
 # --- Rate limiting ---------------------------------------------------------------------------

@@ -95,6 +95,14 @@ def test_report_answers_document_triage_and_the_idempotency_statuses(schema):
     assert set(triage["properties"]) == {"level", "reasons", "advice"}
 
 
+def test_the_token_request_documents_the_optional_staff_second_factor(schema):
+    operation = schema["paths"]["/api/v1/auth/token/"]["post"]
+    body = resolve(schema, operation["requestBody"]["content"]["application/json"]["schema"])
+    assert {"username", "password", "otp_token"} <= set(body["properties"])
+    assert set(body["required"]) == {"username", "password"}
+    assert "otp_token" in operation["responses"]["400"]["description"]
+
+
 def test_patient_and_surgeon_paths_require_the_bearer_token(schema):
     assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
     assert {"jwtAuth": []} in schema["paths"]["/api/v1/surgeon/inbox/"]["get"]["security"]
