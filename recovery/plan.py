@@ -106,7 +106,11 @@ MILESTONES: tuple[MilestoneTemplate, ...] = (
 
 # The preparation checklist (guide lines 98-122), on the timeline of a patient enrolled before surgery.
 # Each item is due on its day and stays "due" up to the day before surgery; the patient ticks off
-# their own items from the app, the care team the clinic's.
+# their own items from the app, the care team the clinic's. From the surgery date on, an item nobody
+# ticked off has lapsed: it was preparation for a day that has come ("To prepare for the procedure, you
+# should:", line 109). shared/API.md's timeline statuses (done, due, upcoming, overdue) have no "missed",
+# and "overdue" is kept for findings (recovery.overdue), so a lapsed item leaves the timeline
+# (selectors.timeline_of); ticked items stay, done. No reminder is sent for checklist items.
 PREOP_CHECKLIST: tuple[MilestoneTemplate, ...] = (
     MilestoneTemplate(
         "preop_visit", _("Pre-surgery visit and physical exam"), -14, 13,
@@ -141,7 +145,8 @@ PREOP_CHECKLIST: tuple[MilestoneTemplate, ...] = (
         _("Tell your doctor about bleeding problems or blood thinners, and ask which medicines to stop"),
         -10, 9,
         'Guide line 116: "Tell your doctor if you have a history of bleeding disorders or if you are taking '
-        'any medicines that affect blood clotting. You may need to stop some of the medicines."',
+        'any medicines that affect blood clotting. You may need to stop some of the medicines before the '
+        'procedure."',
         done_by=DoneBy.PATIENT,
     ),
     MilestoneTemplate(
@@ -199,7 +204,7 @@ RESTRICTIONS: tuple[RestrictionTemplate, ...] = (
         _("No baths, pools or hot tubs until your incisions have healed. Short showers are fine "
           "if your care team allows them; pat the incisions dry."),
         0, 27,
-        'Guide line 152: "How to care for your incisions and watch for signs of infection."',
+        'Guide line 152: "How to care for your incisions and watch for signs of infection or complications."',
     ),
     RestrictionTemplate(
         "sleep_position", _("Sleep on your back or on the side away from the pump"),
@@ -218,10 +223,10 @@ RESTRICTIONS: tuple[RestrictionTemplate, ...] = (
 
 PHASES: tuple[Phase, ...] = (
     Phase("before_surgery", _("Before surgery"), None, -1,
-          'Guide line 98: "Before: How to prepare for intrathecal drug pump implant."'),
+          'Guide line 98: "Before: How to prepare for intrathecal drug pump implant".'),
     Phase("surgery", _("Surgery day"), 0, 0, 'Guide line 126: "surgery typically takes about two hours."'),
     Phase("early_healing", _("Early healing"), 1, 13,
-          'Guide line 152: "How to care for your incisions and watch for signs of infection."'),
+          'Guide line 152: "How to care for your incisions and watch for signs of infection or complications."'),
     Phase("rehabilitation", _("Rehabilitation"), 14, 41,
           'Guide line 154: "When or if you should begin physical therapy."'),
     Phase("return_to_activity", _("Return to normal activity"), 42, FULL_RECOVERY_DAYS,
@@ -231,6 +236,7 @@ PHASES: tuple[Phase, ...] = (
 )
 
 TEMPLATES_BY_KEY: dict[str, MilestoneTemplate] = {t.key: t for t in MILESTONES + PREOP_CHECKLIST}
+PREOP_KEYS: frozenset[str] = frozenset(t.key for t in PREOP_CHECKLIST)
 RESTRICTIONS_BY_KEY: dict[str, RestrictionTemplate] = {t.key: t for t in RESTRICTIONS}
 
 

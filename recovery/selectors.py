@@ -25,7 +25,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.shortcuts import get_object_or_404
 
 from notifications.models import Notification
-from recovery import access, education
+from recovery import access, education, plan
 from recovery.models import (
     SEVERITY,
     CheckIn,
@@ -183,8 +183,12 @@ def messages_for(patient: Patient) -> QuerySet[PatientMessage]:
 
 
 def timeline_of(patient: Patient) -> QuerySet[Milestone]:
-    """The patient's milestones in date order."""
-    return Milestone.objects.filter(patient=patient).order_by("due_date", "id")
+    """The patient's milestones in date order. From the surgery date (in the patient's zone) on, the
+    preparation items nobody ticked off have lapsed and are left out (recovery.plan.PREOP_CHECKLIST)."""
+    milestones = Milestone.objects.filter(patient=patient)
+    if patient.local_date() >= patient.surgery_date:
+        milestones = milestones.exclude(key__in=plan.PREOP_KEYS, completed_at__isnull=True)
+    return milestones.order_by("due_date", "id")
 
 
 def in_force_on(day: date) -> Q:

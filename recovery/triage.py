@@ -4,8 +4,8 @@ The rules are data, in two steps:
 
 1. Sign rules turn what was measured or written into signs: a temperature above 100.0 °F is the sign
    `fever`, one at or below 95.0 °F is `low_temperature`, a pain score of 8 or more is `severe_pain`,
-   three such days in a row `severe_pain_3_days`, a warning report that holds only a note is
-   `patient_note`. Reported symptom codes are signs as they are.
+   three such days in a row `severe_pain_3_days` (escalated from the surgery day on), a warning report
+   that holds only a note is `patient_note`. Reported symptom codes are signs as they are.
 2. Level rules fire when, for each of their groups, the report shows at least one sign of the group,
    the pump holds one of their drugs and the recovery day is in their range. A single-sign rule has one
    group (`fever`); a combination has several (fever + a new neurological deficit). A row marked
@@ -197,8 +197,9 @@ SEVERE_PAIN_RULE = PainSign(
 )
 PAIN_STREAK_RULE = PainSign(
     "severe_pain_3_days", 8, 3,
-    f'{GUIDE} line 179: "Severe pain that does not respond to medicine." Pain of 8 or more (severe on the '
-    "0-10 numeric rating scale) on three consecutive daily check-ins is pain the medicine is not controlling.",
+    f'{GUIDE} lines 169 and 179: "When to call your doctor about post-op problems" / "Severe pain that does '
+    'not respond to medicine." Pain of 8 or more (severe on the 0-10 numeric rating scale) on three consecutive '
+    "daily check-ins is pain the medicine is not controlling.",
 )
 PAIN_SIGNS: tuple[PainSign, ...] = (SEVERE_PAIN_RULE, PAIN_STREAK_RULE)
 
@@ -219,6 +220,17 @@ NEURO_DEFICIT = one_of("limb_weakness", "limb_numbness", "difficulty_walking", "
 # alarm date it is the expected low-reservoir alarm, which the safety net has already raised.
 BACLOFEN_WITHDRAWAL_SIGNS = one_of(
     "itching", "increased_spasticity", "limb_tingling", "fever", "confusion", "seizure", "withdrawal_signs",
+)
+
+# Why the pain rows reported as symptoms stay on every day, before surgery too (a pain score does not: row
+# severe_pain_3_days starts on the surgery day).
+LIMB_PAIN_EVERY_DAY = (
+    " On every day, before surgery too: nerve pain is among what the pump treats (line 37), but limb_pain is "
+    "the patient reporting a warning sign, not a daily score, and a person on the care team reads it."
+)
+INCISION_PAIN_EVERY_DAY = (
+    " On every day, before surgery too: a patient may already have an incision from a trial with a temporary "
+    'pump (line 94: "a surgical procedure to implant a temporary intrathecal drug pump").'
 )
 
 # Level rules. Combinations first, so that their reason leads the list of its level.
@@ -275,7 +287,8 @@ RULES: tuple[Rule, ...] = (
     symptom("chest_pain", EMERGENCY,
             f'{GUIDE} line 70: "Blood clots." Chest pain after surgery can be a clot that reached the lung '
             "(pulmonary embolism) or a heart attack: call the emergency number (American Heart Association, "
-            "warning signs of heart attack; NICE NG158 venous thromboembolic diseases)."),
+            "warning signs of heart attack; NICE NG158 venous thromboembolic diseases). On every day, before "
+            "surgery too: a heart attack does not wait for the operation."),
     symptom("overdose_signs", EMERGENCY,
             f'{GUIDE} lines 72 and 80: "Medicine withdrawal or overdose." / "increase your risk of medicine '
             f'overdose or withdrawal." ({INFUMORPH_BOXED}; {LIORESAL_OVERDOSE}).'),
@@ -315,17 +328,29 @@ RULES: tuple[Rule, ...] = (
     symptom("difficulty_walking", URGENT, f'{GUIDE} line 175: "Difficulty walking or keeping your balance."'),
     symptom("balance_problems", URGENT, f'{GUIDE} line 175: "Difficulty walking or keeping your balance."'),
     *(
-        symptom(code, URGENT, f'{GUIDE} line 177: "Numbness, tingling, pain, or weakness in your arms or legs."')
+        symptom(code, URGENT, f'{GUIDE} line 177: "Numbness, tingling, pain, or weakness in your arms or legs."'
+                + LIMB_PAIN_EVERY_DAY * (code == "limb_pain"))
         for code in ("limb_numbness", "limb_tingling", "limb_pain", "limb_weakness")
     ),
     *(
         symptom(code, URGENT,
-                f'{GUIDE} line 178: "Pain, redness, bleeding, drainage, or increased swelling at your incision site."')
+                f'{GUIDE} line 178: "Pain, redness, bleeding, drainage, or increased swelling at your incision site."'
+                + INCISION_PAIN_EVERY_DAY * (code == "incision_pain"))
         for code in ("incision_pain", "incision_redness", "incision_bleeding", "incision_drainage",
                      "incision_swelling")
     ),
-    symptom("severe_pain_uncontrolled", URGENT, f'{GUIDE} line 179: "Severe pain that does not respond to medicine."'),
-    symptom("severe_pain_3_days", URGENT, PAIN_STREAK_RULE.source),
+    symptom("severe_pain_uncontrolled", URGENT,
+            f'{GUIDE} line 179: "Severe pain that does not respond to medicine." On every day, before surgery '
+            "too: unlike a pain score, this is the patient asking for help in a warning report (what the "
+            "severe_pain advice tells them to send when their medicine does not help), so a person reads it."),
+    Rule(
+        "severe_pain_3_days", URGENT, (one_of("severe_pain_3_days"),),
+        f"{PAIN_STREAK_RULE.source} From the surgery day only (from_day 0): the line is one of the post-op "
+        'problems (line 169), and before surgery severe chronic pain is why the patient gets the pump (line 48: '
+        '"You may be a candidate ... if you have severe chronic pain or spasticity"; line 44: "your pain is not '
+        'relieved with other medicines"), not a change to escalate.',
+        from_day=0,
+    ),
     symptom("headache_upright", URGENT,
             f'{GUIDE} line 71: "Cerebrospinal fluid (CSF) leak." A headache that comes on when upright and eases '
             "lying down is the hallmark of a CSF leak (ICHD-3 7.2.1, post-dural puncture headache)."),
@@ -355,7 +380,12 @@ RULES: tuple[Rule, ...] = (
             BACLOFEN),
     symptom("patient_note", URGENT, NOTE_ONLY_RULE.source),
     # --- advice only --------------------------------------------------------------------------
-    symptom("severe_pain", ROUTINE, SEVERE_PAIN_RULE.source),
+    Rule(
+        "severe_pain", ROUTINE, (one_of("severe_pain"),),
+        f"{SEVERE_PAIN_RULE.source} On every day, before surgery too: it escalates nothing (advice only), and "
+        "the advice (take the medicine as prescribed, tell the care team if it does not help) holds before "
+        "surgery as after it.",
+    ),
 )
 
 ALL_RULES: tuple[TemperatureSign | PainSign | NoteOnlySign | Rule, ...] = (

@@ -27,7 +27,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
-from recovery import access, i18n, selectors
+from recovery import access, i18n, plan, selectors
 from recovery.api import inbox_pages
 from recovery.api import serializers as s
 from recovery.api.pagination import LinkHeaderCursorPagination, LinkHeaderPagination, NewestFirstCursorPagination
@@ -179,10 +179,13 @@ class MilestoneDoneView(PatientView):
     serializer_class = s.MilestoneSerializer
 
     @extend_schema(tags=["patient"], request=None,
-                   responses={200: s.MilestoneSerializer, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404},
+                   responses={200: s.MilestoneSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
+                              404: ERROR_404},
                    description="The patient ticks off one of their own milestones (a preparation step, "
                    "physical therapy started). Idempotent: the first completion time is kept. A milestone "
-                   "the care team marks (such as the wound check visit) answers 403; an unknown key 404.")
+                   "the care team marks (such as the wound check visit) answers 403; an unknown key 404; a "
+                   "step of the recovery after surgery while the surgery date is still ahead 400 "
+                   "`{\"key\": [message naming the step]}`.")
     def post(self, request: Request, key: str) -> Response:
         patient = self.patient
         try:
@@ -191,6 +194,11 @@ class MilestoneDoneView(PatientView):
             raise NotFound() from exc
         except plans.NotPatientsToTick as exc:
             raise PermissionDenied(translation.gettext("Your care team marks this step done.")) from exc
+        except plans.StepAfterSurgery as exc:
+            step = plan.in_patient_language(key, exc.milestone.title, plan.TEMPLATES_BY_KEY)
+            raise serializers.ValidationError({"key": [translation.gettext(
+                "“%(step)s” comes after your surgery: you can mark it done from your surgery day on."
+            ) % {"step": step}]}) from exc
         return Response(s.MilestoneSerializer(milestone, context={"today": patient.local_date()}).data)
 
 

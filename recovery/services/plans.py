@@ -57,15 +57,26 @@ class NotPatientsToTick(Exception):
     """The milestone is the care team's to mark done (e.g. the wound check visit), not the patient's."""
 
 
+class StepAfterSurgery(Exception):
+    """A step of the recovery after surgery, ticked off while the patient's surgery date is still ahead."""
+
+    def __init__(self, milestone: Milestone) -> None:
+        super().__init__(milestone.key)
+        self.milestone = milestone
+
+
 def complete_own_milestone(patient: Patient, key: str, *, at: datetime | None = None) -> Milestone:
     """The patient ticks off one of their own milestones (a preparation step, physical therapy started).
 
     Idempotent: the first completion time is kept. Raises Milestone.DoesNotExist for a key the patient
-    does not have, NotPatientsToTick for one the care team marks.
+    does not have, NotPatientsToTick for one the care team marks, StepAfterSurgery for a recovery step
+    before the surgery date (in the patient's zone): only the preparation checklist can be done then.
     """
     milestone = Milestone.objects.get(patient=patient, key=key)
     if plan.done_by(key) != plan.DoneBy.PATIENT:
         raise NotPatientsToTick(key)
+    if key not in plan.PREOP_KEYS and patient.local_date(at) < patient.surgery_date:
+        raise StepAfterSurgery(milestone)
     return complete_milestone(milestone, at=at)
 
 

@@ -70,12 +70,23 @@ class ProbedExists(Exists):
         return f"{sql[:-1]} OFFSET 0)", params
 
 
+def _surgery_done_by(day: date) -> Q:
+    """Patients whose surgery date is `day` or earlier. The daily check-in is about recovery: the guide's
+    warning signs are "post-op problems" (guide line 169), and before surgery severe chronic pain is why
+    the patient is getting the pump (line 48), not something to report each day."""
+    return Q(surgery_date__lte=day)
+
+
 def _no_checkin_on(day: date) -> Q:
     return ~Q(ProbedExists(CheckIn.objects.filter(patient=OuterRef("pk"), local_date=day)))
 
 
+def _checkin_not_in(day: date) -> Q:
+    return _surgery_done_by(day) & _no_checkin_on(day)
+
+
 def _evening_without_checkin(day: date) -> Q:
-    return Q(checkin_time__lt=EVENING_REMINDER_AT) & _no_checkin_on(day)
+    return Q(checkin_time__lt=EVENING_REMINDER_AT) & _checkin_not_in(day)
 
 
 def _refill_soon(day: date) -> Q:
@@ -92,8 +103,12 @@ def _binder_in_force(day: date) -> Q:
     ))
 
 
+# Check-in prompts start on the surgery day (a patient enrolled ahead of surgery is not asked to check in
+# every day of the wait). The other rules need no such condition: the binder restriction starts on the
+# surgery day (recovery.plan), and refill and battery dates are those the care team recorded for the pump,
+# which may already be implanted (a patient enrolled ahead of a pump replacement still needs refills).
 REMINDER_RULES: tuple[ReminderRule, ...] = (
-    ReminderRule(PushKind.CHECKIN_PROMPT, None, _no_checkin_on),
+    ReminderRule(PushKind.CHECKIN_PROMPT, None, _checkin_not_in),
     ReminderRule(PushKind.CHECKIN_MISSING, EVENING_REMINDER_AT, _evening_without_checkin),
     ReminderRule(PushKind.REFILL_REMINDER, None, _refill_soon),
     ReminderRule(PushKind.PLAN_REMINDER, BINDER_REMINDER_AT, _binder_in_force),

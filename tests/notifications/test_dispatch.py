@@ -19,6 +19,7 @@ from tests.factories import CheckInFactory, DeviceFactory, PatientFactory, PumpF
 pytestmark = pytest.mark.django_db
 
 Kind = PushKind
+SURGERY = date(2026, 1, 1)
 CHECKIN_RULE = services.REMINDER_RULES[0]
 MISSING_RULE, REFILL_RULE, BINDER_RULE, BATTERY_RULE = services.REMINDER_RULES[1:]
 
@@ -28,6 +29,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 
 def patient_with_device(**kwargs):
+    kwargs.setdefault("surgery_date", SURGERY)  # before every dispatch below: check-in prompts start on surgery day
     patient = PatientFactory(**kwargs)
     DeviceFactory(user=patient.user)
     return patient
@@ -117,7 +119,7 @@ def test_checkin_time_repeated_by_fall_back_is_prompted_only_the_first_time():
 
 
 def test_patient_not_yet_activated_is_not_prompted():
-    patient = PatientFactory(user=None, timezone="UTC", checkin_time=time(9, 0))
+    patient = PatientFactory(user=None, timezone="UTC", checkin_time=time(9, 0), surgery_date=SURGERY)
     services.dispatch_reminder(CHECKIN_RULE, now=utc(2026, 1, 15, 12, 0))
     assert prompts_for(patient) == []
 

@@ -2,9 +2,10 @@
 and Redis: every zone's patients are reminded once, for the same moment, as the in-process dispatch would."""
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from notifications.models import Notification
 from recovery.models import PromptLog
@@ -20,7 +21,10 @@ ZONES = ("Europe/Madrid", "America/Chicago", "Asia/Tokyo")
 
 def test_the_periodic_dispatch_queues_one_task_per_zone_and_reminds_every_zone_once(fcm_standin, worker, settings):
     settings.REMINDER_QUIET_START = ""  # whatever the hour of the run, every zone is awake
-    patients = [PatientFactory(enrolled=True, timezone=zone, checkin_time=time(0, 0)) for zone in ZONES for _ in "ab"]
+    # surgery a week ago: today in every zone is after it (check-in prompts start on surgery day)
+    surgery = timezone.localdate() - timedelta(days=7)
+    patients = [PatientFactory(enrolled=True, timezone=zone, checkin_time=time(0, 0), surgery_date=surgery)
+                for zone in ZONES for _ in "ab"]
     for patient in patients:
         DeviceFactory(user=patient.user)
 

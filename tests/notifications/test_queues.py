@@ -4,7 +4,7 @@ real Redis broker."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import redis
@@ -114,7 +114,7 @@ def test_an_emergency_is_published_on_the_urgent_queue_only(broker):
 @pytest.mark.django_db(transaction=True)
 def test_a_daily_fanout_is_published_on_the_bulk_queue_in_tasks_of_500(broker):
     for _ in range(3):
-        DeviceFactory(user=PatientFactory(timezone="UTC").user)
+        DeviceFactory(user=PatientFactory(timezone="UTC", surgery_date=date(2026, 1, 1)).user)
     prompted = reminders.dispatch_reminder(reminders.REMINDER_RULES[0],
                                            now=datetime(2026, 1, 15, 20, tzinfo=UTC), batch_size=2)
     assert prompted == 3

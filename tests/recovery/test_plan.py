@@ -1,8 +1,11 @@
 """Milestones, restrictions and phases computed from the surgery date (recovery/plan.py)."""
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from recovery import plan
 from recovery.models import Milestone
@@ -102,3 +105,38 @@ def test_recovery_day_uses_the_patients_own_date_not_utc():
 )
 def test_phase_for_each_recovery_day(day, phase):
     assert plan.phase_for_day(day).key == phase
+
+
+# shared/domain/ sits next to the clone (DESIGN.md); the quote test needs it.
+GUIDE = Path(settings.BASE_DIR).parent / "shared" / "domain" / "patient-guide-intrathecal-pump.txt"
+SINGLE_LINE_QUOTE = re.compile(r'^Guide line (\d+): "([^"]*)"')
+
+
+def guide_lines() -> list[str]:
+    if not GUIDE.exists():
+        pytest.skip(f"the patient guide is not at {GUIDE}")
+    return GUIDE.read_text(encoding="utf-8").splitlines()
+
+
+SOURCES: dict[str, str] = {
+    **{t.key: t.source for t in plan.MILESTONES + plan.PREOP_CHECKLIST},
+    **{t.key: t.source for t in plan.RESTRICTIONS},
+    **{t.key: t.source for t in plan.PHASES},
+}
+
+
+@pytest.mark.parametrize(("line_number", "quote"), [
+    pytest.param(int(found[1]), found[2], id=key)
+    for key, source in SOURCES.items() if (found := SINGLE_LINE_QUOTE.match(source))
+])
+def test_a_quote_of_one_guide_line_is_that_lines_words_in_full(line_number: int, quote: str):
+    """Each part of the quote (parts are cut at " ... ") is the guide line's own text, full sentences kept:
+    "You may need to stop some of the medicines." left out "before the procedure"."""
+    line = guide_lines()[line_number - 1]
+    for part in quote.split(" ... "):
+        assert part in line, (part, line)
+
+
+def test_every_preparation_item_stays_due_up_to_the_day_before_surgery_and_no_later():
+    for template in plan.PREOP_CHECKLIST:
+        assert template.day + template.window_days == -1, template.key

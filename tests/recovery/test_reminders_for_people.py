@@ -1,7 +1,7 @@
 """Reminders arrive when a person would want them, in their language (issue 13)."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -14,12 +14,15 @@ from tests.factories import CheckInFactory, DeviceFactory, PatientFactory, PumpF
 
 pytestmark = pytest.mark.django_db
 
+SURGERY = date(2026, 1, 1)
+
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def patient_with_device(**kwargs):
+    kwargs.setdefault("surgery_date", SURGERY)  # before every dispatch below: check-in prompts start on surgery day
     patient = PatientFactory(**kwargs)
     DeviceFactory(user=patient.user)
     return patient
@@ -83,3 +86,23 @@ def test_reminder_push_text_is_english_for_an_english_speaking_patient():
     reminders.dispatch_reminders(now=utc(2026, 1, 15, 9, 0))
     [push] = pushes_to(patient)
     assert push.title == "Time for your daily check-in"
+
+
+def test_a_patient_waiting_for_surgery_gets_no_checkin_prompt_nor_missing_checkin_reminder():
+    # Enrolled 14 days ahead of surgery, with the app set up: no daily check-in is asked for before it.
+    patient = patient_with_device(timezone="America/Chicago", checkin_time=time(9, 0),
+                                  surgery_date=date(2026, 1, 29))
+    morning = reminders.dispatch_reminders(now=utc(2026, 1, 15, 15, 5))  # 09:05 in Chicago
+    evening = reminders.dispatch_reminders(now=utc(2026, 1, 16, 1, 5))  # 19:05 in Chicago
+    assert morning["checkin_prompt"] == morning["checkin_missing"] == 0
+    assert evening["checkin_prompt"] == evening["checkin_missing"] == 0
+    assert pushes_to(patient) == []
+
+
+def test_checkin_prompts_start_on_the_surgery_day_in_the_patients_zone():
+    patient = patient_with_device(timezone="America/Chicago", checkin_time=time(9, 0),
+                                  surgery_date=date(2026, 1, 29))
+    day_before = utc(2026, 1, 28, 15, 5)  # 09:05 in Chicago on the 28th
+    assert reminders.dispatch_reminders(now=day_before)["checkin_prompt"] == 0
+    assert reminders.dispatch_reminders(now=day_before + timedelta(days=1))["checkin_prompt"] == 1
+    assert [p.kind for p in pushes_to(patient)] == [PushKind.CHECKIN_PROMPT]

@@ -200,6 +200,19 @@ CASES: list[Case] = [
          pain_by_date=streak(9)),
     Case("a gap day breaks the streak", Report(pain_score=9, local_date=TODAY), "routine",
          absent=("severe_pain_3_days",), pain_by_date={TODAY - timedelta(days=1): 9, TODAY - timedelta(days=3): 9}),
+    # --- before surgery (negative days): severe chronic pain is why the patient gets the pump ----
+    Case("pain 8 three days running before surgery is advice only", Report(pain_score=8, local_date=TODAY),
+         "routine", ("severe_pain",), absent=("severe_pain_3_days",), day=-12, pain_by_date=streak(8, 8)),
+    Case("pain 8+ three days running up to surgery day is urgent", Report(pain_score=8, local_date=TODAY),
+         "urgent", ("severe_pain_3_days",), day=0, pain_by_date=streak(9, 8)),
+    Case("unknown recovery day: no streak rule", Report(pain_score=9, local_date=TODAY), "routine",
+         absent=("severe_pain_3_days",), day=None, pain_by_date=streak(9, 9)),
+    *(
+        Case(f"{code} reported before surgery is still urgent", sx(code), "urgent", (code,), day=-14)
+        for code in ("severe_pain_uncontrolled", "limb_pain", "incision_pain")
+    ),
+    Case("chest pain before surgery is still an emergency", sx("chest_pain"), "emergency", ("chest_pain",),
+         day=-14),
     # --- a warning report that is only a note --------------------------------------------------
     Case("warning report with only a note", Report(kind="warning_report", note="I can't breathe properly"),
          "urgent", ("patient_note",)),

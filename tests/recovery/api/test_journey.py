@@ -105,6 +105,52 @@ def test_on_surgery_day_the_plan_continues_as_for_any_patient():
         assert "no_heavy_lifting" in restrictions
 
 
+POST_SURGERY_STEPS = ("incision_care", "binder_period_end", "physical_therapy_start", "return_to_normal_activity")
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("key", POST_SURGERY_STEPS)
+def test_a_step_after_surgery_cannot_be_ticked_off_before_the_surgery_date(key):
+    client = enroll_and_activate(surgery_date=TODAY + timedelta(days=14))
+    titles = {item["key"]: item["title"] for item in client.get("/api/v1/timeline/").json()}
+    refused = client.post(f"/api/v1/timeline/{key}/done/")
+    assert refused.status_code == 400
+    [message] = refused.json()["key"]
+    assert titles[key] in message
+    statuses = {item["key"]: item["status"] for item in client.get("/api/v1/timeline/").json()}
+    assert statuses[key] == "upcoming"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_refusal_names_the_step_in_the_patients_language():
+    client = enroll_and_activate(surgery_date=TODAY + timedelta(days=14), accept_language="es")
+    titles = {item["key"]: item["title"] for item in client.get("/api/v1/timeline/").json()}
+    [message] = client.post("/api/v1/timeline/physical_therapy_start/done/").json()["key"]
+    assert message.startswith(f"«{titles['physical_therapy_start']}» es después de su cirugía")
+
+
+def test_a_step_after_surgery_can_be_ticked_off_from_the_surgery_day():
+    with time_machine.travel(NOW, tick=False):
+        client = enroll_and_activate(surgery_date=TODAY + timedelta(days=1))
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        answer = client.post("/api/v1/timeline/incision_care/done/")
+    assert (answer.status_code, answer.json()["status"]) == (200, "done")
+
+
+def test_from_the_surgery_date_an_unticked_preparation_item_leaves_the_timeline_and_a_ticked_one_stays_done():
+    with time_machine.travel(NOW, tick=False):
+        client = enroll_and_activate(surgery_date=TODAY + timedelta(days=7))
+        client.post("/api/v1/timeline/preop_tests/done/")
+    with time_machine.travel(NOW + timedelta(days=6), tick=False):  # the day before surgery
+        statuses = {item["key"]: item["status"] for item in client.get("/api/v1/timeline/").json()}
+        assert (statuses["preop_fasting"], statuses["preop_tests"]) == ("due", "done")
+    for day in (7, 7 + 57):  # surgery day, and day 57
+        with time_machine.travel(NOW + timedelta(days=day), tick=False):
+            statuses = {item["key"]: item["status"] for item in client.get("/api/v1/timeline/").json()}
+            checklist = {key: status for key, status in statuses.items() if key in plan.PREOP_KEYS}
+            assert checklist == {"preop_tests": "done"}, day
+
+
 @time_machine.travel(NOW, tick=False)
 def test_a_patient_enrolled_after_surgery_gets_no_preparation_checklist():
     client = enroll_and_activate(surgery_date=TODAY - timedelta(days=3))
