@@ -66,6 +66,7 @@ left
 RequestOriginMiddleware
 DefaultLanguageMiddleware
 may_own_devices
+device_owner_language  # PUSH_DEVICE_OWNER_LANGUAGE
 _.task_always_eager
 
 # Issue 14: named in settings (MIDDLEWARE, AUTHENTICATION_BACKENDS, AXES_*, AUTH_PASSWORD_VALIDATORS,

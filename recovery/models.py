@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from recovery import overdue, plan, pump_models, refills
 from recovery.countries import country_for_timezone, is_country_code
@@ -27,13 +28,13 @@ def validate_timezone_name(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise ValidationError(f'"{value}" is not a known IANA time zone.') from exc
+        raise ValidationError(gettext('"%(value)s" is not a known IANA time zone.') % {"value": value}) from exc
 
 
 def validate_country_code(value: str) -> None:
     """Reject anything that is not an ISO 3166-1 alpha-2 code the tz database knows (upper case)."""
     if not is_country_code(value):
-        raise ValidationError(f'"{value}" is not an ISO 3166-1 alpha-2 country code.')
+        raise ValidationError(gettext('"%(value)s" is not an ISO 3166-1 alpha-2 country code.') % {"value": value})
 
 
 class User(AbstractUser):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 
 class NotBlankPasswordValidator:
@@ -11,7 +12,7 @@ class NotBlankPasswordValidator:
 
     def validate(self, password: str, user: Any = None) -> None:
         if not password.strip():
-            raise ValidationError("The password cannot be only spaces.", code="password_blank")
+            raise ValidationError(gettext("The password cannot be only spaces."), code="password_blank")
 
     def get_help_text(self) -> str:
-        return "Your password cannot be only spaces."
+        return gettext("Your password cannot be only spaces.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 # Days before and after today.
 SURGERY_DATE_WINDOW = {"past_days": 20 * 366, "future_days": 366}
@@ -28,4 +29,5 @@ def out_of_window(day: date | None, window: dict[str, int]) -> str | None:
     earliest, latest = plausible_window(**window)
     if earliest <= day <= latest:
         return None
-    return f"Must be between {earliest.isoformat()} and {latest.isoformat()}."
+    return gettext("Must be between %(earliest)s and %(latest)s.") % {
+        "earliest": earliest.isoformat(), "latest": latest.isoformat()}

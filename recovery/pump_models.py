@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 
 class MriStatus(models.TextChoices):
@@ -20,7 +22,7 @@ class MriStatus(models.TextChoices):
 @dataclass(frozen=True)
 class PumpModel:
     key: str
-    name: str
+    name: str | Promise  # lazy when the patient reads it (me.pump.mri_guidance.name), in their language
     maker: str
     reservoir_sizes_ml: tuple[int, ...]
     mri_status: str
@@ -75,7 +77,7 @@ PUMP_MODELS: tuple[PumpModel, ...] = (
 
 UNKNOWN_MODEL_GUIDANCE = PumpModel(
     key="",
-    name="Pump model not recorded",
+    name=gettext_lazy("Pump model not recorded"),
     maker="",
     reservoir_sizes_ml=(),
     mri_status=MriStatus.UNKNOWN,

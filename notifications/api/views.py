@@ -1,8 +1,12 @@
 """Push-token registration for patients and surgeons; thin views over notifications.services.devices."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -24,13 +28,20 @@ class MayOwnDevices(BasePermission):
         return bool(user and user.is_authenticated and import_string(settings.PUSH_DEVICE_OWNER_CHECK)(user))
 
 
-TAKEOVER_REFUSED = (
-    "This push token is registered to another account on this phone. Log that account out first."
-)
+class DeviceView(APIView):
+    """Answers in the caller's language, as settings.PUSH_DEVICE_OWNER_LANGUAGE (user -> code or None) says
+    (reset after the request by the product's middleware)."""
 
-
-class DeviceListView(APIView):
     permission_classes = [IsAuthenticated, MayOwnDevices]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        language = import_string(settings.PUSH_DEVICE_OWNER_LANGUAGE)(request.user)
+        if language:
+            translation.activate(language)
+
+
+class DeviceListView(DeviceView):
 
     @extend_schema(
         operation_id="devices_register",
@@ -53,14 +64,15 @@ class DeviceListView(APIView):
         try:
             device, created = devices.register_device(user=request.user, **serializer.validated_data)
         except devices.DeviceTakeoverRefused:
-            return Response({"token": [TAKEOVER_REFUSED]}, status=status.HTTP_409_CONFLICT)
+            refused = gettext("This push token is registered to another account on this phone. Log that account "
+                              "out first.")
+            return Response({"token": [refused]}, status=status.HTTP_409_CONFLICT)
         answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         location = reverse("notifications_api:device-detail", kwargs={"token": device.token}, request=request)
         return Response(DeviceSerializer(device).data, status=answer, headers={"Location": location})
 
 
-class DeviceDetailView(APIView):
-    permission_classes = [IsAuthenticated, MayOwnDevices]
+class DeviceDetailView(DeviceView):
 
     @extend_schema(
         operation_id="devices_unregister",
@@ -70,5 +82,5 @@ class DeviceDetailView(APIView):
     )
     def delete(self, request: Request, token: str) -> Response:
         if not devices.unregister_device(user=request.user, token=token):
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+            return Response({"detail": gettext("Not found.")}, status=status.HTTP_404_NOT_FOUND)
         return Response(status=status.HTTP_204_NO_CONTENT)

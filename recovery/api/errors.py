@@ -10,6 +10,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -24,7 +25,8 @@ class PayloadTooLarge(exceptions.APIException):
 
     def __init__(self) -> None:
         limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
-        super().__init__(f"The request body is larger than {limit_mb:.0f} MB.")
+        message = gettext("The request body is larger than %(megabytes)s MB.")
+        super().__init__(message % {"megabytes": f"{limit_mb:.0f}"})
 
 
 class BoundedJSONParser(JSONParser):
@@ -43,7 +45,7 @@ class BoundedJSONParser(JSONParser):
         try:
             return json.loads(body.decode(encoding))
         except ValueError as exc:
-            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+            raise exceptions.ParseError(gettext("JSON parse error - %(error)s") % {"error": exc}) from exc
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

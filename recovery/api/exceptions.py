@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework import status
 from rest_framework.response import Response
 
 from recovery.api.errors import api_exception_handler
+from recovery.models import CheckIn, IncisionCheck, PatientMessage, WarningReport
 from recovery.services.accounts import ActivationError
 from recovery.services.escalations import CaseChangedSinceSeen
 from recovery.services.idempotency import IdempotencyConflict
@@ -18,11 +20,7 @@ from recovery.services.sessions import SecondFactorError
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, IdempotencyConflict):
-        return Response(
-            {"client_id": [f"{exc.client_id} was already used for a {exc.record._meta.verbose_name} "
-                           "with a different body; a new report needs a new client_id."]},
-            status=status.HTTP_409_CONFLICT,
-        )
+        return Response({"client_id": [idempotency_conflict_message(exc)]}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, CaseChangedSinceSeen):
         # Acknowledge/resolve from a view older than the case (a report or a reason joined): nothing was changed.
         return Response({exc.field: [str(exc)]}, status=status.HTTP_409_CONFLICT)
@@ -30,3 +28,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     # Everything else in the one JSON error format (parse errors, 413, {detail}): recovery/api/errors.py.
     return api_exception_handler(exc, context)
+
+
+def idempotency_conflict_message(exc: IdempotencyConflict) -> str:
+    """The 409 of a reused client_id, in the language being answered in (the patient's on the patient API):
+    one whole sentence per kind of record, so that each language words it its own way."""
+    client_id = {"client_id": exc.client_id}
+    if isinstance(exc.record, CheckIn):
+        return gettext("%(client_id)s was already used for a check-in with a different body; a new report "
+                       "needs a new client_id.") % client_id
+    if isinstance(exc.record, IncisionCheck):
+        return gettext("%(client_id)s was already used for an incision check with a different body; a new "
+                       "report needs a new client_id.") % client_id
+    if isinstance(exc.record, WarningReport):
+        return gettext("%(client_id)s was already used for a warning report with a different body; a new "
+                       "report needs a new client_id.") % client_id
+    if isinstance(exc.record, PatientMessage):
+        return gettext("%(client_id)s was already used for a message with a different body; a new message "
+                       "needs a new client_id.") % client_id
+    # The care team's records (refills, dose changes): their pages stay English.
+    return (f"{exc.client_id} was already used for a {exc.record._meta.verbose_name} with a different body; "
+            "a new one needs a new client_id.")

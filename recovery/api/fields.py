@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from PIL import Image
 from rest_framework import serializers
 
@@ -24,8 +25,10 @@ class BoundedImageField(serializers.ImageField):
         pixels = header_pixels(data)
         if pixels is not None and pixels > limit:  # limit: settings.INCISION_PHOTO_MAX_PIXELS, an int
             raise serializers.ValidationError(
-                f"The photo has too many pixels: at most {limit // 1_000_000} megapixels "
-                f"(for example {int((limit * 4 / 3) ** 0.5)} x {int((limit * 3 / 4) ** 0.5)})."
+                gettext("The photo has too many pixels: at most %(megapixels)s megapixels (for example "
+                        "%(width)s x %(height)s).")
+                % {"megapixels": limit // 1_000_000, "width": int((limit * 4 / 3) ** 0.5),
+                   "height": int((limit * 3 / 4) ** 0.5)}
             )
         return super().to_internal_value(data)
 

@@ -14,14 +14,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 
 from recovery.api.errors import BoundedJSONParser
 
 # The deepest payload of shared/API.md is two levels (enrollment's `pump` object); a generous bound.
 MAX_JSON_DEPTH = 20
-TOO_DEEP = f"The JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
-NOT_TEXT = "Not valid text: it holds an unpaired UTF-16 surrogate (a \\ud800-\\udfff escape)."
+
+
+def too_deep() -> str:
+    """The message, in the language of the request (the patient's on the patient API)."""
+    return gettext("The JSON body is nested too deeply (at most %(levels)s levels).") % {"levels": MAX_JSON_DEPTH}
+
+
+def not_text() -> str:
+    return gettext("Not valid text: it holds an unpaired UTF-16 surrogate (a \\ud800-\\udfff escape).")
 
 
 def nesting_depth(value: Any) -> int:
@@ -66,16 +74,16 @@ class JSONParser(BoundedJSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
-            raise ValidationError({"non_field_errors": [TOO_DEEP]}) from exc
+            raise ValidationError({"non_field_errors": [too_deep()]}) from exc
         body: Any = data
         if isinstance(body, dict):
-            too_deep = [key for key, value in body.items() if nesting_depth(value) >= MAX_JSON_DEPTH]
-            if too_deep:
-                raise ValidationError({key: [TOO_DEEP] for key in too_deep})
+            deep_keys = [key for key, value in body.items() if nesting_depth(value) >= MAX_JSON_DEPTH]
+            if deep_keys:
+                raise ValidationError({key: [too_deep()] for key in deep_keys})
         elif nesting_depth(body) > MAX_JSON_DEPTH:
-            raise ValidationError({"non_field_errors": [TOO_DEEP]})
+            raise ValidationError({"non_field_errors": [too_deep()]})
         if holds_unpaired_surrogate(body):
             named = isinstance(body, dict) and not holds_unpaired_surrogate(list(body))
             fields = [key for key, value in body.items() if holds_unpaired_surrogate(value)] if named else []
-            raise ValidationError({key: [NOT_TEXT] for key in fields or ["non_field_errors"]})
+            raise ValidationError({key: [not_text()] for key in fields or ["non_field_errors"]})
         return body

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from pillow_heif import register_heif_opener
 from rest_framework import serializers
@@ -65,8 +65,8 @@ class SymptomListField(serializers.ListField):
         unknown = [code for code in codes if code not in triage.SYMPTOM_CODES]
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown symptom code(s): {', '.join(sorted(set(unknown)))}. "
-                f"Known codes: {', '.join(triage.SYMPTOM_CODES)}."
+                gettext("Unknown symptom code(s): %(unknown)s. Known codes: %(known)s.")
+                % {"unknown": ", ".join(sorted(set(unknown))), "known": ", ".join(triage.SYMPTOM_CODES)}
             )
         return list(dict.fromkeys(codes))  # drop repeats, keep order
 
@@ -412,8 +412,9 @@ class CheckInInputSerializer(serializers.Serializer):
             unit = attrs.get("temperature_unit", CheckIn.TemperatureUnit.FAHRENHEIT)
             if not triage.is_plausible_temperature(temperature, unit):
                 low, high = triage.plausible_range(unit)
+                message = gettext("A body temperature in °%(unit)s must be between %(low)s and %(high)s.")
                 raise serializers.ValidationError(
-                    {"temperature": [f"A body temperature in °{unit} must be between {low:.1f} and {high:.1f}."]}
+                    {"temperature": [message % {"unit": unit, "low": f"{low:.1f}", "high": f"{high:.1f}"}]}
                 )
         return attrs
 
@@ -436,12 +437,16 @@ class IncisionCheckInputSerializer(serializers.Serializer):
             return None
         if photo.size > settings.INCISION_PHOTO_MAX_BYTES:
             raise serializers.ValidationError(
-                f"The photo is larger than {settings.INCISION_PHOTO_MAX_BYTES // (1024 * 1024)} MB."
+                gettext("The photo is larger than %(megabytes)s MB.")
+                % {"megabytes": settings.INCISION_PHOTO_MAX_BYTES // (1024 * 1024)}
             )
         image_format = getattr(getattr(photo, "image", None), "format", None)
         if image_format not in PHOTO_FORMATS:
+            formats = sorted(PHOTO_FORMATS)
+            message = (gettext("The photo must be %(formats)s or %(last)s, not %(format)s.") if image_format
+                       else gettext("The photo must be %(formats)s or %(last)s, not a format we could read."))
             raise serializers.ValidationError(
-                f"The photo must be {' or '.join(sorted(PHOTO_FORMATS))}, not {image_format or 'unknown'}."
+                message % {"formats": ", ".join(formats[:-1]), "last": formats[-1], "format": image_format}
             )
         return photo
 
@@ -460,7 +465,7 @@ class WarningReportInputSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs["symptoms"] and not attrs.get("note", "").strip():
-            raise serializers.ValidationError({"symptoms": ["Report at least one symptom or write a note."]})
+            raise serializers.ValidationError({"symptoms": [gettext("Report at least one symptom or write a note.")]})
         return attrs
 
 

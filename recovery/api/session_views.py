@@ -1,6 +1,9 @@
 """Token refresh and logout (shared/API.md "Session and service"); thin views over recovery.services.sessions."""
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -9,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken
 
+from recovery import i18n
 from recovery.api.serializers import TokenPairSerializer
 from recovery.api.throttling import LOGOUT_THROTTLES, REFRESH_THROTTLES
 from recovery.services import sessions as tokens
@@ -24,6 +28,11 @@ class RefreshInputSerializer(serializers.Serializer):
 class SessionView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """No login yet to read a language from: errors in the phone's (Accept-Language)."""
+        translation.activate(i18n.language_from_accept_header(request.headers.get("Accept-Language", "")))
+        super().initial(request, *args, **kwargs)
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'  # so a refused token is 401, as on every other endpoint

@@ -98,6 +98,11 @@ class ActivateView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = ACTIVATION_THROTTLES
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Errors in the phone's language (Accept-Language), the language the patient's texts start in."""
+        translation.activate(i18n.language_from_accept_header(request.headers.get("Accept-Language", "")))
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(
         tags=["auth"],
         request=s.ActivationSerializer,

@@ -11,6 +11,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from recovery.models import ActivationCode, AuditEvent, Nurse, Patient, Surgeon, User
 from recovery.services import audit
@@ -18,8 +19,9 @@ from recovery.services import audit
 # No 0/O, 1/I/L: the code is read off paper and typed on a phone.
 ACTIVATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 ACTIVATION_CODE_LENGTH = 10
-INVALID_ACTIVATION_CODE = "This activation code is not valid: it is unknown, already used or expired."
-USERNAME_TAKEN = "A user with that username already exists."
+# Written in the language of the request when the error is answered (the phone's, at activation).
+INVALID_ACTIVATION_CODE = gettext_lazy("This activation code is not valid: it is unknown, already used or expired.")
+USERNAME_TAKEN = gettext_lazy("A user with that username already exists.")
 
 
 class ActivationError(Exception):
@@ -95,10 +97,10 @@ def activate_patient(
             .first()
         )
         if activation is None or not activation.is_usable(now) or activation.patient.user_id is not None:
-            raise ActivationError({"code": [INVALID_ACTIVATION_CODE]})
+            raise ActivationError({"code": [str(INVALID_ACTIVATION_CODE)]})
         errors: dict[str, list[str]] = {}
         if User.objects.filter(username__iexact=username).exists():
-            errors["username"] = [USERNAME_TAKEN]
+            errors["username"] = [str(USERNAME_TAKEN)]
         try:
             password_validation.validate_password(password, user=User(username=username, role=User.Role.PATIENT))
         except DjangoValidationError as exc:
@@ -109,7 +111,7 @@ def activate_patient(
             with transaction.atomic():
                 user = User.objects.create_user(username=username, password=password, role=User.Role.PATIENT)
         except IntegrityError as exc:
-            raise ActivationError({"username": [USERNAME_TAKEN]}) from exc
+            raise ActivationError({"username": [str(USERNAME_TAKEN)]}) from exc
         patient = activation.patient
         patient.user = user
         if not patient.language:

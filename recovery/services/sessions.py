@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
@@ -118,7 +119,7 @@ def _locked_outstanding(token: RefreshToken) -> OutstandingToken:
         OutstandingToken.objects.select_for_update().filter(jti=token[api_settings.JTI_CLAIM]).first()
     )
     if outstanding is None:
-        raise SessionError("Unknown refresh token.")
+        raise SessionError(gettext("Unknown refresh token."))
     return outstanding
 
 
@@ -128,14 +129,14 @@ def rotate_refresh_token(raw: str) -> dict[str, str]:
     with transaction.atomic():
         outstanding = _locked_outstanding(token)
         if BlacklistedToken.objects.filter(token=outstanding).exists():
-            raise SessionError("Refresh token already used or logged out.")
+            raise SessionError(gettext("Refresh token already used or logged out."))
         user = get_user_model().objects.filter(
             **{api_settings.USER_ID_FIELD: token.get(api_settings.USER_ID_CLAIM)}
         ).first()
         if user is None or not user.is_active:
-            raise SessionError("No active account for this token.")
+            raise SessionError(gettext("No active account for this token."))
         if token.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
-            raise SessionError("The password was changed since this token was issued.")
+            raise SessionError(gettext("The password was changed since this token was issued."))
         if not has_second_factor(user, token):
             raise SessionError("This session was opened without the second factor: log in again with otp_token.")
         BlacklistedToken.objects.create(token=outstanding)

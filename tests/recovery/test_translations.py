@@ -84,3 +84,67 @@ def test_the_triage_advice_of_every_level_is_written_whole_in_spanish():
         # No English sentence of the English advice is left in the Spanish one.
         for sentence in english.split(". "):
             assert sentence[:30] not in spanish, (level, sentence)
+
+
+# Errors and labels of the phone API written here (not DRF's own): each must have a Spanish translation.
+PHONE_API_MESSAGES = [
+    '"%(value)s" is not a known IANA time zone.',
+    '"%(value)s" is not an ISO 3166-1 alpha-2 country code.',
+    "Unknown symptom code(s): %(unknown)s. Known codes: %(known)s.",
+    "A body temperature in °%(unit)s must be between %(low)s and %(high)s.",
+    "The photo is larger than %(megabytes)s MB.",
+    "The photo must be %(formats)s or %(last)s, not %(format)s.",
+    "The photo must be %(formats)s or %(last)s, not a format we could read.",
+    "The photo has too many pixels: at most %(megapixels)s megapixels (for example %(width)s x %(height)s).",
+    "Report at least one symptom or write a note.",
+    "Must be between %(earliest)s and %(latest)s.",
+    "The JSON body is nested too deeply (at most %(levels)s levels).",
+    "Not valid text: it holds an unpaired UTF-16 surrogate (a \\ud800-\\udfff escape).",
+    "The request body is larger than %(megabytes)s MB.",
+    "JSON parse error - %(error)s",
+    "%(client_id)s was already used for a check-in with a different body; a new report needs a new client_id.",
+    "%(client_id)s was already used for an incision check with a different body; a new report needs a new "
+    "client_id.",
+    "%(client_id)s was already used for a warning report with a different body; a new report needs a new "
+    "client_id.",
+    "%(client_id)s was already used for a message with a different body; a new message needs a new client_id.",
+    "This activation code is not valid: it is unknown, already used or expired.",
+    "A user with that username already exists.",
+    "The password cannot be only spaces.",
+    "Your password cannot be only spaces.",
+    "Unknown refresh token.",
+    "Refresh token already used or logged out.",
+    "No active account for this token.",
+    "The password was changed since this token was issued.",
+    "This push token is registered to another account on this phone. Log that account out first.",
+    "Pump model not recorded",
+    "Your care team marks this step done.",
+    "Not found.",
+    # djangorestframework-simplejwt's, on login, refresh and every authenticated request
+    "Given token not valid for any token type",
+    "Token is blacklisted",
+    "Token is invalid or expired",
+    "The user's password has been changed.",
+    "User not found",
+    "User is inactive",
+    "No active account found with the given credentials",
+]
+
+
+@pytest.mark.parametrize("message", PHONE_API_MESSAGES, ids=lambda value: value[:40])
+def test_every_phone_api_error_has_a_spanish_translation(message):
+    with translation.override("es"):
+        spanish = translation.gettext(message)
+    assert spanish != message, f"no Spanish translation: {message!r}"
+    for placeholder in re.findall(r"%\(\w+\)s", message):
+        assert spanish.count(placeholder) == message.count(placeholder), (message, spanish)
+
+
+def test_the_phone_api_errors_are_the_texts_the_code_writes():
+    """The list above names the msgids the code passes to gettext (a reworded message would leave it stale)."""
+    sources = "".join(path.read_text() for folder in ("recovery", "notifications")
+                      for path in (Path(settings.BASE_DIR) / folder).rglob("*.py"))
+    flattened = re.sub(r'"\s*\n\s*"', "", sources)
+    for message in PHONE_API_MESSAGES[:PHONE_API_MESSAGES.index("Not found.")]:
+        written = message.replace("\\", "\\\\")
+        assert f'"{written}"' in flattened or f"'{written}'" in flattened, message
