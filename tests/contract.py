@@ -8,6 +8,7 @@ validator's message. Answers to paths the schema does not know must be the JSON 
 from __future__ import annotations
 
 import json
+import threading
 from functools import cache
 from typing import Any
 
@@ -36,15 +37,21 @@ def served_schema() -> dict[str, Any]:
 _invalid_schema: list[Exception] = []
 
 
+_building = threading.Lock()
+
+
 def openapi() -> OpenAPI:
-    """The validator of the served schema; an invalid schema fails every API test at once, built once."""
-    if _invalid_schema:
-        raise SchemaMismatch(f"the served schema is not valid OpenAPI: {_invalid_schema[0]}")
-    try:
-        return _openapi()
-    except Exception as exc:
-        _invalid_schema.append(exc)
-        raise
+    """The validator of the served schema; an invalid schema fails every API test at once, built once. Built
+    under a lock: the concurrency tests' first requests come from two threads at once, and drf-spectacular's
+    generator is not thread-safe (the loser's error was taken for an invalid schema)."""
+    with _building:
+        if _invalid_schema:
+            raise SchemaMismatch(f"the served schema is not valid OpenAPI: {_invalid_schema[0]}")
+        try:
+            return _openapi()
+        except Exception as exc:
+            _invalid_schema.append(exc)
+            raise
 
 
 @cache

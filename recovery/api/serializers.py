@@ -120,6 +120,8 @@ class TriageSerializer(serializers.Serializer):
 
 # --- Accounts --------------------------------------------------------------------------------
 
+# Named in the schema as simplejwt's serializer was (TokenObtainPairRequest): clients generated from it keep working.
+@extend_schema_serializer(component_name="TokenObtainPair")
 class LoginSerializer(TokenObtainSerializer):
     """simplejwt's username and password check (401 on bad credentials), and the staff second factor's code."""
 

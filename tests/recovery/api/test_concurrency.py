@@ -93,7 +93,8 @@ def test_one_activation_code_used_twice_at_once_creates_one_login(monkeypatch):
         surgeon=surgeon, display_name="Ada", surgery_date=timezone.now().date(), timezone_name="UTC",
         pump={"kind": "programmable", "drug": "morphine"},
     )
-    hold_until_both_arrive(monkeypatch, accounts.password_validation, "validate_password")
+    # Both requests hold the code before either locks its row (the code is checked first, under that lock).
+    hold_until_both_arrive(monkeypatch, accounts, "hash_activation_code")
 
     responses = in_two_threads(lambda i: APIClient().post("/api/v1/auth/activate/", {
         "code": enrolled.activation_code, "username": f"ada{i}", "password": "Lilac-Harbor-91"}))
