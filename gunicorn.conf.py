@@ -39,7 +39,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # overloaded server answers 503 with Retry-After well before the worker timeout kills the request.
 # With no worker timeout (0), none either.
 if timeout > 0:
-    os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", str(max(timeout - 10, timeout // 2) * 1000))
+    os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", str(int(max(timeout - 10, timeout / 2) * 1000)))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak cannot grow without bound. A new worker costs about 2 s

@@ -417,7 +417,7 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 # Who may register push tokens: notifications asks this function (it knows nothing of roles).
 PUSH_DEVICE_OWNER_CHECK = "recovery.access.may_own_devices"
 # The language the device API answers a user in (a patient's own; None: the default), asked the same way.
-PUSH_DEVICE_OWNER_LANGUAGE = "recovery.access.device_owner_language"
+PUSH_DEVICE_OWNER_LANGUAGE = "recovery.i18n.device_owner_language"
 # Whether a push token registered by one user may move to another (notifications/services/devices.py).
 PUSH_DEVICE_TAKEOVER_CHECK = "recovery.access.may_take_over_device"
 

@@ -54,13 +54,6 @@ def may_own_devices(user: Any) -> bool:
                 and user.role in (User.Role.PATIENT, User.Role.SURGEON, User.Role.NURSE))
 
 
-def device_owner_language(user: Any) -> str | None:
-    """The language the device API answers `user` in (settings.PUSH_DEVICE_OWNER_LANGUAGE): a patient's own;
-    None for the care team, whose texts stay in the default language."""
-    patient = _profile(user, "patient") if is_patient(user) else None
-    return patient.text_language if patient is not None else None
-
-
 def may_take_over_device(new_owner: Any, old_owner: Any, *, old_device_active: bool) -> bool:
     """May `new_owner` register a push token that `old_owner` registered (settings.PUSH_DEVICE_TAKEOVER_CHECK)?
 

@@ -112,9 +112,7 @@ def patient_bundle(patient: Patient, checkins: list[CheckIn], escalations: list[
     implanted = patient.surgery_date <= patient.local_date()
     if pump is not None and implanted:
         entries.append(_entry("Device", pump.pk, _device(pump, patient_ref)))
-    entries.append(_entry("Procedure", patient.pk,
-                          _procedure(patient, pump if implanted else None, patient_ref, implanted=implanted,
-                                     pump_kind=pump.kind if pump is not None else None)))
+    entries.append(_entry("Procedure", patient.pk, _procedure(patient, pump, patient_ref, implanted=implanted)))
     for checkin in checkins:
         entries.append(_entry("Observation", f"pain-{checkin.pk}", _pain(checkin, patient_ref)))
         if checkin.temperature is not None:
@@ -147,13 +145,12 @@ def _device(pump: Pump, patient_ref: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _procedure(patient: Patient, pump: Pump | None, patient_ref: dict[str, str], *, implanted: bool,
-               pump_kind: str | None) -> dict[str, Any]:
-    """The implant: completed on the surgery date with the implanted `pump` as its focal device, or, before
-    that date, in preparation (`pump` None, its kind still coded)."""
+def _procedure(patient: Patient, pump: Pump | None, patient_ref: dict[str, str], *, implanted: bool) -> dict[str, Any]:
+    """The implant: completed on the surgery date, the pump's Device its focal device; or, before that date, in
+    preparation, with the planned pump's kind coded and its drug in a note (no Device yet)."""
     code: dict[str, Any] = {"text": IMPLANT_TEXT}
-    if pump_kind is not None:
-        cpt_code, device = IMPLANT_CPT[pump_kind]
+    if pump is not None:
+        cpt_code, device = IMPLANT_CPT[pump.kind]
         code["coding"] = [{"system": CPT, "code": cpt_code, "display": "Implantation or replacement of device "
                            f"for intrathecal or epidural drug infusion; {device}"}]
     procedure: dict[str, Any] = {
@@ -165,10 +162,13 @@ def _procedure(patient: Patient, pump: Pump | None, patient_ref: dict[str, str],
     }
     if implanted:
         procedure["performedDateTime"] = patient.surgery_date.isoformat()
+        if pump is not None:
+            procedure["focalDevice"] = [{"manipulated": {"reference": _urn("Device", pump.pk)}}]
     else:
-        procedure["note"] = [{"text": f"Planned for {patient.surgery_date.isoformat()}."}]
-    if pump is not None:
-        procedure["focalDevice"] = [{"manipulated": {"reference": _urn("Device", pump.pk)}}]
+        planned = f"Planned for {patient.surgery_date.isoformat()}."
+        if pump is not None:
+            planned += f" Pump: {pump.get_kind_display()}, drug: {pump.get_drug_display()}."
+        procedure["note"] = [{"text": planned}]
     return procedure
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
+
+from recovery import access
 
 SUPPORTED = tuple(code for code, _name in settings.LANGUAGES)
 
@@ -51,3 +54,9 @@ class DefaultLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with translation.override(settings.LANGUAGE_CODE):
             return self.get_response(request)
+
+
+def device_owner_language(user: Any) -> str | None:
+    """The language the device API answers `user` in (settings.PUSH_DEVICE_OWNER_LANGUAGE): a patient's own;
+    None for the care team, whose texts stay in the default language."""
+    return user.patient.text_language if access.is_patient(user) else None

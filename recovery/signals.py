@@ -1,4 +1,5 @@
-"""A password change or a deactivation ends every API session of that user.
+"""A password change or a deactivation ends every API session of that user, and so does removing a staff
+member's authenticator (a lost or stolen phone): their sessions were opened with it.
 
 Access tokens stop working by themselves (their `hash_password` claim no longer matches, or the
 user is inactive); here the outstanding refresh tokens are blacklisted too, in the same transaction.
@@ -7,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recovery.models import User
 from recovery.services import sessions as tokens
@@ -32,3 +35,11 @@ def revoke_sessions_on_credentials_change(sender: type[User], instance: User, cr
     if not created and getattr(instance, "_revoke_sessions", False):
         tokens.revoke_all_tokens(instance.pk)
         instance._revoke_sessions = False  # type: ignore[attr-defined]
+
+
+@receiver(post_delete, sender=TOTPDevice, dispatch_uid="recovery.revoke_sessions_on_totp_device_removed")
+@receiver(post_delete, sender=StaticDevice, dispatch_uid="recovery.revoke_sessions_on_static_device_removed")
+def revoke_sessions_on_second_factor_removed(sender: type, instance: Any, **kwargs: Any) -> None:
+    """The refresh tokens end now; access tokens live at most ACCESS_TOKEN_LIFETIME (15 minutes)."""
+    if instance.user_id is not None:
+        tokens.revoke_all_tokens(instance.user_id)

@@ -11,8 +11,8 @@ from recovery.models import CheckIn, IncisionCheck, Patient, Pump, RefillAlert, 
 
 
 def triage_context(patient: Patient, local_date: date, now: datetime, report: triage.Report) -> triage.PatientContext:
-    """The pump's drug, the recovery day of `local_date`, the highest pain of each local day triage looks
-    back over, the signs of the reports of the last triage.RECENT_HOURS (only when `report` shows a sign
+    """The pump's drug, the recovery day of `local_date`, the highest pain of each local day since surgery triage
+    looks back over, the signs of the reports of the last triage.RECENT_HOURS (only when `report` shows a sign
     a combination reads), whether a refill was missed, and the emergency number."""
     try:
         pump: Pump | None = patient.pump  # loaded with the patient on the API path (bearer authentication)
@@ -22,8 +22,11 @@ def triage_context(patient: Patient, local_date: date, now: datetime, report: tr
     return triage.PatientContext(
         drug=drug,
         recovery_day=(local_date - patient.surgery_date).days,
-        pain_by_date=worst_pain_by_date(patient, since=local_date - timedelta(days=triage.CONTEXT_DAYS),
-                                        until=local_date),
+        # From the surgery date only: pain before it is the chronic pain the pump is for, not a post-operative
+        # streak (a patient at 8 before surgery and on its day is not three days running of a problem).
+        pain_by_date=worst_pain_by_date(
+            patient, since=max(local_date - timedelta(days=triage.CONTEXT_DAYS), patient.surgery_date),
+            until=local_date),
         recent_signs=recent_signs(patient, now) if triage.reads_recent_signs(report) else frozenset(),
         refill_missed=pump is not None and triage.reads_refill_state(report, drug) and refill_missed(pump, local_date),
         emergency_number=patient.emergency_number,

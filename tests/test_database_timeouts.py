@@ -40,7 +40,7 @@ def test_gunicorn_gives_web_processes_a_statement_timeout_below_its_worker_timeo
     conf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(conf)
     assert int(environment["DATABASE_STATEMENT_TIMEOUT_MS"]) == 20_000 < conf.timeout * 1000
-    for worker_timeout, statement_timeout in (("0", None), ("6", "3000")):  # none without a worker timeout
+    for worker_timeout, statement_timeout in (("0", None), ("6", "3000"), ("1", "500")):  # none without one
         environment.pop("DATABASE_STATEMENT_TIMEOUT_MS", None)
         environment["GUNICORN_TIMEOUT"] = worker_timeout
         spec.loader.exec_module(conf)

@@ -35,10 +35,12 @@ class DeviceView(APIView):
     permission_classes = [IsAuthenticated, MayOwnDevices]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """A refused token in the phone's language (Accept-Language); after it, in the owner's, if the product
+        says (settings.PUSH_DEVICE_OWNER_LANGUAGE)."""
+        translation.activate(translation.get_language_from_request(request))
         super().initial(request, *args, **kwargs)
         language = import_string(settings.PUSH_DEVICE_OWNER_LANGUAGE)(request.user)
-        if language:
-            translation.activate(language)
+        translation.activate(language or settings.LANGUAGE_CODE)
 
 
 class DeviceListView(DeviceView):

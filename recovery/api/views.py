@@ -55,10 +55,12 @@ from recovery.services import sessions as tokens
 ERROR_409 = OpenApiResponse(
     s.ConflictSerializer, description="This `client_id` was already used with a different body; nothing stored."
 )
-# The body is the one 400/409 shape, `{"reports_seen": [message]}` (recovery/api/schema.py adds it).
+# The body is the one 400/409 shape, `{field: [message]}` (recovery/api/schema.py adds it).
 CASE_CHANGED_409 = OpenApiResponse(
     description='`{"reports_seen": [message]}`: the case now holds more reports than `reports_seen`, so a new '
-    "report joined it since the caller's view. Nothing was changed; look at the case again first.",
+    'report joined it since the caller\'s view; or `{"reasons_seen": [message]}`: it has a reason not in '
+    "`reasons_seen` (the refill safety net adds one, and may raise the level, without a report). Nothing was "
+    "changed; look at the case again first.",
 )
 
 
@@ -68,9 +70,18 @@ revalidated = method_decorator([conditional_page, cache_control(private=True, no
 
 # --- Accounts --------------------------------------------------------------------------------
 
+def answer_in_the_phones_language(request: Request) -> None:
+    """No login known yet (or a refused one): errors in the phone's language (Accept-Language)."""
+    translation.activate(i18n.language_from_accept_header(request.headers.get("Accept-Language", "")))
+
+
 class TokenView(TokenObtainPairView):
     serializer_class = s.LoginSerializer
     throttle_classes = LOGIN_THROTTLES
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        answer_in_the_phones_language(request)  # a wrong password, a patient's login
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         tags=["auth"],
@@ -100,7 +111,7 @@ class ActivateView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """Errors in the phone's language (Accept-Language), the language the patient's texts start in."""
-        translation.activate(i18n.language_from_accept_header(request.headers.get("Accept-Language", "")))
+        answer_in_the_phones_language(request)
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
@@ -132,7 +143,9 @@ class PatientView(GenericAPIView):
         return cast(User, self.request.user).patient  # IsPatient let the request in
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """After authentication: answer in the patient's own language (reset after the request)."""
+        """A refused token (expired, revoked) is answered in the phone's language; after authentication, in the
+        patient's own (reset after the request)."""
+        answer_in_the_phones_language(request)
         super().initial(request, *args, **kwargs)
         translation.activate(self.patient.text_language)
 
@@ -175,7 +188,7 @@ class TimelineView(PatientView):
                    "local today (done, due, upcoming, overdue). Bounded by the plan, so not paginated.")
     def get(self, request: Request) -> Response:
         patient = self.patient
-        milestones = selectors.timeline_of(patient)
+        milestones = selectors.patient_timeline_of(patient)
         context = {"today": patient.local_date()}
         return Response(s.MilestoneSerializer(milestones, many=True, context=context).data)
 
@@ -617,9 +630,9 @@ class AcknowledgeView(SurgeonView):
                    responses={200: s.EscalationSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
                               404: ERROR_404, 409: CASE_CHANGED_409},
                    description="Mark the case seen by the caller, optionally with a note. Idempotent: the first "
-                   "acknowledgement is kept (a later note replaces the earlier one). With `reports_seen` (the "
-                   "number of the case's reports the caller was shown), a case that has gained a report since "
-                   "answers 409 and is left as it was.")
+                   "acknowledgement is kept (a later note replaces the earlier one). With `reports_seen` and "
+                   "`reasons_seen` (the number of the case's reports and the reasons the caller was shown), a case "
+                   "that has gained a report or a reason since answers 409 and is left as it was.")
     def post(self, request: Request, pk: int) -> Response:
         escalation = get_object_or_404(selectors.inbox_for(self.member, state="all"), pk=pk)
         body = s.AcknowledgeInputSerializer(data=request.data or {})
@@ -636,9 +649,9 @@ class ResolveView(SurgeonView):
                               404: ERROR_404, 409: CASE_CHANGED_409},
                    description="Close the case with an outcome and a note (acknowledging it if nobody had). "
                    "Idempotent: the first resolution is kept. The patient's next escalating report opens a new case. "
-                   "With `reports_seen` (the number of the case's reports the caller was shown), a case that has "
-                   "gained a report since (say an emergency that raised it) answers 409 and is left open, so it is "
-                   "never closed unseen.")
+                   "With `reports_seen` and `reasons_seen` (the number of the case's reports and the reasons the "
+                   "caller was shown), a case that has gained a report or a reason since (say an emergency that "
+                   "raised it) answers 409 and is left open, so it is never closed unseen.")
     def post(self, request: Request, pk: int) -> Response:
         escalation = get_object_or_404(selectors.inbox_for(self.member, state="all"), pk=pk)
         body = s.ResolveInputSerializer(data=request.data)

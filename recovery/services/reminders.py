@@ -105,8 +105,8 @@ def _binder_in_force(day: date) -> Q:
 
 # Check-in prompts start on the surgery day (a patient enrolled ahead of surgery is not asked to check in
 # every day of the wait). The other rules need no such condition: the binder restriction starts on the
-# surgery day (recovery.plan), and refill and battery dates are those the care team recorded for the pump,
-# which may already be implanted (a patient enrolled ahead of a pump replacement still needs refills).
+# surgery day (recovery.plan), and the refill and battery reminders follow the dates the care team recorded
+# for the pump (a next refill date cannot be before the surgery date: services.pumps).
 REMINDER_RULES: tuple[ReminderRule, ...] = (
     ReminderRule(PushKind.CHECKIN_PROMPT, None, _checkin_not_in),
     ReminderRule(PushKind.CHECKIN_MISSING, EVENING_REMINDER_AT, _evening_without_checkin),

@@ -11,9 +11,11 @@ refresh keeps, and recovery/api/authentication.py refuses a staff access token w
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import django_otp
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
@@ -45,19 +47,32 @@ class SecondFactorError(Exception):
         self.errors = {SECOND_FACTOR_FIELD: [message]}
 
 
-def token_pair(user: Any, *, second_factor: bool = False) -> dict[str, str]:
+def token_pair(user: Any, *, second_factor: bool | int = False) -> dict[str, str]:
     """A fresh access + refresh token pair (the refresh token is recorded as outstanding); `second_factor`
-    marks both as issued after a passed second factor."""
+    marks both as issued after a second factor passed now (True) or at that Unix time (a refresh keeps it)."""
     refresh = RefreshToken.for_user(user)
-    if second_factor:
-        refresh[SECOND_FACTOR_CLAIM] = True
+    if second_factor is True:
+        refresh[SECOND_FACTOR_CLAIM] = int(time.time())
+    elif second_factor:
+        refresh[SECOND_FACTOR_CLAIM] = int(second_factor)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def second_factor_at(claims: Any) -> int | None:
+    """When the token's second factor was passed (Unix time), or None."""
+    value = claims.get(SECOND_FACTOR_CLAIM)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def has_second_factor(user: Any, claims: Any) -> bool:
     """Does a token with these claims pass for this user: a patient's always, a staff member's only when issued
-    after the second factor while STAFF_TWO_FACTOR_REQUIRED is on."""
-    return not staff_auth.second_factor_required(user) or claims.get(SECOND_FACTOR_CLAIM) is True
+    after a second factor passed at most SESSION_COOKIE_AGE ago while STAFF_TWO_FACTOR_REQUIRED is on. Refreshing
+    keeps the time it was passed: like a dashboard session, a staff API session ends after that age however often
+    it is refreshed, and a deleted authenticator ends it sooner (recovery.signals)."""
+    if not staff_auth.second_factor_required(user):
+        return True
+    passed_at = second_factor_at(claims)
+    return passed_at is not None and 0 <= time.time() - passed_at <= settings.SESSION_COOKIE_AGE
 
 
 def log_in(user: Any, *, otp_token: str | None) -> dict[str, str]:
@@ -140,7 +155,7 @@ def rotate_refresh_token(raw: str) -> dict[str, str]:
         if not has_second_factor(user, token):
             raise SessionError("This session was opened without the second factor: log in again with otp_token.")
         BlacklistedToken.objects.create(token=outstanding)
-        return token_pair(user, second_factor=token.get(SECOND_FACTOR_CLAIM) is True)
+        return token_pair(user, second_factor=second_factor_at(token) or False)
 
 
 def revoke_refresh_token(raw: str) -> None:

@@ -239,3 +239,22 @@ def test_refreshing_with_a_used_refresh_token(accept, expected):
     answer = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": refresh}, format="json",
                               HTTP_ACCEPT_LANGUAGE=accept)
     assert answer.status_code == 401 and answer.json()["detail"] == expected
+
+
+def test_a_wrong_password_is_answered_in_the_phones_language(api_client, patient, language):
+    answer = api_client.post("/api/v1/auth/token/", {"username": patient.user.username, "password": "wrong"},
+                             HTTP_ACCEPT_LANGUAGE=language)
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == said(language, "No se encontró ninguna cuenta activa con las credenciales dadas",
+                                           "No active account found with the given credentials")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me/", "/api/v1/devices/"])
+def test_a_refused_token_is_answered_in_the_phones_language(api_client, language, path):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    answer = api_client.post(path, {"token": "t" * 40, "platform": "android"}, format="json",
+                             HTTP_ACCEPT_LANGUAGE=language) if "devices" in path else api_client.get(
+        path, HTTP_ACCEPT_LANGUAGE=language)
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == said(language, "El token dado no es válido para ningún tipo de token",
+                                           "Given token not valid for any token type")

@@ -117,6 +117,7 @@ def test_a_patient_whose_surgery_is_ahead_has_a_planned_implant_and_no_implanted
     [procedure] = resources(bundle, "Procedure")
     assert (procedure.status, procedure.performedDateTime, procedure.focalDevice) == ("preparation", None, None)
     assert procedure.code.coding[0].system == fhir.CPT and str(patient.surgery_date) in procedure.note[0].text
+    assert patient.pump.get_drug_display() in procedure.note[0].text  # a planned baclofen or morphine pump
     assert resources(bundle, "Device") == []
 
     patient.surgery_date = patient.local_date()  # the day of the surgery

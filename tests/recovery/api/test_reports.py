@@ -15,7 +15,7 @@ from PIL import Image
 from pillow_heif import register_heif_opener
 
 from notifications.models import Notification
-from recovery.models import CheckIn, Escalation, IncisionCheck, PatientMessage, WarningReport
+from recovery.models import CheckIn, Escalation, IncisionCheck, Patient, PatientMessage, WarningReport
 from tests.factories import CheckInFactory, DeviceFactory, PatientFactory, SurgeonFactory
 from tests.support import bearer
 
@@ -106,11 +106,23 @@ def test_checkins_list_is_paginated(patient_client, patient):
 
 def test_pain_8_or_more_three_local_days_running_escalates(patient_client, patient):
     today = patient.local_date()
+    Patient.objects.filter(pk=patient.pk).update(surgery_date=today - timedelta(days=5))
     CheckInFactory(patient=patient, pain_score=8, local_date=today - timedelta(days=2))
     CheckInFactory(patient=patient, pain_score=9, local_date=today - timedelta(days=1))
     answer = patient_client.post("/api/v1/checkins/", checkin(pain_score=8)).json()
     assert answer["triage"]["level"] == "urgent" and answer["triage"]["reasons"] == ["severe_pain_3_days"]
     assert Escalation.objects.get().checkin_id == answer["id"]
+
+
+def test_pain_before_the_surgery_date_does_not_make_a_streak(patient_client, patient):
+    """Severe chronic pain is why the pump is implanted (guide line 48): 8 the two days before surgery and 8 on
+    its day are not three days running of a post-operative problem."""
+    today = patient.local_date()
+    Patient.objects.filter(pk=patient.pk).update(surgery_date=today)
+    CheckInFactory(patient=patient, pain_score=8, local_date=today - timedelta(days=2))
+    CheckInFactory(patient=patient, pain_score=9, local_date=today - timedelta(days=1))
+    answer = patient_client.post("/api/v1/checkins/", checkin(pain_score=8)).json()
+    assert answer["triage"]["level"] == "routine" and not Escalation.objects.exists()
 
 
 def test_another_patients_pain_does_not_count(patient_client, patient):
