@@ -483,8 +483,20 @@ NOTE_NOT_READ_NOW = _(
 )
 
 
-def when_to_call(number: str) -> str:
-    """When to call the surgeon and when the emergency number, in the active (the patient's) language."""
+def when_to_call(number: str, *, baclofen_running_out: bool = False) -> str:
+    """When to call the surgeon and when the emergency number, in the active (the patient's) language. A
+    baclofen pump past its alarm date with no refill: itching, stiffness, tingling and fever are early
+    withdrawal, for the emergency number (as the refill safety net's message says), not for the surgeon."""
+    if baclofen_running_out:
+        return gettext(
+            "Call %(number)s now if you get itching, more muscle stiffness, tingling, a fever or confusion: with "
+            "your baclofen pump running low these can be the start of withdrawal. Also call %(number)s for "
+            "trouble breathing, shortness of breath, chest pain, a seizure, extreme drowsiness, new bowel or "
+            "bladder problems, or signs of an overdose. Call your surgeon if you get a temperature of 95.0°F "
+            "(35.0°C) or less; trouble walking or keeping your balance; numbness, pain or weakness in your arms "
+            "or legs; pain, redness, bleeding, drainage or more swelling at an incision; a headache when you sit "
+            "or stand up; a stiff neck; severe pain your medicine does not relieve; or a pump alarm."
+        ) % {"number": number}
     return gettext(
         "Call your surgeon if you get a fever over 100.0°F (37.8°C) or a temperature of 95.0°F (35.0°C) or less; "
         "trouble walking or keeping your balance; numbness, tingling, pain or weakness in your arms or legs; "
@@ -517,8 +529,9 @@ class PatientContext:
     patient's reports of the last RECENT_HOURS (combinations read them), `refill_missed` whether the pump
     is past its alarm date (in the patient's local date) with no refill recorded since, or has an open
     alarm-date alert of the refill safety net (`refill_missed` rows read it; looked up only when the report
-    shows a sign such a row reads, reads_refill_state), `emergency_number` the
-    number the advice names.
+    shows a sign such a row reads, reads_refill_state), `refill_alarm_passed` whether the pump's own dates
+    say so (no query: read for every report, so that no answer says nothing needs the care team while a
+    refill is overdue), `emergency_number` the number the advice names.
     """
 
     drug: str = ""
@@ -526,6 +539,7 @@ class PatientContext:
     pain_by_date: Mapping[date, int] = field(default_factory=dict)
     recent_signs: frozenset[str] = frozenset()
     refill_missed: bool = False
+    refill_alarm_passed: bool = False
     emergency_number: str = FALLBACK_EMERGENCY_NUMBER
 
 
@@ -632,7 +646,8 @@ def triage(report: Report, context: PatientContext | None = None) -> TriageResul
     # Advice-only (routine) reasons are given only when nothing escalates; their advice is always added.
     reasons = tuple(reason for reason in ordered if levels[reason] != ROUTINE) or ordered
     advice = advice_for(level, reasons, context.emergency_number, has_note=bool(report.note.strip()),
-                        advice_reasons=ordered)
+                        advice_reasons=ordered,
+                        refill_overdue_drug=context.drug if context.refill_alarm_passed else "")
     return TriageResult(TriageLevel(level), reasons, advice, fired=(*sign_rules, *fired))
 
 
@@ -644,10 +659,13 @@ def _listing(codes: Iterable[str]) -> str:
 
 
 def advice_for(level: str, reasons: tuple[str, ...], emergency_number: str = FALLBACK_EMERGENCY_NUMBER,
-               *, has_note: bool = False, advice_reasons: tuple[str, ...] | None = None) -> str:
+               *, has_note: bool = False, advice_reasons: tuple[str, ...] | None = None,
+               refill_overdue_drug: str = "") -> str:
     """The text the patient reads with their triage answer; it names their local emergency number.
 
     `reasons` are listed as what was reported; `advice_reasons` (default: the same) add what to do.
+    `refill_overdue_drug`, the pump's drug while it is past its alarm date with no refill ("" otherwise): a
+    routine answer then asks for the refill today instead of saying nothing needs the care team.
     """
     values = {"number": emergency_number}
     extra = " ".join(
@@ -664,11 +682,18 @@ def advice_for(level: str, reasons: tuple[str, ...], emergency_number: str = FAL
             "so keep your phone nearby. If you get worse, have trouble breathing or feel very unwell, call %(number)s."
         ) % {**values, "reasons": _listing(reasons)}
         return f"{text} {extra}".strip()
+    calling = when_to_call(emergency_number, baclofen_running_out=refill_overdue_drug in BACLOFEN)
+    if refill_overdue_drug:
+        parts = [gettext("Thank you, your report is saved."),
+                 gettext("Your pump is past its refill alarm date and no refill is recorded: call your care team "
+                         "today about the refill."),
+                 extra, str(NOTE_NOT_READ_NOW) if has_note else "", calling]
+        return " ".join(part for part in parts if part)
     if reasons or has_note:
         parts = [gettext("Thank you, your report is saved."), extra, str(NOTE_NOT_READ_NOW) if has_note else "",
-                 when_to_call(emergency_number)]
+                 calling]
         return " ".join(part for part in parts if part)
     return gettext(
         "Thank you, your report is saved and nothing in it needs your care team right now. "
         "Keep following your recovery plan."
-    ) + " " + when_to_call(emergency_number)
+    ) + " " + calling

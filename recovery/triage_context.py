@@ -29,6 +29,7 @@ def triage_context(patient: Patient, local_date: date, now: datetime, report: tr
             until=local_date),
         recent_signs=recent_signs(patient, now) if triage.reads_recent_signs(report) else frozenset(),
         refill_missed=pump is not None and triage.reads_refill_state(report, drug) and refill_missed(pump, local_date),
+        refill_alarm_passed=pump is not None and past_alarm_date_unrefilled(pump, local_date),
         emergency_number=patient.emergency_number,
     )
 

@@ -131,3 +131,37 @@ def test_the_refill_state_costs_no_query_on_a_routine_check_in_nor_once_past_the
         context = triage_context(patient, DAY_120, at(DAY_120), Report(symptoms=("itching",), local_date=DAY_120))
     assert context.refill_missed
     assert not any("refillalert" in query["sql"] for query in itching.captured_queries)  # the dates decide
+
+
+def checkin_advice(pump: Pump, when: datetime, **fields: object) -> tuple[str, str]:
+    from recovery.services.reports import submit_checkin
+
+    patient = Patient.objects.select_related("pump").get(pk=pump.patient_id)
+    record = submit_checkin(patient, {"client_id": uuid.uuid4(), "pain_score": 2, **fields}, now=when).record
+    return record.triage_level, record.triage_advice
+
+
+@pytest.mark.parametrize("drug", [Pump.Drug.BACLOFEN, Pump.Drug.MORPHINE])
+def test_a_routine_check_in_past_the_alarm_date_asks_for_the_refill_never_says_nothing_is_needed(drug):
+    """A patient in danger is never told that nothing needs the care team."""
+    pump = baclofen_pump(drug)
+    level, advice = checkin_advice(pump, at(DAY_120))
+    assert level == "routine" and "nothing in it needs your care team" not in advice
+    assert "past its refill alarm date" in advice and "call your care team today" in advice
+    baclofen = "itching, more muscle stiffness, tingling, a fever or confusion" in advice
+    assert baclofen == (drug == Pump.Drug.BACLOFEN)
+    if baclofen:  # the same signs the alarm message names go to the emergency number, not to the surgeon
+        assert "Call 911 now if you get itching" in advice and "stiffness; itching" not in advice
+
+
+def test_before_the_alarm_date_a_routine_check_in_is_as_before():
+    pump = baclofen_pump()
+    level, advice = checkin_advice(pump, at(ALARM - timedelta(days=1)))
+    assert level == "routine" and "nothing in it needs your care team right now" in advice
+    assert "refill alarm date" not in advice
+
+
+def test_the_refill_notice_is_in_spanish_for_a_spanish_speaking_patient():
+    pump = baclofen_pump(language="es")
+    _, advice = checkin_advice(pump, at(DAY_120))
+    assert "ya pasó la fecha de alarma de recarga" in advice and "comienzo de una abstinencia" in advice
