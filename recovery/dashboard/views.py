@@ -180,9 +180,14 @@ class CompleteMilestoneView(CareTeamRequiredMixin, View):
             Milestone.objects.select_related("patient").filter(patient__in=access.care_team_patients(self.member)),
             pk=pk,
         )
-        if plan.done_by(milestone.key) != plan.DoneBy.CLINIC:
-            raise PermissionDenied("The patient marks this step done in the app.")
-        plans.complete_milestone(milestone, by=request.user)
+        try:
+            plans.complete_clinic_milestone(milestone, by=request.user)
+        except plans.NotCareTeamsToTick as exc:
+            raise PermissionDenied("The patient marks this step done in the app.") from exc
+        except plans.StepAfterSurgery:
+            surgery = milestone.patient.surgery_date
+            return HttpResponseBadRequest(f"“{milestone.title}” comes after the surgery ({surgery}): it can be "
+                                          "marked done from that day on.")
         return redirect("dashboard:patient", pk=milestone.patient_id)
 
 

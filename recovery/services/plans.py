@@ -80,6 +80,22 @@ def complete_own_milestone(patient: Patient, key: str, *, at: datetime | None = 
     return complete_milestone(milestone, at=at)
 
 
+class NotCareTeamsToTick(Exception):
+    """The milestone is the patient's to tick off in the app (physical therapy started), not the clinic's."""
+
+
+def complete_clinic_milestone(milestone: Milestone, *, by: Any, at: datetime | None = None) -> Milestone:
+    """The care team marks one of the clinic's milestones done (the pre-operative visit, the wound check),
+    audited. Raises NotCareTeamsToTick for a step the patient marks, StepAfterSurgery for a recovery step
+    before the surgery date (in the patient's zone), as for the patient's own steps."""
+    if plan.done_by(milestone.key) != plan.DoneBy.CLINIC:
+        raise NotCareTeamsToTick(milestone.key)
+    patient = milestone.patient
+    if milestone.key not in plan.PREOP_KEYS and patient.local_date(at) < patient.surgery_date:
+        raise StepAfterSurgery(milestone)
+    return complete_milestone(milestone, by=by, at=at)
+
+
 def complete_milestone(milestone: Milestone, *, by: Any = None, at: datetime | None = None) -> Milestone:
     """Mark a milestone done (e.g. the surgeon confirms the wound check). Idempotent: the first time is
     kept. Audited when staff (`by`) does it."""

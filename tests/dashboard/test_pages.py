@@ -318,6 +318,18 @@ def test_marking_a_milestone_done_shows_it_done_and_is_audited(surgeon, surgeon_
     assert AuditEvent.objects.filter(action="update", patient=patient, object_id=str(discharge.pk)).exists()
 
 
+def test_a_clinic_step_after_surgery_cannot_be_marked_done_before_it_and_a_preop_one_can(surgeon, surgeon_client):
+    patient = PatientFactory(enrolled=True, surgeon=surgeon, surgery_date=timezone.now().date() + timedelta(days=14))
+    wound_check, preop_visit = patient.milestones.get(key="wound_check"), patient.milestones.get(key="preop_visit")
+    response = surgeon_client.post(reverse("dashboard:complete-milestone", args=[wound_check.pk]))
+    assert response.status_code == 400 and "comes after the surgery" in response.content.decode()
+    wound_check.refresh_from_db()
+    assert wound_check.completed_at is None and not AuditEvent.objects.filter(object_id=str(wound_check.pk)).exists()
+    assert surgeon_client.post(reverse("dashboard:complete-milestone", args=[preop_visit.pk])).status_code == 302
+    preop_visit.refresh_from_db()
+    assert preop_visit.completed_at is not None
+
+
 def test_another_surgeons_milestone_cannot_be_marked_done(surgeon_client):
     patient = PatientFactory(enrolled=True)
     milestone = patient.milestones.first()
