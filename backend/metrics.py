@@ -6,8 +6,9 @@ gauges are read once per scrape.
 
 Protected, because counts of escalations are operational data: with METRICS_TOKEN set, a request
 must carry `Authorization: Bearer <METRICS_TOKEN>`; without it, only requests from the machine
-itself (REMOTE_ADDR on loopback; X-Forwarded-For is not looked at) are answered. Anything else is 404,
-so the endpoint is not advertised.
+itself are answered: REMOTE_ADDR on loopback, no reverse proxy configured (DJANGO_NUM_PROXIES 0) and no
+forwarding header, since every request a proxy on the same host passes on comes from loopback too.
+Anything else is 404, so the endpoint is not advertised.
 """
 from __future__ import annotations
 
@@ -23,12 +24,16 @@ from prometheus_client import multiprocess
 from notifications.metrics import OutboxCollector
 from recovery.metrics import OpenEscalationsCollector
 
+FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+
 
 def may_scrape(request: HttpRequest) -> bool:
     token = settings.METRICS_TOKEN
     if token:
         sent = request.headers.get("Authorization", "")
         return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+    if settings.NUM_PROXIES or any(header in request.META for header in FORWARDING_HEADERS):
+        return False  # a proxy's requests all come from loopback: behind one, only the token says who scrapes
     try:
         return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
     except ValueError:

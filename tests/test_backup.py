@@ -51,6 +51,7 @@ def test_a_dump_restores_into_a_new_database_with_the_same_records(tmp_path):
         subprocess.run([ROOT / "scripts" / "db-backup.sh", "dump", url(connection.settings_dict["NAME"]), dump],
                        check=True, capture_output=True, timeout=300)
         assert dump.stat().st_size > 0
+        assert dump.stat().st_mode & 0o777 == 0o600  # every patient's records: its owner's only
         subprocess.run([ROOT / "scripts" / "db-backup.sh", "restore", dump, url(restored)],
                        check=True, capture_output=True, timeout=300)
 
@@ -62,3 +63,22 @@ def test_a_dump_restores_into_a_new_database_with_the_same_records(tmp_path):
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{restored}" WITH (FORCE)')
+
+
+def test_the_password_reaches_pg_dump_in_its_environment_not_on_its_command_line(tmp_path):
+    """A command line is readable by every local user (ps); the process's environment is not."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    seen = tmp_path / "seen"
+    for tool in ("pg_dump", "pg_restore"):
+        stub = bin_dir / tool
+        stub.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" "$PGPASSWORD" > "{seen}"\n')
+        stub.chmod(0o755)
+    for args in (["dump", "postgres://bob:p%40ss@db.example:5432/pump", tmp_path / "x.dump"],
+                 ["restore", tmp_path / "x.dump", "postgres://bob:p%40ss@db.example:5432/pump"]):
+        subprocess.run([ROOT / "scripts" / "db-backup.sh", *args], check=True, capture_output=True, timeout=60,
+                       env={"PATH": "/usr/bin:/bin", "PG_BIN": str(bin_dir)})
+        command_line, password = seen.read_text().splitlines()
+        assert "p@ss" not in command_line and "p%40ss" not in command_line
+        assert "--dbname=postgresql://bob@db.example:5432/pump" in command_line
+        assert password == "p@ss"

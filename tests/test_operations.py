@@ -103,6 +103,17 @@ def test_metrics_are_refused_from_another_machine_without_the_token():
     assert forged.get("/metrics").status_code == 404
 
 
+def test_behind_a_proxy_on_the_same_host_loopback_is_not_enough(settings):
+    """Every request a local reverse proxy passes on comes from 127.0.0.1: only the token can tell."""
+    via_proxy = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert via_proxy.get("/metrics").status_code == 404
+    assert Client(REMOTE_ADDR="127.0.0.1", HTTP_FORWARDED="for=203.0.113.9").get("/metrics").status_code == 404
+    settings.NUM_PROXIES = 1
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 404
+    settings.METRICS_TOKEN = "scrape-secret"
+    assert via_proxy.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
+
+
 def test_with_a_metrics_token_only_the_bearer_of_it_may_scrape(settings):
     settings.METRICS_TOKEN = "scrape-secret"
     assert Client(REMOTE_ADDR="10.0.0.5").get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret").status_code == 200
