@@ -169,6 +169,22 @@ def test_the_retention_job_flushes_expired_tokens_and_old_finished_pushes_but_ke
     assert AuditEvent.objects.filter(pk=audit.pk).exists()
 
 
+def test_the_retention_job_keeps_the_old_pushes_of_an_escalation_still_open(settings):
+    """The inbox's "Push delivered" of a case open for weeks reads its sent rows."""
+    from tests.factories import EscalationFactory
+
+    settings.OUTBOX_RETENTION = timedelta(days=30)
+    old = timezone.now() - timedelta(days=40)
+    still_open = EscalationFactory()
+    closed = EscalationFactory(resolved_at=timezone.now())
+    kept = NotificationFactory(status=Notification.Status.SENT, created_at=old, topic=f"escalation:{still_open.pk}")
+    pruned = NotificationFactory(status=Notification.Status.SENT, created_at=old, topic=f"escalation:{closed.pk}")
+
+    call_command("prune_expired_data")
+
+    assert Notification.objects.filter(pk=kept.pk).exists() and not Notification.objects.filter(pk=pruned.pk).exists()
+
+
 def test_the_retention_job_is_scheduled_nightly_and_registered(settings):
     from backend.celery import app
 
