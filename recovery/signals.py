@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from recovery.models import User
+from recovery.models import IncisionCheck, User
 from recovery.services import sessions as tokens
 
 
@@ -43,3 +44,12 @@ def revoke_sessions_on_second_factor_removed(sender: type, instance: Any, **kwar
     """The refresh tokens end now; access tokens live at most ACCESS_TOKEN_LIFETIME (15 minutes)."""
     if instance.user_id is not None:
         tokens.revoke_all_tokens(instance.user_id)
+
+
+@receiver(post_delete, sender=IncisionCheck, dispatch_uid="recovery.delete_incision_photo_file")
+def delete_photo_file_with_its_row(sender: type[IncisionCheck], instance: IncisionCheck, **kwargs: Any) -> None:
+    """The photo is health data: once the row's deletion is committed (by itself, or with its patient), its file
+    leaves the storage too; a rolled-back deletion keeps it."""
+    name, storage = instance.photo.name, instance.photo.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

@@ -1,5 +1,6 @@
 """Rules the database and the models enforce themselves (milestones and restrictions: test_plan.py)."""
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -107,3 +108,20 @@ def test_surgeon_own_backup_fails_validation_on_backup_field():
         surgeon.full_clean()
 
     assert "backup" in exc.value.message_dict
+
+
+@pytest.mark.parametrize("deleted", ["incision check", "patient"])
+def test_a_deleted_incision_checks_photo_file_leaves_the_storage(deleted, tmp_path, settings,
+                                                                django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from tests.factories import IncisionCheckFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    check = IncisionCheckFactory()
+    check.photo.save("wound.jpg", ContentFile(b"\xff\xd8 not really a jpeg"), save=True)
+    path = Path(check.photo.path)
+    assert path.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        (check if deleted == "incision check" else check.patient).delete()
+    assert not path.exists()
