@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from backend.health import healthz
@@ -24,6 +25,7 @@ def docs_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/dashboard/", permanent=False)),  # a browser opened on the site's root
     path("admin/", admin.site.urls),
     path("api/schema/", docs_view(SpectacularAPIView.as_view()), name="schema"),
     # The split view serves its script from a URL (no inline script); Swagger UI's page has one inline

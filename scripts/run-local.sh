@@ -28,6 +28,7 @@ stopping=""
 
 stop_all() {
     status=$?
+    [ -n "${asked_to_stop:-}" ] && status=0  # Ctrl-C or SIGTERM: a clean stop, not a failure of make
     [ -n "$stopping" ] && return
     stopping=1
     trap - INT TERM EXIT
@@ -50,7 +51,8 @@ stop_all() {
     echo "stopped."
     exit "$status"
 }
-trap stop_all INT TERM EXIT
+trap 'asked_to_stop=1; stop_all' INT TERM
+trap stop_all EXIT
 
 # start NAME LOGFILE COMMAND...: run COMMAND in its own process group, output to LOGFILE ("-" = terminal).
 start() {
@@ -84,7 +86,7 @@ start "Celery worker (urgent queue)" "$RUN_DIR/worker-urgent.log" "$PY" -m celer
 start "Celery worker (bulk queue)" "$RUN_DIR/worker.log" nice -n 10 "$PY" -m celery -A backend worker \
     -Q bulk -n "bulk@%h" -l info --concurrency 2
 start "Celery beat" "$RUN_DIR/beat.log" "$PY" -m celery -A backend beat -l info \
-    --pidfile "$RUN_DIR/beat.pid" --schedule "$RUN_DIR/celerybeat-schedule"
+    --pidfile "$RUN_DIR/beat.pid"
 start "web server" - "$PY" manage.py runserver "127.0.0.1:$WEB_PORT"
 
 for _ in $(seq 100); do

@@ -300,3 +300,8 @@ def test_under_gunicorn_with_two_workers_any_scrape_counts_every_workers_request
                    and 'view="healthz"' in line and 'method="GET"' in line]
         assert len(healthz) == 1 and float(healthz[0].rsplit(" ", 1)[1]) == 6, healthz
         assert metric(text, "pump_outbox_pending") == 1
+
+
+def test_the_sites_root_leads_to_the_dashboard():
+    answer = Client().get("/")
+    assert (answer.status_code, answer["Location"]) == (302, "/dashboard/")

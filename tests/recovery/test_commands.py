@@ -97,6 +97,20 @@ def test_seed_demo_leaves_one_open_emergency_escalation(seeded):
     assert escalation.acknowledged_at is None
     assert escalation.ack_due_at > escalation.created_at
     assert escalation.patient.user.username == seed_demo.ESCALATING_PATIENT
+    # Its surgeon's stand-in phone is pushed, so it is not passed on as reaching nobody
+    assert (escalation.escalated_to, escalation.unreachable_at) == (None, None)
+
+
+def test_seed_demo_gives_every_demo_login_a_stand_in_phone_once(seeded):
+    """The demo's escalations, messages and check-in prompts reach a phone the FCM stand-in logs."""
+    from notifications.models import Device, Notification
+
+    app_users = User.objects.exclude(username=seed_demo.ADMIN_USERNAME)
+    assert set(Device.objects.values_list("user__username", flat=True)) == set(
+        app_users.values_list("username", flat=True))
+    call_command("seed_demo", stdout=StringIO())
+    assert Device.objects.count() == app_users.count()
+    assert Notification.objects.filter(kind="escalation", recipient__username=seed_demo.SURGEON_USERNAME).exists()
 
 
 def test_seed_demo_twice_adds_nothing(seeded):

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services import devices
 from recovery.models import Nurse, Patient, PatientMessage, Surgeon, User
 from recovery.services import accounts, enrollment, messages, reports
 
@@ -146,9 +147,13 @@ class Command(BaseCommand):
             backup = self.surgeon(BACKUP_USERNAME, "Dr. Grace Backup", backup=None)
             surgeon = self.surgeon(SURGEON_USERNAME, "Dr. Demo Surgeon", backup=backup)
             nurse = self.nurse(surgeon)
+            for person in (surgeon.user, backup.user, nurse.user):
+                self.phone(person)
             self.admin_user()
             for spec in DEMO_PATIENTS:
                 patient = self.patient(surgeon, spec, now)
+                if patient.user is not None:
+                    self.phone(patient.user)
                 self.history(patient, spec, now)
                 if spec.username == THREAD_PATIENT:
                     self.thread(patient, nurse)
@@ -162,6 +167,11 @@ class Command(BaseCommand):
             username=username, password=DEMO_PASSWORD, email=f"{username}@example.org",
             display_name=display_name, backup=backup,
         )
+
+    def phone(self, user: User) -> None:
+        """A push token of the local FCM stand-in, so the demo's escalations, messages and prompts reach a phone
+        (the stand-in's log shows them) and nothing is reported as reaching nobody."""
+        devices.register_device(user=user, token=f"demo-device-{user.username}", platform="android")
 
     def nurse(self, surgeon: Surgeon) -> Nurse:
         existing = Nurse.objects.filter(user__username=NURSE_USERNAME).first()
