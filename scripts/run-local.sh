@@ -31,7 +31,10 @@ stop_all() {
     [ -n "${asked_to_stop:-}" ] && status=0  # Ctrl-C or SIGTERM: a clean stop, not a failure of make
     [ -n "$stopping" ] && return
     stopping=1
-    trap - INT TERM EXIT
+    # Ignored, not reset: make passes a SIGTERM it gets on to this script, so a second one arrives while the
+    # processes are being stopped, and would end this script half-way, leaving them running.
+    trap '' INT TERM
+    trap - EXIT
     echo
     echo "stopping..."
     # Every process was started in its own session (setsid), so its group id is its pid and the
