@@ -2,6 +2,8 @@
 why a push did or did not go out. Delivery bookkeeping is read-only; tokens are never shown."""
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -26,14 +28,24 @@ class DeviceAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
+    """The outbox as delivery left it: only looked at. A row is written by the services and moved by
+    delivery and the sweep; a hand edit (status, next attempt, queue) or deletion would resend or lose a push."""
+
     list_display = ("created_at", "kind", "recipient", "status", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("status", "kind")
     search_fields = ("recipient__username", "dedupe_key", "fcm_message_id")
     date_hierarchy = "created_at"
     raw_id_fields = ("recipient", "device")
     list_select_related = ("recipient",)
-    readonly_fields = ("recipient", "device", "kind", "title", "body", "data", "dedupe_key", "attempts",
-                       "last_error", "created_at", "sent_at", "fcm_message_id")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Notification | None = None) -> list[str]:
+        return [field.name for field in Notification._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,12 +1,15 @@
 """Django admin for the clinical domain: staff search and fix records through the services, which
 write the audit trail. Every admin page that shows a patient's records (list, change, history,
-delete confirmation) is audited; phone reports are made by the phone only (no "add" here)."""
+delete confirmation) is audited, and the autocomplete endpoint, which would list them unaudited, refuses
+them; phone reports are made by the phone only (no "add" here). No escalation is ever lost: cases and their
+reports cannot be deleted here, nor a patient or report of an open case (staff_edits.deletion_refusals)."""
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -54,6 +57,22 @@ class PatientRecordAuditMixin:
             records.shown_list(request.user, changelist.result_list, self.model._meta.label)
         return response
 
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        """The admin's autocomplete endpoint would serve these records' names (a patient's, or one in
+        their __str__) without an audit row; no widget here autocompletes them (raw id fields do, through
+        the audited list page), so it is refused."""
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete":
+            raise PermissionDenied("Patient records are not served to autocomplete.")
+        return super().get_search_fields(request)  # type: ignore[misc]
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
+        """The delete confirmation (one object or "delete selected") lists what the service refuses to
+        delete as protected, which makes Django's admin refuse the deletion with that message."""
+        if refusals := staff_edits.deletion_refusals(objs):
+            return [], {}, set(), refusals
+        return super().get_deleted_objects(objs, request)  # type: ignore[misc]
+
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
         staff_edits.save_record(obj, by=request.user, created=not change)
 
@@ -93,6 +112,19 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "is_staff", "is_superuser", "is_active")
     fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Role", {"fields": ("role",)}))
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Role", {"fields": ("role",)}),)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
+        """A login named in the audit trail is not deleted (deactivated instead): the confirmation lists it
+        as protected, so Django's admin refuses, without collecting its thousands of audit rows."""
+        if refusals := staff_edits.user_deletion_refusals(objs):
+            return [], {}, set(), refusals
+        return super().get_deleted_objects(objs, request)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        staff_edits.delete_users([obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        staff_edits.delete_users(list(queryset))
 
 
 @admin.register(Surgeon)
@@ -300,6 +332,9 @@ class EscalationReportAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Escalation)
 class EscalationAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
@@ -321,6 +356,9 @@ class EscalationAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # no escalation is ever lost; resolved cases are the clinical record
 
 
 @admin.register(PatientMessage)

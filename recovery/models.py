@@ -635,7 +635,9 @@ class AuditEvent(models.Model):
         ACKNOWLEDGE = "acknowledge"
         RESOLVE = "resolve"
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # PROTECT: a login named here is deactivated, never deleted, so the trail keeps saying who (null only
+    # in rows from before this rule whose user was deleted).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
     object_type = models.CharField(max_length=64)
