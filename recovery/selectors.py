@@ -183,19 +183,13 @@ def messages_for(patient: Patient) -> QuerySet[PatientMessage]:
 
 
 def timeline_of(patient: Patient) -> QuerySet[Milestone]:
-    """The patient's milestones in date order, all of them: what the care team sees (a preparation item never
-    ticked off stays visible to them, and the clinic can still mark its own done late)."""
-    return Milestone.objects.filter(patient=patient).order_by("due_date", "id")
-
-
-def patient_timeline_of(patient: Patient) -> QuerySet[Milestone]:
-    """The timeline the patient's app shows: from the surgery date (in the patient's zone) on, the preparation
-    items nobody ticked off have lapsed and are left out (recovery.plan.PREOP_CHECKLIST; API.md has no
-    "missed" status, and telling the patient on day 5 to fast before surgery is wrong)."""
-    milestones = timeline_of(patient)
+    """The patient's milestones in date order. From the surgery date (in the patient's zone) on, the
+    preparation items nobody ticked off have lapsed and are left out, for the patient and the care team alike
+    (recovery.plan.PREOP_CHECKLIST): API.md's statuses have no "missed", and "due" on day 57 would be wrong."""
+    milestones = Milestone.objects.filter(patient=patient)
     if patient.local_date() >= patient.surgery_date:
         milestones = milestones.exclude(key__in=plan.PREOP_KEYS, completed_at__isnull=True)
-    return milestones
+    return milestones.order_by("due_date", "id")
 
 
 def in_force_on(day: date) -> Q:

@@ -8,6 +8,7 @@ import hashlib
 import uuid
 from datetime import time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import factory
 from django.db import models as db_models
@@ -72,6 +73,14 @@ class NurseFactory(ModelFactory[models.Nurse]):
             self.teams.set(extracted if extracted is not None else [SurgeonFactory()])
 
 
+def local_today(zone_name: str) -> Any:
+    """Today in `zone_name`, or UTC's for a name that is not a zone (a test of that validation)."""
+    try:
+        return timezone.now().astimezone(ZoneInfo(zone_name)).date()
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return timezone.now().date()
+
+
 class PatientFactory(ModelFactory[models.Patient]):
     """An activated patient (with a login); pass `user=None` for one not yet activated, `enrolled=True` for
     one with the pump and recovery plan that enrollment creates."""
@@ -91,7 +100,9 @@ class PatientFactory(ModelFactory[models.Patient]):
     user = factory.SubFactory(UserFactory, role=User.Role.PATIENT)
     surgeon = factory.SubFactory(SurgeonFactory)
     display_name = factory.Sequence(lambda n: f"Patient {n}")
-    surgery_date = factory.LazyFunction(lambda: timezone.now().date())
+    # The patient's own today (not UTC's): from 00:00 UTC until New York's midnight, UTC's date is tomorrow
+    # there, and the patient was a day before surgery (no restrictions in force, the checklist not lapsed).
+    surgery_date = factory.LazyAttribute(lambda o: local_today(o.timezone))
     timezone = "America/New_York"
     checkin_time = time(9, 0)
 

@@ -188,7 +188,7 @@ class TimelineView(PatientView):
                    "local today (done, due, upcoming, overdue). Bounded by the plan, so not paginated.")
     def get(self, request: Request) -> Response:
         patient = self.patient
-        milestones = selectors.patient_timeline_of(patient)
+        milestones = selectors.timeline_of(patient)
         context = {"today": patient.local_date()}
         return Response(s.MilestoneSerializer(milestones, many=True, context=context).data)
 
