@@ -51,10 +51,13 @@ def open_escalation(record: CheckIn | IncisionCheck | WarningReport, result: tri
 
 
 def raise_case(patient: Patient, level: str, reasons: Iterable[str], now: datetime, *,
-               record: CheckIn | IncisionCheck | WarningReport | None = None) -> Escalation:
+               record: CheckIn | IncisionCheck | WarningReport | None = None,
+               patient_advice_key: str = "") -> Escalation:
     """Open the patient's case at `level`, or join the open one, and write the pushes; `record` (a phone
     report) becomes one of its reports. A periodic job (the refill safety net) raises without a report.
-    The caller writes the patient's message, inside its transaction.
+    The caller writes the patient's message, inside its transaction; opening or raising the case pushes the
+    patient about it, and joining without a rise does too when the caller gives `patient_advice_key` (the
+    dedupe key of that push: a job's message has no phone answer to carry it).
 
     One open case per patient: the patient row is locked FOR NO KEY UPDATE (which does not wait for the
     key-share lock the report insert holds), so concurrent reports of one patient queue up here and
@@ -97,6 +100,8 @@ def raise_case(patient: Patient, level: str, reasons: Iterable[str], now: dateti
         reachability.ensure_reachable(case, now=now)
     elif was_acknowledged:
         pushes.queue_case_report_added_push(case)
+    if not rises and patient_advice_key:
+        pushes.queue_patient_advice_push(case, patient_advice_key)
     return case
 
 

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from recovery.i18n import patient_language
 from recovery.models import (
-    SEVERITY,
     Escalation,
     Patient,
     PatientMessage,
@@ -28,7 +27,6 @@ from recovery.models import (
     User,
 )
 from recovery.selectors import emergency_number_of
-from recovery.services import pushes
 from recovery.services.escalations import raise_case, resolve_raised_by_job
 
 # A missed-refill stage is raised from this local time of its day: the care team's 2-hour (urgent) or
@@ -159,12 +157,14 @@ def open_refill_escalation(patient: Patient, level: str, reason: str, now: datet
     """Tell the care team (and the patient) about a missed refill: the patient's open escalation case
     (opened, or joined and raised if more severe), without a phone report, and the advice message.
 
-    The patient is pushed about the message whatever the case did: raising it pushes them when it opens the
-    case or raises its level; a case joined without a rise pushes nobody, so the push is queued here, once per
-    case, stage (`reason`) and missed refill date (`due_date`, by default the pump's next_refill_date)."""
+    The patient is pushed about the message whatever the case did; when it is joined without a rise, once per
+    alert: stage (`reason`) and missed refill date (`due_date`, by default the pump's next_refill_date), as
+    raise_case's patient_advice_key."""
+    if due_date is None:
+        due_date = Pump.objects.filter(patient=patient).values_list("next_refill_date", flat=True).first()
+    advice_key = f"triage_advice:refill:{patient.pk}:{reason}:{due_date.isoformat() if due_date else 'none'}"
     with transaction.atomic():
-        before = _open_case_locked(patient)
-        escalation = raise_case(patient, level, [reason], now)
+        escalation = raise_case(patient, level, [reason], now, patient_advice_key=advice_key)
         with patient_language(patient.text_language):
             title = str(REFILL_MESSAGE_TITLE)
             body = str(REFILL_ADVICE[level]) % {"emergency_number": emergency_number_of(patient)}
@@ -172,28 +172,7 @@ def open_refill_escalation(patient: Patient, level: str, reason: str, now: datet
             patient=patient, kind=PatientMessage.Kind.TRIAGE_ADVICE, title=title, body=body, escalation=escalation,
             created_at=now,
         )
-        if not _raise_pushed_patient(before, escalation, level):
-            if due_date is None:
-                due_date = Pump.objects.filter(patient=patient).values_list("next_refill_date", flat=True).first()
-            pushes.queue_patient_advice_push(
-                escalation, f"triage_advice:{escalation.pk}:{reason}:{due_date.isoformat() if due_date else 'none'}"
-            )
     return escalation
-
-
-def _open_case_locked(patient: Patient) -> tuple[int, str] | None:
-    """The (id, level) of the patient's open case, read under the locks raise_case takes (the patient row, then
-    the case row), so that nothing opens or raises it before raise_case runs in this transaction."""
-    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).values_list("pk", flat=True).first()
-    return (Escalation.objects.select_for_update().filter(patient=patient, resolved_at__isnull=True)
-            .values_list("pk", "level").first())
-
-
-def _raise_pushed_patient(before: tuple[int, str] | None, case: Escalation, level: str) -> bool:
-    """raise_case pushed the patient: it opened a new case, or raised the open one's level."""
-    if before is None or before[0] != case.pk:
-        return True
-    return SEVERITY[TriageLevel(level)] > SEVERITY[TriageLevel(before[1])]
 
 
 def close_refill_alerts(pump: Pump, refill: PumpRefill, *, by: User | None) -> int:
