@@ -10,20 +10,13 @@ from django.db.models import Q
 
 from recovery.models import (
     AuditEvent,
-    CheckIn,
     Escalation,
     EscalationReport,
-    IncisionCheck,
     Patient,
     User,
-    WarningReport,
 )
 from recovery.services import audit
-
-# The phone reports a case can hold, by the field naming them on Escalation and EscalationReport.
-CASE_REPORT_FIELDS: dict[type[models.Model], str] = {
-    CheckIn: "checkin", IncisionCheck: "incision_check", WarningReport: "warning_report",
-}
+from recovery.services.escalations import ESCALATION_SOURCE_FIELD
 
 
 class DeletionRefused(Exception):
@@ -54,7 +47,7 @@ def deletion_refusals(objs: Iterable[models.Model]) -> list[str]:
     for obj in objs:
         if isinstance(obj, Patient):
             holds |= Q(patient=obj)
-        elif (field := CASE_REPORT_FIELDS.get(type(obj))) is not None:
+        elif (field := ESCALATION_SOURCE_FIELD.get(type(obj))) is not None:  # a phone report a case can hold
             holds |= Q(**{field: obj}) | Q(**{f"case_reports__{field}": obj})
     if holds:
         open_cases = (Escalation.objects.filter(holds, resolved_at__isnull=True).distinct()
