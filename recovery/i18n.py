@@ -38,6 +38,11 @@ def language_from_accept_header(header: str) -> str:
     return settings.LANGUAGE_CODE
 
 
+def activate_phone_language(request: HttpRequest) -> None:
+    """No login known yet (or a refused one): answer in the phone's language (Accept-Language)."""
+    translation.activate(language_from_accept_header(request.headers.get("Accept-Language", "")))
+
+
 @contextmanager
 def patient_language(language: str | None) -> Iterator[None]:
     """Write texts for a patient in their language (e.g. pushes built by a worker)."""

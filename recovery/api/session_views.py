@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -31,7 +30,7 @@ class SessionView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """No login yet to read a language from: errors in the phone's (Accept-Language)."""
-        translation.activate(i18n.language_from_accept_header(request.headers.get("Accept-Language", "")))
+        i18n.activate_phone_language(request)
         super().initial(request, *args, **kwargs)
 
     def get_authenticate_header(self, request: Request) -> str:

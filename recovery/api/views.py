@@ -70,17 +70,12 @@ revalidated = method_decorator([conditional_page, cache_control(private=True, no
 
 # --- Accounts --------------------------------------------------------------------------------
 
-def answer_in_the_phones_language(request: Request) -> None:
-    """No login known yet (or a refused one): errors in the phone's language (Accept-Language)."""
-    translation.activate(i18n.language_from_accept_header(request.headers.get("Accept-Language", "")))
-
-
 class TokenView(TokenObtainPairView):
     serializer_class = s.LoginSerializer
     throttle_classes = LOGIN_THROTTLES
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        answer_in_the_phones_language(request)  # a wrong password, a patient's login
+        i18n.activate_phone_language(request)  # a wrong password, a patient's login
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
@@ -111,7 +106,7 @@ class ActivateView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """Errors in the phone's language (Accept-Language), the language the patient's texts start in."""
-        answer_in_the_phones_language(request)
+        i18n.activate_phone_language(request)
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
@@ -145,7 +140,7 @@ class PatientView(GenericAPIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """A refused token (expired, revoked) is answered in the phone's language; after authentication, in the
         patient's own (reset after the request)."""
-        answer_in_the_phones_language(request)
+        i18n.activate_phone_language(request)
         super().initial(request, *args, **kwargs)
         translation.activate(self.patient.text_language)
 
