@@ -45,24 +45,23 @@ def is_database_error(error: BaseException) -> bool:
     return type(error).__module__.startswith(DATABASE_ERROR_MODULES)
 
 
-def _chain(error: BaseException) -> list[BaseException]:
+def database_error_chain(exc_info: Any) -> list[BaseException]:
+    """The links of `exc_info`'s exception chain (the exception, its cause or context, ...) when one of them is a
+    database error; [] when none is (or `exc_info` is no exception tuple)."""
+    if not isinstance(exc_info, tuple) or len(exc_info) != 3 or not isinstance(exc_info[1], BaseException):
+        return []
     links: list[BaseException] = []
-    current: BaseException | None = error
+    current: BaseException | None = exc_info[1]
     while current is not None and current not in links:
         links.append(current)
         current = current.__cause__ or current.__context__
-    return links
+    return links if any(is_database_error(link) for link in links) else []
 
 
 def database_error_texts(exc_info: Any) -> list[str]:
     """The str() and repr() of each link of `exc_info`'s chain, if the chain holds a database error, longest
     first (so that a text quoting another is replaced whole)."""
-    if not isinstance(exc_info, tuple) or len(exc_info) != 3 or not isinstance(exc_info[1], BaseException):
-        return []
-    links = _chain(exc_info[1])
-    if not any(is_database_error(link) for link in links):
-        return []
-    texts = {text for link in links for text in (str(link), repr(link)) if len(text) > 3}
+    texts = {text for link in database_error_chain(exc_info) for text in (str(link), repr(link)) if len(text) > 3}
     return sorted(texts, key=len, reverse=True)
 
 
@@ -73,10 +72,8 @@ class WithheldDatabaseError(Exception):
 
 def without_database_messages(exc_info: Any) -> Any:
     """`exc_info` (a tuple) as is, or, when its chain holds a database error, with every message withheld."""
-    if not isinstance(exc_info, tuple) or len(exc_info) != 3 or not isinstance(exc_info[1], BaseException):
-        return exc_info
-    links = _chain(exc_info[1])
-    if not any(is_database_error(link) for link in links):
+    links = database_error_chain(exc_info)
+    if not links:
         return exc_info
     names = " <- ".join(
         type(link).__name__ + (f" (SQLSTATE {state})" if (state := getattr(link, "sqlstate", None)) else "")
