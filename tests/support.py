@@ -22,6 +22,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from celery.worker import WorkController
 from django.db import connections
+from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -124,3 +125,9 @@ def log_in(page: Any, live_server: Any, surgeon: Surgeon) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/dashboard/")
+
+
+def admin_url(label: str, view: str, *args: object) -> str:
+    """The admin page `view` ("changelist", "change", "delete" ...) of the model `label` ("app.model")."""
+    app_label, model_name = label.split(".")
+    return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)

@@ -24,6 +24,7 @@ from tests.factories import (
     WarningReportFactory,
 )
 from tests.notifications.factories import NotificationFactory
+from tests.support import admin_url
 
 pytestmark = pytest.mark.django_db
 
@@ -67,19 +68,6 @@ MAKERS = {
     "notifications.notification": NotificationFactory,
     "recovery.promptlog": prompt_log,
 }
-
-
-@pytest.fixture
-def staff_client(client):
-    admin_user = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(admin_user)
-    client.admin_user = admin_user
-    return client
-
-
-def admin_url(label: str, view: str, *args) -> str:
-    app_label, model_name = label.split(".")
-    return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
 
 
 def test_every_model_of_both_apps_is_registered():

@@ -17,21 +17,9 @@ from tests.factories import (
     UserFactory,
 )
 from tests.notifications.factories import NotificationFactory
+from tests.support import admin_url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    admin_user = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(admin_user)
-    client.admin_user = admin_user
-    return client
-
-
-def admin_url(label: str, view: str, *args) -> str:
-    app_label, model_name = label.split(".")
-    return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
 
 
 def open_cases() -> int:

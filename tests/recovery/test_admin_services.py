@@ -11,15 +11,9 @@ from django.utils import timezone
 from recovery import plan
 from recovery.models import ActivationCode, AuditEvent, Milestone, Patient, Restriction
 from recovery.services.enrollment import enroll_patient
-from tests.factories import SurgeonFactory, UserFactory
+from tests.factories import SurgeonFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def patient_form(patient: Patient, **changes) -> dict:
