@@ -75,7 +75,7 @@ def complete_own_milestone(patient: Patient, key: str, *, at: datetime | None = 
     milestone = Milestone.objects.get(patient=patient, key=key)
     if plan.done_by(key) != plan.DoneBy.PATIENT:
         raise NotPatientsToTick(key)
-    if key not in plan.PREOP_KEYS and patient.local_date(at) < patient.surgery_date:
+    if _before_its_surgery(key, patient, at):
         raise StepAfterSurgery(milestone)
     return complete_milestone(milestone, at=at)
 
@@ -90,10 +90,14 @@ def complete_clinic_milestone(milestone: Milestone, *, by: Any, at: datetime | N
     before the surgery date (in the patient's zone), as for the patient's own steps."""
     if plan.done_by(milestone.key) != plan.DoneBy.CLINIC:
         raise NotCareTeamsToTick(milestone.key)
-    patient = milestone.patient
-    if milestone.key not in plan.PREOP_KEYS and patient.local_date(at) < patient.surgery_date:
+    if _before_its_surgery(milestone.key, milestone.patient, at):
         raise StepAfterSurgery(milestone)
     return complete_milestone(milestone, by=by, at=at)
+
+
+def _before_its_surgery(key: str, patient: Patient, at: datetime | None) -> bool:
+    """A recovery step (not a preparation item) while the surgery date is still ahead in the patient's zone."""
+    return key not in plan.PREOP_KEYS and patient.local_date(at) < patient.surgery_date
 
 
 def complete_milestone(milestone: Milestone, *, by: Any = None, at: datetime | None = None) -> Milestone:
