@@ -27,7 +27,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from datetime import time as clock
 from pathlib import Path
 
@@ -43,8 +43,7 @@ django.setup()
 import requests  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.db import connection  # noqa: E402
 from firebase_admin import messaging  # noqa: E402
 
 from backend.celery import app as celery_app  # noqa: E402
@@ -52,8 +51,8 @@ from backend.celery import patient_broker_timeouts_for_workers  # noqa: E402
 from notifications import fcm  # noqa: E402
 from notifications.models import Device, Notification  # noqa: E402
 from notifications.services.devices import token_digest  # noqa: E402
-from recovery.models import Escalation, Patient, PromptLog, Surgeon, TriageLevel, User, WarningReport  # noqa: E402
-from recovery.services import pushes, reminders  # noqa: E402
+from recovery.models import Escalation, Patient, PromptLog, Surgeon, User, WarningReport  # noqa: E402
+from recovery.services import reminders, reports  # noqa: E402
 
 Reporters = list[tuple[Patient, Surgeon]]  # a not-yet-activated patient and the surgeon their emergency alerts
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo"]
@@ -137,20 +136,13 @@ def create_patients(count: int, escalations: int) -> Reporters:
 
 
 def report_emergency(patient: Patient, surgeon: Surgeon) -> float:
-    """What the report service does for an emergency: the report, the escalation and its push rows in
-    one transaction. Returns the moment it started (time.time())."""
+    """An emergency report through the report service the phone API calls (report, triage, case, its
+    pushes and the reachability check of the team, in one transaction). Returns the moment it started
+    (time.time())."""
     started = time.time()
-    now = timezone.now()
-    with transaction.atomic():
-        report = WarningReport.objects.create(
-            patient=patient, client_id=uuid.uuid4(), local_date=now.date(), symptoms=["difficulty_breathing"],
-            triage_level=TriageLevel.EMERGENCY, triage_reasons=["difficulty_breathing"],
-        )
-        escalation = Escalation.objects.create(
-            patient=patient, level=TriageLevel.EMERGENCY, reasons=["difficulty_breathing"], warning_report=report,
-            assigned_surgeon=surgeon, ack_due_at=now + timedelta(minutes=15),
-        )
-        pushes.queue_escalation_pushes(escalation)
+    data = {"client_id": uuid.uuid4(), "symptoms": ["difficulty_breathing"]}
+    submission = reports.submit_warning_report(patient, data)
+    assert submission.escalation is not None and submission.escalation.assigned_surgeon_id == surgeon.pk
     return started
 
 

@@ -48,9 +48,9 @@ def pass_on_chain(escalation: Escalation, on_call: list[Surgeon]) -> list[Surgeo
     return chain
 
 
-def team_has_working_device(surgeon: OuterRef) -> Exists:
+def team_has_working_device(surgeon: OuterRef) -> Q:
     """Someone pushed about the cases of `surgeon` (an OuterRef to a Surgeon) has an enabled device."""
-    return Exists(Device.objects.filter(access.in_care_team_of(surgeon, user_field="user"), disabled_at__isnull=True))
+    return access.care_team_has(Device.objects.filter(disabled_at__isnull=True), surgeon, user_field="user")
 
 
 def reachable_teams(surgeons: list[Surgeon]) -> set[int]:
@@ -122,7 +122,7 @@ def recheck(escalations: QuerySet[Escalation], *, limit: int = 100) -> int:
 
 
 def without_working_device(surgeon_field: str) -> Q:
-    return ~Q(team_has_working_device(OuterRef(surgeon_field)))
+    return ~team_has_working_device(OuterRef(surgeon_field))
 
 
 def recheck_unreachable_escalations() -> int:
