@@ -92,21 +92,28 @@ def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
     """One row per push and enabled device of its user, inserted unless its dedupe key exists; answers
     (id, queue) of the inserted rows and of those that were already there.
 
-    The pushes travel as one JSON parameter (jsonb_to_recordset): psycopg quotes a Python list of
-    strings element by element in Python, which cost more than the whole statement (profile of a
-    500-patient batch); json.dumps is one C call. Rows already there are looked up only if some wanted
-    row was not inserted (a repeated dispatch): the usual batch skips 500 index probes."""
+    The pushes travel as two JSON parameters (psycopg quotes a Python list of strings element by element
+    in Python, which cost more than the whole statement; json.dumps is one C call): each distinct content
+    (kind, queue, texts, category, topic, expiry) once, and per push a compact array [user id, content
+    number, data, dedupe prefix, only device]. A fan-out batch is 500 pushes of one content: sending the
+    texts with every push made the JSON four times longer, and encoding, quoting and parsing it was most
+    of the dispatcher's CPU (bench/README.md). Rows already there are looked up only if some wanted row was
+    not inserted (a repeated dispatch): the usual batch skips 500 index probes."""
     now = timezone.now()
     notification, device = Notification._meta.db_table, Device._meta.db_table
     sql = f"""
-        WITH wanted AS (
-            SELECT p.user_id, d.id AS device_id, p.kind, p.queue, p.title, p.body, p.data,
-                   p.dedupe_prefix || ':' || d.id AS dedupe_key, p.category, p.topic, p.expires_at
-            FROM jsonb_to_recordset(%s::jsonb)
-                 AS p(user_id bigint, kind text, queue text, title text, body text, data jsonb, dedupe_prefix text,
-                      category text, topic text, expires_at timestamptz, only_device bigint)
-            JOIN {device} d ON d.user_id = p.user_id AND d.disabled_at IS NULL
-                           AND (p.only_device IS NULL OR d.id = p.only_device)
+        WITH content AS (
+            SELECT * FROM jsonb_to_recordset(%s::jsonb)
+                 AS c(number int, kind text, queue text, title text, body text, category text, topic text,
+                      expires_at timestamptz)
+        ), wanted AS (
+            SELECT d.user_id, d.id AS device_id, c.kind, c.queue, c.title, c.body,
+                   jsonb_build_object('kind', c.kind) || (p.push -> 2) AS data,
+                   (p.push ->> 3) || ':' || d.id AS dedupe_key, c.category, c.topic, c.expires_at
+            FROM jsonb_array_elements(%s::jsonb) AS p(push)
+            JOIN content c ON c.number = (p.push ->> 1)::int
+            JOIN {device} d ON d.user_id = (p.push ->> 0)::bigint AND d.disabled_at IS NULL
+                           AND (p.push ->> 4 IS NULL OR d.id = (p.push ->> 4)::bigint)
         ), inserted AS (
             INSERT INTO {notification} (recipient_id, device_id, kind, queue, title, body, data, dedupe_key, status,
                                         attempts, next_attempt_at, last_error, created_at, fcm_message_id,
@@ -122,15 +129,20 @@ def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
         SELECT n.id, n.queue FROM {notification} n JOIN wanted w ON n.dedupe_key = w.dedupe_key
         WHERE (SELECT count(*) FROM inserted) < (SELECT count(*) FROM wanted)
     """  # noqa: S608 - table names are the models'; every value is a parameter
-    rows = json.dumps([
-        {"user_id": push.user_id, "kind": push.kind, "queue": _queue_of(push), "title": push.title,
-         "body": push.body, "data": {"kind": push.kind, **push.data}, "dedupe_prefix": push.dedupe_key,
-         "category": push.category, "topic": push.topic,
-         "expires_at": push.expires_at.isoformat() if push.expires_at else None, "only_device": push.device_id}
-        for push in pushes
+    contents: dict[tuple[str, str, str, str, str, str, datetime | None], int] = {}
+    rows = []
+    for push in pushes:
+        content = (push.kind, _queue_of(push), push.title, push.body, push.category, push.topic, push.expires_at)
+        number = contents.setdefault(content, len(contents))
+        rows.append((push.user_id, number, push.data, push.dedupe_key, push.device_id))
+    content_json = json.dumps([
+        {"number": number, "kind": kind, "queue": queue, "title": title, "body": body, "category": category,
+         "topic": topic, "expires_at": expires_at.isoformat() if expires_at else None}
+        for (kind, queue, title, body, category, topic, expires_at), number in contents.items()
     ])
     with connection.cursor() as cursor:
-        cursor.execute(sql, [rows, Notification.Status.PENDING, now, now])
+        cursor.execute(sql, [content_json, json.dumps(rows, separators=(",", ":")), Notification.Status.PENDING,
+                             now, now])
         return [(row_id, queue) for row_id, queue in cursor.fetchall()]
 
 

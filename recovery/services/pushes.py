@@ -190,11 +190,14 @@ def queue_reminder_pushes(day: date, due: Iterable[tuple[int, int, str, tuple[st
     Each expires with the shortest REMINDER_TTL of its kinds, counted from the dispatch moment `now`, or
     from the real now when an operator replays a missed run for a past moment (it is still sent then)."""
     now = max(now, timezone.now()) if now is not None else timezone.now()
+    local_date = day.isoformat()
+    expiry: dict[tuple[str, ...], datetime] = {}  # per combination of kinds: a fan-out has one or two
     pushes = []
     for patient_id, user_id, language, kinds in due:
         kind = kinds[0] if len(kinds) == 1 else PushKind.REMINDERS
-        data = {"patient_id": str(patient_id), "local_date": day.isoformat()}
-        expires_at = now + min(REMINDER_TTL.get(k, DEFAULT_REMINDER_TTL) for k in kinds)
-        pushes.append(push(user_id, kind, f"{'+'.join(kinds)}:{patient_id}:{day.isoformat()}", data, language,
-                           category=Category.REMINDER, expires_at=expires_at))
+        if kinds not in expiry:
+            expiry[kinds] = now + min(REMINDER_TTL.get(k, DEFAULT_REMINDER_TTL) for k in kinds)
+        pushes.append(push(user_id, kind, f"{'+'.join(kinds)}:{patient_id}:{local_date}",
+                           {"patient_id": str(patient_id), "local_date": local_date}, language,
+                           category=Category.REMINDER, expires_at=expiry[kinds]))
     return outbox.queue_pushes(pushes)

@@ -169,8 +169,8 @@ def _send_batch(day: date, batch: list[DuePatient], now: datetime) -> None:
 
 def _record_prompts(day: date, prompts: list[tuple[int, str]], now: datetime) -> None:
     """PromptLog rows for (patient id, kind) on `day`, ON CONFLICT DO NOTHING. On PostgreSQL one statement
-    with the rows as one JSON parameter: bulk_create's SQL compilation and psycopg's per-value quoting of
-    500 rows cost more than the insert itself (profile of the fan-out)."""
+    with the rows as one JSON parameter of [patient id, kind] pairs: bulk_create's SQL compilation and
+    psycopg's per-value quoting of 500 rows cost more than the insert itself (profile of the fan-out)."""
     if connection.vendor != "postgresql":
         PromptLog.objects.bulk_create(
             [PromptLog(patient_id=patient_id, kind=kind, local_date=day, created_at=now)
@@ -181,9 +181,9 @@ def _record_prompts(day: date, prompts: list[tuple[int, str]], now: datetime) ->
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {PromptLog._meta.db_table} (patient_id, kind, local_date, created_at) "  # noqa: S608
-            "SELECT p.patient_id, p.kind, %s, %s FROM jsonb_to_recordset(%s::jsonb) AS p(patient_id bigint, kind text) "
+            "SELECT (p.prompt ->> 0)::bigint, p.prompt ->> 1, %s, %s FROM jsonb_array_elements(%s::jsonb) AS p(prompt) "
             "ON CONFLICT (patient_id, kind, local_date) DO NOTHING",
-            [day, now, json.dumps([{"patient_id": patient_id, "kind": kind} for patient_id, kind in prompts])],
+            [day, now, json.dumps(prompts, separators=(",", ":"))],
         )
 
 

@@ -46,3 +46,34 @@ def test_writing_the_same_push_again_adds_nothing_and_answers_the_existing_rows(
     again = write([push(device.user, "p:2"), push(device.user, "p:2")])
     assert again == first
     assert Notification.objects.count() == 1
+
+
+def written_rows() -> set[tuple]:
+    fields = ("recipient_id", "device_id", "kind", "queue", "title", "body", "data", "dedupe_key", "status",
+              "attempts", "category", "topic", "expires_at")
+    return {tuple(str(value) for value in row) for row in Notification.objects.values_list(*fields)}
+
+
+def test_both_writers_write_the_same_rows_for_pushes_of_many_contents():
+    """Contents (kind, queue, texts, category, topic, expiry) are sent once each by the SQL writer: rows of
+    several contents in one call, a data key named "kind" and a push for one device come out as the ORM's."""
+    user, other = UserFactory(), UserFactory()
+    phone, tablet, elsewhere = DeviceFactory(user=user), DeviceFactory(user=user), DeviceFactory(user=other)
+    expiry = timezone.now().replace(microsecond=123456)
+    pushes = [
+        outbox.Push(user_id=user.pk, kind="checkin_prompt", title="Hora", body="Ábrela «ya»", dedupe_key="a:1",
+                    data={"patient_id": "7"}, category=Notification.Category.REMINDER, expires_at=expiry),
+        outbox.Push(user_id=other.pk, kind="checkin_prompt", title="Hora", body="Ábrela «ya»", dedupe_key="a:2",
+                    data={"patient_id": "8"}, category=Notification.Category.REMINDER, expires_at=expiry),
+        outbox.Push(user_id=user.pk, kind="escalation", title="New alert", body='"quoted" \\ text', dedupe_key="e:1",
+                    data={"escalation_id": "3", "kind": "override"}, urgent=True, topic="escalation:3",
+                    category=Notification.Category.EMERGENCY),
+        outbox.Push(user_id=user.pk, kind="message", title="Message", body="From your care team", dedupe_key="m:1",
+                    data={}, device_id=tablet.pk),
+    ]
+    outbox._write_with_orm(pushes)
+    by_orm = written_rows()
+    Notification.objects.all().delete()
+    outbox._write_in_one_statement(pushes)
+    assert written_rows() == by_orm
+    assert len(by_orm) == 6 and {row[1] for row in by_orm} == {str(phone.pk), str(tablet.pk), str(elsewhere.pk)}
