@@ -74,10 +74,12 @@ def test_backoff_doubles_and_is_capped():
 
 def test_row_out_of_attempts_is_dead(fcm_standin):
     row = NotificationFactory(status=Notification.Status.FAILED, attempts=services.MAX_ATTEMPTS - 1)
+    last_due = row.next_attempt_at
     fcm_standin.fail_next(1, "QUOTA_EXCEEDED")
     services.deliver_notifications([row.pk])
     row.refresh_from_db()
-    assert row.status == Notification.Status.DEAD
+    assert (row.status, row.attempts) == (Notification.Status.DEAD, services.MAX_ATTEMPTS)
+    assert row.next_attempt_at == last_due
 
 
 @pytest.mark.parametrize("error_code", ["UNREGISTERED", "INVALID_ARGUMENT"])
@@ -133,9 +135,12 @@ def test_a_claim_by_ids_sends_only_the_due_ones_among_them(fcm_standin):
     due = [NotificationFactory(status=status) for status in services.DUE_STATUSES]
     finished = [NotificationFactory(status=status, attempts=1) for status in services.FINISHED_STATUSES]
     later = NotificationFactory(status=Notification.Status.FAILED, next_attempt_at=timezone.now() + timedelta(hours=1))
+    bystander = NotificationFactory()  # due, but not among the ids
     report = services.deliver_notifications([row.pk for row in [*due, *finished, later]])
     assert report.claimed == report.sent == len(due)
     assert {m["token"] for m in fcm_standin.sent_messages()} == {row.device.token for row in due}
+    bystander.refresh_from_db()
+    assert (bystander.status, bystander.attempts) == (Notification.Status.PENDING, 0)
     for row in [*finished, later]:
         before = row.status
         row.refresh_from_db()
