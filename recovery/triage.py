@@ -600,6 +600,14 @@ def reads_recent_signs(report: Report) -> bool:
     return any(group & signs for rule in RULES if len(rule.all_of) > 1 for group in rule.all_of)
 
 
+def reads_pain_history(report: Report) -> bool:
+    """Whether a pain row of more than one day could fire: the report's pain reaches its threshold. Below every
+    such threshold (the common routine check-in), and for a report without a pain score, the earlier days'
+    pain is never read, so the context needs no query for it."""
+    return report.pain_score is not None and report.local_date is not None and any(
+        rule.days > 1 and report.pain_score >= rule.min_score for rule in PAIN_SIGNS)
+
+
 def reads_refill_state(report: Report, drug: str) -> bool:
     """Whether a `refill_missed` row could fire for this report and pump drug: only then does the
     context need more than the pump's dates (the safety net's open alerts)."""

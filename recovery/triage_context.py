@@ -12,8 +12,9 @@ from recovery.models import CheckIn, IncisionCheck, Patient, Pump, RefillAlert, 
 
 def triage_context(patient: Patient, local_date: date, now: datetime, report: triage.Report) -> triage.PatientContext:
     """The pump's drug, the recovery day of `local_date`, the highest pain of each local day since surgery triage
-    looks back over, the signs of the reports of the last triage.RECENT_HOURS (only when `report` shows a sign
-    a combination reads), whether a refill was missed, and the emergency number."""
+    looks back over (only when `report`'s pain could make a streak), the signs of the reports of the last
+    triage.RECENT_HOURS (only when `report` shows a sign a combination reads), whether a refill was missed, and
+    the emergency number."""
     try:
         pump: Pump | None = patient.pump  # loaded with the patient on the API path (bearer authentication)
     except Pump.DoesNotExist:
@@ -26,7 +27,7 @@ def triage_context(patient: Patient, local_date: date, now: datetime, report: tr
         # streak (a patient at 8 before surgery and on its day is not three days running of a problem).
         pain_by_date=worst_pain_by_date(
             patient, since=max(local_date - timedelta(days=triage.CONTEXT_DAYS), patient.surgery_date),
-            until=local_date),
+            until=local_date) if triage.reads_pain_history(report) else {},
         recent_signs=recent_signs(patient, now) if triage.reads_recent_signs(report) else frozenset(),
         refill_missed=pump is not None and triage.reads_refill_state(report, drug) and refill_missed(pump, local_date),
         refill_alarm_passed=pump is not None and past_alarm_date_unrefilled(pump, local_date),
@@ -55,9 +56,9 @@ def refill_missed(pump: Pump, local_date: date) -> bool:
 
 def worst_pain_by_date(patient: Patient, *, since: date, until: date) -> dict[date, int]:
     """The highest pain score of each local day of the patient's check-ins from `since` up to (not
-    including) `until`. Plain SQL on the (patient, local_date) index: it runs in every check-in POST, and
-    building the same statement through the ORM cost more CPU than running it (PostgreSQL's planning of it
-    too: it is kept prepared)."""
+    including) `until`. Plain SQL on the (patient, local_date) index: it runs in every check-in POST whose pain
+    could make a streak (triage.reads_pain_history), and building the same statement through the ORM cost more
+    CPU than running it (PostgreSQL's planning of it too: it is kept prepared)."""
     table = connection.ops.quote_name(CheckIn._meta.db_table)
     with server_prepared_cursor(connection) as cursor:
         cursor.execute(f"SELECT local_date, max(pain_score) FROM {table} "  # noqa: S608  # no input in the text

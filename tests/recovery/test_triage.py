@@ -334,6 +334,37 @@ def test_only_a_report_with_a_sign_of_a_combination_reads_earlier_reports(report
 
 
 @pytest.mark.parametrize(
+    ("report", "reads"),
+    [(Report(pain_score=2, local_date=TODAY), False), (Report(pain_score=7, local_date=TODAY), False),
+     (Report(pain_score=8, local_date=TODAY), True), (Report(pain_score=10, local_date=TODAY), True),
+     (Report(pain_score=9), False), (Report(symptoms=("incision_pain",), local_date=TODAY), False),
+     (Report(kind="warning_report", note="help", local_date=TODAY), False)],
+)
+def test_only_pain_at_a_streak_threshold_reads_the_earlier_days_pain(report, reads):
+    assert triage.reads_pain_history(report) is reads
+
+
+@pytest.mark.parametrize("report", [
+    *(Report(pain_score=score, local_date=TODAY) for score in range(8)),
+    Report(pain_score=10),
+    Report(symptoms=("incision_pain",), local_date=TODAY),
+    Report(kind="warning_report", note="help", local_date=TODAY),
+])
+def test_a_report_that_reads_no_pain_history_is_triaged_the_same_whatever_that_history(report):
+    """What lets the context skip the pain-history query (triage_context) for such a report."""
+    assert not triage.reads_pain_history(report)
+    worst = PatientContext(recovery_day=30, pain_by_date=streak(*[10] * triage.CONTEXT_DAYS))
+    assert triage.triage(report, worst) == triage.triage(report, PatientContext(recovery_day=30))
+
+
+def test_pain_at_the_threshold_is_triaged_with_its_history():
+    report = Report(pain_score=8, local_date=TODAY)
+    assert triage.reads_pain_history(report)
+    worst = PatientContext(recovery_day=30, pain_by_date=streak(*[10] * triage.CONTEXT_DAYS))
+    assert triage.triage(report, worst) != triage.triage(report, PatientContext(recovery_day=30))
+
+
+@pytest.mark.parametrize(
     ("report", "drug", "reads"),
     [(Report(pain_score=2), "baclofen", False), (sx("pump_alarm"), "baclofen", False),
      (sx("incision_redness"), "baclofen", False), (sx("itching"), "baclofen", True),

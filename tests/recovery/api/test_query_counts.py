@@ -104,13 +104,25 @@ def test_surgeon_lists_run_a_fixed_number_of_queries(surgeon_client, surgeon, dj
 
 
 @pytest.mark.django_db(transaction=True)  # as in production: no test transaction around the request
-def test_a_routine_check_in_is_stored_in_three_queries(patient_client, django_assert_num_queries):
-    # the user with profile, the recent pain that triage looks back over, the INSERT (atomic on its own)
-    with django_assert_num_queries(AUTH + 2):
-        response = patient_client.post("/api/v1/checkins/", {"client_id": str(uuid.uuid4()), "pain_score": 2},
+def test_a_routine_check_in_is_stored_in_two_queries(patient_client, django_assert_num_queries):
+    # the user with profile, the INSERT (atomic on its own); a pain below 8 makes no streak, so triage reads no
+    # earlier pain (triage.reads_pain_history)
+    with django_assert_num_queries(AUTH + 1):
+        response = patient_client.post("/api/v1/checkins/", {"client_id": str(uuid.uuid4()), "pain_score": 7},
                                        format="json")
     assert response.status_code == 201
     assert response.json()["triage"]["level"] == "routine"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_in_with_severe_pain_also_reads_the_pain_of_the_days_before(patient_client,
+                                                                           django_assert_num_queries):
+    # the user with profile, the recent pain that triage looks back over, the INSERT
+    with django_assert_num_queries(AUTH + 2):
+        response = patient_client.post("/api/v1/checkins/", {"client_id": str(uuid.uuid4()), "pain_score": 8},
+                                       format="json")
+    assert response.status_code == 201
+    assert response.json()["triage"]["reasons"] == ["severe_pain"]
 
 
 def test_the_profile_reads_one_query(patient_client, patient, django_assert_num_queries):
