@@ -9,7 +9,8 @@ the fields' converters. Query wrappers (`connection.execute_wrapper`) still see 
 
 `server_prepared_cursor` runs such a statement with its parameters bound by PostgreSQL, so that psycopg keeps
 it prepared once the connection has run it a few times (settings: prepare_threshold): PostgreSQL then stops
-parsing and planning it on every request. Every other statement stays bound on the client (Django's default),
+parsing and planning it on every request. `server_bound_statements` does the same for the ORM's own statements
+inside it (a phone report's one-row INSERT). Every other statement stays bound on the client (Django's default),
 which has no limit on the number of parameters.
 """
 from __future__ import annotations
@@ -142,3 +143,24 @@ def server_prepared_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWr
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
     with cursor:
         yield cursor
+
+
+@contextmanager
+def server_bound_statements(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """The ORM statements run inside have their parameters bound by PostgreSQL, as `server_prepared_cursor`'s: psycopg
+    sends the values beside the text instead of quoting each into it, and keeps a statement run `prepare_threshold`
+    times prepared. Only for statements with few parameters (the server takes at most 65,535), such as one row's
+    INSERT. Elsewhere than PostgreSQL, nothing changes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw: Any = connection.connection
+    client_bound = raw.cursor_factory
+    raw.cursor_factory = ServerBindingCursor
+    try:
+        yield
+    finally:
+        raw.cursor_factory = client_bound

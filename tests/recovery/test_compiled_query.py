@@ -125,3 +125,33 @@ def test_lookups_it_cannot_compile_are_refused_when_built() -> None:
         CompiledLookup(User.objects.prefetch_related("groups"), "id")
     with pytest.raises(ValueError, match="DateField"):
         CompiledLookup(CheckIn.objects.all(), "local_date")
+
+
+def test_a_check_in_insert_is_prepared_on_the_server_after_a_few_check_ins(api_client) -> None:
+    """recovery.services.reports binds a phone report's INSERT on the server (server_bound_statements), so
+    PostgreSQL stops parsing and planning it on every check-in of a connection."""
+    import uuid
+
+    from tests.support import bearer
+
+    patient = PumpFactory().patient
+    bearer(api_client, patient.user)
+    for _ in range(6):
+        body = {"client_id": str(uuid.uuid4()), "pain_score": 2}
+        assert api_client.post("/api/v1/checkins/", body, format="json").status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any(sql.startswith('INSERT INTO "recovery_checkin"') for sql in prepared), prepared
+
+
+def test_after_server_bound_statements_the_connection_binds_on_the_client_again() -> None:
+    """Also when a statement inside failed: the ORM's other statements may have any number of parameters."""
+    from django.db import IntegrityError, transaction
+
+    from recovery.compiled_query import server_bound_statements
+
+    user = UserFactory()
+    with pytest.raises(IntegrityError), transaction.atomic(), server_bound_statements(connection):
+        User.objects.create(username=user.username)
+    assert User.objects.filter(id__in=range(1, 70_001)).exclude(pk=user.pk).count() == 0
