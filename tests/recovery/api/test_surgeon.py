@@ -160,6 +160,22 @@ def test_a_backup_surgeon_sees_a_patient_whose_escalation_was_passed_on(api_clie
     assert [row["id"] for row in api_client.get("/api/v1/surgeon/inbox/").json()] == [escalation.pk]
 
 
+
+def test_a_patient_reached_both_ways_is_listed_once(api_client):
+    """Enrolled under the surgeon and with cases passed on to them (an earlier, resolved one too): one row,
+    one count, as for a patient reached one way only."""
+    surgeon, other = SurgeonFactory(), SurgeonFactory()
+    own = PatientFactory(enrolled=True, surgeon=surgeon)
+    passed_on = PatientFactory(enrolled=True, surgeon=other)
+    now = timezone.now()
+    for patient in (own, passed_on):
+        EscalationFactory(warning_report__patient=patient, escalated_to=surgeon, escalated_at=now, resolved_at=now)
+        EscalationFactory(warning_report__patient=patient, escalated_to=surgeon, escalated_at=now)
+    bearer(api_client, surgeon.user)
+    page = api_client.get("/api/v1/surgeon/patients/").json()
+    assert sorted(row["id"] for row in page["results"]) == sorted([own.pk, passed_on.pk])
+    assert page["count"] == 2
+
 # --- Inbox and acknowledge -------------------------------------------------------------------
 
 def test_inbox_is_unacknowledged_first_then_most_severe_then_newest(surgeon_client, surgeon):
