@@ -92,6 +92,10 @@ class Notification(models.Model):
                 name="notification_due_per_queue",
             ),
             models.Index(fields=["topic"], name="notification_topic"),
+            # /metrics counts the failed and dead rows on every scrape: without it a scan of the whole outbox
+            # (about 0.1 s with 800,000 rows). Sent and pending rows are not in it, so a fan-out never writes it.
+            models.Index(fields=["status"], condition=Q(status__in=["failed", "dead"]),
+                         name="notification_failed_or_dead"),
         ]
         constraints = [
             # ON CONFLICT (dedupe_key) of the outbox writer infers this one.
