@@ -69,8 +69,10 @@ def test_the_failed_or_dead_index_holds_only_those_rows_and_serves_the_metrics_c
     """Built concurrently by hand (0009): the same partial index Django would build, and one the /metrics count of
     failed and dead rows can be answered from (sent and pending rows, a fan-out's, never enter it)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_indexdef('notification_failed_or_dead'::regclass)")
-        definition = cursor.fetchone()[0]
+        cursor.execute("SELECT pg_get_indexdef(indexrelid), indisvalid FROM pg_index "
+                       "WHERE indexrelid = 'notification_failed_or_dead'::regclass")
+        definition, valid = cursor.fetchone()
+        assert valid
         assert definition.endswith("(status) WHERE ((status)::text = ANY ((ARRAY['failed'::character varying, "
                                    "'dead'::character varying])::text[]))")
         cursor.execute("SET enable_seqscan = off")  # a small table is read whole anyway: can the index serve it?
@@ -81,3 +83,17 @@ def test_the_failed_or_dead_index_holds_only_those_rows_and_serves_the_metrics_c
         finally:
             cursor.execute("RESET enable_seqscan")
         assert "notification_failed_or_dead" in plan
+
+
+def test_a_failed_concurrent_build_of_the_failed_or_dead_index_is_built_again_by_the_next_migrate():
+    """A cancelled CREATE INDEX CONCURRENTLY leaves an invalid index, and the migration unrecorded: migrating again
+    must not take that index for done."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("notifications", "0008_escalation_pushes_on_the_urgent_queue")])
+    with connection.cursor() as cursor:  # what a cancelled build leaves behind
+        cursor.execute("CREATE INDEX notification_failed_or_dead ON notifications_notification (status)")
+        cursor.execute("UPDATE pg_index SET indisvalid = false "
+                       "WHERE indexrelid = 'notification_failed_or_dead'::regclass")
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    test_the_failed_or_dead_index_holds_only_those_rows_and_serves_the_metrics_count()
