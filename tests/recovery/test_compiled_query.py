@@ -2,16 +2,18 @@
 instances cached, the same errors, in one query."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 
-from recovery.compiled_query import CompiledLookup
+from recovery.compiled_query import CompiledLookup, server_bound_statements
 from recovery.models import User
 from tests.factories import NurseFactory, PatientFactory, PumpFactory, SurgeonFactory, UserFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -127,13 +129,16 @@ def test_lookups_it_cannot_compile_are_refused_when_built() -> None:
         CompiledLookup(CheckIn.objects.all(), "local_date")
 
 
-def test_a_check_in_insert_is_prepared_on_the_server_after_a_few_check_ins(api_client) -> None:
+@pytest.mark.parametrize("committed", [
+    pytest.param(False, id="in-a-transaction"),
+    pytest.param(True, id="autocommit", marks=pytest.mark.django_db(transaction=True)),
+])
+def test_a_check_in_insert_is_prepared_on_the_server_after_a_few_check_ins(api_client, committed) -> None:
     """recovery.services.reports binds a phone report's INSERT on the server (server_bound_statements), so
-    PostgreSQL stops parsing and planning it on every check-in of a connection."""
-    import uuid
-
-    from tests.support import bearer
-
+    PostgreSQL stops parsing and planning it on every check-in of a connection: inside a transaction (a report
+    that escalates) and on its own (a routine check-in, autocommit, the common case)."""
+    if committed:
+        connection.close()  # a new session: nothing prepared by an earlier test's check-ins
     patient = PumpFactory().patient
     bearer(api_client, patient.user)
     for _ in range(6):
@@ -147,10 +152,6 @@ def test_a_check_in_insert_is_prepared_on_the_server_after_a_few_check_ins(api_c
 
 def test_after_server_bound_statements_the_connection_binds_on_the_client_again() -> None:
     """Also when a statement inside failed: the ORM's other statements may have any number of parameters."""
-    from django.db import IntegrityError, transaction
-
-    from recovery.compiled_query import server_bound_statements
-
     user = UserFactory()
     with pytest.raises(IntegrityError), transaction.atomic(), server_bound_statements(connection):
         User.objects.create(username=user.username)
