@@ -126,36 +126,27 @@ def _stand_in(internal_type: str, db: str) -> int | str:
 
 @contextmanager
 def server_prepared_cursor(connection: BaseDatabaseWrapper) -> Iterator[CursorWrapper]:
-    """Django's cursor (health check, error translation, execute wrappers, query logging), but on PostgreSQL a
-    psycopg cursor whose parameters the server binds: the kind psycopg prepares after `prepare_threshold` runs.
-    Only for statements with few parameters (the server takes at most 65,535). Elsewhere Django's own cursor."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    import psycopg
-
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        raw: Any = psycopg.Cursor(connection.connection)  # django-stubs type make_cursor's argument as a wrapper
-    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    with cursor:
+    """Django's cursor (health check, error translation, execute wrappers, query logging), but on PostgreSQL one
+    whose parameters the server binds (`server_bound_statements`): the kind psycopg prepares after
+    `prepare_threshold` runs. Only for statements with few parameters (the server takes at most 65,535).
+    Elsewhere Django's own cursor."""
+    with server_bound_statements(connection), connection.cursor() as cursor:
         yield cursor
 
 
 @contextmanager
 def server_bound_statements(connection: BaseDatabaseWrapper) -> Iterator[None]:
-    """The ORM statements run inside have their parameters bound by PostgreSQL, as `server_prepared_cursor`'s: psycopg
-    sends the values beside the text instead of quoting each into it, and keeps a statement run `prepare_threshold`
-    times prepared. Only for statements with few parameters (the server takes at most 65,535), such as one row's
-    INSERT. Elsewhere than PostgreSQL, nothing changes."""
+    """The statements run inside (the ORM's, or `server_prepared_cursor`'s) have their parameters bound by
+    PostgreSQL: psycopg sends the values beside the text instead of quoting each into it, and keeps a statement
+    run `prepare_threshold` times prepared. Only for statements with few parameters (the server takes at most
+    65,535), such as one row's INSERT. Elsewhere than PostgreSQL, nothing changes."""
     if connection.vendor != "postgresql":
         yield
         return
     from django.db.backends.postgresql.base import ServerBindingCursor
 
+    # The request's health check first: a reconnect inside would give a connection binding on the client.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw: Any = connection.connection
     client_bound = raw.cursor_factory
