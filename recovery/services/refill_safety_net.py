@@ -153,15 +153,12 @@ def _raise_stage(pump: Pump, stage: str, now: datetime) -> bool:
 
 
 def open_refill_escalation(patient: Patient, level: str, reason: str, now: datetime, *,
-                           due_date: date | None = None) -> Escalation:
+                           due_date: date | None) -> Escalation:
     """Tell the care team (and the patient) about a missed refill: the patient's open escalation case
     (opened, or joined and raised if more severe), without a phone report, and the advice message.
 
     The patient is pushed about the message whatever the case did; when it is joined without a rise, once per
-    alert: stage (`reason`) and missed refill date (`due_date`, by default the pump's next_refill_date), as
-    raise_case's patient_advice_key."""
-    if due_date is None:
-        due_date = Pump.objects.filter(patient=patient).values_list("next_refill_date", flat=True).first()
+    alert: stage (`reason`) and missed refill date (`due_date`), as raise_case's patient_advice_key."""
     advice_key = f"triage_advice:refill:{patient.pk}:{reason}:{due_date.isoformat() if due_date else 'none'}"
     with transaction.atomic():
         escalation = raise_case(patient, level, [reason], now, patient_advice_key=advice_key)

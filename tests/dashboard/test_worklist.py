@@ -156,7 +156,8 @@ def test_a_missed_refill_escalation_shows_in_the_inbox_without_a_report(surgeon,
     from recovery.services.refill_safety_net import open_refill_escalation
 
     pump = pump_for(surgeon, "Missed Refill", refill_in=-1)
-    escalation = open_refill_escalation(pump.patient, "urgent", "refill_overdue", NOW)
+    escalation = open_refill_escalation(pump.patient, "urgent", "refill_overdue", NOW,
+                                        due_date=pump.next_refill_date)
     html = surgeon_client.get(reverse("dashboard:inbox")).content.decode()
     assert "Missed Refill" in html and "Refill overdue" in html
     row = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()

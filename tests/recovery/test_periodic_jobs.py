@@ -205,10 +205,11 @@ def test_a_missed_refill_joining_an_open_case_at_its_level_still_pushes_the_pati
     at = local(date(2027, 2, 12), time(8, 0))
     case = raise_case(pump.patient, "urgent", ["fever"], at)
     assert len(patient_advice_pushes(pump)) == 1  # the case's own
-    assert open_refill_escalation(pump.patient, "urgent", "refill_overdue", at) == case
+    missed = pump.next_refill_date
+    assert open_refill_escalation(pump.patient, "urgent", "refill_overdue", at, due_date=missed) == case
     assert pump.patient.messages.filter(kind="triage_advice", escalation=case).count() == 1
     assert len(patient_advice_pushes(pump)) == 2  # the refill advice, joined without a rise, is announced
-    open_refill_escalation(pump.patient, "urgent", "refill_overdue", at + timedelta(minutes=1))
+    open_refill_escalation(pump.patient, "urgent", "refill_overdue", at + timedelta(minutes=1), due_date=missed)
     assert len(patient_advice_pushes(pump)) == 2  # the same alert (case, stage, due date) never twice
 
 
@@ -222,7 +223,7 @@ def test_the_push_about_a_joined_missed_refill_is_neutral_and_in_the_patients_la
     at = local(date(2027, 2, 12), time(8, 0))
     case = raise_case(pump.patient, "emergency", ["chest_pain"], at)
     Notification.objects.all().delete()
-    open_refill_escalation(pump.patient, "urgent", "refill_overdue", at)
+    open_refill_escalation(pump.patient, "urgent", "refill_overdue", at, due_date=pump.next_refill_date)
     push = Notification.objects.get(recipient=pump.patient.user)
     assert (push.kind, push.title, push.body) == ("triage_advice", "Nuevo mensaje de su equipo de atención",
                                                  "Abra la aplicación para leerlo.")
@@ -234,9 +235,10 @@ def test_a_missed_refill_that_opens_or_raises_the_case_is_pushed_by_the_case_alo
 
     pump = pump_in_la(Pump.Drug.BACLOFEN)
     at = local(date(2027, 2, 12), time(8, 0))
-    case = open_refill_escalation(pump.patient, "urgent", "refill_overdue", at)
+    case = open_refill_escalation(pump.patient, "urgent", "refill_overdue", at, due_date=pump.next_refill_date)
     assert patient_advice_pushes(pump) == [f"triage_advice:{case.pk}:{pump.patient.user.devices.get().pk}"]
-    open_refill_escalation(pump.patient, "emergency", "refill_alarm_date", at + timedelta(days=6))
+    open_refill_escalation(pump.patient, "emergency", "refill_alarm_date", at + timedelta(days=6),
+                           due_date=pump.next_refill_date)
     assert len(patient_advice_pushes(pump)) == 2  # the rise's push, no second one for the same message
 
 
