@@ -152,7 +152,8 @@ def _check_seen(case: Escalation, reports_seen: int | None, reasons_seen: list[s
                 f"A new report joined this case since it was shown to you (you saw {reports_seen} "
                 f"report{'s' if reports_seen != 1 else ''}, it now has {reports})"))
     if reasons_seen is not None:
-        new = [reason for reason in case.reasons if reason not in set(reasons_seen)]
+        seen = set(reasons_seen)
+        new = [reason for reason in case.reasons if reason not in seen]
         if new:
             raise CaseChangedSinceSeen("reasons_seen", (
                 f"This case has a reason it did not have when it was shown to you ({', '.join(new)}; now at level "
