@@ -142,14 +142,20 @@ def test_whom_a_case_is_pushed_to_is_whom_reachability_counts(surgeon):
     assert reachability.reachable_teams([surgeon, unreachable]) == {surgeon.pk}
 
 
-@pytest.mark.parametrize("status", ["pending", "failed", "sent"])
-def test_re_registering_a_device_whose_alert_is_on_its_way_queues_no_second_one(surgeon, status):
-    """An app re-registering on every launch while FCM fails: the row still retried would arrive as well."""
+def a_nurse_device_whose_alert_is(surgeon, status: str):
+    """A nurse of the team, their device, and the rows of an emergency's alert to it, put in `status`."""
     nurse = NurseFactory(teams=[surgeon])
     device = DeviceFactory(user=nurse.user)
     escalation = report(PatientFactory(enrolled=True, surgeon=surgeon), "difficulty_breathing")
     rows = Notification.objects.filter(device=device, topic=f"escalation:{escalation.pk}")
     rows.update(status=status)
+    return nurse, device, rows
+
+
+@pytest.mark.parametrize("status", ["pending", "failed", "sent"])
+def test_re_registering_a_device_whose_alert_is_on_its_way_queues_no_second_one(surgeon, status):
+    """An app re-registering on every launch while FCM fails: the row still retried would arrive as well."""
+    nurse, device, rows = a_nurse_device_whose_alert_is(surgeon, status)
     for seconds in (0, 2, 4):  # each launch a different second: the resend's dedupe key changed each time
         with time_machine.travel(timezone.now() + timedelta(seconds=seconds)):
             signals.device_registered.send(sender=Device, user_id=nurse.user_id, device_id=device.pk)
@@ -158,11 +164,7 @@ def test_re_registering_a_device_whose_alert_is_on_its_way_queues_no_second_one(
 
 @pytest.mark.parametrize("status", ["dead", "cancelled"])
 def test_a_device_whose_alert_never_arrived_gets_it_again_once(surgeon, status):
-    nurse = NurseFactory(teams=[surgeon])
-    device = DeviceFactory(user=nurse.user)
-    escalation = report(PatientFactory(enrolled=True, surgeon=surgeon), "difficulty_breathing")
-    rows = Notification.objects.filter(device=device, topic=f"escalation:{escalation.pk}")
-    rows.update(status=status)
+    nurse, device, rows = a_nurse_device_whose_alert_is(surgeon, status)
     signals.device_registered.send(sender=Device, user_id=nurse.user_id, device_id=device.pk)
     signals.device_registered.send(sender=Device, user_id=nurse.user_id, device_id=device.pk)
     assert rows.count() == 2 and rows.exclude(status=status).count() == 1
