@@ -1,17 +1,14 @@
 """Token refresh and logout (shared/API.md "Session and service"); thin views over recovery.services.sessions."""
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from recovery import i18n
+from recovery.api.languages import PhoneLanguageView
 from recovery.api.serializers import TokenPairSerializer
 from recovery.api.throttling import LOGOUT_THROTTLES, REFRESH_THROTTLES
 from recovery.services import sessions as tokens
@@ -24,14 +21,9 @@ class RefreshInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class SessionView(APIView):
+class SessionView(PhoneLanguageView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """No login yet to read a language from: errors in the phone's (Accept-Language)."""
-        i18n.activate_phone_language(request)
-        super().initial(request, *args, **kwargs)
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'  # so a refused token is 401, as on every other endpoint

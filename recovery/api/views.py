@@ -24,12 +24,12 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from recovery import access, i18n, plan, selectors
 from recovery.api import inbox_pages
 from recovery.api import serializers as s
+from recovery.api.languages import PhoneLanguageView
 from recovery.api.pagination import LinkHeaderCursorPagination, LinkHeaderPagination, NewestFirstCursorPagination
 from recovery.api.parsers import JSONParser as BoundedJSONParser
 from recovery.api.permissions import IsPatient, IsSurgeon
@@ -70,13 +70,9 @@ revalidated = method_decorator([conditional_page, cache_control(private=True, no
 
 # --- Accounts --------------------------------------------------------------------------------
 
-class TokenView(TokenObtainPairView):
+class TokenView(PhoneLanguageView, TokenObtainPairView):
     serializer_class = s.LoginSerializer
     throttle_classes = LOGIN_THROTTLES
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        i18n.activate_phone_language(request)  # a wrong password, a patient's login
-        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         tags=["auth"],
@@ -99,15 +95,10 @@ class TokenView(TokenObtainPairView):
         return Response(tokens.log_in(serializer.user, otp_token=serializer.validated_data.get("otp_token")))
 
 
-class ActivateView(APIView):
+class ActivateView(PhoneLanguageView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     throttle_classes = ACTIVATION_THROTTLES
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """Errors in the phone's language (Accept-Language), the language the patient's texts start in."""
-        i18n.activate_phone_language(request)
-        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         tags=["auth"],
@@ -130,7 +121,7 @@ class ActivateView(APIView):
 
 # --- Patient ---------------------------------------------------------------------------------
 
-class PatientView(GenericAPIView):
+class PatientView(PhoneLanguageView, GenericAPIView):
     permission_classes = [IsAuthenticated, IsPatient]
 
     @property
@@ -138,9 +129,7 @@ class PatientView(GenericAPIView):
         return cast(User, self.request.user).patient  # IsPatient let the request in
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        """A refused token (expired, revoked) is answered in the phone's language; after authentication, in the
-        patient's own (reset after the request)."""
-        i18n.activate_phone_language(request)
+        """After authentication, the patient's own language (reset after the request)."""
         super().initial(request, *args, **kwargs)
         translation.activate(self.patient.text_language)
 
