@@ -16,11 +16,12 @@ class DeviceAdmin(admin.ModelAdmin):
     list_filter = ("platform", ("disabled_at", admin.EmptyFieldListFilter), "disabled_reason")
     search_fields = ("user__username", "token_digest")
     date_hierarchy = "created_at"
-    raw_id_fields = ("user",)
     list_select_related = ("user",)
     # The push token is a credential for reaching the phone: staff see its digest only.
     exclude = ("token",)
-    readonly_fields = ("token_digest", "created_at", "last_seen_at")
+    # A device's owner never changes: a token registered by someone else is a new device, and its pushes go
+    # with the old one (notifications.services.devices). The outbox's key (device, recipient) holds it too.
+    readonly_fields = ("user", "token_digest", "created_at", "last_seen_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

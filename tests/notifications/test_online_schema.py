@@ -53,6 +53,8 @@ def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
                       ("recovery", "0011_nurses_contact_two_way_messages")])
     before = constraints(Notification._meta.db_table)
     assert "notification_due" in before
+    single_keys = sorted(info["columns"] for info in before.values() if info["foreign_key"])
+    assert single_keys == [["device_id"], ["recipient_id"]]
     kept = {column: index_oid(name) for name, info in before.items() for column in ("topic", "dedupe_key")
             if info["columns"] == [column] and not name.endswith("_like")}
     executor.loader.build_graph()
@@ -60,6 +62,8 @@ def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
     # Renamed, not built again: the same index objects (a rebuild would scan the table under a lock).
     assert {"topic": index_oid("notification_topic"), "dedupe_key": index_oid("notification_dedupe_key")} == kept
     test_the_outbox_has_the_indexes_its_model_declares_and_no_others()
+    after = constraints(Notification._meta.db_table)
+    assert [info["columns"] for info in after.values() if info["foreign_key"]] == [["device_id", "recipient_id"]]
     for model in (PromptLog, CheckIn, IncisionCheck, WarningReport):
         test_patient_records_keep_their_patient_foreign_key_without_an_index_of_its_own(model)
     assert Notification.objects.get(dedupe_key="once").pk == row.pk

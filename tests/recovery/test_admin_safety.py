@@ -1,15 +1,17 @@
 """What the admin must not do: lose an escalation case by a delete, serve patient names from its
-autocomplete endpoint without an audit row, erase who did an audited read, or edit the push outbox."""
+autocomplete endpoint without an audit row, erase who did an audited read, edit the push outbox, or hand a
+push device to another user."""
 import pytest
 from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.models import Device, Notification
 from recovery.models import AuditEvent, CheckIn, Escalation, EscalationReport, Patient, User, WarningReport
 from recovery.services import audit, staff_edits
 from tests.factories import (
     CheckInFactory,
+    DeviceFactory,
     EscalationFactory,
     EscalationReportFactory,
     PatientFactory,
@@ -204,3 +206,16 @@ def test_the_admin_keeps_a_resolved_case_too_by_refusing_its_patients_deletion(s
 
     assert response.status_code == 403  # cascading to a case needs a delete permission nobody has
     assert Escalation.objects.filter(pk=case.pk).exists()
+
+
+def test_the_admin_shows_a_devices_owner_but_cannot_change_it(staff_client):
+    device, other = DeviceFactory(), UserFactory()
+    owner = device.user_id
+
+    page = staff_client.get(admin_url("notifications.device", "change", device.pk))
+    staff_client.post(admin_url("notifications.device", "change", device.pk),
+                      {"user": other.pk, "platform": Device.Platform.IOS, "disabled_reason": ""})
+
+    assert "user" not in page.context["adminform"].form.fields
+    device.refresh_from_db()
+    assert (device.user_id, device.platform) == (owner, Device.Platform.IOS)  # the rest of the form was saved
