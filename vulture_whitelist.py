@@ -149,10 +149,11 @@ process_exception  # Django's middleware hook
 go_down  # notifications.fcm_standin.FcmStandIn: an FCM outage for tests (the HTTP control does the same)
 come_back
 
-# Celery: a celeryd_init receiver and the worker option it sets, a task_prerun/task_postrun receiver
-# (backend/celery.py).
+# Celery: a celeryd_init receiver and the worker option it sets, a task_prerun/task_postrun receiver, a
+# worker_process_init receiver (backend/celery.py).
 patient_broker_timeouts_for_workers
 database_connections_kept_between_tasks
+push_sender_ready_before_the_first_task
 _.broker_connection_timeout
 expiry  # google.oauth2.credentials.Credentials.expiry, read by google-auth (tests/notifications/test_fcm_curl.py)
 requestline  # notifications.fcm_standin: http.server.BaseHTTPRequestHandler reads it (log lines, error pages)

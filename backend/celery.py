@@ -3,7 +3,7 @@ import os
 
 from celery import Celery, Task
 from celery.app.utils import Settings
-from celery.signals import celeryd_init, task_postrun, task_prerun
+from celery.signals import celeryd_init, task_postrun, task_prerun, worker_process_init
 from django.db import close_old_connections
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
@@ -24,6 +24,15 @@ def patient_broker_timeouts_for_workers(conf: Settings, **_: object) -> None:
 
     conf.broker_connection_timeout = settings.WORKER_BROKER_CONNECTION_TIMEOUT
     conf.broker_transport_options = settings.WORKER_BROKER_TRANSPORT_OPTIONS
+
+
+@worker_process_init.connect
+def push_sender_ready_before_the_first_task(**_: object) -> None:
+    """Each worker process builds its FCM sender as it starts (notifications.fcm.warm_up), so no push, and
+    no emergency after a restart, waits for it."""
+    from notifications import fcm
+
+    fcm.warm_up()
 
 
 @task_prerun.connect

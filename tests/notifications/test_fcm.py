@@ -136,3 +136,26 @@ def test_standin_runs_as_its_own_process():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_worker_process_builds_its_sender_as_it_starts_and_its_first_push_uses_it(fcm_standin, monkeypatch):
+    from celery.signals import worker_process_init
+
+    monkeypatch.setattr(fcm, "_curl_sender", None)
+    worker_process_init.send(sender=None)  # what each prefork process of a worker does as it starts
+    built = fcm._curl_sender
+
+    assert built is not None and built._url.startswith(fcm_standin.url)
+    assert fcm.send_batch([push("token-warm")])[0].ok
+    assert fcm._curl_sender is built
+
+
+def test_a_worker_starts_without_fcm_settings_and_its_first_send_says_what_is_missing(settings, caplog):
+    settings.FCM_ENDPOINT = ""
+    settings.FCM_CREDENTIALS_FILE = ""
+
+    assert fcm.warm_up() is False
+
+    assert "FCM sender not ready at worker start: ImproperlyConfigured" in caplog.text
+    with pytest.raises(ImproperlyConfigured):
+        fcm.send_batch([push("token-a")])
