@@ -6,9 +6,10 @@ as its own process (see bench/README.md):
    urllib3 keep-alive sender on threads, firebase-admin `send_each`, `send_each_async`, persistent
    threads on the SDK's requests session, and fcm-django's bulk send;
 2. this code: N due daily check-in prompts (dispatcher -> outbox rows -> bulk-queue delivery tasks on a
-   real Celery worker -> stand-in), and the time until every row is marked sent;
-3. escalation push latency (report written -> FCM accepted) idle and during that fan-out, served by
-   the urgent-queue worker;
+   real Celery worker -> stand-in), and the time until every row is marked sent: the fan-out alone, between
+   two more runs of the fastest raw path (the ratios are taken against its fastest run);
+3. the same fan-out again with an emergency reported every 0.2 s, and the escalation push latency (report
+   written -> FCM accepted) idle and during it, served by the urgent-queue worker;
 4. API req/s and p99 on gunicorn with 2 workers (bench/api.py).
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as clock
 from pathlib import Path
@@ -185,13 +187,16 @@ class SdkSessionThreads:
             self.one, [self.service._message_data(m, False) for m in batch])))
 
 
+PYCURL = "pooled keep-alive sender, pycurl (product)"  # the fastest raw path in every run so far
+
+
 def bench_raw_paths(count: int, async_count: int) -> dict[str, float]:
     """Messages per second for each raw path, one after the other, same messages, same stand-in."""
     app = fcm.get_app()
     fcm.messaging_service()  # apply the FCM_ENDPOINT seam
     batches = raw_messages(count)
     rates: dict[str, float] = {}
-    rates["pooled keep-alive sender, pycurl (product)"] = count / timed(batches, fcm.curl_sender().send_each)
+    rates[PYCURL] = count / timed(batches, fcm.curl_sender().send_each)
     rates["keep-alive sender, urllib3 threads"] = count / timed(batches, fcm.keep_alive_sender().send_each)
     rates["send_each"] = count / timed(batches, lambda b: messaging.send_each(b, app=app))
     loop = asyncio.new_event_loop()  # one loop: the SDK's httpx client keeps its connections on it
@@ -204,6 +209,24 @@ def bench_raw_paths(count: int, async_count: int) -> dict[str, float]:
     if fcm_django:
         rates[f"fcm-django {FCM_DJANGO_VERSION} send_message"] = fcm_django
     return rates
+
+
+@dataclass(frozen=True)
+class RawRun:
+    rate: float  # messages/s
+    sender_ms: float  # CPU per message of this process (the sender), and of the stand-in
+    standin_ms: float
+
+
+def bench_raw_pycurl(count: int, standin_pid: int) -> RawRun:
+    """The fastest raw path once more, with its CPU per message: run just before and just after the fan-out,
+    so the ratio is taken against the raw path in the same minute (this machine's speed drifts by up to a
+    half within an hour)."""
+    batches = raw_messages(count)
+    sender_before, standin_before = time.process_time(), cpu_seconds_of(standin_pid)
+    seconds = timed(batches, fcm.curl_sender().send_each)
+    return RawRun(count / seconds, 1000 * (time.process_time() - sender_before) / count,
+                  1000 * (cpu_seconds_of(standin_pid) - standin_before) / count)
 
 
 def bench_fcm_django(count: int, app: firebase_admin.App) -> float | None:
@@ -296,6 +319,15 @@ def sweep_like_beat(stop: threading.Event, every: float = 60.0) -> None:
 
 
 POLL_SECONDS = 0.05
+
+
+def forget_the_fan_out() -> None:
+    """Make every patient due again for a second fan-out: its prompts and their log gone, the tables vacuumed
+    as autovacuum would leave them (create_patients does the same before the first)."""
+    Notification.objects.filter(kind="checkin_prompt").delete()
+    PromptLog.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {Notification._meta.db_table}, {PromptLog._meta.db_table}")
 
 
 def bench_fanout(count: int, url: str, reporters: Reporters, every: float,
@@ -442,7 +474,7 @@ def main() -> None:
         workers = start_workers(url, args.bulk_processes)
         latencies(url, fire_escalations(reporters[:WARM_UP], 0.1, None, WARM_UP))  # first connections, not timed
         idle = latencies(url, fire_escalations(reporters[WARM_UP:], 0.1, None, idle_count - WARM_UP))
-        print(f"fan-out of {args.patients} prompts with a real worker ...", flush=True)
+        print(f"fan-out of {args.patients} prompts with a real worker, alone and then with emergencies ...", flush=True)
         load_before = os.getloadavg()[0]
         def cpu_of() -> dict[str, float]:
             return {"bulk worker": cpu_seconds_of(workers[1].pid), "stand-in": cpu_seconds_of(process.pid),
@@ -450,9 +482,14 @@ def main() -> None:
                     "PostgreSQL": postgres_cpu_seconds(), "whole machine": machine_busy_seconds()}
 
         statements = statement_stats_enabled()
+        # 1. The fan-out alone (the issue's fan-out rate and its ratios), between two runs of the fastest raw path.
+        raw_before = bench_raw_pycurl(args.raw_messages, process.pid)
+        _, alone_elapsed, _, alone_cpu = bench_fanout(args.patients, url, [], args.escalation_every, cpu_of)
+        raw_after = bench_raw_pycurl(args.raw_messages, process.pid)
+        forget_the_fan_out()
+        # 2. The same fan-out with an emergency every `escalation_every` s: their push latency, and the rate then.
         if statements:
             reset_statement_stats()
-
         dispatched, elapsed, started, cpu = bench_fanout(args.patients, url, reporters[idle_count:],
                                                          args.escalation_every, cpu_of)
         during = latencies(url, started)
@@ -462,26 +499,40 @@ def main() -> None:
         stop_workers(workers)
         process.terminate()
         process.wait(timeout=10)
+    raw[PYCURL] = max(raw[PYCURL], raw_before.rate, raw_after.rate)  # its fastest of the three runs
     fastest_name, fastest = max(raw.items(), key=lambda item: item[1])
-    this_code = args.patients / elapsed
+    this_code = args.patients / alone_elapsed
     print()
-    print(f"fan-out, this code:            {this_code:,.0f} prompts/s: {args.patients} prompts all sent "
-          f"in {elapsed:.1f} s "
-          f"(dispatcher done after {dispatched:.1f} s; bulk worker of {args.bulk_processes} processes)")
-    print(f"  stand-in:                    {tokens['distinct_tokens']} tokens, at most {tokens['max_per_token']} "
-          f"message per token")
+    print(f"fan-out alone, this code:      {this_code:,.0f} prompts/s: {args.patients} prompts all sent "
+          f"in {alone_elapsed:.1f} s (bulk worker of {args.bulk_processes} processes)")
     print(f"  100,000 patients:            {100_000 / this_code:.0f} s at this rate")
+    for when, run in (("just before", raw_before), ("just after", raw_after)):
+        print(f"  raw pycurl {when:12s}      {run.rate:7,.0f} messages/s (CPU per message: sender "
+              f"{run.sender_ms:.3f} ms, stand-in {run.standin_ms:.3f} ms)   this code / it = "
+              f"{this_code / run.rate:.2f}")
+    print("  CPU per prompt: " + ", ".join(
+        f"{part} {1000 * seconds / args.patients:.3f} ms" for part, seconds in alone_cpu.items()))
     for name, rate in raw.items():
         print(f"raw {name:42s} {rate:7,.0f} messages/s   this code / it = {this_code / rate:.2f}")
-    print(f"this code / fastest raw ({fastest_name}) = {this_code / fastest:.2f}")
+    same_minute = max(raw_before.rate, raw_after.rate)
+    print(f"this code / fastest raw in the same minute (the faster of just before and just after) = "
+          f"{this_code / same_minute:.2f}")
+    print(f"this code / fastest raw of the whole run ({fastest_name}, its fastest of three runs, minutes apart) = "
+          f"{this_code / fastest:.2f}")
     fcm_django = [rate for name, rate in raw.items() if name.startswith("fcm-django")]
     if fcm_django:
         print(f"this code / fcm-django = {this_code / fcm_django[0]:.2f}")
-    print("CPU per prompt during the fan-out: " + ", ".join(
+    print()
+    print(f"fan-out with an emergency every {args.escalation_every} s: {args.patients / elapsed:,.0f} prompts/s, "
+          f"all sent in {elapsed:.1f} s (dispatcher done after {dispatched:.1f} s); this / fastest raw = "
+          f"{args.patients / elapsed / fastest:.2f}")
+    print(f"  stand-in:                    {tokens['distinct_tokens']} tokens, at most {tokens['max_per_token']} "
+          f"message per token")
+    print("  CPU per prompt: " + ", ".join(
         f"{part} {1000 * seconds / args.patients:.3f} ms" for part, seconds in cpu.items()))
     print(f"escalation push latency, idle:            {describe(idle)}")
     print(f"escalation push latency, during fan-out:  {describe(during)}")
-    print(f"load average (1 min) before / after the fan-out: {load_before:.2f} / {load_after:.2f}")
+    print(f"load average (1 min) before / after the fan-outs: {load_before:.2f} / {load_after:.2f}")
     if statements:
         print_statement_stats(args.patients)
     if not args.skip_api:
