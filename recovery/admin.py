@@ -1,8 +1,9 @@
 """Django admin for the clinical domain: staff search and fix records through the services, which
 write the audit trail. Every admin page that shows a patient's records (list, change, history,
-delete confirmation) is audited, and the autocomplete endpoint, which would list them unaudited, refuses
-them; phone reports are made by the phone only (no "add" here). No escalation is ever lost: cases and their
-reports cannot be deleted here, nor a patient or report of an open case (staff_edits.deletion_refusals)."""
+delete confirmation) or a patient's login is audited, and the autocomplete endpoint, which would list them
+unaudited, refuses the records and leaves the logins out; phone reports are made by the phone only (no "add"
+here). No escalation is ever lost: cases and their reports cannot be deleted here, nor a patient or report of
+an open case (staff_edits.deletion_refusals)."""
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -112,6 +113,28 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("role", "is_staff", "is_superuser", "is_active")
     fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Role", {"fields": ("role",)}))
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Role", {"fields": ("role",)}),)
+
+    # A patient's login says who is a patient here, itself health information: its pages are audited as
+    # reads of that patient, and the autocomplete endpoint, which leaves no audit row, never serves it.
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "GET" and obj.role == User.Role.PATIENT:
+            records.shown(request.user, obj)
+        return obj
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if response.status_code == 200 and changelist is not None:
+            records.shown_logins(request.user, changelist.result_list)
+        return response
+
+    def get_search_results(self, request: HttpRequest, queryset: models.QuerySet,
+                           search_term: str) -> tuple[models.QuerySet, bool]:
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete":
+            queryset = queryset.exclude(role=User.Role.PATIENT)
+        return super().get_search_results(request, queryset, search_term)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
         """A login named in the audit trail is not deleted (deactivated instead): the confirmation lists it

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models, transaction
 
 from recovery import access, fhir, selectors
-from recovery.models import AuditEvent, Patient
+from recovery.models import AuditEvent, Patient, User
 from recovery.services import audit, messages
 
 
@@ -45,6 +45,15 @@ def shown_list(actor: Any, objs: Iterable[models.Model], object_type: str) -> No
     """Audit one view per patient whose records are on a list page, in one insert."""
     patients: list[Patient] = [p for obj in objs if (p := audit.patient_of(obj)) is not None]
     audit.record_views(actor=actor, patients=patients, object_type=object_type)
+
+
+def shown_logins(actor: Any, users: Iterable[User]) -> None:
+    """Audit one view per patient whose login is on a list page (the admin's users): that someone is a
+    patient of this clinic is itself health information. Staff, surgeon and nurse logins are not audited."""
+    patient_logins = [user.pk for user in users if user.role == User.Role.PATIENT]
+    if patient_logins:
+        shown_patients(actor, Patient.objects.filter(user_id__in=patient_logins).values_list("pk", flat=True),
+                       User._meta.label)
 
 
 def shown_patients(actor: Any, patient_ids: Iterable[int], object_type: str) -> None:

@@ -127,6 +127,33 @@ def test_autocomplete_serves_no_patient_records(staff_client, model_name, field_
     assert "Zelda" not in response.content.decode()
 
 
+def test_autocomplete_of_logins_serves_no_patients_login(staff_client):
+    patient = PatientFactory(user__username="zelda.patient")
+    nurse = UserFactory(username="zelda.nurse", role=User.Role.NURSE)
+
+    response = staff_client.get(reverse("admin:autocomplete"), {
+        "app_label": "recovery", "model_name": "patient", "field_name": "user", "term": "zelda",
+    })
+
+    assert response.status_code == 200
+    assert [result["id"] for result in response.json()["results"]] == [str(nurse.pk)]
+    assert patient.user.username not in response.content.decode()
+
+
+def test_the_users_list_audits_a_view_of_each_patient_whose_login_it_shows(staff_client):
+    patient = PatientFactory()
+    UserFactory(role=User.Role.NURSE)
+
+    staff_client.get(admin_url("recovery.user", "changelist"))
+    staff_client.get(admin_url("recovery.user", "change", patient.user.pk))
+    staff_client.get(admin_url("recovery.user", "change", staff_client.admin_user.pk))
+
+    assert list(AuditEvent.objects.order_by("id").values_list("patient", "action", "object_type", "object_id")) == [
+        (patient.pk, "view", "recovery.User", str(patient.pk)),
+        (patient.pk, "view", "recovery.User", str(patient.user.pk)),
+    ]
+
+
 def test_autocomplete_of_surgeons_still_answers(staff_client):
     response = staff_client.get(reverse("admin:autocomplete"), {
         "app_label": "recovery", "model_name": "patient", "field_name": "surgeon", "term": "",
