@@ -415,8 +415,9 @@ class PromptLogAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """The audit trail: searchable, never written or erased by hand."""
+class AuditEventAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
+    """The audit trail: searchable, never written or erased by hand. Its pages name the patients whose records
+    were read, so reading them is audited as well (one view per patient shown, merged like any other)."""
 
     list_display = ("at", "actor", "action", "object_type", "object_id", "patient", "ip_address")
     list_filter = ("action", "object_type")

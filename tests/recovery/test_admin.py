@@ -203,6 +203,21 @@ def test_audit_events_cannot_be_added_changed_or_deleted(staff_client):
     assert event.action == "view"
 
 
+def test_reading_the_audit_trail_is_audited_as_a_view_of_each_patient_it_names(staff_client):
+    read = audit_event()
+    other = PatientFactory()
+    audit.record(actor=UserFactory(), action=AuditEvent.Action.UPDATE, patient=other, obj=other)
+
+    staff_client.get(admin_url("recovery.auditevent", "changelist"))
+    staff_client.get(admin_url("recovery.auditevent", "change", read.pk))
+
+    by_the_reader = AuditEvent.objects.filter(actor=staff_client.admin_user, action="view",
+                                              object_type="recovery.AuditEvent")
+    # The list: one view per patient it names; the page of one event: a view of its patient.
+    assert sorted(by_the_reader.values_list("patient", flat=True)) == sorted([read.patient_id, other.pk,
+                                                                              read.patient_id])
+
+
 def test_device_push_token_is_not_shown(staff_client):
     device = DeviceFactory()
 
