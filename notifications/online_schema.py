@@ -6,7 +6,8 @@ or PromptLog that stops every claim, sweep and report that writes a push while t
 `OnPostgreSQLInstead` keeps Django's operations for the migration state and for other databases (SQLite in
 `make run`), and on PostgreSQL runs statements that change no row and rebuild nothing instead
 (`DROP INDEX CONCURRENTLY`, renames). Such a migration must say `atomic = False` (CONCURRENTLY cannot run
-in a transaction). Going back runs Django's own operations, on every database.
+in a transaction). Going back runs Django's own operations, on every database, unless `postgresql_backwards`
+gives PostgreSQL's statements for that too (ones a re-run after an interruption can repeat).
 """
 from __future__ import annotations
 
@@ -24,12 +25,17 @@ class OnPostgreSQLInstead(migrations.SeparateDatabaseAndState):
     """`operations` for the state and for other databases; on PostgreSQL the statements `postgresql` returns
     (given the schema editor, e.g. to look up the names Django generated for the old indexes)."""
 
-    def __init__(self, operations: Sequence[Operation], postgresql: Statements) -> None:
+    def __init__(self, operations: Sequence[Operation], postgresql: Statements,
+                 postgresql_backwards: Statements | None = None) -> None:
         super().__init__(database_operations=list(operations), state_operations=list(operations))
         self.postgresql = postgresql
+        self.postgresql_backwards = postgresql_backwards
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return self.__class__.__qualname__, [], {"operations": self.state_operations, "postgresql": self.postgresql}
+        kwargs = {"operations": self.state_operations, "postgresql": self.postgresql}
+        if self.postgresql_backwards is not None:
+            kwargs["postgresql_backwards"] = self.postgresql_backwards
+        return self.__class__.__qualname__, [], kwargs
 
     def database_forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any,
                           to_state: Any) -> None:
@@ -37,6 +43,14 @@ class OnPostgreSQLInstead(migrations.SeparateDatabaseAndState):
             super().database_forwards(app_label, schema_editor, from_state, to_state)
             return
         for statement in self.postgresql(schema_editor):
+            schema_editor.execute(statement)
+
+    def database_backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any,
+                           to_state: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql" or self.postgresql_backwards is None:
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+            return
+        for statement in self.postgresql_backwards(schema_editor):
             schema_editor.execute(statement)
 
 

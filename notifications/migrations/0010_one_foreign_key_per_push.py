@@ -7,6 +7,7 @@
 # a device of theirs exists (the device's own foreign key), and a device not while a push references it.
 
 import django.db.models.deletion
+from django.apps import apps
 from django.conf import settings
 from django.db import migrations, models
 
@@ -15,6 +16,10 @@ from notifications.online_schema import OnPostgreSQLInstead, constraints_of
 OUTBOX, DEVICES = "notifications_notification", "notifications_device"
 PAIR_KEY = "notification_device_of_recipient"
 DEVICE_WITH_USER = "device_id_with_user"
+# Each statement waits at most this long for its lock (DROP CONSTRAINT locks the outbox, the devices and the
+# users ACCESS EXCLUSIVE): behind a long transaction it fails, and `migrate` run again goes on from there,
+# instead of queueing every login and push behind it.
+LOCK_WAIT = "SET lock_timeout = '5s'"
 
 
 def _found(schema_editor, sql, params):
@@ -23,11 +28,16 @@ def _found(schema_editor, sql, params):
         return cursor.fetchone()
 
 
+def _constraint_exists(schema_editor, table, name):
+    return _found(schema_editor, "SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s",
+                  [table, name])
+
+
 def device_with_user_built_concurrently(schema_editor):
     """The unique (id, user) of devices the pair key points at: its index built while devices keep being
     registered, then made the constraint. A cancelled concurrent build leaves an invalid index, dropped and
     built again (as in 0009)."""
-    if _found(schema_editor, "SELECT 1 FROM pg_constraint WHERE conname = %s", [DEVICE_WITH_USER]):
+    if _constraint_exists(schema_editor, DEVICES, DEVICE_WITH_USER):
         return []
     index = _found(schema_editor, "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
                    [DEVICE_WITH_USER])
@@ -35,25 +45,54 @@ def device_with_user_built_concurrently(schema_editor):
     return [
         *drop_invalid,
         f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {DEVICE_WITH_USER} ON {DEVICES} (id, user_id)",
+        LOCK_WAIT,  # the constraint takes the devices ACCESS EXCLUSIVE, briefly
         f"ALTER TABLE {DEVICES} ADD CONSTRAINT {DEVICE_WITH_USER} UNIQUE USING INDEX {DEVICE_WITH_USER}",
+        "RESET lock_timeout",
     ]
 
 
 def pair_key_instead_of_two(schema_editor):
     """Add the pair key without a scan under lock (NOT VALID, then VALIDATE, which lets pushes be written
-    meanwhile), then drop the two single keys, whatever names Django gave them: the outbox is never without."""
-    add = [] if _found(schema_editor, "SELECT 1 FROM pg_constraint WHERE conname = %s", [PAIR_KEY]) else [
+    meanwhile), then drop the two single keys, whatever names Django gave them: the outbox is never without.
+
+    Rows whose recipient is not their device's owner are deleted first (after the NOT VALID key, so no new
+    one can appear): until 0c9a68c a token taken over kept its device row, given to the new owner with the
+    former owner's pushes, and until this migration the admin could change a device's owner. A pending one
+    would reach the new owner's phone; a token taken over today loses them the same way
+    (notifications.services.devices)."""
+    add = [] if _constraint_exists(schema_editor, OUTBOX, PAIR_KEY) else [
         f"ALTER TABLE {OUTBOX} ADD CONSTRAINT {PAIR_KEY} FOREIGN KEY (device_id, recipient_id) "
         f"REFERENCES {DEVICES} (id, user_id) DEFERRABLE INITIALLY DEFERRED NOT VALID"
     ]
     single = [name for name, info in constraints_of(schema_editor, OUTBOX).items()
               if info["foreign_key"] and info["columns"] in (["recipient_id"], ["device_id"])]
-    return [*add, f"ALTER TABLE {OUTBOX} VALIDATE CONSTRAINT {PAIR_KEY}",
-            *(f"ALTER TABLE {OUTBOX} DROP CONSTRAINT {schema_editor.quote_name(name)}" for name in single)]
+    return [LOCK_WAIT, *add,
+            f"DELETE FROM {OUTBOX} n USING {DEVICES} d "  # noqa: S608 - constant table names
+            "WHERE d.id = n.device_id AND d.user_id <> n.recipient_id",
+            f"ALTER TABLE {OUTBOX} VALIDATE CONSTRAINT {PAIR_KEY}",
+            *(f"ALTER TABLE {OUTBOX} DROP CONSTRAINT {schema_editor.quote_name(name)}" for name in single),
+            "RESET lock_timeout"]
+
+
+def single_keys_again(schema_editor):
+    """Going back on PostgreSQL: the two single keys as Django would add them, NOT VALID then VALIDATE, each
+    only if missing, so that going back again after an interruption goes on where it stopped."""
+    user_table = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
+    found = {info["columns"][0]: name for name, info in constraints_of(schema_editor, OUTBOX).items()
+             if info["foreign_key"] and len(info["columns"]) == 1}
+    statements = [LOCK_WAIT]
+    for column, name, target in (("recipient_id", "notification_recipient_fk", user_table),
+                                 ("device_id", "notification_device_fk", DEVICES)):
+        if column not in found:
+            statements.append(f"ALTER TABLE {OUTBOX} ADD CONSTRAINT {name} FOREIGN KEY ({column}) "
+                              f"REFERENCES {target} (id) DEFERRABLE INITIALLY DEFERRED NOT VALID")
+        key = schema_editor.quote_name(found.get(column, name))
+        statements.append(f"ALTER TABLE {OUTBOX} VALIDATE CONSTRAINT {key}")
+    return [*statements, "RESET lock_timeout"]
 
 
 def drop_pair_key(apps, schema_editor):
-    """Going back: Django's operations add the two single keys again; the pair key goes before the unique
+    """Going back: the next operation has added the two single keys again; the pair key goes before the unique
     (id, user) of devices it depends on."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"ALTER TABLE {OUTBOX} DROP CONSTRAINT IF EXISTS {PAIR_KEY}")
@@ -89,5 +128,5 @@ class Migration(migrations.Migration):
                 field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE,
                                         related_name='notifications', to=settings.AUTH_USER_MODEL),
             ),
-        ], postgresql=pair_key_instead_of_two),
+        ], postgresql=pair_key_instead_of_two, postgresql_backwards=single_keys_again),
     ]

@@ -9,6 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from notifications.models import Notification
 from recovery.models import CheckIn, IncisionCheck, PromptLog, WarningReport
+from tests.factories import DeviceFactory, UserFactory
 from tests.notifications.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,3 +102,60 @@ def test_a_failed_concurrent_build_of_the_failed_or_dead_index_is_built_again_by
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     test_the_failed_or_dead_index_holds_only_those_rows_and_serves_the_metrics_count()
+
+
+BEFORE_THE_PAIR_KEY = [("notifications", "0009_notification_failed_or_dead")]
+
+
+def outbox_foreign_keys() -> list[tuple[str, str, bool]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                       "WHERE conrelid = 'notifications_notification'::regclass AND contype = 'f' ORDER BY 1")
+        return cursor.fetchall()
+
+
+def migrate_to_the_latest() -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_the_pair_key_migration_deletes_the_pushes_a_device_kept_from_its_former_owner():
+    """Before 0c9a68c a token taken over kept its device row, given to the new owner with the former owner's
+    pushes (and the admin could change a device's owner): such rows must not stop 0010, nor reach the new owner."""
+    MigrationExecutor(connection).migrate(BEFORE_THE_PAIR_KEY)
+    kept = NotificationFactory(dedupe_key="kept")
+    device, former_owner = DeviceFactory(), UserFactory()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO notifications_notification (recipient_id, device_id, kind, queue, category, topic, title, "
+            "body, data, dedupe_key, status, attempts, next_attempt_at, last_error, created_at, fcm_message_id) "
+            "VALUES (%s, %s, 'checkin_prompt', 'bulk', 'reminder', '', 't', 'b', '{}', 'former', 'pending', 0, "
+            "now(), '', now(), '')", [former_owner.pk, device.pk])
+
+    migrate_to_the_latest()
+
+    assert list(Notification.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert [(name, valid) for name, _, valid in outbox_foreign_keys()] == [("notification_device_of_recipient", True)]
+
+
+def test_going_back_from_the_pair_key_can_be_run_again_after_an_interruption(monkeypatch):
+    NotificationFactory()
+    executor = MigrationExecutor(connection)
+    migration = executor.loader.get_migration("notifications", "0010_one_foreign_key_per_push")
+    dropping_the_pair_key = migration.operations[1]
+
+    def interrupted(apps, schema_editor):
+        raise RuntimeError("lock timeout")
+
+    monkeypatch.setattr(dropping_the_pair_key, "reverse_code", interrupted)
+    with pytest.raises(RuntimeError):
+        executor.migrate(BEFORE_THE_PAIR_KEY)
+    monkeypatch.undo()
+    MigrationExecutor(connection).migrate(BEFORE_THE_PAIR_KEY)
+
+    assert sorted(definition for _, definition, valid in outbox_foreign_keys() if valid) == [
+        "FOREIGN KEY (device_id) REFERENCES notifications_device(id) DEFERRABLE INITIALLY DEFERRED",
+        "FOREIGN KEY (recipient_id) REFERENCES recovery_user(id) DEFERRABLE INITIALLY DEFERRED"]
+    migrate_to_the_latest()
+    assert [(name, valid) for name, _, valid in outbox_foreign_keys()] == [("notification_device_of_recipient", True)]
