@@ -1,5 +1,7 @@
 """Django admin for push devices and the notification outbox: for looking into
-why a push did or did not go out. Delivery bookkeeping is read-only; tokens are never shown."""
+why a push did or did not go out. Delivery bookkeeping is read-only; tokens are never shown, and users are
+named by id only: a patient's login name says who is a patient here, and these pages are not audited (the
+users list, which names them, is: recovery.admin)."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,16 +14,15 @@ from notifications.models import Device, Notification
 
 @admin.register(Device)
 class DeviceAdmin(admin.ModelAdmin):
-    list_display = ("user", "platform", "created_at", "last_seen_at", "disabled_at", "disabled_reason")
+    list_display = ("user_id", "platform", "created_at", "last_seen_at", "disabled_at", "disabled_reason")
     list_filter = ("platform", ("disabled_at", admin.EmptyFieldListFilter), "disabled_reason")
-    search_fields = ("user__username", "token_digest")
+    search_fields = ("=user__id", "token_digest")
     date_hierarchy = "created_at"
-    list_select_related = ("user",)
-    # The push token is a credential for reaching the phone: staff see its digest only.
-    exclude = ("token",)
-    # A device's owner never changes: a token registered by someone else is a new device, and its pushes go
-    # with the old one (notifications.services.devices). The outbox's key (device, recipient) holds it too.
-    readonly_fields = ("user", "token_digest", "created_at", "last_seen_at")
+    # The push token is a credential for reaching the phone: staff see its digest only. A device's owner never
+    # changes (a token registered by someone else is a new device, and the old one's pushes go with it:
+    # notifications.services.devices; the outbox's key (device, recipient) holds it too): shown, by id.
+    exclude = ("token", "user")
+    readonly_fields = ("user_id", "token_digest", "created_at", "last_seen_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -32,15 +33,14 @@ class NotificationAdmin(admin.ModelAdmin):
     """The outbox as delivery left it: only looked at. A row is written by the services and moved by
     delivery and the sweep; a hand edit (status, next attempt, queue) or deletion would resend or lose a push."""
 
-    list_display = ("created_at", "kind", "recipient", "status", "attempts", "next_attempt_at", "sent_at")
+    list_display = ("created_at", "kind", "recipient_id", "status", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("status", "kind")
-    search_fields = ("recipient__username", "dedupe_key", "fcm_message_id")
+    search_fields = ("=recipient__id", "dedupe_key", "fcm_message_id")
     date_hierarchy = "created_at"
-    raw_id_fields = ("recipient", "device")
-    list_select_related = ("recipient",)
+    exclude = ("recipient", "device")  # shown by id (get_readonly_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Notification | None = None) -> list[str]:
-        return [field.name for field in Notification._meta.fields]
+        return [field.attname if field.is_relation else field.name for field in Notification._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -32,7 +32,8 @@ class Device(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.platform} device of {self.user}"
+        # By id: a patient's login name says who is a patient here (the admin shows this string unaudited).
+        return f"{self.platform} device {self.pk} of user {self.user_id}"
 
     @property
     def is_active(self) -> bool:
@@ -112,4 +113,4 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient} ({self.status})"
+        return f"{self.kind} to user {self.recipient_id} ({self.status})"

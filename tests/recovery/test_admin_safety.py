@@ -246,3 +246,20 @@ def test_the_admin_shows_a_devices_owner_but_cannot_change_it(staff_client):
     assert "user" not in page.context["adminform"].form.fields
     device.refresh_from_db()
     assert (device.user_id, device.platform) == (owner, Device.Platform.IOS)  # the rest of the form was saved
+
+
+def test_the_device_and_outbox_pages_name_a_patient_by_user_id_never_by_login_name(staff_client):
+    push = NotificationFactory(device__user=PatientFactory(user__username="zelda.patient").user)
+    pages = [admin_url("notifications.device", "changelist"),
+             admin_url("notifications.device", "change", push.device_id),
+             admin_url("notifications.notification", "changelist"),
+             admin_url("notifications.notification", "change", push.pk)]
+
+    answers = [staff_client.get(page) for page in pages]
+    found = staff_client.get(admin_url("notifications.device", "changelist"), {"q": str(push.recipient_id)})
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200]
+    assert not [page for page, answer in zip(pages, answers, strict=True) if "zelda" in answer.content.decode()]
+    assert all(str(push.recipient_id) in answer.content.decode() for answer in answers)
+    assert [device.pk for device in found.context["cl"].result_list] == [push.device_id]
+
