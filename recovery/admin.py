@@ -39,6 +39,11 @@ from recovery.models import (
 from recovery.services import enrollment, records, staff_edits
 
 
+def _confirming_delete_selected(request: HttpRequest) -> bool:
+    """The "delete selected" action showing its confirmation page (not yet the confirmed POST that deletes)."""
+    return request.method == "POST" and request.POST.get("action") == "delete_selected" and not request.POST.get("post")
+
+
 class PatientRecordAuditMixin:
     """Admin pages of patient records read and write through services, which audit them."""
 
@@ -69,7 +74,11 @@ class PatientRecordAuditMixin:
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
         """The delete confirmation (one object or "delete selected") lists what the service refuses to
-        delete as protected, which makes Django's admin refuse the deletion with that message."""
+        delete as protected, which makes Django's admin refuse the deletion with that message. The
+        confirmation of "delete selected" shows the records it names: audited as a list page (one object's
+        confirmation was audited by get_object)."""
+        if _confirming_delete_selected(request):
+            records.shown_list(request.user, objs, self.model._meta.label)
         if refusals := staff_edits.deletion_refusals(objs):
             return [], {}, set(), refusals
         return super().get_deleted_objects(objs, request)  # type: ignore[misc]
@@ -139,6 +148,8 @@ class UserAdmin(DjangoUserAdmin):
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
         """A login named in the audit trail is not deleted (deactivated instead): the confirmation lists it
         as protected, so Django's admin refuses, without collecting its thousands of audit rows."""
+        if _confirming_delete_selected(request):
+            records.shown_logins(request.user, objs)
         if refusals := staff_edits.user_deletion_refusals(objs):
             return [], {}, set(), refusals
         return super().get_deleted_objects(objs, request)

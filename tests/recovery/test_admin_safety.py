@@ -263,3 +263,17 @@ def test_the_device_and_outbox_pages_name_a_patient_by_user_id_never_by_login_na
     assert all(str(push.recipient_id) in answer.content.decode() for answer in answers)
     assert [device.pk for device in found.context["cl"].result_list] == [push.device_id]
 
+
+@pytest.mark.parametrize("label", ["recovery.user", "recovery.checkin"])
+def test_the_confirmation_of_delete_selected_is_audited_as_a_view_of_each_patient_it_names(staff_client, label):
+    checkin = CheckInFactory()
+    selected = checkin.patient.user.pk if label == "recovery.user" else checkin.pk
+
+    page = staff_client.post(admin_url(label, "changelist"),
+                             {"action": "delete_selected", "_selected_action": [selected]})
+
+    assert page.status_code == 200 and "Are you sure" in page.content.decode()
+    views = AuditEvent.objects.filter(actor=staff_client.admin_user, action="view")
+    assert list(views.values_list("patient", flat=True)) == [checkin.patient_id]
+    assert CheckIn.objects.filter(pk=checkin.pk).exists()
+
