@@ -261,6 +261,11 @@ class PatientRecord:
     messages: list[PatientMessage]  # the thread, newest first
 
 
+def patient_ids_of_logins(user_ids: list[int]) -> QuerySet[Patient, int]:
+    """The patients whose logins these are (an admin page of users: whose records its audit names)."""
+    return Patient.objects.filter(user_id__in=user_ids).values_list("pk", flat=True)
+
+
 def newest_first(reports: QuerySet[IncisionCheck] | QuerySet[WarningReport]) -> QuerySet:
     return reports.order_by("-created_at", "-id")
 

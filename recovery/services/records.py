@@ -52,8 +52,7 @@ def shown_logins(actor: Any, users: Iterable[User]) -> None:
     patient of this clinic is itself health information. Staff, surgeon and nurse logins are not audited."""
     patient_logins = [user.pk for user in users if user.role == User.Role.PATIENT]
     if patient_logins:
-        shown_patients(actor, Patient.objects.filter(user_id__in=patient_logins).values_list("pk", flat=True),
-                       User._meta.label)
+        shown_patients(actor, selectors.patient_ids_of_logins(patient_logins), User._meta.label)
 
 
 def shown_patients(actor: Any, patient_ids: Iterable[int], object_type: str) -> None:
