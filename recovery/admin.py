@@ -39,6 +39,13 @@ from recovery.models import (
 from recovery.services import enrollment, records, staff_edits
 
 
+def _may_be_shown(model_admin: admin.ModelAdmin, request: HttpRequest, obj: Any) -> bool:
+    """Whether the page asking for `obj` will show it: get_object runs before Django's permission check, and a
+    refused request (403) shows nothing to audit. Change and history pages need the view or change permission,
+    the delete confirmation the delete permission."""
+    return model_admin.has_view_or_change_permission(request, obj) or model_admin.has_delete_permission(request, obj)
+
+
 def _confirming_delete_selected(request: HttpRequest) -> bool:
     """The "delete selected" action showing its confirmation page (not yet the confirmed POST that deletes)."""
     return request.method == "POST" and request.POST.get("action") == "delete_selected" and not request.POST.get("post")
@@ -52,7 +59,7 @@ class PatientRecordAuditMixin:
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         """Change, history and delete-confirmation pages all fetch their object here: audit the look."""
         obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
-        if obj is not None and request.method == "GET":
+        if obj is not None and request.method == "GET" and _may_be_shown(self, request, obj):  # type: ignore[arg-type]
             records.shown(request.user, obj)
         return obj
 
@@ -127,7 +134,8 @@ class UserAdmin(DjangoUserAdmin):
     # reads of that patient, and the autocomplete endpoint, which leaves no audit row, never serves it.
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)
-        if obj is not None and request.method == "GET" and obj.role == User.Role.PATIENT:
+        if obj is not None and request.method == "GET" and obj.role == User.Role.PATIENT and _may_be_shown(
+                self, request, obj):
             records.shown(request.user, obj)
         return obj
 

@@ -218,6 +218,17 @@ def test_reading_the_audit_trail_is_audited_as_a_view_of_each_patient_it_names(s
                                                                               read.patient_id])
 
 
+def test_a_page_refused_for_lack_of_permission_writes_no_audit_event(client):
+    patient = PatientFactory()
+    client.force_login(UserFactory(is_staff=True))  # staff, but no permission on patients or users
+
+    refused = [client.get(admin_url(label, view, pk)).status_code for label, pk in
+               (("recovery.patient", patient.pk), ("recovery.user", patient.user.pk)) for view in ("change", "history")]
+
+    assert refused == [403, 403, 403, 403]
+    assert not AuditEvent.objects.exists()
+
+
 def test_device_push_token_is_not_shown(staff_client):
     device = DeviceFactory()
 
