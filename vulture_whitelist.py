@@ -163,6 +163,7 @@ OnPostgreSQLInstead
 constraints_of
 _.deconstruct
 drop_plain_indexes
+index_built_concurrently
 
 # backend.logs: read by the traceback module (an exception's context not shown) and by logging.Formatter (a
 # record's cached traceback text, cleared so the withheld one is formatted).

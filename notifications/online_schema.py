@@ -70,3 +70,17 @@ def drop_plain_indexes(tables: Sequence[str], columns: list[str]) -> Statements:
                 if info["columns"] == columns and info["index"] and not info["unique"]
                 and not info["foreign_key"] and not info["primary_key"]]
     return statements
+
+
+def index_built_concurrently(schema_editor: BaseDatabaseSchemaEditor, name: str, create: str) -> list[str]:
+    """Statements building the index `name` with `create` (a CREATE ... INDEX CONCURRENTLY IF NOT EXISTS of that
+    name) while the table keeps being written. A concurrent build that failed or was cancelled (a statement
+    timeout, a lost connection) leaves an invalid index of that name behind, unrecorded: the next `migrate`
+    drops it and builds it again, where IF NOT EXISTS alone would record the invalid one as done."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name])
+        found = cursor.fetchone()
+    if found and not found[0]:
+        return [f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}", create]
+    return [create]
+

@@ -2,21 +2,15 @@
 
 from django.db import migrations, models
 
-from notifications.online_schema import OnPostgreSQLInstead
+from notifications.online_schema import OnPostgreSQLInstead, index_built_concurrently
 
 
 def built_concurrently(schema_editor):
-    """The partial index of failed and dead rows, built while claims, sweeps and reports keep writing pushes.
-
-    A concurrent build that failed or was cancelled (a statement timeout, a lost connection) leaves an invalid
-    index of that name behind, unrecorded: the next `migrate` drops it and builds it again, where IF NOT EXISTS
-    alone would record the invalid one as done."""
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('notification_failed_or_dead')")
-        found = cursor.fetchone()
-    drop_invalid = ["DROP INDEX CONCURRENTLY IF EXISTS notification_failed_or_dead"] if found and not found[0] else []
-    return [*drop_invalid, "CREATE INDEX CONCURRENTLY IF NOT EXISTS notification_failed_or_dead ON "
-                           "notifications_notification (status) WHERE status IN ('failed', 'dead')"]
+    """The partial index of failed and dead rows, built while claims, sweeps and reports keep writing pushes (an
+    invalid leftover of a cancelled build is built again: online_schema.index_built_concurrently)."""
+    return index_built_concurrently(
+        schema_editor, "notification_failed_or_dead", "CREATE INDEX CONCURRENTLY IF NOT EXISTS notification_failed_or_dead "
+        "ON notifications_notification (status) WHERE status IN ('failed', 'dead')")
 
 
 class Migration(migrations.Migration):

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import migrations, models
 
-from notifications.online_schema import OnPostgreSQLInstead, constraints_of
+from notifications.online_schema import OnPostgreSQLInstead, constraints_of, index_built_concurrently
 
 OUTBOX, DEVICES = "notifications_notification", "notifications_device"
 PAIR_KEY = "notification_device_of_recipient"
@@ -22,29 +22,21 @@ DEVICE_WITH_USER = "device_id_with_user"
 LOCK_WAIT = "SET lock_timeout = '5s'"
 
 
-def _found(schema_editor, sql, params):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
 def _constraint_exists(schema_editor, table, name):
-    return _found(schema_editor, "SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s",
-                  [table, name])
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s", [table, name])
+        return cursor.fetchone() is not None
 
 
 def device_with_user_built_concurrently(schema_editor):
     """The unique (id, user) of devices the pair key points at: its index built while devices keep being
-    registered, then made the constraint. A cancelled concurrent build leaves an invalid index, dropped and
-    built again (as in 0009)."""
+    registered (an invalid leftover of a cancelled build is built again: online_schema.index_built_concurrently),
+    then made the constraint."""
     if _constraint_exists(schema_editor, DEVICES, DEVICE_WITH_USER):
         return []
-    index = _found(schema_editor, "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)",
-                   [DEVICE_WITH_USER])
-    drop_invalid = [f"DROP INDEX CONCURRENTLY IF EXISTS {DEVICE_WITH_USER}"] if index and not index[0] else []
     return [
-        *drop_invalid,
-        f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {DEVICE_WITH_USER} ON {DEVICES} (id, user_id)",
+        *index_built_concurrently(schema_editor, DEVICE_WITH_USER, f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "
+                                  f"{DEVICE_WITH_USER} ON {DEVICES} (id, user_id)"),
         LOCK_WAIT,  # the constraint takes the devices ACCESS EXCLUSIVE, briefly
         f"ALTER TABLE {DEVICES} ADD CONSTRAINT {DEVICE_WITH_USER} UNIQUE USING INDEX {DEVICE_WITH_USER}",
         "RESET lock_timeout",
