@@ -51,44 +51,60 @@ def _confirming_delete_selected(request: HttpRequest) -> bool:
     return request.method == "POST" and request.POST.get("action") == "delete_selected" and not request.POST.get("post")
 
 
-class PatientRecordAuditMixin:
-    """Admin pages of patient records read and write through services, which audit them."""
+def _for_autocomplete(request: HttpRequest) -> bool:
+    """The admin's autocomplete endpoint: it serves names to a widget and leaves no audit row."""
+    match = request.resolver_match
+    return match is not None and match.url_name == "autocomplete"
+
+
+class AuditedPagesMixin:
+    """Admin pages that show patients' records audit a view of the patients they show: the change, history and
+    delete-confirmation pages of one object (get_object), the list, and the confirmation of "delete selected".
+    What they refuse to delete (`deletion_refusals`) is listed as protected on the confirmation, which makes
+    Django's admin refuse the deletion with that message."""
 
     model: type[models.Model]
 
+    def audit_shown(self, request: HttpRequest, obj: Any) -> None:
+        records.shown(request.user, obj)
+
+    def audit_listed(self, request: HttpRequest, objs: Any) -> None:
+        records.shown_list(request.user, objs, self.model._meta.label)
+
+    def deletion_refusals(self, objs: Any) -> list[str]:
+        return staff_edits.deletion_refusals(objs)
+
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
-        """Change, history and delete-confirmation pages all fetch their object here: audit the look."""
         obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
         if obj is not None and request.method == "GET" and _may_be_shown(self, request, obj):  # type: ignore[arg-type]
-            records.shown(request.user, obj)
+            self.audit_shown(request, obj)
         return obj
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)  # type: ignore[misc]
         changelist = getattr(response, "context_data", {}).get("cl")
         if response.status_code == 200 and changelist is not None:
-            records.shown_list(request.user, changelist.result_list, self.model._meta.label)
+            self.audit_listed(request, changelist.result_list)
         return response
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
+        if _confirming_delete_selected(request):  # one object's confirmation was audited by get_object
+            self.audit_listed(request, objs)
+        if refusals := self.deletion_refusals(objs):
+            return [], {}, set(), refusals
+        return super().get_deleted_objects(objs, request)  # type: ignore[misc]
+
+
+class PatientRecordAuditMixin(AuditedPagesMixin):
+    """Admin pages of patient records read and write through services, which audit them."""
 
     def get_search_fields(self, request: HttpRequest) -> Any:
         """The admin's autocomplete endpoint would serve these records' names (a patient's, or one in
         their __str__) without an audit row; no widget here autocompletes them (raw id fields do, through
         the audited list page), so it is refused."""
-        match = request.resolver_match
-        if match is not None and match.url_name == "autocomplete":
+        if _for_autocomplete(request):
             raise PermissionDenied("Patient records are not served to autocomplete.")
         return super().get_search_fields(request)  # type: ignore[misc]
-
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
-        """The delete confirmation (one object or "delete selected") lists what the service refuses to
-        delete as protected, which makes Django's admin refuse the deletion with that message. The
-        confirmation of "delete selected" shows the records it names: audited as a list page (one object's
-        confirmation was audited by get_object)."""
-        if _confirming_delete_selected(request):
-            records.shown_list(request.user, objs, self.model._meta.label)
-        if refusals := staff_edits.deletion_refusals(objs):
-            return [], {}, set(), refusals
-        return super().get_deleted_objects(objs, request)  # type: ignore[misc]
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
         staff_edits.save_record(obj, by=request.user, created=not change)
@@ -124,43 +140,32 @@ class PhoneRecordAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedPagesMixin, DjangoUserAdmin):
+    """A patient's login says who is a patient here, itself health information: its pages are audited as reads of
+    that patient, and the autocomplete endpoint, which leaves no audit row, never serves it."""
+
     list_display = ("username", "email", "role", "is_staff", "is_active", "last_login")
     list_filter = ("role", "is_staff", "is_superuser", "is_active")
     fieldsets = (*(DjangoUserAdmin.fieldsets or ()), ("Role", {"fields": ("role",)}))
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Role", {"fields": ("role",)}),)
 
-    # A patient's login says who is a patient here, itself health information: its pages are audited as
-    # reads of that patient, and the autocomplete endpoint, which leaves no audit row, never serves it.
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None and request.method == "GET" and obj.role == User.Role.PATIENT and _may_be_shown(
-                self, request, obj):
+    def audit_shown(self, request: HttpRequest, obj: Any) -> None:
+        if obj.role == User.Role.PATIENT:
             records.shown(request.user, obj)
-        return obj
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
-        if response.status_code == 200 and changelist is not None:
-            records.shown_logins(request.user, changelist.result_list)
-        return response
+    def audit_listed(self, request: HttpRequest, objs: Any) -> None:
+        records.shown_logins(request.user, objs)
+
+    def deletion_refusals(self, objs: Any) -> list[str]:
+        """A login named in the audit trail is not deleted (deactivated instead), refused without collecting its
+        thousands of audit rows."""
+        return staff_edits.user_deletion_refusals(objs)
 
     def get_search_results(self, request: HttpRequest, queryset: models.QuerySet,
                            search_term: str) -> tuple[models.QuerySet, bool]:
-        match = request.resolver_match
-        if match is not None and match.url_name == "autocomplete":
+        if _for_autocomplete(request):
             queryset = queryset.exclude(role=User.Role.PATIENT)
         return super().get_search_results(request, queryset, search_term)
-
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
-        """A login named in the audit trail is not deleted (deactivated instead): the confirmation lists it
-        as protected, so Django's admin refuses, without collecting its thousands of audit rows."""
-        if _confirming_delete_selected(request):
-            records.shown_logins(request.user, objs)
-        if refusals := staff_edits.user_deletion_refusals(objs):
-            return [], {}, set(), refusals
-        return super().get_deleted_objects(objs, request)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         staff_edits.delete_users([obj])
