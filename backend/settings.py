@@ -4,6 +4,7 @@
 `make run` needs no server; production sets DATABASE_URL to PostgreSQL.
 """
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -327,6 +328,11 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Processes of a worker started without --concurrency (the bulk worker of docker-compose and `make run`): one per
+# core this process may run on, and one more. A fan-out batch spends part of its time waiting on PostgreSQL and on
+# FCM, and with one process per core the cores were idle a tenth of the time once the dispatch was done (3 processes
+# on 2 cores: 8,162 prompts/s against 7,443 with 2 and 7,297 with 4, bench/README.md "Eighth pass").
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=len(os.sched_getaffinity(0)) + 1)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Celery's Django fix-up closes a worker's database connections before and after every task unless this is
 # set, and then only once every this many tasks. A worker process keeps its connection by CONN_MAX_AGE and

@@ -447,7 +447,8 @@ def main() -> None:
     parser.add_argument("--raw-messages", type=int, default=20_000, help="messages per raw send path")
     parser.add_argument("--async-messages", type=int, default=2_000,
                         help="messages for send_each_async (tens per second here: kept short)")
-    parser.add_argument("--bulk-processes", type=int, default=2, help="bulk worker processes (cores)")
+    parser.add_argument("--bulk-processes", type=int, default=settings.CELERY_WORKER_CONCURRENCY,
+                        help="bulk worker processes (default: as the bulk worker of make run, cores + 1)")
     parser.add_argument("--escalations", type=int, default=400, help="at most this many during the fan-out")
     parser.add_argument("--escalation-every", type=float, default=0.2, help="seconds between emergencies")
     parser.add_argument("--skip-api", action="store_true")

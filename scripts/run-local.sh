@@ -87,7 +87,7 @@ fi
 start "Celery worker (urgent queue)" "$RUN_DIR/worker-urgent.log" "$PY" -m celery -A backend worker \
     -Q urgent -n "urgent@%h" -l info --concurrency 1
 start "Celery worker (bulk queue)" "$RUN_DIR/worker.log" nice -n 10 "$PY" -m celery -A backend worker \
-    -Q bulk -n "bulk@%h" -l info --concurrency 2
+    -Q bulk -n "bulk@%h" -l info
 start "Celery beat" "$RUN_DIR/beat.log" "$PY" -m celery -A backend beat -l info \
     --pidfile "$RUN_DIR/beat.pid"
 start "web server" - "$PY" manage.py runserver "127.0.0.1:$WEB_PORT"
