@@ -190,13 +190,13 @@ class SdkSessionThreads:
 PYCURL = "pooled keep-alive sender, pycurl (product)"  # the fastest raw path in every run so far
 
 
-def bench_raw_paths(count: int, async_count: int) -> dict[str, float]:
+def bench_raw_paths(count: int, async_count: int, standin_pid: int) -> dict[str, float]:
     """Messages per second for each raw path, one after the other, same messages, same stand-in."""
     app = fcm.get_app()
     fcm.messaging_service()  # apply the FCM_ENDPOINT seam
     batches = raw_messages(count)
     rates: dict[str, float] = {}
-    rates[PYCURL] = count / timed(batches, fcm.curl_sender().send_each)
+    rates[PYCURL] = bench_raw_pycurl(batches, standin_pid).rate
     rates["keep-alive sender, urllib3 threads"] = count / timed(batches, fcm.keep_alive_sender().send_each)
     rates["send_each"] = count / timed(batches, lambda b: messaging.send_each(b, app=app))
     loop = asyncio.new_event_loop()  # one loop: the SDK's httpx client keeps its connections on it
@@ -218,11 +218,11 @@ class RawRun:
     standin_ms: float
 
 
-def bench_raw_pycurl(count: int, standin_pid: int) -> RawRun:
-    """The fastest raw path once more, with its CPU per message: run just before and just after the fan-out,
-    so the ratio is taken against the raw path in the same minute (this machine's speed drifts by up to a
-    half within an hour)."""
-    batches = raw_messages(count)
+def bench_raw_pycurl(batches: list[list[messaging.Message]], standin_pid: int) -> RawRun:
+    """The fastest raw path, with its CPU per message: among the raw paths, and again just before and just after
+    the fan-out, so the ratio is taken against the raw path in the same minute (this machine's speed drifts by up
+    to a half within an hour)."""
+    count = sum(map(len, batches))
     sender_before, standin_before = time.process_time(), cpu_seconds_of(standin_pid)
     seconds = timed(batches, fcm.curl_sender().send_each)
     return RawRun(count / seconds, 1000 * (time.process_time() - sender_before) / count,
@@ -475,7 +475,7 @@ def main() -> None:
         print(f"creating {args.patients} patients with one device each ...", flush=True)
         reporters = create_patients(args.patients, idle_count + args.escalations)
         print(f"raw send paths, {args.raw_messages} messages each ...", flush=True)
-        raw = bench_raw_paths(args.raw_messages, args.async_messages)
+        raw = bench_raw_paths(args.raw_messages, args.async_messages, process.pid)
         workers = start_workers(url, args.bulk_processes)
         latencies(url, fire_escalations(reporters[:WARM_UP], 0.1, None, WARM_UP))  # first connections, not timed
         idle = latencies(url, fire_escalations(reporters[WARM_UP:], 0.1, None, idle_count - WARM_UP))
@@ -491,9 +491,9 @@ def main() -> None:
         # As long as the fan-out: a 2-s burst of 20,000 catches this machine's fast moments, which the 12-s fan-out
         # averages over, and the faster of two such bursts was the ratio's denominator (bench/README.md, "Eighth pass").
         bracket = args.bracket_messages or args.patients
-        raw_before = bench_raw_pycurl(bracket, process.pid)
+        raw_before = bench_raw_pycurl(raw_messages(bracket), process.pid)
         _, alone_elapsed, _, alone_cpu = bench_fanout(args.patients, url, [], args.escalation_every, cpu_of)
-        raw_after = bench_raw_pycurl(bracket, process.pid)
+        raw_after = bench_raw_pycurl(raw_messages(bracket), process.pid)
         forget_the_fan_out()
         # 2. The same fan-out with an emergency every `escalation_every` s: their push latency, and the rate then.
         if statements:
