@@ -210,8 +210,12 @@ NOTE_ONLY_RULE = NoteOnlySign(
     "triaged by machine, so a person on the care team reads it.",
 )
 
+# Guide line 175, "Difficulty walking or keeping your balance.", is one sign; the app reports it as either
+# code, and a combination that cites the line reads both.
+WALKING_OR_BALANCE = one_of("difficulty_walking", "balance_problems")
+
 # A new neurological deficit (Guide lines 73, 175, 177).
-NEURO_DEFICIT = one_of("limb_weakness", "limb_numbness", "difficulty_walking", "bowel_bladder_changes")
+NEURO_DEFICIT = one_of("limb_weakness", "limb_numbness", "bowel_bladder_changes") | WALKING_OR_BALANCE
 
 # Signs of intrathecal baclofen withdrawal (LIORESAL_BOXED): the early ones (return of spasticity, itching,
 # paresthesias: tingling) and those of its progression (fever, altered mental status: confusion; seizures).
@@ -238,7 +242,8 @@ RULES: tuple[Rule, ...] = (
     # --- combinations -----------------------------------------------------------------------
     Rule(
         "fever_with_neuro_deficit", EMERGENCY, (one_of("fever"), NEURO_DEFICIT),
-        f"{GUIDE} lines 69, 173, 175, 177 (infection; fever; difficulty walking; weakness or numbness). "
+        f"{GUIDE} lines 69, 173, 175, 177 (infection; fever; difficulty walking or keeping your balance; weakness "
+        "or numbness). "
         "Fever with a new neurological deficit is the presentation of a spinal epidural abscess, a surgical "
         "emergency (Darouiche, N Engl J Med 2006;355:2012-2020, 'Spinal epidural abscess').",
     ),
@@ -249,8 +254,9 @@ RULES: tuple[Rule, ...] = (
         "healthcare-associated ventriculitis and meningitis, Tunkel et al., Clin Infect Dis 2017;64:e34).",
     ),
     Rule(
-        "cord_compression_signs", EMERGENCY, (one_of("limb_weakness", "limb_numbness"), one_of("difficulty_walking")),
-        f"{GUIDE} lines 73, 175, 177 (nerve damage; difficulty walking; weakness or numbness). {CATHETER_MASS}.",
+        "cord_compression_signs", EMERGENCY, (one_of("limb_weakness", "limb_numbness"), WALKING_OR_BALANCE),
+        f"{GUIDE} lines 73, 175, 177 (nerve damage; difficulty walking or keeping your balance; weakness or "
+        f"numbness). {CATHETER_MASS}.",
     ),
     Rule(
         "baclofen_withdrawal", EMERGENCY,
@@ -452,10 +458,11 @@ REASON_WORDS: dict[str, Text] = {
     "severe_pain_after_recovery": _("severe pain after the usual recovery time"),
     "patient_note": _("a note in your own words"),
     "fever_with_neuro_deficit": _(
-        "a fever together with weakness, numbness, trouble walking or bowel or bladder problems"
+        "a fever together with weakness, numbness, trouble walking or keeping your balance, or bowel or bladder "
+        "problems"
     ),
     "fever_with_meningeal_signs": _("a fever together with a headache or a stiff neck"),
-    "cord_compression_signs": _("weakness or numbness together with trouble walking"),
+    "cord_compression_signs": _("weakness or numbness together with trouble walking or keeping your balance"),
     "baclofen_withdrawal": _("signs that your baclofen may not be reaching you"),
     "baclofen_withdrawal_refill_missed": _(
         "possible signs of baclofen withdrawal while your pump is running low and no refill is recorded"

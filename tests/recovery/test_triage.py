@@ -99,6 +99,12 @@ CASES: list[Case] = [
          absent=("fever_with_neuro_deficit",)),
     Case("fever + limb_tingling is not a deficit row", sx("fever", "limb_tingling"), "urgent",
          absent=("fever_with_neuro_deficit",)),
+    # Guide line 175 is one sign, "Difficulty walking or keeping your balance": the app's two codes for it
+    # weigh the same in every combination that cites the line.
+    Case("fever + balance_problems", sx("fever", "balance_problems"), "emergency",
+         ("fever_with_neuro_deficit", "fever", "balance_problems")),
+    Case("37.9 C + balance_problems", t("37.9", "C", symptoms=("balance_problems",)), "emergency",
+         ("fever_with_neuro_deficit",)),
     # --- fever with upright headache or stiff neck: meningitis --------------------------------
     Case("fever + headache_upright", sx("fever", "headache_upright"), "emergency", ("fever_with_meningeal_signs",)),
     Case("fever + stiff_neck", sx("fever", "stiff_neck"), "emergency", ("fever_with_meningeal_signs",)),
@@ -115,6 +121,14 @@ CASES: list[Case] = [
          "urgent", absent=("cord_compression_signs",)),
     Case("limb_tingling + difficulty_walking stays urgent", sx("limb_tingling", "difficulty_walking"), "urgent",
          absent=("cord_compression_signs",)),
+    Case("limb_weakness + balance_problems", sx("limb_weakness", "balance_problems"), "emergency",
+         ("cord_compression_signs",)),
+    Case("limb_numbness + balance_problems", sx("limb_numbness", "balance_problems"), "emergency",
+         ("cord_compression_signs",)),
+    Case("limb_tingling + balance_problems stays urgent", sx("limb_tingling", "balance_problems"), "urgent",
+         absent=("cord_compression_signs",)),
+    Case("limb_weakness now, balance_problems earlier", sx("limb_weakness"), "emergency",
+         ("cord_compression_signs",), recent=frozenset({"balance_problems"})),
     # --- baclofen withdrawal: early sign + fever or confusion ---------------------------------
     *(
         Case(f"baclofen: {early} + {late}", sx(early, late), "emergency", ("baclofen_withdrawal", early, late),

@@ -349,7 +349,18 @@ def test_a_warning_report_is_stored_with_its_symptoms(patient_client, patient):
     assert response.status_code == 201
     stored = WarningReport.objects.get(patient=patient)
     assert stored.symptoms == ["balance_problems", "limb_weakness"] and stored.note == "wobbly"
-    assert response.json()["triage"]["reasons"] == ["balance_problems", "limb_weakness"]
+    assert response.json()["triage"]["reasons"] == ["cord_compression_signs", "balance_problems", "limb_weakness"]
+
+
+def test_fever_with_trouble_keeping_balance_is_an_emergency_case(patient_client, patient):
+    """Guide line 175, "Difficulty walking or keeping your balance", with a fever (line 173): the same
+    emergency whichever of the line's two words the patient picks."""
+    response = patient_client.post("/api/v1/checkins/", checkin(temperature=101.5, symptoms=["balance_problems"]))
+    assert response.status_code == 201
+    answer = response.json()["triage"]
+    assert answer["level"] == "emergency" and answer["reasons"][0] == "fever_with_neuro_deficit"
+    assert answer["advice"].startswith(f"Call {patient.emergency_number} now.")
+    assert Escalation.objects.get(patient=patient, resolved_at__isnull=True).level == "emergency"
 
 
 def test_a_warning_report_with_only_a_note_is_urgent_so_a_person_reads_it(patient_client, patient):
