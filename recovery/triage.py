@@ -259,6 +259,18 @@ RULES: tuple[Rule, ...] = (
         f"numbness). {CATHETER_MASS}.",
     ),
     Rule(
+        "severe_pain_with_red_flags", EMERGENCY,
+        (one_of("severe_pain", "severe_pain_uncontrolled"),
+         one_of("fever", "limb_weakness", "limb_numbness") | WALKING_OR_BALANCE),
+        f'{GUIDE} lines 179, 173, 175, 177 ("Severe pain that does not respond to medicine"; fever; difficulty '
+        "walking or keeping your balance; numbness or weakness). Severe pain with a fever or a new neurological "
+        "deficit is the presentation of a spinal epidural abscess (Darouiche, N Engl J Med 2006;355:2012-2020) "
+        f"or of a mass at the catheter tip pressing on the cord ({CATHETER_MASS}). The severe-pain advice "
+        '(REASON_ADVICE["severe_pain"]) tells the patient to call the emergency number for it, so the care '
+        "team's case is an emergency too. On every day, as that advice: a trial catheter comes before surgery "
+        "(line 94).",
+    ),
+    Rule(
         "baclofen_withdrawal", EMERGENCY,
         (one_of("pump_alarm", "increased_spasticity", "itching"), one_of("fever", "confusion")),
         f"{GUIDE} lines 72 and 80 (medicine withdrawal). {LIORESAL_BOXED}: an early sign with fever or "
@@ -463,6 +475,9 @@ REASON_WORDS: dict[str, Text] = {
     ),
     "fever_with_meningeal_signs": _("a fever together with a headache or a stiff neck"),
     "cord_compression_signs": _("weakness or numbness together with trouble walking or keeping your balance"),
+    "severe_pain_with_red_flags": _(
+        "severe pain together with a fever, weakness, numbness or trouble walking or keeping your balance"
+    ),
     "baclofen_withdrawal": _("signs that your baclofen may not be reaching you"),
     "baclofen_withdrawal_refill_missed": _(
         "possible signs of baclofen withdrawal while your pump is running low and no refill is recorded"

@@ -129,6 +129,28 @@ CASES: list[Case] = [
          absent=("cord_compression_signs",)),
     Case("limb_weakness now, balance_problems earlier", sx("limb_weakness"), "emergency",
          ("cord_compression_signs",), recent=frozenset({"balance_problems"})),
+    # --- severe pain with a fever or a new neurological deficit: what the severe-pain advice already
+    # tells the patient to call the emergency number for ------------------------------------------
+    *(
+        Case(f"pain {score} + {sign}", Report(pain_score=score, symptoms=(sign,)), "emergency",
+             ("severe_pain_with_red_flags", sign), drug=drug)
+        for score, sign, drug in ((8, "fever", "morphine"), (9, "limb_weakness", "baclofen"),
+                                  (10, "limb_numbness", "other"), (8, "difficulty_walking", ""),
+                                  (9, "balance_problems", "other_opioid"))
+    ),
+    Case("pain 9 + 38.2 C measured", t("38.2", "C", pain_score=9), "emergency", ("severe_pain_with_red_flags",)),
+    Case("severe_pain_uncontrolled + fever", sx("severe_pain_uncontrolled", "fever"), "emergency",
+         ("severe_pain_with_red_flags",)),
+    Case("severe_pain_uncontrolled now, limb_weakness earlier today", sx("severe_pain_uncontrolled"), "emergency",
+         ("severe_pain_with_red_flags",), recent=frozenset({"limb_weakness"})),
+    Case("pain 9 before surgery + fever", Report(pain_score=9, symptoms=("fever",)), "emergency",
+         ("severe_pain_with_red_flags",), day=-3),
+    Case("pain 7 + fever stays urgent", Report(pain_score=7, symptoms=("fever",)), "urgent", ("fever",),
+         absent=("severe_pain_with_red_flags",)),
+    Case("pain 9 + limb_tingling stays urgent", Report(pain_score=9, symptoms=("limb_tingling",)), "urgent",
+         absent=("severe_pain_with_red_flags",)),
+    Case("pain 9 + incision_redness stays urgent", Report(pain_score=9, symptoms=("incision_redness",)), "urgent",
+         absent=("severe_pain_with_red_flags",)),
     # --- baclofen withdrawal: early sign + fever or confusion ---------------------------------
     *(
         Case(f"baclofen: {early} + {late}", sx(early, late), "emergency", ("baclofen_withdrawal", early, late),
@@ -319,6 +341,16 @@ def test_a_routine_check_in_with_a_note_does_not_promise_nobody_needs_to_read_it
     result = triage.triage(Report(pain_score=2, note="the wound is weird"))
     assert result.level == "routine" and NOTHING_NEEDED not in result.advice
     assert "Notes are not read straight away" in result.advice
+
+
+@pytest.mark.parametrize("sign", ["fever", "limb_weakness", "limb_numbness", "difficulty_walking"])
+def test_severe_pain_with_a_sign_the_advice_sends_to_the_emergency_number_is_an_emergency(sign):
+    """The severe-pain advice says "If severe pain comes with weakness, numbness, trouble walking, a fever or
+    trouble breathing, call <number> now": a report that shows it is not told the care team will call back."""
+    result = triage.triage(Report(pain_score=9, symptoms=(sign,)), PatientContext(drug="morphine", recovery_day=9,
+                                                                                 emergency_number="999"))
+    assert result.level == "emergency" and result.advice.startswith("Call 999 now.")
+    assert "They will contact you soon" not in result.advice
 
 
 def test_low_temperature_advice_says_to_warm_up_and_measure_again():

@@ -352,6 +352,17 @@ def test_a_warning_report_is_stored_with_its_symptoms(patient_client, patient):
     assert response.json()["triage"]["reasons"] == ["cord_compression_signs", "balance_problems", "limb_weakness"]
 
 
+def test_severe_pain_with_a_fever_is_an_emergency_case_as_its_advice_says(patient_client, patient):
+    """The severe-pain advice tells the patient to call the emergency number when severe pain comes with a
+    fever: the answer and the care team's case say the same."""
+    response = patient_client.post("/api/v1/checkins/", checkin(pain_score=9, temperature=101.2))
+    assert response.status_code == 201
+    answer = response.json()["triage"]
+    assert answer["level"] == "emergency" and answer["reasons"][0] == "severe_pain_with_red_flags"
+    assert answer["advice"].startswith(f"Call {patient.emergency_number} now.")
+    assert Escalation.objects.get(patient=patient, resolved_at__isnull=True).level == "emergency"
+
+
 def test_fever_with_trouble_keeping_balance_is_an_emergency_case(patient_client, patient):
     """Guide line 175, "Difficulty walking or keeping your balance", with a fever (line 173): the same
     emergency whichever of the line's two words the patient picks."""
