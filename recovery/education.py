@@ -101,9 +101,14 @@ ARTICLES: tuple[Article, ...] = (
         _("Call your care team if you have a fever over 100.0 F (37.8 C); numbness, tingling, pain or "
           "weakness in your arms or legs; trouble walking or keeping your balance; pain, redness, "
           "bleeding, drainage or swelling at an incision; or severe pain that medicine does not help. "
-          "Call %(emergency_number)s now for trouble breathing, chest pain, a seizure, sudden "
-          "confusion or if you cannot stay awake."),
-        "Guide lines 155 and 169-179 (when to call your doctor or 911).",
+          "Call %(emergency_number)s now for trouble breathing or shortness of breath, chest pain, a "
+          "seizure, sudden confusion, new bowel or bladder problems or if you cannot stay awake. Call "
+          "%(emergency_number)s now, too, if a fever or severe pain comes with weakness, numbness or "
+          "trouble walking or keeping your balance; if a fever comes with severe pain, a stiff neck or a "
+          "headache when you sit or stand up; or if weakness or numbness comes with trouble walking or "
+          "keeping your balance."),
+        "Guide lines 155 and 169-179 (when to call your doctor or 911); what calls the emergency number is "
+        "what triage answers with it (recovery.triage: emergency signs and the combination rows).",
         first_day=0,
     ),
     Article(

@@ -505,10 +505,25 @@ NOTE_NOT_READ_NOW = _(
 )
 
 
+# The pairs of signs the combination rows make emergencies, each sign of which the when-to-call text also lists
+# for the surgeon on its own: named for the emergency number so the two lists do not contradict the rows.
+EMERGENCY_PAIRS = _(
+    "Call %(number)s now, too, if a fever or severe pain comes with weakness, numbness or trouble walking or keeping "
+    "your balance; if a fever comes with severe pain, a stiff neck or a headache when you sit or stand up; or if "
+    "weakness or numbness comes with trouble walking or keeping your balance."
+)
+
+
 def when_to_call(number: str, *, baclofen_running_out: bool = False) -> str:
     """When to call the surgeon and when the emergency number, in the active (the patient's) language. A
     baclofen pump past its alarm date with no refill: itching, stiffness, tingling and fever are early
-    withdrawal, for the emergency number (as the refill safety net's message says), not for the surgeon."""
+    withdrawal, for the emergency number (as the refill safety net's message says), not for the surgeon.
+    Either way the pairs the combination rows make emergencies go to the emergency number (EMERGENCY_PAIRS)."""
+    pairs = str(EMERGENCY_PAIRS) % {"number": number}
+    return f"{_single_signs(number, baclofen_running_out=baclofen_running_out)} {pairs}"
+
+
+def _single_signs(number: str, *, baclofen_running_out: bool) -> str:
     if baclofen_running_out:
         return gettext(
             "Call %(number)s now if you get itching, more muscle stiffness, tingling, a fever or confusion: with "

@@ -323,6 +323,24 @@ def test_no_signs_is_routine_with_reassuring_advice_that_says_when_to_call():
     assert "Call your surgeon if" in result.advice and "Call 999 for trouble breathing" in result.advice
 
 
+def sentences_naming(number: str, text: str) -> list[str]:
+    return [sentence for sentence in text.split(". ") if number in sentence]
+
+
+@pytest.mark.parametrize("refill_alarm_passed", [False, True])
+@pytest.mark.parametrize("drug", ["morphine", "baclofen"])
+def test_the_when_to_call_text_sends_each_emergency_combination_to_the_emergency_number(drug, refill_alarm_passed):
+    """The routine answer lists fever, a stiff neck, weakness and trouble walking one by one for the surgeon; the
+    pairs the combination rows make emergencies must be named where it says to call the emergency number."""
+    context = PatientContext(drug=drug, recovery_day=9, emergency_number="999", refill_alarm_passed=refill_alarm_passed)
+    advice = triage.triage(Report(pain_score=2), context).advice
+    emergency = " ".join(sentences_naming("999", advice))
+    for words in ("a fever or severe pain comes with weakness, numbness or trouble walking or keeping your balance",
+                  "a fever comes with severe pain, a stiff neck or a headache when you sit or stand up",
+                  "weakness or numbness comes with trouble walking or keeping your balance"):
+        assert words in emergency, advice
+
+
 @pytest.mark.parametrize("pain", [8, 9, 10])
 def test_severe_pain_is_never_told_nothing_needs_the_care_team_and_says_what_to_do(pain):
     result = triage.triage(Report(pain_score=pain), PatientContext(drug="morphine", recovery_day=3))

@@ -196,6 +196,20 @@ def test_opioid_education_tells_the_patient_about_naloxone():
     assert "naloxone" in bodies["opioid_overdose_withdrawal"]
 
 
+@time_machine.travel(NOW, tick=False)
+def test_the_when_to_call_article_sends_what_triage_calls_an_emergency_to_the_emergency_number():
+    """The article must not tell a patient to call the care team for what a report of it would answer with
+    "Call 911 now" (triage: new bowel or bladder problems, shortness of breath, and the emergency pairs)."""
+    client = enroll_and_activate(surgery_date=TODAY - timedelta(days=2))
+    body = {a["key"]: a["body"] for a in client.get("/api/v1/education/").json()}["when_to_call"]
+    emergency = " ".join(sentence for sentence in body.split(". ") if "911" in sentence)
+    for words in ("shortness of breath", "new bowel or bladder problems",
+                  "a fever or severe pain comes with weakness, numbness or trouble walking or keeping your balance",
+                  "a fever comes with severe pain, a stiff neck or a headache when you sit or stand up",
+                  "weakness or numbness comes with trouble walking or keeping your balance"):
+        assert words in emergency, body
+
+
 def test_pump_model_articles_are_only_for_that_model():
     synchromed = education.articles_for(recovery_day=30, drug="baclofen", pump_model="synchromed_ii")
     prometra = education.articles_for(recovery_day=30, drug="baclofen", pump_model="prometra_ii")
