@@ -99,13 +99,16 @@ def own_patients(member: CareTeamMember) -> QuerySet[Patient]:
 
 
 def _care_team_parts(surgeon: Any, user_field: str) -> tuple[Q, Q]:
-    """The surgeon, and the nurses of their team: the two halves of in_care_team_of."""
+    """The surgeon, and the nurses of their team: the two halves of in_care_team_of. Active logins only: staff
+    who leave are deactivated, not deleted (the audit trail names them), and a departed nurse's phone must
+    neither receive the team's pushes nor count as the team being reachable."""
     prefix = f"{user_field}__" if user_field else ""
-    return Q(**{f"{prefix}surgeon": surgeon}), Q(**{f"{prefix}nurse__teams": surgeon})
+    active = Q(**{f"{prefix}is_active": True})
+    return Q(active, **{f"{prefix}surgeon": surgeon}), Q(active, **{f"{prefix}nurse__teams": surgeon})
 
 
 def in_care_team_of(surgeon: Any, *, user_field: str = "") -> Q:
-    """The logins told about a patient of `surgeon`: the surgeon and the nurses of their team. The one
+    """The active logins told about a patient of `surgeon`: the surgeon and the nurses of their team. The one
     definition of who receives a case's pushes (recovery.services.pushes) and so of whether a team can be
     reached (recovery.services.reachability). A filter on User, or, with `user_field`, on a model whose
     field of that name is a User; `surgeon` may be an expression (OuterRef) of a Surgeon.

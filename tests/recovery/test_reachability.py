@@ -168,3 +168,19 @@ def test_a_device_whose_alert_never_arrived_gets_it_again_once(surgeon, status):
     signals.device_registered.send(sender=Device, user_id=nurse.user_id, device_id=device.pk)
     signals.device_registered.send(sender=Device, user_id=nurse.user_id, device_id=device.pk)
     assert rows.count() == 2 and rows.exclude(status=status).count() == 1
+
+
+def test_a_deactivated_nurse_is_neither_pushed_nor_counted_as_reaching_the_team(surgeon, backup):
+    """Staff who leave are deactivated, not deleted (their audit trail stays): their phone must not keep the
+    team's escalations from being passed on, nor keep receiving them."""
+    nurse = NurseFactory(teams=[surgeon])
+    DeviceFactory(user=nurse.user)
+    nurse.user.is_active = False
+    nurse.user.save()
+
+    escalation = report(PatientFactory(enrolled=True, surgeon=surgeon), "difficulty_breathing")
+
+    assert escalation.escalated_to == backup
+    assert pushed(backup.user, escalation, "escalation_passed_on") == 1
+    assert Notification.objects.filter(recipient=nurse.user).count() == 0
+    assert nurse.user_id not in access.care_team_user_ids(surgeon)
