@@ -107,7 +107,8 @@ def raise_case(patient: Patient, level: str, reasons: Iterable[str], now: dateti
 
 def resolve_raised_by_job(escalation: Escalation, *, by: Any, now: datetime, note: str) -> bool:
     """Resolve a case a periodic job raised once what it was about is done (a refill recorded), unless a
-    phone report joined it: that one waits for a clinician. True if it was resolved."""
+    phone report joined it: that one waits for a clinician. True if it was resolved; audited as a resolution
+    by `by` when staff did what closed it (it is resolved in their name)."""
     with transaction.atomic():
         case = Escalation.objects.select_for_update().get(pk=escalation.pk)
         if case.resolved_at is not None or case.case_reports.exists():
@@ -119,6 +120,8 @@ def resolve_raised_by_job(escalation: Escalation, *, by: Any, now: datetime, not
         case.save(update_fields=["acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "outcome",
                                  "resolution_note", "updated_at"])
         outbox.cancel_topic(pushes.escalation_topic(case.pk))
+        if by is not None:
+            audit.record(actor=by, action=AuditEvent.Action.RESOLVE, patient=case.patient, obj=case)
     return True
 
 

@@ -8,7 +8,7 @@ import time_machine
 
 from recovery.models import AuditEvent, Patient, Pump, PumpDoseChange, PumpRefill
 from recovery.services.pumps import record_refill
-from tests.factories import EscalationFactory, PatientFactory, PumpFactory, SurgeonFactory
+from tests.factories import EscalationFactory, PatientFactory, PumpFactory, RefillAlertFactory, SurgeonFactory
 from tests.recovery.api.conftest import bearer
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +125,20 @@ def test_a_refill_is_audited_as_a_staff_write(surgeon_client, surgeon, pump):
     event = AuditEvent.objects.get(action="create")
     assert (event.actor, event.patient_id, event.object_type) == (surgeon.user, pump.patient_id, "recovery.PumpRefill")
     assert event.path.endswith("/refills/")
+
+
+def test_a_refill_closing_the_case_the_safety_net_raised_audits_that_resolution(surgeon_client, surgeon, pump):
+    """The missed-refill case is resolved in the clinician's name: like any resolution, it is in the audit trail."""
+    case = EscalationFactory(patient=pump.patient, warning_report=None, level="urgent", reasons=["refill_overdue"])
+    RefillAlertFactory(pump=pump, due_date=date(2027, 1, 10), escalation=case)
+    response = surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/", refill_body(),
+                                   format="json")
+    assert response.status_code == 201, response.content
+    case.refresh_from_db()
+    assert (case.resolved_by, case.outcome) == (surgeon.user, "no_action_needed")
+    event = AuditEvent.objects.get(action="resolve")
+    assert (event.actor, event.patient_id, event.object_type, event.object_id) == (
+        surgeon.user, pump.patient_id, "recovery.Escalation", str(case.pk))
 
 
 @pytest.mark.parametrize(
