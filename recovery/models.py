@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime, time
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -47,6 +48,12 @@ class User(AbstractUser):
         STAFF = "staff", "Staff"
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF, db_index=True)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """In one transaction with what recovery.signals does on a password change or deactivation (revoke the
+        sessions, disable the push devices): a login is never left inactive with its phone still pushed."""
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
 
     @property
     def is_surgeon(self) -> bool:

@@ -2,7 +2,9 @@
 member's authenticator (a lost or stolen phone): their sessions were opened with it.
 
 Access tokens stop working by themselves (their `hash_password` claim no longer matches, or the
-user is inactive); here the outstanding refresh tokens are blacklisted too, in the same transaction.
+user is inactive); here the outstanding refresh tokens are blacklisted too, in the same transaction
+(User.save is atomic). A deactivation also disables the login's push devices: whoever holds a lost
+phone must not keep being reminded that its owner is a patient here.
 """
 from __future__ import annotations
 
@@ -14,8 +16,12 @@ from django.dispatch import receiver
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from notifications.services import devices
 from recovery.models import IncisionCheck, User
 from recovery.services import sessions as tokens
+
+# Device.disabled_reason of the devices of a deactivated login.
+DEACTIVATED = "login_deactivated"
 
 
 @receiver(pre_save, sender=User, dispatch_uid="recovery.note_credentials_change")
@@ -26,8 +32,10 @@ def note_credentials_change(sender: type[User], instance: User, raw: bool = Fals
     if update_fields is not None and not {"password", "is_active"} & set(update_fields):
         return  # e.g. last_login on every login: nothing to compare
     before = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    deactivated = bool(before and before["is_active"] and not instance.is_active)
+    instance._deactivated = deactivated  # type: ignore[attr-defined]
     instance._revoke_sessions = bool(  # type: ignore[attr-defined]
-        before and (before["password"] != instance.password or (before["is_active"] and not instance.is_active))
+        before and (before["password"] != instance.password or deactivated)
     )
 
 
@@ -36,6 +44,9 @@ def revoke_sessions_on_credentials_change(sender: type[User], instance: User, cr
     if not created and getattr(instance, "_revoke_sessions", False):
         tokens.revoke_all_tokens(instance.pk)
         instance._revoke_sessions = False  # type: ignore[attr-defined]
+    if not created and getattr(instance, "_deactivated", False):
+        devices.disable_devices_of(instance.pk, reason=DEACTIVATED)
+        instance._deactivated = False  # type: ignore[attr-defined]
 
 
 @receiver(post_delete, sender=TOTPDevice, dispatch_uid="recovery.revoke_sessions_on_totp_device_removed")

@@ -78,6 +78,15 @@ def unregister_device(*, user: Any, token: str) -> bool:
     )
 
 
+def disable_devices_of(user_id: int, *, reason: str) -> int:
+    """Disable every enabled device of a user, in the caller's transaction; returns how many. What is queued for
+    them is never sent (the delivery claim marks a disabled device's rows dead), and the app's next registration
+    of a token re-enables its row (register_device). Devices already disabled keep their reason."""
+    return Device.objects.filter(user_id=user_id, disabled_at__isnull=True).update(
+        disabled_at=timezone.now(), disabled_reason=reason
+    )
+
+
 def active_devices(user_ids: Iterable[int | None]) -> list[tuple[int, int]]:
     """(device id, user id) of every enabled device of these users, in one query."""
     ids = [uid for uid in user_ids if uid is not None]

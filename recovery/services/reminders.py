@@ -202,7 +202,7 @@ def _dispatch_zone(
     for condition in conditions.values():
         any_due |= condition
     due = (
-        Patient.objects.filter(user__isnull=False, timezone=zone_name)
+        Patient.objects.filter(reminded_logins(), timezone=zone_name)
         .filter(any_due)
         .annotate(**{
             f"due_{kind}": ExpressionWrapper(condition, output_field=BooleanField())
@@ -230,9 +230,16 @@ def _kinds_due(conditions: dict[str, Q], flags: tuple[bool, ...]) -> tuple[str, 
     return tuple(kind for kind, due_now in zip(conditions, flags, strict=True) if due_now)
 
 
+def reminded_logins() -> Q:
+    """Patients who activated the app and whose login is active. A deactivated login (a lost or stolen phone, a
+    patient who left the programme) has no devices to push (recovery.signals), and a PromptLog row would claim
+    a reminder that was never sent."""
+    return Q(user__isnull=False, user__is_active=True)
+
+
 def zones_with_patients() -> list[str]:
-    """The time zones of activated patients: a dispatch covers each of them."""
-    return list(Patient.objects.filter(user__isnull=False).order_by().values_list("timezone", flat=True).distinct())
+    """The time zones of patients who are reminded: a dispatch covers each of them."""
+    return list(Patient.objects.filter(reminded_logins()).order_by().values_list("timezone", flat=True).distinct())
 
 
 def dispatch_zone_reminders(
