@@ -29,8 +29,13 @@ def hung_server_options(current: Mapping[str, Any], *, tcp_user_timeout_ms: int,
         if name not in current and value:
             added[name] = value
     if statement_timeout_ms > 0:
-        setting = f"-c statement_timeout={statement_timeout_ms}"
-        existing = str(current.get("options", "")).strip()
-        if "statement_timeout" not in existing:
-            added["options"] = f"{existing} {setting}".strip()
+        added.update(server_settings(current, {"statement_timeout": str(statement_timeout_ms)}))
     return added
+
+
+def server_settings(current: Mapping[str, Any], settings: Mapping[str, str]) -> dict[str, Any]:
+    """libpq's `options` with `-c name=value` added for each of `settings` that `current["options"]` (from
+    DATABASE_URL, which wins) does not set already; {} if there is nothing to add."""
+    existing = str(current.get("options", "")).strip()
+    added = [f"-c {name}={value}" for name, value in settings.items() if name not in existing]
+    return {"options": " ".join([existing, *added]).strip()} if added else {}
