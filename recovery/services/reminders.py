@@ -20,7 +20,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.utils import timezone
 
 from notifications import fcm
-from recovery.models import CheckIn, Patient, PromptLog, Restriction
+from recovery.models import CheckIn, Patient, PromptLog, Restriction, User
 from recovery.selectors import in_force_on
 from recovery.services.pushes import PushKind, queue_reminder_pushes
 
@@ -233,13 +233,16 @@ def _kinds_due(conditions: dict[str, Q], flags: tuple[bool, ...]) -> tuple[str, 
 def reminded_logins() -> Q:
     """Patients who activated the app and whose login is active. A deactivated login (a lost or stolen phone, a
     patient who left the programme) has no devices to push (recovery.signals), and a PromptLog row would claim
-    a reminder that was never sent."""
-    return Q(user__isnull=False, user__is_active=True)
+    a reminder that was never sent. The active login is probed per patient: as a join, the planner hashed every
+    user and evaluated every remaining patient of the zone for each batch of 500 of the due query (17 ms
+    instead of 3.5 at 20,000 patients, growing with the square of the zone)."""
+    return Q(user__isnull=False) & Q(ProbedExists(User.objects.filter(pk=OuterRef("user_id"), is_active=True)))
 
 
 def zones_with_patients() -> list[str]:
-    """The time zones of patients who are reminded: a dispatch covers each of them."""
-    return list(Patient.objects.filter(reminded_logins()).order_by().values_list("timezone", flat=True).distinct())
+    """The time zones of patients who are reminded (reminded_logins): a dispatch covers each of them. Here, over
+    every patient at once, as a join: the per-patient probe was twice as slow for this one."""
+    return list(Patient.objects.filter(user__is_active=True).order_by().values_list("timezone", flat=True).distinct())
 
 
 def dispatch_zone_reminders(

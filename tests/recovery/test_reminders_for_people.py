@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from notifications.models import Notification
 from recovery.models import PromptLog
@@ -106,3 +108,33 @@ def test_checkin_prompts_start_on_the_surgery_day_in_the_patients_zone():
     assert reminders.dispatch_reminders(now=day_before)["checkin_prompt"] == 0
     assert reminders.dispatch_reminders(now=day_before + timedelta(days=1))["checkin_prompt"] == 1
     assert [p.kind for p in pushes_to(patient)] == [PushKind.CHECKIN_PROMPT]
+
+
+def _plan_nodes(plan: dict, in_subplan: bool = False):
+    """Each node of an EXPLAIN (FORMAT JSON) plan, and whether it runs inside a subplan (once per outer row)."""
+    yield plan, in_subplan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child, in_subplan or child.get("Parent Relationship") == "SubPlan")
+
+
+def test_the_dispatch_reads_each_due_patients_login_by_its_key_not_every_login_for_each_batch():
+    """Whether a patient's login is active is probed per patient. As a join, PostgreSQL (statistics of 20,000
+    patients) hashed every login and evaluated every remaining patient of the zone for each batch of 500: a
+    fan-out's dispatch growing with the square of the zone (17 ms a batch instead of 3.5)."""
+    patient = patient_with_device(timezone="UTC", checkin_time=time(9, 0))
+    with CaptureQueriesContext(connection) as queries:
+        assert reminders.dispatch_reminders(now=utc(2026, 1, 15, 10, 0))["checkin_prompt"] == 1
+    [due_query] = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and "LIMIT 500" in q["sql"]
+                   and '"recovery_patient"."timezone"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")  # as a table of thousands of patients would be read
+        try:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {due_query}")
+            [[explained]] = cursor.fetchall()
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    reads_of_logins = [(node["Node Type"], node.get("Index Name"), in_subplan)
+                       for node, in_subplan in _plan_nodes(explained[0]["Plan"])
+                       if node.get("Relation Name") == "recovery_user"]
+    assert reads_of_logins == [("Index Scan", "recovery_user_pkey", True)], reads_of_logins
+    assert patient.user.is_active
