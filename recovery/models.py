@@ -25,10 +25,14 @@ from recovery.refills import Dosing
 
 
 def validate_timezone_name(value: str) -> None:
-    """Reject anything that is not an IANA zone name zoneinfo knows."""
+    """Reject anything that is not an IANA zone name zoneinfo knows.
+
+    zoneinfo reads the name as a path: a region ("America") is a directory and a name longer than the
+    file system allows is refused by it, both OSError rather than ZoneInfoNotFoundError.
+    """
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:
         raise ValidationError(gettext('"%(value)s" is not a known IANA time zone.') % {"value": value}) from exc
 
 

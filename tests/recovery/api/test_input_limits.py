@@ -1,9 +1,11 @@
 """Input that used to crash the server (500) is a 400 naming the field: JSON nested thousands of levels
-deep, and dates so far out that the recovery plan's date arithmetic overflows."""
+deep, dates so far out that the recovery plan's date arithmetic overflows, and time zone names that
+zoneinfo reads as a directory or as a file name too long."""
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -124,3 +126,35 @@ def test_a_surrogate_pair_is_text_and_stored(patient_client):
     answer = post_raw(patient_client, "/api/v1/checkins/",
                       f'{{"client_id": "{uuid.uuid4()}", "pain_score": 3, "note": "ok \\ud83d\\ude00"}}')
     assert answer.status_code == 201 and answer.json()["note"] == "ok \U0001F600"
+
+
+# zoneinfo reads a zone name as a path: a region is a directory (IsADirectoryError), a name past the file
+# system's limit is ENAMETOOLONG; both OSError, which the validator did not catch (a 500).
+NOT_ZONES = ["America", "Etc", "x" * 300]
+
+
+@pytest.mark.parametrize("zone", NOT_ZONES)
+def test_a_zone_name_that_is_a_region_or_too_long_is_400_in_the_patients_settings(patient_client, patient, zone):
+    answer = patient_client.patch("/api/v1/me/", {"timezone": zone}, format="json")
+    assert answer.status_code == 400 and list(answer.json()) == ["timezone"]
+    patient.refresh_from_db()
+    assert patient.timezone == "America/New_York"
+
+
+@pytest.mark.parametrize("zone", NOT_ZONES)
+def test_a_zone_name_that_is_a_region_or_too_long_is_400_at_enrollment_and_enrolls_nobody(surgeon_client, zone):
+    answer = surgeon_client.post("/api/v1/surgeon/patients/", {**ENROLL, "surgery_date": date.today().isoformat(),
+                                                               "timezone": zone}, format="json")
+    assert answer.status_code == 400 and list(answer.json()) == ["timezone"]
+    assert not Patient.objects.filter(display_name="New Patient").exists()
+
+
+@pytest.mark.parametrize("zone", NOT_ZONES)
+def test_a_zone_name_that_is_a_region_or_too_long_is_400_in_a_patient_edit(surgeon_client, surgeon, zone):
+    from tests.factories import PatientFactory
+
+    patient = PatientFactory(surgeon=surgeon)
+    answer = surgeon_client.patch(f"/api/v1/surgeon/patients/{patient.pk}/", {"timezone": zone}, format="json")
+    assert answer.status_code == 400 and list(answer.json()) == ["timezone"]
+    patient.refresh_from_db()
+    assert patient.timezone == "America/New_York"
