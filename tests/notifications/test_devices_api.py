@@ -73,6 +73,15 @@ def test_missing_token_answers_400_naming_token(patient_client):
     assert list(response.json()) == ["token"]
 
 
+def test_a_token_with_a_slash_answers_400_naming_token_and_stores_nothing(patient_client):
+    # It could never be unregistered (DELETE /api/v1/devices/{token}/ is one path segment), and its `Location`
+    # could not be written: the device was stored, then the answer was a 500, on every retry.
+    response = patient_client.post("/api/v1/devices/", {"token": "abc/def", "platform": "web"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["token"]
+    assert not Device.objects.exists()
+
+
 def test_anonymous_registration_answers_401(api_client):
     assert api_client.post("/api/v1/devices/", {"token": TOKEN, "platform": "ios"}).status_code == 401
 
