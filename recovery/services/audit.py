@@ -13,6 +13,7 @@ unchanged inbox then sends no INSERT at all, and a changed one inserts only the 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,21 +42,41 @@ _origin: ContextVar[RequestOrigin] = ContextVar("audit_request_origin", default=
 
 
 def client_ip(meta: dict[str, Any]) -> str | None:
-    """The caller's address: X-Forwarded-For only as far as DJANGO_NUM_PROXIES trusted proxies vouch for it."""
+    """The caller's address: X-Forwarded-For only as far as DJANGO_NUM_PROXIES trusted proxies vouch for it.
+
+    An entry there that is not an address ("unknown", a typo of a proxy, or whatever a client sent when
+    fewer proxies are in front than configured) is not vouched for: the peer's own address stands. An audit
+    row's address is an inet column, which refused such a value (a 500 on every audited read).
+    """
     proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
     forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if proxies and forwarded:
-        return forwarded[-min(proxies, len(forwarded))]
-    return meta.get("REMOTE_ADDR") or None
+    if proxies and forwarded and _is_address(candidate := forwarded[-min(proxies, len(forwarded))]):
+        return candidate
+    peer = meta.get("REMOTE_ADDR") or None
+    return peer if peer is not None and _is_address(peer) else None
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _text(value: str, max_length: int) -> str:
+    """A header or path as a text column holds it: without NUL (PostgreSQL text refuses it; a client may send
+    one in its User-Agent, a 500 on every audited request) and cut to the column's length."""
+    return value.replace("\x00", "")[:max_length]
 
 
 def origin_of(request: HttpRequest) -> RequestOrigin:
     """The request's path without its query string (a search such as ?q=<patient name> is health data
     that must not spread into the audit table), the caller's address and user agent."""
     return RequestOrigin(
-        path=request.path[:512],
+        path=_text(request.path, 512),
         ip_address=client_ip(request.META),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:256],
+        user_agent=_text(request.META.get("HTTP_USER_AGENT", ""), 256),
     )
 
 

@@ -5,6 +5,7 @@ from django.test import RequestFactory
 from recovery.models import AuditEvent
 from recovery.services import audit
 from tests.factories import PatientFactory
+from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,31 @@ def test_behind_one_proxy_the_address_it_saw_is_recorded(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     forged_then_real = "10.9.9.9, 198.51.100.7"
     assert audited_ip(REMOTE_ADDR="172.18.0.2", HTTP_X_FORWARDED_FOR=forged_then_real) == "198.51.100.7"
+
+
+@pytest.mark.parametrize("forwarded", ["unknown", "10.9.9.9, not-an-address", "999.1.1.1"])
+def test_a_forwarded_for_entry_that_is_not_an_address_records_the_peers_address(settings, forwarded):
+    # The inet column refused it: every audited read from such a client was a 500.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    assert audited_ip(REMOTE_ADDR="172.18.0.2", HTTP_X_FORWARDED_FOR=forwarded) == "172.18.0.2"
+
+
+def test_a_nul_in_the_user_agent_is_dropped_from_the_audit_row():
+    # PostgreSQL text holds no NUL: every audited read from such a client was a 500.
+    patient = PatientFactory()
+    request = RequestFactory().get(f"/dashboard/patients/{patient.pk}/", HTTP_USER_AGENT="App/1.0\x00(evil)")
+    with audit.request_origin(audit.origin_of(request)):
+        audit.record(actor=patient.surgeon.user, action=AuditEvent.Action.VIEW, patient=patient)
+    assert AuditEvent.objects.get().user_agent == "App/1.0(evil)"
+
+
+def test_a_care_team_read_with_such_headers_answers_200(api_client, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    patient = PatientFactory()
+    response = bearer(api_client, patient.surgeon.user).get(
+        f"/api/v1/surgeon/patients/{patient.pk}/", HTTP_X_FORWARDED_FOR="unknown", HTTP_USER_AGENT="\x00")
+    assert response.status_code == 200
+    assert AuditEvent.objects.get(patient=patient).ip_address == "127.0.0.1"
 
 
 def test_an_audit_event_names_who_what_and_the_path():
