@@ -1,7 +1,8 @@
 """Request-level policies: responses with health data are never cached (NoStoreMiddleware), a database
 that cannot be reached answers 503, not 500 (DatabaseUnavailableMiddleware), an unknown path under
-/api/ answers JSON even in DEBUG (ApiNotFoundMiddleware), and the Content-Security-Policy of settings is
-built once per process (ContentSecurityPolicyMiddleware)."""
+/api/ answers JSON even in DEBUG (ApiNotFoundMiddleware), a write under /api/ is never redirected to
+its trailing slash (CommonMiddleware), and the Content-Security-Policy of settings is built once per
+process (ContentSecurityPolicyMiddleware)."""
 from __future__ import annotations
 
 import http
@@ -17,6 +18,7 @@ from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.middleware import common
 from django.utils.cache import add_never_cache_headers
 
 from backend import api_errors
@@ -118,6 +120,20 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(DATABASE_RETRY_AFTER)
         return response
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that under /api/ only a GET or HEAD missing its trailing slash is redirected to it.
+
+    A POST, PATCH or DELETE to /api/v1/checkins was answered 301 (an empty HTML body): phone HTTP clients
+    follow a 301 with a GET, so a check-in or warning report was silently lost behind a 200 list of
+    check-ins, and in DEBUG Django raised instead (a 500 HTML page). It now answers the API's JSON 404.
+    """
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        if api_errors.is_api(request) and request.method not in ("GET", "HEAD"):
+            return False
+        return super().should_redirect_with_slash(request)
 
 
 class ApiNotFoundMiddleware:

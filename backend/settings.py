@@ -59,8 +59,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "backend.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    # Inside CommonMiddleware (its trailing-slash redirect still runs): JSON 404 under /api/ also in DEBUG.
+    # Django's, but a write under /api/ missing its trailing slash is a 404, not a redirect that loses its body.
+    "backend.middleware.CommonMiddleware",
+    # Inside CommonMiddleware (its trailing-slash redirect of a GET still runs): JSON 404 under /api/ also in DEBUG.
     "backend.middleware.ApiNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -9,7 +9,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from recovery import selectors
-from recovery.models import CheckIn
+from recovery.models import CheckIn, PatientMessage, WarningReport
 from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +81,31 @@ def test_in_debug_an_unknown_path_outside_api_keeps_djangos_technical_page(clien
 def test_an_unknown_path_outside_api_keeps_djangos_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and not response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("post", "/api/v1/checkins", {"pain_score": 3}),
+    ("post", "/api/v1/warning-reports", {"symptoms": ["seizure"]}),
+    ("post", "/api/v1/messages", {"body": "Hello"}),
+])
+def test_a_report_to_a_path_without_its_trailing_slash_is_404_json_not_a_redirect(patient_client, settings, debug,
+                                                                                   method, path, body):
+    # It was a 301 that phone clients follow with a GET (the report lost behind a 200 list of check-ins),
+    # and in DEBUG a 500 HTML page.
+    settings.DEBUG = debug
+    response = getattr(patient_client, method)(path, {"client_id": str(uuid.uuid4()), **body}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json" and response.json() == {"detail": "Not found."}
+    assert CheckIn.objects.count() == 0 and WarningReport.objects.count() == 0 and PatientMessage.objects.count() == 0
+
+
+def test_a_settings_change_to_a_path_without_its_trailing_slash_is_404_json_and_changes_nothing(patient_client,
+                                                                                              patient):
+    response = patient_client.patch("/api/v1/me", {"timezone": "Europe/Paris"}, format="json")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+    patient.refresh_from_db()
+    assert patient.timezone == "America/New_York"
 
 
 def test_a_wrong_method_is_405_json(patient_client):
