@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -88,32 +89,41 @@ def _write_with_orm(pushes: list[Push]) -> list[tuple[int, str]]:
     return list(Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).values_list("id", "queue"))
 
 
-def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
-    """One row per push and enabled device of its user, inserted unless its dedupe key exists; answers
-    (id, queue) of the inserted rows and of those that were already there.
+@dataclass(frozen=True)
+class PushContent:
+    """What the pushes of one kind, language and expiry share: a fan-out's batch of 500 has one or a few."""
 
-    The pushes travel as two JSON parameters (psycopg quotes a Python list of strings element by element
-    in Python, which cost more than the whole statement; json.dumps is one C call): each distinct content
-    (kind, queue, texts, category, topic, expiry) once, and per push a compact array [user id, content
-    number, data, dedupe prefix, only device]. A fan-out batch is 500 pushes of one content: sending the
-    texts with every push made the JSON four times longer, and encoding, quoting and parsing it was most
-    of the dispatcher's CPU (bench/README.md). Rows already there are looked up only if some wanted row was
-    not inserted (a repeated dispatch): the usual batch skips 500 index probes."""
-    now = timezone.now()
+    kind: str
+    title: str
+    body: str
+    queue: str = BULK_QUEUE
+    category: str = Notification.Category.MESSAGE
+    topic: str = ""
+    expires_at: datetime | None = None
+
+
+def push_writer_ctes(push_rows: str, contents: list[PushContent], now: datetime) -> tuple[str, list[Any]]:
+    """Two common table expressions, `wanted` and `inserted`, for a statement that writes one outbox row per row
+    of its relation `push_rows` and enabled device of that user, unless the row's dedupe key exists; `inserted`
+    answers (id, queue) of the rows written. With their parameters, in the order they appear.
+
+    `push_rows` has the columns (user_id bigint, content int: an index into `contents`, data jsonb: ids only,
+    dedupe_prefix text: the device id is appended, device_id bigint: only that device of the user, or NULL).
+    A caller's statement selects its rows itself (the reminder dispatch: a batch of due patients), so they are
+    never brought into Python and back; queue_pushes selects them from a JSON parameter.
+    """
     notification, device = Notification._meta.db_table, Device._meta.db_table
     sql = f"""
-        WITH content AS (
-            SELECT * FROM jsonb_to_recordset(%s::jsonb)
-                 AS c(number int, kind text, queue text, title text, body text, category text, topic text,
-                      expires_at timestamptz)
-        ), wanted AS (
+        wanted AS (
             SELECT d.user_id, d.id AS device_id, c.kind, c.queue, c.title, c.body,
-                   jsonb_build_object('kind', c.kind) || (p.push -> 2) AS data,
-                   (p.push ->> 3) || ':' || d.id AS dedupe_key, c.category, c.topic, c.expires_at
-            FROM jsonb_array_elements(%s::jsonb) AS p(push)
-            JOIN content c ON c.number = (p.push ->> 1)::int
-            JOIN {device} d ON d.user_id = (p.push ->> 0)::bigint AND d.disabled_at IS NULL
-                           AND (p.push ->> 4 IS NULL OR d.id = (p.push ->> 4)::bigint)
+                   jsonb_build_object('kind', c.kind) || r.data AS data,
+                   r.dedupe_prefix || ':' || d.id AS dedupe_key, c.category, c.topic, c.expires_at
+            FROM {push_rows} r
+            JOIN jsonb_to_recordset(%s::jsonb)
+                 AS c(number int, kind text, queue text, title text, body text, category text, topic text,
+                      expires_at timestamptz) ON c.number = r.content
+            JOIN {device} d ON d.user_id = r.user_id AND d.disabled_at IS NULL
+                           AND (r.device_id IS NULL OR d.id = r.device_id)
         ), inserted AS (
             INSERT INTO {notification} (recipient_id, device_id, kind, queue, title, body, data, dedupe_key, status,
                                         attempts, next_attempt_at, last_error, created_at, fcm_message_id,
@@ -123,26 +133,49 @@ def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
             FROM wanted
             ON CONFLICT (dedupe_key) DO NOTHING
             RETURNING id, queue
-        )
-        SELECT id, queue FROM inserted
-        UNION
-        SELECT n.id, n.queue FROM {notification} n JOIN wanted w ON n.dedupe_key = w.dedupe_key
-        WHERE (SELECT count(*) FROM inserted) < (SELECT count(*) FROM wanted)
-    """  # noqa: S608 - table names are the models'; every value is a parameter
-    contents: dict[tuple[str, str, str, str, str, str, datetime | None], int] = {}
+        )"""  # noqa: S608 - table and relation names are the code's; every value is a parameter
+    content_json = json.dumps([
+        {"number": number, "kind": content.kind, "queue": content.queue, "title": content.title,
+         "body": content.body, "category": content.category, "topic": content.topic,
+         "expires_at": content.expires_at.isoformat() if content.expires_at else None}
+        for number, content in enumerate(contents)
+    ])
+    return sql, [content_json, Notification.Status.PENDING, now, now]
+
+
+def _write_in_one_statement(pushes: list[Push]) -> list[tuple[int, str]]:
+    """One row per push and enabled device of its user, inserted unless its dedupe key exists; answers
+    (id, queue) of the inserted rows and of those that were already there.
+
+    The pushes travel as one JSON parameter (psycopg quotes a Python list of strings element by element
+    in Python, which cost more than the whole statement; json.dumps is one C call): each distinct content
+    (kind, queue, texts, category, topic, expiry) once (push_writer_ctes), and per push a compact array [user
+    id, content number, data, dedupe prefix, only device]. A fan-out batch is 500 pushes of one content: sending
+    the texts with every push made the JSON four times longer, and encoding, quoting and parsing it was most
+    of the dispatcher's CPU (bench/README.md). Rows already there are looked up only if some wanted row was
+    not inserted (a repeated dispatch): the usual batch skips 500 index probes."""
+    now = timezone.now()
+    contents: dict[PushContent, int] = {}
     rows = []
     for push in pushes:
-        content = (push.kind, _queue_of(push), push.title, push.body, push.category, push.topic, push.expires_at)
+        content = PushContent(kind=push.kind, title=push.title, body=push.body, queue=_queue_of(push),
+                              category=push.category, topic=push.topic, expires_at=push.expires_at)
         number = contents.setdefault(content, len(contents))
         rows.append((push.user_id, number, push.data, push.dedupe_key, push.device_id))
-    content_json = json.dumps([
-        {"number": number, "kind": kind, "queue": queue, "title": title, "body": body, "category": category,
-         "topic": topic, "expires_at": expires_at.isoformat() if expires_at else None}
-        for (kind, queue, title, body, category, topic, expires_at), number in contents.items()
-    ])
+    writer, writer_params = push_writer_ctes("push_rows", list(contents), now)
+    sql = f"""
+        WITH push_rows AS (
+            SELECT (p.push ->> 0)::bigint AS user_id, (p.push ->> 1)::int AS content, p.push -> 2 AS data,
+                   p.push ->> 3 AS dedupe_prefix, (p.push ->> 4)::bigint AS device_id
+            FROM jsonb_array_elements(%s::jsonb) AS p(push)
+        ), {writer}
+        SELECT id, queue FROM inserted
+        UNION
+        SELECT n.id, n.queue FROM {Notification._meta.db_table} n JOIN wanted w ON n.dedupe_key = w.dedupe_key
+        WHERE (SELECT count(*) FROM inserted) < (SELECT count(*) FROM wanted)
+    """  # noqa: S608 - table names are the models'; every value is a parameter
     with connection.cursor() as cursor:
-        cursor.execute(sql, [content_json, json.dumps(rows, separators=(",", ":")), Notification.Status.PENDING,
-                             now, now])
+        cursor.execute(sql, [json.dumps(rows, separators=(",", ":")), *writer_params])
         return [(row_id, queue) for row_id, queue in cursor.fetchall()]
 
 

@@ -3,7 +3,8 @@ notifications outbox (which knows nothing of patients or escalations)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from django.db import models
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from notifications.models import Notification
 from notifications.services import outbox
 from recovery import access
-from recovery.i18n import patient_language
+from recovery.i18n import SUPPORTED, patient_language
 from recovery.models import Escalation, PatientMessage
 
 Category = Notification.Category
@@ -188,16 +189,46 @@ def queue_reminder_pushes(day: date, due: Iterable[tuple[int, int, str, tuple[st
     """One push per (patient id, user id, language, kinds due) for `day`: the kind's own text, or the
     combined one when several reminders fell due at once. At most once per patient, kinds and day.
     Each expires with the shortest REMINDER_TTL of its kinds, counted from the dispatch moment `now`, or
-    from the real now when an operator replays a missed run for a past moment (it is still sent then)."""
-    now = max(now, timezone.now()) if now is not None else timezone.now()
+    from the real now when an operator replays a missed run for a past moment (it is still sent then).
+    (On PostgreSQL the dispatch writes the same pushes in its own statement: reminder_contents.)"""
+    now = reminder_clock(now)
     local_date = day.isoformat()
     expiry: dict[tuple[str, ...], datetime] = {}  # per combination of kinds: a fan-out has one or two
     pushes = []
     for patient_id, user_id, language, kinds in due:
-        kind = kinds[0] if len(kinds) == 1 else PushKind.REMINDERS
         if kinds not in expiry:
-            expiry[kinds] = now + min(REMINDER_TTL.get(k, DEFAULT_REMINDER_TTL) for k in kinds)
-        pushes.append(push(user_id, kind, f"{'+'.join(kinds)}:{patient_id}:{local_date}",
+            expiry[kinds] = _reminder_expiry(kinds, now)
+        pushes.append(push(user_id, _reminder_kind(kinds), f"{'+'.join(kinds)}:{patient_id}:{local_date}",
                            {"patient_id": str(patient_id), "local_date": local_date}, language,
                            category=Category.REMINDER, expires_at=expiry[kinds]))
     return outbox.queue_pushes(pushes)
+
+
+def reminder_clock(now: datetime | None) -> datetime:
+    """The moment a reminder's expiry counts from: the dispatch's, or the real now if that is later."""
+    return max(now, timezone.now()) if now is not None else timezone.now()
+
+
+def _reminder_kind(kinds: Sequence[str]) -> str:
+    return kinds[0] if len(kinds) == 1 else PushKind.REMINDERS
+
+
+def _reminder_expiry(kinds: Sequence[str], now: datetime) -> datetime:
+    return now + min(REMINDER_TTL.get(kind, DEFAULT_REMINDER_TTL) for kind in kinds)
+
+
+def reminder_contents(kinds: Sequence[str], now: datetime) -> list[tuple[str, str, outbox.PushContent]]:
+    """Every reminder push a dispatch of `kinds` can write, as queue_reminder_pushes writes it: for each
+    combination of them due at once (in this order, joined by "+") and each language a patient's texts are
+    written in, (combination, language, content)."""
+    return [
+        ("+".join(combination), language, outbox.PushContent(
+            kind=str(kind), title=title, body=body, category=Category.REMINDER,
+            expires_at=_reminder_expiry(combination, now),
+        ))
+        for size in range(1, len(kinds) + 1)
+        for combination in itertools.combinations(kinds, size)
+        for kind in (_reminder_kind(combination),)
+        for language in SUPPORTED
+        for title, body in (neutral_text(kind, language),)
+    ]
