@@ -23,7 +23,7 @@ from django.utils import timezone
 from notifications import fcm
 from notifications.queues import BULK_QUEUE
 from notifications.services import outbox
-from recovery.i18n import SUPPORTED
+from recovery.i18n import SUPPORTED, supported_language
 from recovery.models import CheckIn, Patient, PromptLog, Restriction, User
 from recovery.selectors import in_force_on
 from recovery.services.pushes import PushKind, queue_reminder_pushes, reminder_clock, reminder_contents
@@ -215,8 +215,8 @@ def _dispatch_zone(
         .order_by("pk")
     )
     fields = ["pk", "user_id", "language", *(f"due_{kind}" for kind in conditions)]
-    send = (_BatchStatement(day, tuple(conditions), now).send if connection.vendor == "postgresql"
-            else functools.partial(_send_batch_from_python, day, conditions, now))
+    send = (functools.partial(_send_batch_in_one_statement, day, tuple(conditions), now)
+            if connection.vendor == "postgresql" else functools.partial(_send_batch_from_python, day, conditions, now))
     last_id = 0
     while True:
         sent = send(due.filter(pk__gt=last_id).values_list(*fields)[:batch_size])
@@ -244,59 +244,55 @@ def _send_batch_from_python(day: date, conditions: dict[str, Q], now: datetime, 
     return BatchSent(len(rows), rows[-1][0] if rows else 0, reminded)
 
 
-class _BatchStatement:
+def _send_batch_in_one_statement(day: date, kinds: tuple[str, ...], now: datetime, rows: Any) -> BatchSent:
     """One batch of a zone's dispatch as one PostgreSQL statement: the batch of due patients selected, their
     PromptLog rows and one push per patient written (the outbox's own writer, outbox.push_writer_ctes), the new
     rows' ids answered; no patient row comes into Python. Reading the 500 rows, building a push for each and
     encoding them for the outbox's statement was most of the dispatcher's CPU, a tenth of a 100,000-patient
     fan-out's (bench/README.md, "Ninth pass"). The same rows as _send_batch_from_python writes: each
     combination of kinds and language has its content (pushes.reminder_contents)."""
-
-    def __init__(self, day: date, kinds: tuple[str, ...], now: datetime) -> None:
-        self.day, self.kinds, self.now = day, kinds, now
-        contents = reminder_contents(kinds, reminder_clock(now))
-        self.contents = [content for _combination, _language, content in contents]
-        self.content_numbers = json.dumps([
-            {"number": number, "kinds_key": combination, "language": language}
-            for number, (combination, language, _content) in enumerate(contents)
-        ])
-
-    def send(self, rows: Any) -> BatchSent:
-        due_sql, due_params = rows.query.sql_with_params()
-        flags = [f"due_{number}" for number in range(len(self.kinds))]
-        kinds_due = ", ".join(f"CASE WHEN b.{flag} THEN %s END" for flag in flags)
-        prompts = ", ".join(f"(%s, b.{flag})" for flag in flags)
-        reminded = ", ".join(f"count(*) FILTER (WHERE {flag})" for flag in flags)
-        writer, writer_params = outbox.push_writer_ctes("push_rows", self.contents, timezone.now())
-        local_date = self.day.isoformat()
-        sql = f"""
-            WITH batch AS MATERIALIZED (
-                SELECT * FROM ({due_sql}) AS due(pk, user_id, language, {", ".join(flags)})
-            ), logged AS (
-                INSERT INTO {PromptLog._meta.db_table} (patient_id, kind, local_date, created_at)
-                SELECT b.pk, k.kind, %s, %s FROM batch b CROSS JOIN LATERAL (VALUES {prompts}) AS k(kind, due)
-                WHERE k.due
-                ON CONFLICT (patient_id, kind, local_date) DO NOTHING
-            ), push_rows AS (
-                SELECT b.user_id, c.number AS content,
-                       jsonb_build_object('patient_id', b.pk::text, 'local_date', %s::text) AS data,
-                       c.kinds_key || ':' || b.pk || ':' || %s::text AS dedupe_prefix, NULL::bigint AS device_id
-                FROM batch b
-                JOIN jsonb_to_recordset(%s::jsonb) AS c(number int, kinds_key text, language text)
-                  ON c.kinds_key = concat_ws('+', {kinds_due})
-                 AND c.language = CASE WHEN b.language = ANY(%s::text[]) THEN b.language ELSE %s END
-            ), {writer}
-            SELECT count(*), max(pk), {reminded}, (SELECT array_agg(id) FROM inserted) FROM batch
-        """  # noqa: S608 - table names are the models', columns the code's; every value is a parameter
-        params = [
-            *due_params, self.day, self.now, *self.kinds, local_date, local_date, self.content_numbers,
-            *self.kinds, list(SUPPORTED), settings.LANGUAGE_CODE, *writer_params,
-        ]
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            patients, last_id, *reminded_counts, ids = cursor.fetchone()
-            outbox.enqueue_delivery_on_commit(ids or [], queue=BULK_QUEUE)
-        return BatchSent(patients, last_id or 0, dict(zip(self.kinds, reminded_counts, strict=True)))
+    # Per batch, as queue_reminder_pushes does: a replayed past moment counts the expiry from the real now.
+    contents = reminder_contents(kinds, reminder_clock(now))
+    content_numbers = json.dumps([
+        {"number": number, "kinds_key": combination, "language": language}
+        for number, (combination, language, _content) in enumerate(contents)
+    ])
+    due_sql, due_params = rows.query.sql_with_params()
+    flags = [f"due_{number}" for number in range(len(kinds))]
+    kinds_due = ", ".join(f"CASE WHEN b.{flag} THEN %s END" for flag in flags)
+    prompts = ", ".join(f"(%s, b.{flag})" for flag in flags)
+    reminded = ", ".join(f"count(*) FILTER (WHERE {flag})" for flag in flags)
+    writer, writer_params = outbox.push_writer_ctes(
+        "push_rows", [content for _combination, _language, content in contents], timezone.now())
+    local_date = day.isoformat()
+    sql = f"""
+        WITH batch AS MATERIALIZED (
+            SELECT * FROM ({due_sql}) AS due(pk, user_id, language, {", ".join(flags)})
+        ), logged AS (
+            INSERT INTO {PromptLog._meta.db_table} (patient_id, kind, local_date, created_at)
+            SELECT b.pk, k.kind, %s, %s FROM batch b CROSS JOIN LATERAL (VALUES {prompts}) AS k(kind, due)
+            WHERE k.due
+            ON CONFLICT (patient_id, kind, local_date) DO NOTHING
+        ), push_rows AS (
+            SELECT b.user_id, c.number AS content,
+                   jsonb_build_object('patient_id', b.pk::text, 'local_date', %s::text) AS data,
+                   c.kinds_key || ':' || b.pk || ':' || %s::text AS dedupe_prefix, NULL::bigint AS device_id
+            FROM batch b
+            JOIN jsonb_to_recordset(%s::jsonb) AS c(number int, kinds_key text, language text)
+              ON c.kinds_key = concat_ws('+', {kinds_due})
+             AND c.language = CASE WHEN b.language = ANY(%s::text[]) THEN b.language ELSE %s END
+        ), {writer}
+        SELECT count(*), max(pk), {reminded}, (SELECT array_agg(id) FROM inserted) FROM batch
+    """  # noqa: S608 - table names are the models', columns the code's; every value is a parameter
+    params = [
+        *due_params, day, now, *kinds, local_date, local_date, content_numbers,
+        *kinds, list(SUPPORTED), supported_language(settings.LANGUAGE_CODE), *writer_params,
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        patients, last_id, *reminded_counts, ids = cursor.fetchone()
+        outbox.enqueue_delivery_on_commit(ids or [], queue=BULK_QUEUE)
+    return BatchSent(patients, last_id or 0, dict(zip(kinds, reminded_counts, strict=True)))
 
 
 def _kinds_due(conditions: dict[str, Q], flags: tuple[bool, ...]) -> tuple[str, ...]:

@@ -137,3 +137,42 @@ def test_the_dispatch_reads_each_due_patients_login_by_its_key_not_every_login_f
                        if node.get("Relation Name") == "recovery_user"]
     assert reads_of_logins == [("Index Scan", "recovery_user_pkey", True)], reads_of_logins
     assert patient.user.is_active
+
+
+def _written() -> tuple[set, set]:
+    pushes = Notification.objects.values_list(
+        "recipient_id", "device_id", "kind", "queue", "title", "body", "data", "dedupe_key", "status", "category",
+        "topic", "expires_at")
+    prompts = set(PromptLog.objects.values_list("patient_id", "kind", "local_date", "created_at"))
+    return {(*row[:6], tuple(sorted(row[6].items())), *row[7:]) for row in pushes}, prompts
+
+
+def test_the_dispatchs_one_statement_writes_what_the_python_path_writes(monkeypatch):
+    """PostgreSQL writes a batch's PromptLog rows and pushes in one statement; SQLite (`make run`) reads the batch
+    into Python and writes them through queue_reminder_pushes. Both, for kinds due together, each language, a
+    patient with two phones, one with a disabled phone and one with none."""
+    surgery, day = date(2027, 1, 1), date(2027, 1, 5)
+    combined = patient_with_device(timezone="UTC", surgery_date=surgery, language="es")
+    DeviceFactory(user=combined.user)
+    create_recovery_plan(combined)
+    PumpFactory(patient=combined, next_refill_date=day + timedelta(days=7))
+    patient_with_device(timezone="UTC", surgery_date=surgery, language="")
+    patient_with_device(timezone="UTC", surgery_date=surgery, language="en")
+    DeviceFactory(user=patient_with_device(timezone="UTC", surgery_date=surgery).user, disabled_at=utc(2027, 1, 2))
+    PatientFactory(timezone="UTC", surgery_date=surgery)  # no phone: reminded (PromptLog), nothing pushed
+    evening = utc(2027, 1, 5, 20, 0)  # in the future: the expiry counts from it in both runs
+
+    one_statement = reminders.dispatch_reminders(now=evening, batch_size=2)
+    written = _written()
+    Notification.objects.all().delete()
+    PromptLog.objects.all().delete()
+    monkeypatch.setattr(connection, "vendor", "sqlite")  # the Python path, as on SQLite
+    python_path = reminders.dispatch_reminders(now=evening, batch_size=2)
+
+    assert one_statement == python_path == {"checkin_prompt": 5, "checkin_missing": 5, "refill_reminder": 1,
+                                            "plan_reminder": 1, "battery_reminder": 0}
+    assert written == _written()
+    pushes, prompts = written
+    assert len(pushes) == 5 and len(prompts) == 12
+    assert {(kind, title) for _r, _d, kind, _q, title, *_rest in pushes} == {
+        ("reminders", "Recordatorios de su plan de recuperación"), ("reminders", "Reminders from your recovery plan")}
