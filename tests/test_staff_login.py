@@ -17,7 +17,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recovery.models import User
-from tests.factories import SurgeonFactory, UserFactory
+from tests.factories import NurseFactory, SurgeonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +160,21 @@ def test_a_next_address_with_a_nul_character_is_dropped_for_the_inbox():
     assert later.get(reverse("dashboard:two-factor"), {"next": "/dashboard/\x00"}).context["next"] == "/dashboard/"
     verified = later.post(reverse("dashboard:two-factor"), {"otp_token": codes[0], "next": "/dashboard/patients/\x00"})
     assert verified["Location"] == "/dashboard/"
+
+
+@pytest.mark.usefixtures("two_factor_required")
+@pytest.mark.parametrize("member", ["surgeon", "nurse"])
+def test_the_care_team_lands_on_the_inbox_after_the_second_step(member):
+    user = (SurgeonFactory() if member == "surgeon" else NurseFactory(teams=[SurgeonFactory()])).user
+    client = Client()
+    post_login(client, "dashboard", user.username, PASSWORD)
+    codes = set_up_authenticator(client)
+    later = Client()
+    post_login(later, "dashboard", user.username, PASSWORD)
+
+    verified = later.post(reverse("dashboard:two-factor"), {"otp_token": codes[0]})
+    assert verified["Location"] == reverse("dashboard:inbox")
+    assert later.get(verified["Location"]).status_code == 200
 
 
 @pytest.mark.usefixtures("two_factor_required")

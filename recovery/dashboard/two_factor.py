@@ -23,6 +23,8 @@ from django.views import View
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from recovery import access
+
 RECOVERY_CODE_COUNT = 10
 AUTHENTICATOR_NAME = "Authenticator app"
 RECOVERY_CODES_NAME = "Recovery codes"
@@ -45,7 +47,8 @@ def _next_url(request: HttpRequest) -> str:
     if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return wanted
-    return reverse("dashboard:inbox") if getattr(request.user, "is_surgeon", False) else reverse("admin:index")
+    # The care team (surgeons and nurses) works in the dashboard; other staff in the admin.
+    return reverse("dashboard:inbox") if access.is_care_team_member(request.user) else reverse("admin:index")
 
 
 def _qr_data_uri(text: str) -> str:
