@@ -23,17 +23,28 @@ from recovery.countries import country_for_timezone, is_country_code
 from recovery.emergency_numbers import emergency_number_for
 from recovery.refills import Dosing
 
+# Files of the system's tz database that zoneinfo reads but that name no place: the server's own zone
+# ("localtime": a patient's reminders would follow wherever the server is set), tzcode's "Factory" and
+# "posixrules", and the "posix/" and "right/" copies of every zone ("right/" counts leap seconds).
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
 
 def validate_timezone_name(value: str) -> None:
-    """Reject anything that is not an IANA zone name zoneinfo knows.
+    """Reject anything that is not an IANA zone name zoneinfo knows."""
+    if not _names_a_zone(value):
+        raise ValidationError(gettext('"%(value)s" is not a known IANA time zone.') % {"value": value})
 
-    zoneinfo reads the name as a path: a region ("America") is a directory and a name longer than the
-    file system allows is refused by it, both OSError rather than ZoneInfoNotFoundError.
-    """
+
+def _names_a_zone(value: object) -> bool:
+    """zoneinfo reads the name as a path: a region ("America") is a directory and a name longer than the file
+    system allows is refused by it, both OSError rather than ZoneInfoNotFoundError."""
+    if not isinstance(value, str) or value in _NOT_PLACES or value.startswith(("posix/", "right/")):
+        return False
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:
-        raise ValidationError(gettext('"%(value)s" is not a known IANA time zone.') % {"value": value}) from exc
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        return False
+    return True
 
 
 def validate_country_code(value: str) -> None:

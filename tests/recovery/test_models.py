@@ -77,7 +77,8 @@ def test_new_login_defaults_to_staff_role_not_a_clinical_one():
     assert not user.is_surgeon and not user.is_patient
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "EST5", "", "../etc/passwd", "America", "x" * 300])
+@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "EST5", "", "../etc/passwd", "America", "x" * 300,
+                                  "localtime", "Factory", "posixrules", "posix/Europe/London", "right/UTC"])
 def test_timezone_validator_rejects_unknown_zones(name):
     with pytest.raises(ValidationError):
         validate_timezone_name(name)
