@@ -654,10 +654,11 @@ def reads_refill_state(report: Report, drug: str) -> bool:
 
 
 def reported_signs(report: Report) -> frozenset[str]:
-    """The signs a report shows by itself (symptom codes and measured temperature), for later reports'
-    combinations (PatientContext.recent_signs)."""
+    """The signs a report shows by itself (symptom codes, measured temperature and a severe pain score), for
+    its own and later reports' combinations (PatientContext.recent_signs): a pain of 9 this morning and a fever
+    now are one picture (severe_pain_with_red_flags). A streak of days is read from the pain history instead."""
     signs, _ = _signs(report, PatientContext())
-    not_reported = {rule.sign for rule in PAIN_SIGNS} | {NOTE_ONLY_RULE.sign}
+    not_reported = {rule.sign for rule in PAIN_SIGNS if rule.days > 1} | {NOTE_ONLY_RULE.sign}
     return frozenset(signs - not_reported)
 
 

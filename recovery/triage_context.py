@@ -72,9 +72,9 @@ def recent_signs(patient: Patient, now: datetime) -> frozenset[str]:
     since = now - timedelta(hours=triage.RECENT_HOURS)
     window = {"patient": patient, "created_at__gte": since, "created_at__lte": now}
     reports = [
-        triage.Report(symptoms=tuple(symptoms), temperature=temperature, temperature_unit=unit)
-        for symptoms, temperature, unit in CheckIn.objects.filter(**window).values_list(
-            "symptoms", "temperature", "temperature_unit")
+        triage.Report(symptoms=tuple(symptoms), temperature=temperature, temperature_unit=unit, pain_score=pain)
+        for symptoms, temperature, unit, pain in CheckIn.objects.filter(**window).values_list(
+            "symptoms", "temperature", "temperature_unit", "pain_score")
     ]
     reports += [
         triage.Report(symptoms=tuple(symptoms))

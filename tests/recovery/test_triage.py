@@ -382,15 +382,18 @@ def test_combination_reasons_lead_the_list():
     assert set(result.reasons) == {"fever_with_neuro_deficit", "fever", "limb_weakness"}
 
 
-def test_reported_signs_are_the_symptoms_and_the_measured_temperature_only():
-    assert triage.reported_signs(t("38.0", "C", symptoms=("stiff_neck",), pain_score=9)) == {"fever", "stiff_neck"}
+def test_reported_signs_are_the_symptoms_the_measured_temperature_and_a_severe_pain_score():
+    assert triage.reported_signs(t("38.0", "C", symptoms=("stiff_neck",), pain_score=9)) == {
+        "fever", "stiff_neck", "severe_pain"}
+    assert triage.reported_signs(Report(pain_score=7)) == frozenset()
     assert triage.reported_signs(t("34.9", "C")) == {"low_temperature"}
     assert triage.reported_signs(Report(kind="warning_report", note="help")) == frozenset()
 
 
 @pytest.mark.parametrize(
     ("report", "reads"),
-    [(Report(pain_score=2), False), (sx("incision_redness"), False), (t("98.6"), False), (sx("stiff_neck"), True),
+    [(Report(pain_score=2), False), (Report(pain_score=8), True), (sx("incision_redness"), False), (t("98.6"), False),
+     (sx("stiff_neck"), True),
      (t("38.0", "C"), True), (sx("pump_alarm"), True), (sx("difficulty_walking"), True)],
 )
 def test_only_a_report_with_a_sign_of_a_combination_reads_earlier_reports(report, reads):

@@ -117,8 +117,9 @@ def test_a_routine_check_in_is_stored_in_two_queries(patient_client, django_asse
 @pytest.mark.django_db(transaction=True)
 def test_a_check_in_with_severe_pain_also_reads_the_pain_of_the_days_before(patient_client,
                                                                            django_assert_num_queries):
-    # the user with profile, the recent pain that triage looks back over, the INSERT
-    with django_assert_num_queries(AUTH + 2):
+    # the user with profile, the recent pain that triage looks back over, the signs of the last 24 hours' check-ins,
+    # warning reports and incision checks (severe pain combines with them: triage.reads_recent_signs), the INSERT
+    with django_assert_num_queries(AUTH + 5):
         response = patient_client.post("/api/v1/checkins/", {"client_id": str(uuid.uuid4()), "pain_score": 8},
                                        format="json")
     assert response.status_code == 201

@@ -363,6 +363,25 @@ def test_severe_pain_with_a_fever_is_an_emergency_case_as_its_advice_says(patien
     assert Escalation.objects.get(patient=patient, resolved_at__isnull=True).level == "emergency"
 
 
+@pytest.mark.parametrize(("first", "then"), [
+    ("warning", "severe_pain"),  # weakness reported, then a check-in of pain 9
+    ("severe_pain", "fever"),  # a check-in of pain 9, then a fever
+])
+def test_severe_pain_and_a_red_flag_reported_hours_apart_are_one_emergency(patient_client, patient, first, then):
+    """The same picture as both in one report: the later report reads the earlier one's signs, a severe pain
+    score included (triage.reported_signs)."""
+    if first == "warning":
+        patient_client.post("/api/v1/warning-reports/", {"client_id": str(uuid.uuid4()), "symptoms": ["limb_weakness"]})
+    else:
+        patient_client.post("/api/v1/checkins/", checkin(pain_score=9))
+    later = patient_client.post("/api/v1/checkins/", checkin(pain_score=9) if then == "severe_pain"
+                                else checkin(temperature=101.2))
+    assert later.status_code == 201
+    answer = later.json()["triage"]
+    assert answer["level"] == "emergency" and answer["reasons"][0] == "severe_pain_with_red_flags"
+    assert Escalation.objects.get(patient=patient, resolved_at__isnull=True).level == "emergency"
+
+
 def test_fever_with_trouble_keeping_balance_is_an_emergency_case(patient_client, patient):
     """Guide line 175, "Difficulty walking or keeping your balance", with a fever (line 173): the same
     emergency whichever of the line's two words the patient picks."""
