@@ -57,11 +57,12 @@ def client_ip(meta: dict[str, Any]) -> str | None:
 
 
 def _is_address(value: str) -> bool:
+    """An address PostgreSQL's inet column takes: not an IPv6 one with a zone ("fe80::1%eth0"), which Python reads."""
     try:
-        ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
         return False
-    return True
+    return getattr(address, "scope_id", None) is None
 
 
 def _text(value: str, max_length: int) -> str:

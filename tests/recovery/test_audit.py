@@ -29,7 +29,7 @@ def test_behind_one_proxy_the_address_it_saw_is_recorded(settings):
     assert audited_ip(REMOTE_ADDR="172.18.0.2", HTTP_X_FORWARDED_FOR=forged_then_real) == "198.51.100.7"
 
 
-@pytest.mark.parametrize("forwarded", ["unknown", "10.9.9.9, not-an-address", "999.1.1.1"])
+@pytest.mark.parametrize("forwarded", ["unknown", "10.9.9.9, not-an-address", "999.1.1.1", "fe80::1%eth0"])
 def test_a_forwarded_for_entry_that_is_not_an_address_records_the_peers_address(settings, forwarded):
     # The inet column refused it: every audited read from such a client was a 500.
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
@@ -49,7 +49,7 @@ def test_a_care_team_read_with_such_headers_answers_200(api_client, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     patient = PatientFactory()
     response = bearer(api_client, patient.surgeon.user).get(
-        f"/api/v1/surgeon/patients/{patient.pk}/", HTTP_X_FORWARDED_FOR="unknown", HTTP_USER_AGENT="\x00")
+        f"/api/v1/surgeon/patients/{patient.pk}/", HTTP_X_FORWARDED_FOR="fe80::1%eth0", HTTP_USER_AGENT="\x00")
     assert response.status_code == 200
     assert AuditEvent.objects.get(patient=patient).ip_address == "127.0.0.1"
 
