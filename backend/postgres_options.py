@@ -4,6 +4,7 @@ No Django import: read by backend/settings.py while the settings are being built
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,5 +38,6 @@ def server_settings(current: Mapping[str, Any], settings: Mapping[str, str]) -> 
     """libpq's `options` with `-c name=value` added for each of `settings` that `current["options"]` (from
     DATABASE_URL, which wins) does not set already; {} if there is nothing to add."""
     existing = str(current.get("options", "")).strip()
-    added = [f"-c {name}={value}" for name, value in settings.items() if name not in existing]
+    named = set(re.findall(r"(?:-c\s*|--)([\w.]+)=", existing))  # "-c jit=on", "-cjit=on", "--jit=on"
+    added = [f"-c {name}={value}" for name, value in settings.items() if name not in named]
     return {"options": " ".join([existing, *added]).strip()} if added else {}

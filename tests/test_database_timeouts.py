@@ -36,6 +36,8 @@ def test_the_database_url_keeps_a_server_setting_it_names_and_gets_the_others():
     assert server_settings({"options": "-c statement_timeout=5"}, {"jit": "off"}) == {
         "options": "-c statement_timeout=5 -c jit=off"}
     assert server_settings({"options": "-c jit=on"}, {"jit": "off"}) == {}
+    assert server_settings({"options": "-c jit_above_cost=500000"}, {"jit": "off"}) == {
+        "options": "-c jit_above_cost=500000 -c jit=off"}
 
 
 @pytest.mark.django_db
