@@ -134,7 +134,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         statement_timeout_ms=env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0),
     ))
     # No JIT compilation: PostgreSQL compiles a statement whose estimated cost passes jit_above_cost, which took
-    # 18 ms for the reminder dispatch's batch of 500 patients that runs in 4 (its per-patient probes are costed
+    # 14-18 ms for the reminder dispatch's batch of 500 patients that runs in 4 (its per-patient probes are costed
     # at a seek each); no statement of this product runs long enough to win it back. DATABASE_URL's options win.
     DATABASES["default"]["OPTIONS"].update(server_settings(DATABASES["default"]["OPTIONS"], {"jit": "off"}))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
