@@ -514,13 +514,24 @@ EMERGENCY_PAIRS = _(
 )
 
 
-def when_to_call(number: str, *, baclofen_running_out: bool = False) -> str:
+# baclofen_withdrawal's pair, for a baclofen pump: its early signs are listed for the surgeon one by one.
+BACLOFEN_PAIRS = _(
+    "With your baclofen pump, call %(number)s now if itching, more muscle stiffness or a pump alarm comes with a "
+    "fever or confusion."
+)
+
+
+def when_to_call(number: str, *, baclofen: bool = False, baclofen_running_out: bool = False) -> str:
     """When to call the surgeon and when the emergency number, in the active (the patient's) language. A
     baclofen pump past its alarm date with no refill: itching, stiffness, tingling and fever are early
     withdrawal, for the emergency number (as the refill safety net's message says), not for the surgeon.
-    Either way the pairs the combination rows make emergencies go to the emergency number (EMERGENCY_PAIRS)."""
-    pairs = str(EMERGENCY_PAIRS) % {"number": number}
-    return f"{_single_signs(number, baclofen_running_out=baclofen_running_out)} {pairs}"
+    Either way the pairs the combination rows make emergencies go to the emergency number (EMERGENCY_PAIRS,
+    and BACLOFEN_PAIRS for a baclofen pump)."""
+    values = {"number": number}
+    pairs = [str(EMERGENCY_PAIRS) % values]
+    if baclofen and not baclofen_running_out:  # running out, each of those signs alone is for the emergency number
+        pairs.append(str(BACLOFEN_PAIRS) % values)
+    return " ".join([_single_signs(number, baclofen_running_out=baclofen_running_out), *pairs])
 
 
 def _single_signs(number: str, *, baclofen_running_out: bool) -> str:
@@ -693,7 +704,7 @@ def triage(report: Report, context: PatientContext | None = None) -> TriageResul
     reasons = tuple(reason for reason in ordered if levels[reason] != ROUTINE) or ordered
     advice = advice_for(level, reasons, context.emergency_number, has_note=bool(report.note.strip()),
                         advice_reasons=ordered,
-                        refill_overdue_drug=context.drug if context.refill_alarm_passed else "")
+                        refill_overdue_drug=context.drug if context.refill_alarm_passed else "", drug=context.drug)
     return TriageResult(TriageLevel(level), reasons, advice, fired=(*sign_rules, *fired))
 
 
@@ -706,12 +717,13 @@ def _listing(codes: Iterable[str]) -> str:
 
 def advice_for(level: str, reasons: tuple[str, ...], emergency_number: str = FALLBACK_EMERGENCY_NUMBER,
                *, has_note: bool = False, advice_reasons: tuple[str, ...] | None = None,
-               refill_overdue_drug: str = "") -> str:
+               refill_overdue_drug: str = "", drug: str = "") -> str:
     """The text the patient reads with their triage answer; it names their local emergency number.
 
     `reasons` are listed as what was reported; `advice_reasons` (default: the same) add what to do.
     `refill_overdue_drug`, the pump's drug while it is past its alarm date with no refill ("" otherwise): a
-    routine answer then asks for the refill today instead of saying nothing needs the care team.
+    routine answer then asks for the refill today instead of saying nothing needs the care team. `drug`, the
+    pump's: a baclofen pump's answer names baclofen withdrawal's pair for the emergency number.
     """
     values = {"number": emergency_number}
     extra = " ".join(
@@ -728,7 +740,8 @@ def advice_for(level: str, reasons: tuple[str, ...], emergency_number: str = FAL
             "so keep your phone nearby. If you get worse, have trouble breathing or feel very unwell, call %(number)s."
         ) % {**values, "reasons": _listing(reasons)}
         return f"{text} {extra}".strip()
-    calling = when_to_call(emergency_number, baclofen_running_out=refill_overdue_drug in BACLOFEN)
+    calling = when_to_call(emergency_number, baclofen=drug in BACLOFEN,
+                           baclofen_running_out=refill_overdue_drug in BACLOFEN)
     if refill_overdue_drug:
         parts = [gettext("Thank you, your report is saved."),
                  gettext("Your pump is past its refill alarm date and no refill is recorded: call your care team "

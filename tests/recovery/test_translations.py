@@ -40,6 +40,7 @@ def patient_facing_texts() -> list[tuple[str, object]]:
         texts.append((f"advice {code}", advice))
     texts += [("note not read now", triage.NOTE_NOT_READ_NOW),
               ("emergency pairs", triage.EMERGENCY_PAIRS),
+              ("baclofen pairs", triage.BACLOFEN_PAIRS),
               ("triage message title", escalations.TRIAGE_MESSAGE_TITLE),
               ("refill message title", refill_safety_net.REFILL_MESSAGE_TITLE),
               ("automatic answer title", messages.AUTO_REPLY_TITLE),

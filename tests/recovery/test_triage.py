@@ -341,6 +341,17 @@ def test_the_when_to_call_text_sends_each_emergency_combination_to_the_emergency
         assert words in emergency, advice
 
 
+@pytest.mark.parametrize("drug", ["morphine", "baclofen"])
+def test_a_baclofen_pumps_when_to_call_text_sends_withdrawals_pair_to_the_emergency_number(drug):
+    """Itching, more stiffness and a pump alarm are listed for the surgeon one by one; with a fever or confusion a
+    baclofen pump's triage calls them an emergency (baclofen_withdrawal), and the text says so."""
+    context = PatientContext(drug=drug, recovery_day=9, emergency_number="999")
+    emergency = " ".join(sentences_naming("999", triage.triage(Report(pain_score=2), context).advice))
+    named = "itching, more muscle stiffness or a pump alarm comes with a fever or confusion" in emergency
+    assert named is (drug == "baclofen")
+    assert (triage.triage(t("101.0", symptoms=("itching",)), context).level == "emergency") is named
+
+
 @pytest.mark.parametrize("pain", [8, 9, 10])
 def test_severe_pain_is_never_told_nothing_needs_the_care_team_and_says_what_to_do(pain):
     result = triage.triage(Report(pain_score=pain), PatientContext(drug="morphine", recovery_day=3))
