@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -65,6 +65,9 @@ class DeviceListView(DeviceView):
         serializer.is_valid(raise_exception=True)
         try:
             device, created = devices.register_device(user=request.user, **serializer.validated_data)
+        except devices.LoginInactive as inactive:
+            raise exceptions.AuthenticationFailed(gettext("This account is no longer active."),
+                                                  code="user_inactive") from inactive
         except devices.DeviceTakeoverRefused:
             refused = gettext("This push token is registered to another account on this phone. Log that account "
                               "out first.")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -22,13 +23,18 @@ class DeviceTakeoverRefused(Exception):
     """The token is another user's, and the product's rule (settings.PUSH_DEVICE_TAKEOVER_CHECK) says no."""
 
 
+class LoginInactive(Exception):
+    """The login was deactivated while its request was on its way: its devices stay disabled."""
+
+
 def register_device(*, user: Any, token: str, platform: str) -> tuple[Device, bool]:
     """Register a push token for `user`: (device, created).
 
     The caller's own token again: re-enabled, nothing new stored. Another user's token: their record
     is deleted with every push queued on it (nothing of theirs is kept, shown or sent to the new
     owner) and a fresh one is created, if settings.PUSH_DEVICE_TAKEOVER_CHECK allows it; otherwise
-    DeviceTakeoverRefused and nothing changes. Two registrations of one token at once end in one row:
+    DeviceTakeoverRefused and nothing changes. A login deactivated meanwhile: LoginInactive, nothing changes.
+    Two registrations of one token at once end in one row:
     the row lock orders them when the row exists; when it does not, the unique digest lets one insert
     win and the other decides again against the winner's row.
     """
@@ -42,6 +48,11 @@ def _register(*, user: Any, token: str, platform: str) -> tuple[Device, bool]:
     now = timezone.now()
     digest = token_digest(token)
     with transaction.atomic():
+        # The login's row locked and read again: a deactivation committed since the request was authenticated
+        # disabled this user's devices (a lost or stolen phone), and re-enabling one would undo it.
+        if not get_user_model()._default_manager.select_for_update(no_key=True).filter(
+                pk=user.pk, is_active=True).exists():
+            raise LoginInactive
         existing = Device.objects.select_for_update().select_related("user").filter(token_digest=digest).first()
         if existing is not None and existing.user_id == user.pk:
             existing.platform = platform

@@ -171,3 +171,17 @@ def test_reactivation_with_a_new_phone_creates_its_device_and_pushes_it(admin_cl
 
     assert [message["token"] for message in fcm_standin.sent_messages()] == ["new-phone-" + "n" * 60]
     assert not Notification.objects.filter(device=lost).exists()
+
+
+def test_a_registration_on_its_way_when_the_login_is_deactivated_leaves_its_devices_disabled(admin_client):
+    """A request authenticated just before the deactivation committed: it must not re-enable the lost phone."""
+    patient, device = patient_with_device()
+    on_its_way = client_of(User.objects.get(pk=patient.user.pk))  # the login as its request saw it, still active
+    set_active_in_admin(admin_client, patient.user, active=False)
+
+    response = on_its_way.post("/api/v1/devices/", {"token": device.token, "platform": "ios"}, format="json")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "This account is no longer active."}
+    device.refresh_from_db()
+    assert (device.is_active, device.disabled_reason) == (False, "login_deactivated")
