@@ -8,6 +8,15 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+@pytest.fixture
+def back_to_the_latest_schema():
+    """For a test that migrates back: the database fully migrated again for the tests that follow."""
+    from tests.support import migrate_to_the_latest
+
+    yield
+    migrate_to_the_latest()
+
+
 @pytest.fixture(autouse=True)
 def api_answers_match_the_served_schema(monkeypatch):
     """Every answer under /api/v1/ that a test receives must be one the served OpenAPI schema describes."""

@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from celery.worker import WorkController
-from django.db import connections
+from django.db import connection, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
@@ -131,3 +132,19 @@ def admin_url(label: str, view: str, *args: object) -> str:
     """The admin page `view` ("changelist", "change", "delete" ...) of the model `label` ("app.model")."""
     app_label, model_name = label.split(".")
     return reverse(f"admin:{app_label}_{model_name}_{view}", args=args)
+
+
+def migrate(targets: list[tuple[str, str]]) -> Any:
+    """Migrate the test database to `targets` ((app, migration) pairs) and answer the models as they were there:
+    what a data migration's test writes its rows with, before and after."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def migrate_to_the_latest() -> None:
+    """Every app's last migration again: a migration test leaves the schema the other tests expect."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

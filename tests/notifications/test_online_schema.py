@@ -12,6 +12,7 @@ from notifications.models import Notification
 from recovery.models import CheckIn, IncisionCheck, PromptLog, WarningReport
 from tests.factories import DeviceFactory, UserFactory
 from tests.notifications.factories import NotificationFactory
+from tests.support import migrate_to_the_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,8 +60,7 @@ def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
     assert single_keys == [["device_id"], ["recipient_id"]]
     kept = {column: index_oid(name) for name, info in before.items() for column in ("dedupe_key",)
             if info["columns"] == [column] and not name.endswith("_like")}
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_the_latest()
     # Renamed, not built again: the same index object (a rebuild would scan the table under a lock). The topic
     # index is built again, concurrently, as a partial one (0011).
     assert {"dedupe_key": index_oid("notification_dedupe_key")} == kept
@@ -142,8 +142,7 @@ def test_a_failed_concurrent_build_of_the_failed_or_dead_index_is_built_again_by
         cursor.execute("CREATE INDEX notification_failed_or_dead ON notifications_notification (status)")
         cursor.execute("UPDATE pg_index SET indisvalid = false "
                        "WHERE indexrelid = 'notification_failed_or_dead'::regclass")
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_the_latest()
     test_the_failed_or_dead_index_holds_only_those_rows_and_serves_the_metrics_count()
 
 
@@ -155,12 +154,6 @@ def outbox_foreign_keys() -> list[tuple[str, str, bool]]:
         cursor.execute("SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
                        "WHERE conrelid = 'notifications_notification'::regclass AND contype = 'f' ORDER BY 1")
         return cursor.fetchall()
-
-
-def migrate_to_the_latest() -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_the_pair_key_migration_deletes_the_pushes_a_device_kept_from_its_former_owner():

@@ -6,28 +6,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.support import migrate
 
 BEFORE = [("recovery", "0006_patient_country")]
 AFTER = [("recovery", "0009_one_open_escalation_case_per_patient")]
 
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest_schema():
-    """Later migrations than AFTER exist: leave the database fully migrated for the tests that follow."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+# Later migrations than AFTER exist: the tests that follow get the latest schema back.
+pytestmark = pytest.mark.usefixtures("back_to_the_latest_schema")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,4 +64,3 @@ def test_legacy_escalations_become_cases():
     assert resolved.resolved_at == resolved.acknowledged_at and resolved.resolved_by_id == surgeon.user_id
     assert resolved.outcome == "" and resolved.case_reports.count() == 1
     assert Escalation.objects.get(pk=single.pk).case_reports.count() == 1
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())  # later migrations back for the next tests

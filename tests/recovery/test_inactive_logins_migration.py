@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.support import migrate
 
 NOTIFICATIONS = ("notifications", "0011_topic_index_of_topics_only")
 BEFORE = [("recovery", "0014_audit_actor_kept"), NOTIFICATIONS]
 AFTER = [("recovery", "0015_devices_of_inactive_logins_disabled"), NOTIFICATIONS]
 
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest_schema():
-    """Leave the database fully migrated for the tests that follow."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+pytestmark = pytest.mark.usefixtures("back_to_the_latest_schema")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,19 +2,17 @@
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from tests.support import migrate
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("back_to_the_latest_schema")]
 
 BEFORE = [("recovery", "0004_pump_life")]
 AFTER = [("recovery", "0005_pump_alarm_dates_of_existing_pumps")]
 
 
 def test_existing_pumps_get_the_alarm_date_the_formula_implies():
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    old_apps = executor.loader.project_state(BEFORE).apps
+    old_apps = migrate(BEFORE)
     surgeon_model, patient_model, pump_model, user_model = (
         old_apps.get_model("recovery", name) for name in ("Surgeon", "Patient", "Pump", "User"))
     surgeon = surgeon_model.objects.create(user=user_model.objects.create(username="dr.old", role="surgeon"),
@@ -26,10 +24,6 @@ def test_existing_pumps_get_the_alarm_date_the_formula_implies():
     dated = pump_model.objects.create(patient=patient("A"), kind="programmable", drug="baclofen",
                                       next_refill_date=date(2026, 4, 1))
     undated = pump_model.objects.create(patient=patient("B"), kind="programmable", drug="other")
-    executor = MigrationExecutor(connection)
-    executor.migrate(AFTER)
-    new_pump = executor.loader.project_state(AFTER).apps.get_model("recovery", "Pump")
+    new_pump = migrate(AFTER).get_model("recovery", "Pump")
     assert new_pump.objects.get(pk=dated.pk).alarm_date == date(2026, 4, 8)
     assert new_pump.objects.get(pk=undated.pk).alarm_date is None
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
