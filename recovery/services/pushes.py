@@ -221,14 +221,12 @@ def reminder_contents(kinds: Sequence[str], now: datetime) -> list[tuple[str, st
     """Every reminder push a dispatch of `kinds` can write, as queue_reminder_pushes writes it: for each
     combination of them due at once (in this order, joined by "+") and each language a patient's texts are
     written in, (combination, language, content)."""
-    return [
-        ("+".join(combination), language, outbox.PushContent(
-            kind=str(kind), title=title, body=body, category=Category.REMINDER,
-            expires_at=_reminder_expiry(combination, now),
-        ))
-        for size in range(1, len(kinds) + 1)
-        for combination in itertools.combinations(kinds, size)
-        for kind in (_reminder_kind(combination),)
-        for language in SUPPORTED
-        for title, body in (neutral_text(kind, language),)
-    ]
+    contents = []
+    for size in range(1, len(kinds) + 1):
+        for combination in itertools.combinations(kinds, size):
+            kind, expires_at = _reminder_kind(combination), _reminder_expiry(combination, now)
+            for language in SUPPORTED:
+                title, body = neutral_text(kind, language)
+                contents.append(("+".join(combination), language, outbox.PushContent(
+                    kind=str(kind), title=title, body=body, category=Category.REMINDER, expires_at=expires_at)))
+    return contents
