@@ -97,7 +97,7 @@ def test_the_compose_environment_gives_postgres_redis_and_production_settings():
 
     assert json.loads(out) == [
         # Django's RedisCache, falling back to process memory while Redis is away (backend/cache.py)
-        "django.db.backends.postgresql", "postgres", "backend.cache.RedisCacheWithLocalFallback",
+        "backend.postgresql", "postgres", "backend.cache.RedisCacheWithLocalFallback",
         "redis://redis:6379/0", False,
     ]
 
