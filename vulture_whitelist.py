@@ -169,3 +169,5 @@ index_built_concurrently
 # record's cached traceback text, cleared so the withheld one is formatted).
 _.__suppress_context__
 _.exc_text
+# recovery.compiled_query.CompiledInsert: the attribute Django's SQLInsertCompiler.as_sql reads for RETURNING.
+_.returning_fields

@@ -120,7 +120,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
     # Statements stay bound on the client (Django's default: no limit on the number of parameters, e.g. the
     # nightly prune's cascades), except the few run on every API request through
-    # recovery/compiled_query.server_prepared_cursor and a phone report's INSERT (server_bound_statements): a
+    # recovery/compiled_query.server_prepared_cursor and a phone report's INSERT (CompiledInsert): a
     # connection that has run one of those 5 times (psycopg's
     # threshold) keeps it prepared, so PostgreSQL stops parsing and planning it (the bearer-token user join
     # alone was 0.15 ms of planning per request; bench/README.md, "API, third pass"). A migration changing a

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from recovery import triage
-from recovery.compiled_query import server_bound_statements
+from recovery.compiled_query import CompiledInsert
 from recovery.i18n import patient_language
 from recovery.models import CheckIn, Escalation, IncisionCheck, Patient, WarningReport
 from recovery.services import escalations
@@ -76,11 +76,17 @@ def _delete_stored_photo(record: PhoneReport) -> None:
         stored_photo.delete(save=False)
 
 
+# One compiled INSERT per kind of phone report (recovery/compiled_query.py).
+_INSERTS: dict[type[Any], CompiledInsert[Any]] = {
+    model: CompiledInsert(model) for model in (CheckIn, IncisionCheck, WarningReport)
+}
+
+
 def _insert(record: PhoneReport) -> None:
-    """The report's one-row INSERT, bound by PostgreSQL and so kept prepared on the connection (the same text for
-    every report of a kind): no parsing and planning per report, and psycopg quotes no values into the text."""
-    with server_bound_statements(transaction.get_connection()):
-        record.save(force_insert=True)
+    """The report's one-row INSERT, compiled once and bound by PostgreSQL, so kept prepared on the connection (the
+    same text for every report of a kind): no compiling, parsing and planning per report, and psycopg quotes no
+    values into the text."""
+    _INSERTS[type(record)].insert(record, using=transaction.get_connection().alias)
 
 
 def _replay(existing: PhoneReport, fingerprint: str) -> Submission:

@@ -134,7 +134,7 @@ def test_lookups_it_cannot_compile_are_refused_when_built() -> None:
     pytest.param(True, id="autocommit", marks=pytest.mark.django_db(transaction=True)),
 ])
 def test_a_check_in_insert_is_prepared_on_the_server_after_a_few_check_ins(api_client, committed) -> None:
-    """recovery.services.reports binds a phone report's INSERT on the server (server_bound_statements), so
+    """recovery.services.reports binds a phone report's INSERT on the server (CompiledInsert), so
     PostgreSQL stops parsing and planning it on every check-in of a connection: inside a transaction (a report
     that escalates) and on its own (a routine check-in, autocommit, the common case)."""
     if committed:
