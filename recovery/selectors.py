@@ -26,6 +26,7 @@ from django.shortcuts import get_object_or_404
 
 from notifications.models import Notification
 from recovery import access, education, plan
+from recovery.compiled_query import server_prepared_cursor
 from recovery.models import (
     SEVERITY,
     CheckIn,
@@ -115,7 +116,8 @@ def inbox_version(member: access.CareTeamMember, *, state: str = "open") -> str 
     (ATOMIC_REQUESTS, a test's), whose own writes all carry its one transaction id."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
-    with connection.cursor() as cursor:
+    # Bound by the server, so kept prepared on the connection: planning it was 0.3 ms of PostgreSQL per poll.
+    with server_prepared_cursor(connection) as cursor:
         cursor.execute(*_inbox_version_sql(type(member), member.pk, state))
         rows, digest = cursor.fetchone()
     return f"{rows}:{digest}"

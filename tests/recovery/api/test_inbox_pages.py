@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -183,3 +184,15 @@ def test_a_kept_page_is_audited_for_each_member_who_is_shown_it(surgeon_client, 
     views = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, object_type="recovery.Escalation",
                                       patient=case.patient)
     assert {event.actor_id for event in views} == {surgeon.user_id, nurse.user_id}
+
+
+def test_the_digest_statement_is_kept_prepared_on_the_connection(surgeon_client, case):
+    """Bound by the server (recovery.compiled_query.server_prepared_cursor): after psycopg's prepare_threshold
+    polls PostgreSQL no longer parses and plans it on every poll."""
+    connection.close()  # a new session: nothing prepared by an earlier test
+    for _ in range(6):
+        poll(surgeon_client)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("hashtextextended" in statement for statement in prepared), prepared
