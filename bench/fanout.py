@@ -6,8 +6,9 @@ as its own process (see bench/README.md):
    urllib3 keep-alive sender on threads, firebase-admin `send_each`, `send_each_async`, persistent
    threads on the SDK's requests session, and fcm-django's bulk send;
 2. this code: N due daily check-in prompts (dispatcher -> outbox rows -> bulk-queue delivery tasks on a
-   real Celery worker -> stand-in), and the time until every row is marked sent: the fan-out alone, between
-   two more runs of the fastest raw path (the ratios are taken against its fastest run);
+   real Celery worker -> stand-in), and the time until every row is marked sent: the fan-out alone, in rounds
+   between runs of the fastest raw path (R F R F R ...; each fan-out against the raw runs around it, the
+   median of the rounds);
 3. the same fan-out again with an emergency reported every 0.2 s, and the escalation push latency (report
    written -> FCM accepted) idle and during it, served by the urgent-queue worker;
 4. API req/s and p99 on gunicorn with 2 workers (bench/api.py).
@@ -20,6 +21,7 @@ import json
 import logging
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -322,12 +324,13 @@ POLL_SECONDS = 0.05
 
 
 def forget_the_fan_out() -> None:
-    """Make every patient due again for a second fan-out: its prompts and their log gone, the tables vacuumed
-    as autovacuum would leave them (create_patients does the same before the first)."""
+    """Make every patient due again for another fan-out: its prompts and their log gone, the two tables rewritten
+    (VACUUM FULL) so that each fan-out appends to them as the first did. With a plain VACUUM each round filled the
+    space the last one freed, and PostgreSQL's CPU per prompt rose from round to round (0.079, 0.091, 0.122 ms)."""
     Notification.objects.filter(kind="checkin_prompt").delete()
     PromptLog.objects.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {Notification._meta.db_table}, {PromptLog._meta.db_table}")
+        cursor.execute(f"VACUUM FULL ANALYZE {Notification._meta.db_table}, {PromptLog._meta.db_table}")
 
 
 def bench_fanout(count: int, url: str, reporters: Reporters, every: float,
@@ -455,6 +458,8 @@ def main() -> None:
                         help="bulk worker processes (default: as the bulk worker of make run, cores + 1)")
     parser.add_argument("--escalations", type=int, default=400, help="at most this many during the fan-out")
     parser.add_argument("--escalation-every", type=float, default=0.2, help="seconds between emergencies")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="fan-outs alone, each between two raw pycurl runs (R F R F R ...): the median counts")
     parser.add_argument("--skip-api", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # e.g. urllib3's pool warnings under send_each's 500 threads
@@ -487,13 +492,20 @@ def main() -> None:
                     "PostgreSQL": postgres_cpu_seconds(), "whole machine": machine_busy_seconds()}
 
         statements = statement_stats_enabled()
-        # 1. The fan-out alone (the issue's fan-out rate and its ratios), between two runs of the fastest raw path.
-        # As long as the fan-out: a 2-s burst of 20,000 catches this machine's fast moments, which the 12-s fan-out
-        # averages over, and the faster of two such bursts was the ratio's denominator (bench/README.md, "Eighth pass").
+        # 1. The fan-out alone (the issue's fan-out rate and its ratios), in rounds between runs of the fastest raw
+        # path: R F R F R ... This machine's speed swings by a fifth within a minute (bench/README.md, "Tenth
+        # pass"); each fan-out is compared with the raw runs on either side of it, and the rounds' median is the
+        # figure. Each raw run is as long as a fan-out: a 2-s burst catches this machine's fast moments, which the
+        # 12-s fan-out averages over ("Eighth pass").
         bracket = args.bracket_messages or args.patients
-        raw_before = bench_raw_pycurl(raw_messages(bracket), process.pid)
-        _, alone_elapsed, _, alone_cpu = bench_fanout(args.patients, url, [], args.escalation_every, cpu_of)
-        raw_after = bench_raw_pycurl(raw_messages(bracket), process.pid)
+        raw_runs = [bench_raw_pycurl(raw_messages(bracket), process.pid)]
+        alone: list[tuple[float, dict[str, float]]] = []  # (seconds until all sent, CPU seconds per part)
+        for round_number in range(args.rounds):
+            if round_number:
+                forget_the_fan_out()
+            _, alone_elapsed, _, alone_cpu = bench_fanout(args.patients, url, [], args.escalation_every, cpu_of)
+            alone.append((alone_elapsed, alone_cpu))
+            raw_runs.append(bench_raw_pycurl(raw_messages(bracket), process.pid))
         forget_the_fan_out()
         # 2. The same fan-out with an emergency every `escalation_every` s: their push latency, and the rate then.
         if statements:
@@ -508,26 +520,33 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=10)
     at_start = raw[PYCURL]
-    raw[PYCURL] = max(at_start, raw_before.rate, raw_after.rate)  # its fastest of the three runs
+    raw[PYCURL] = max(at_start, *(run.rate for run in raw_runs))  # its fastest run of the whole bench
     fastest_name, fastest = max(raw.items(), key=lambda item: item[1])
-    this_code = args.patients / alone_elapsed
+    rates = [args.patients / elapsed for elapsed, _ in alone]
+    this_code = statistics.median(rates)
+    around = list(zip(raw_runs, raw_runs[1:], strict=False))  # the raw runs just before and just after each fan-out
+    to_mean = [rate / ((before.rate + after.rate) / 2) for rate, (before, after) in zip(rates, around, strict=True)]
+    to_faster = [rate / max(before.rate, after.rate) for rate, (before, after) in zip(rates, around, strict=True)]
     print()
-    print(f"fan-out alone, this code:      {this_code:,.0f} prompts/s: {args.patients} prompts all sent "
-          f"in {alone_elapsed:.1f} s (bulk worker of {args.bulk_processes} processes)")
+    print(f"fan-out alone, this code:      {this_code:,.0f} prompts/s, the median of {len(rates)} rounds "
+          f"({', '.join(f'{rate:,.0f}' for rate in rates)}); {args.patients} prompts all sent in "
+          f"{', '.join(f'{seconds:.1f}' for seconds, _ in alone)} s (bulk worker of {args.bulk_processes} processes)")
     print(f"  100,000 patients:            {100_000 / this_code:.0f} s at this rate")
-    print(f"  raw pycurl at the start        {at_start:7,.0f} messages/s   this code / it = {this_code / at_start:.2f}")
-    for when, run in (("just before", raw_before), ("just after", raw_after)):
-        print(f"  raw pycurl {when:12s}      {run.rate:7,.0f} messages/s ({bracket:,} messages; CPU per message: "
-              f"sender {run.sender_ms:.3f} ms, stand-in {run.standin_ms:.3f} ms)   this code / it = "
-              f"{this_code / run.rate:.2f}")
-    print("  CPU per prompt: " + ", ".join(
-        f"{part} {1000 * seconds / args.patients:.3f} ms" for part, seconds in alone_cpu.items()))
+    print(f"  raw pycurl at the start        {at_start:7,.0f} messages/s")
+    for number, run in enumerate(raw_runs):
+        when = f"before round {number + 1}" if number < len(alone) else "after the last round"
+        print(f"  raw pycurl {when:20s} {run.rate:7,.0f} messages/s ({bracket:,} messages; CPU per message: sender "
+              f"{run.sender_ms:.3f} ms, stand-in {run.standin_ms:.3f} ms)")
+    for number, (round_cpu, rate) in enumerate(zip((parts for _, parts in alone), rates, strict=True)):
+        print(f"  round {number + 1}: {rate:,.0f} prompts/s; this code / raw around it: {to_mean[number]:.2f} (their "
+              f"mean), {to_faster[number]:.2f} (the faster); CPU per prompt: " + ", ".join(
+                  f"{part} {1000 * seconds / args.patients:.3f} ms" for part, seconds in round_cpu.items()))
     for name, rate in raw.items():
         print(f"raw {name:42s} {rate:7,.0f} messages/s   this code / it = {this_code / rate:.2f}")
-    same_minute = max(raw_before.rate, raw_after.rate)
-    print(f"this code / fastest raw in the same minute (the faster of just before and just after) = "
-          f"{this_code / same_minute:.2f}")
-    print(f"this code / fastest raw of the whole run ({fastest_name}, its fastest of three runs, minutes apart) = "
+    print(f"this code / fastest raw in the same minute, median of the rounds: {statistics.median(to_mean):.2f} "
+          f"against the mean of the raw runs around each fan-out, {statistics.median(to_faster):.2f} against the "
+          f"faster of the two")
+    print(f"this code / fastest raw of the whole run ({fastest_name}, its fastest run, minutes apart) = "
           f"{this_code / fastest:.2f}")
     fcm_django = [rate for name, rate in raw.items() if name.startswith("fcm-django")]
     if fcm_django:
