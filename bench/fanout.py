@@ -462,6 +462,8 @@ def main() -> None:
                         help="fan-outs alone, each between two raw pycurl runs (R F R F R ...): the median counts")
     parser.add_argument("--skip-api", action="store_true")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     logging.disable(logging.WARNING)  # e.g. urllib3's pool warnings under send_each's 500 threads
     if connection.vendor != "postgresql":
         sys.exit("Run through scripts/with-test-services.sh (make bench): the benchmark needs PostgreSQL.")

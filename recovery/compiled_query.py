@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar, cast
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model, QuerySet, signals, sql
+from django.db.models import NOT_PROVIDED, Model, QuerySet, signals, sql
 from django.db.models.query import get_related_populators
 
 ModelT = TypeVar("ModelT", bound=Model)
@@ -130,6 +130,8 @@ class CompiledInsert(Generic[ModelT]):
         meta = model._meta
         if meta.parents or meta.auto_field is None:
             raise ValueError("CompiledInsert writes models with an auto primary key and no parent model")
+        if any(field.db_default is not NOT_PROVIDED for field in meta.local_concrete_fields):
+            raise ValueError("CompiledInsert writes models without database defaults (DEFAULT in the statement)")
         self.model = model
         self.fields = [field for field in meta.local_concrete_fields
                        if not field.generated and field is not meta.auto_field]
@@ -144,9 +146,9 @@ class CompiledInsert(Generic[ModelT]):
             instance.save(force_insert=True, using=db)  # SQL that depends on the value: the ORM's own way
             return
         connection = connections[db]
+        statement, converters, query = self._statements.get(db) or self._compile(db)
         signals.pre_save.send(sender=self.model, instance=instance, raw=False, using=db, update_fields=None)
         params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in self.fields]
-        statement, converters, query = self._statements.get(db) or self._compile(db, instance)
         with server_prepared_cursor(connection) as cursor:
             cursor.execute(statement, params)
             rows = [cursor.fetchone()]
@@ -159,9 +161,11 @@ class CompiledInsert(Generic[ModelT]):
         signals.post_save.send(sender=self.model, instance=instance, created=True, update_fields=None, raw=False,
                                using=db)
 
-    def _compile(self, db: str, instance: ModelT) -> tuple[str, dict[int, Any], Any]:
+    def _compile(self, db: str) -> tuple[str, dict[int, Any], Any]:
+        """The statement's text, from a blank instance: only the placeholders matter, one per field (no instance's
+        pre_save runs twice, and no report is kept alive by the cached query)."""
         query = sql.InsertQuery(self.model)
-        query.insert_values(self.fields, [instance])
+        query.insert_values(self.fields, [self.model()])
         compiler = query.get_compiler(using=db)
         compiler.returning_fields = self.returning
         ((statement, _params),) = compiler.as_sql()

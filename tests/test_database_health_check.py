@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, connections
 
 from backend.postgresql.base import DatabaseWrapper
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,7 +75,8 @@ def test_a_message_on_a_live_connection_gets_the_round_trip_and_keeps_the_connec
     try:
         pid = backend_pid()
         other.execute("NOTIFY health_check_probe")
-        assert not product_connection().idle_and_quiet()
+        # Delivered by the listener's backend after the notifier's commit: not necessarily there yet.
+        wait_for(lambda: not product_connection().idle_and_quiet(), timeout=10, what="the notification to arrive")
         health_check_as_a_new_request_does()
         assert last_statement_of(pid, other) == "SELECT 1"  # Django's check ran, and passed
         assert backend_pid() == pid

@@ -1,7 +1,6 @@
 """Payloads of the patient and surgeon API (shared/API.md). Validation only; the rules live in services."""
 from __future__ import annotations
 
-import copy
 import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
@@ -49,37 +48,6 @@ HHMM = "%H:%M"
 
 
 # --- Shared fields ---------------------------------------------------------------------------
-
-class CopiedFieldsSerializer(serializers.Serializer):
-    """An input serializer of the phone's frequent POSTs: each instance gets its declared fields copied with
-    `copy.copy`, where DRF deep-copies them, which runs every field's `__init__` again (a list field's child
-    included). That was 0.1 ms, about a twentieth of a check-in POST's CPU (bench/README.md, "Tenth pass").
-
-    Each copy is still this instance's own: `bind` sets attributes of the copy, and what a field could be changed
-    through in place (its error messages, its validators, a list field's child) is copied as well.
-    tests/recovery/api/test_copied_fields.py validates a corpus with both ways and compares.
-    """
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {name: _field_copy(field) for name, field in self._declared_fields.items()}
-
-
-def _field_copy(field: serializers.Field) -> serializers.Field:
-    if isinstance(field, serializers.BaseSerializer):
-        return copy.deepcopy(field)  # a nested serializer keeps fields of its own: DRF's way
-    declared: Any = field  # DRF's attributes below are not all in the stubs
-    clone: Any = copy.copy(field)
-    # As __init__ left them: `bind` fills them in (a list field's child was bound to its list field already).
-    clone.source, clone.label = declared._kwargs.get("source"), declared._kwargs.get("label")
-    clone.error_messages = dict(declared.error_messages)
-    if "_validators" in declared.__dict__:
-        clone._validators = list(declared._validators)
-    child = getattr(declared, "child", None)
-    if isinstance(child, serializers.Field):
-        clone.child = _field_copy(child)
-        clone.child.bind(field_name="", parent=clone)
-    return clone
-
 
 @extend_schema_field(symptom_codes_schema())
 class SymptomListField(serializers.ListField):
@@ -425,7 +393,7 @@ class RestrictionQuerySerializer(serializers.Serializer):
                             **QUERY_DATE_WINDOW)
 
 
-class CheckInInputSerializer(CopiedFieldsSerializer):
+class CheckInInputSerializer(serializers.Serializer):
     client_id = ClientIdField()
     pain_score = serializers.IntegerField(min_value=0, max_value=10)
     temperature = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True,
@@ -454,7 +422,7 @@ class CheckInInputSerializer(CopiedFieldsSerializer):
 
 
 @extend_schema_serializer(component_name="IncisionCheckWithPhoto")
-class IncisionCheckInputSerializer(CopiedFieldsSerializer):
+class IncisionCheckInputSerializer(serializers.Serializer):
     client_id = ClientIdField()
     site = serializers.ChoiceField(choices=IncisionCheck.Site.choices)
     redness = serializers.BooleanField(default=False)
@@ -492,7 +460,7 @@ class IncisionCheckJsonSerializer(IncisionCheckInputSerializer):
     photo = None  # type: ignore[assignment]  # DRF: a field set to None in a subclass is removed
 
 
-class WarningReportInputSerializer(CopiedFieldsSerializer):
+class WarningReportInputSerializer(serializers.Serializer):
     client_id = ClientIdField()
     symptoms = SymptomListField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
@@ -615,7 +583,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return sender.get_full_name() or str(CARE_TEAM_SENDER)
 
 
-class PatientMessageInputSerializer(CopiedFieldsSerializer):
+class PatientMessageInputSerializer(serializers.Serializer):
     client_id = ClientIdField()
     body = serializers.CharField(max_length=NOTE_MAX_LENGTH, trim_whitespace=True)
 

@@ -109,3 +109,20 @@ def test_only_new_rows_of_models_without_a_parent() -> None:
     report.save()
     with pytest.raises(ValueError, match="already has a primary key"):
         CompiledInsert(WarningReport).insert(report)
+
+
+def test_each_fields_pre_save_runs_once_also_on_the_first_insert(monkeypatch) -> None:
+    """The statement is compiled from a blank instance: an auto_now field would otherwise hold a later time than
+    the stored row."""
+    field = CheckIn._meta.get_field("created_at")
+    calls: list[Model] = []
+    original = field.pre_save
+
+    def counted(instance: Model, add: bool) -> Any:
+        calls.append(instance)
+        return original(instance, add)
+
+    monkeypatch.setattr(field, "pre_save", counted)
+    report = CheckIn(patient=PatientFactory(), client_id=uuid.uuid4(), pain_score=1, local_date=date(2026, 11, 20))
+    CompiledInsert(CheckIn).insert(report)
+    assert [instance for instance in calls if instance is report] == [report]

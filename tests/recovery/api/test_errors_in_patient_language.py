@@ -258,3 +258,16 @@ def test_a_refused_token_is_answered_in_the_phones_language(api_client, language
     assert answer.status_code == 401
     assert answer.json()["detail"] == said(language, "El token dado no es válido para ningún tipo de token",
                                            "Given token not valid for any token type")
+
+
+def test_a_limit_message_follows_each_patients_language_in_turn(api_client):
+    """DRF renders a limit's message lazily and keeps its first rendering: a validator shared between requests
+    would answer every later patient in the language of the first one who went over the limit."""
+    answers = []
+    for language in (SPANISH, ENGLISH, SPANISH):
+        patient = PatientFactory(enrolled=True, language=language)
+        answer = bearer(APIClient(), patient.user).post("/api/v1/checkins/", checkin(pain_score=11), format="json")
+        assert answer.status_code == 400
+        answers.append(first_error(answer, "pain_score"))
+    assert answers[1] == "Ensure this value is less than or equal to 10."
+    assert answers[0] == answers[2] != answers[1] and "10" in answers[0]
