@@ -539,9 +539,10 @@ def main() -> None:
         when = f"before round {number + 1}" if number < len(alone) else "after the last round"
         print(f"  raw pycurl {when:20s} {run.rate:7,.0f} messages/s ({bracket:,} messages; CPU per message: sender "
               f"{run.sender_ms:.3f} ms, stand-in {run.standin_ms:.3f} ms)")
-    for number, (round_cpu, rate) in enumerate(zip((parts for _, parts in alone), rates, strict=True)):
-        print(f"  round {number + 1}: {rate:,.0f} prompts/s; this code / raw around it: {to_mean[number]:.2f} (their "
-              f"mean), {to_faster[number]:.2f} (the faster); CPU per prompt: " + ", ".join(
+    for number, ((_, round_cpu), rate, mean_ratio, faster_ratio) in enumerate(
+            zip(alone, rates, to_mean, to_faster, strict=True), start=1):
+        print(f"  round {number}: {rate:,.0f} prompts/s; this code / raw around it: {mean_ratio:.2f} (their "
+              f"mean), {faster_ratio:.2f} (the faster); CPU per prompt: " + ", ".join(
                   f"{part} {1000 * seconds / args.patients:.3f} ms" for part, seconds in round_cpu.items()))
     for name, rate in raw.items():
         print(f"raw {name:42s} {rate:7,.0f} messages/s   this code / it = {this_code / rate:.2f}")

@@ -24,11 +24,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     health_check_done: bool
 
     def close_if_health_check_failed(self) -> None:
-        if self.connection is None or not self.health_check_enabled or self.health_check_done or self.pool:
+        """A quiet idle connection counts as checked; anything else goes to Django's own check (its round trip,
+        its rules for pools and for a check already done)."""
+        if (self.connection is not None and self.health_check_enabled and not self.health_check_done
+                and self.idle_and_quiet()):
+            self.health_check_done = True
             return
-        if not self.idle_and_quiet() and not self.is_usable():
-            self.close()
-        self.health_check_done = True
+        super().close_if_health_check_failed()
 
     def idle_and_quiet(self) -> bool:
         """Open, between transactions, and nothing from the server since its last answer (a zero-timeout poll:
