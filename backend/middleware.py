@@ -1,8 +1,9 @@
 """Request-level policies: responses with health data are never cached (NoStoreMiddleware), a database
 that cannot be reached answers 503, not 500 (DatabaseUnavailableMiddleware), an unknown path under
 /api/ answers JSON even in DEBUG (ApiNotFoundMiddleware), a write under /api/ is never redirected to
-its trailing slash (CommonMiddleware), and the Content-Security-Policy of settings is built once per
-process (ContentSecurityPolicyMiddleware)."""
+its trailing slash (CommonMiddleware), the Content-Security-Policy of settings is built once per
+process (ContentSecurityPolicyMiddleware), and the browser's middlewares (session, login, flash messages)
+leave the bearer-token API alone (BrowserOnly)."""
 from __future__ import annotations
 
 import http
@@ -14,6 +15,9 @@ from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.auth import middleware as auth_middleware
+from django.contrib.messages import middleware as messages_middleware
+from django.contrib.sessions import middleware as sessions_middleware
 from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
@@ -151,3 +155,35 @@ class ApiNotFoundMiddleware:
                 and not response.get("Content-Type", "").startswith("application/json")):
             return api_errors.not_found(request, Http404())
         return response
+
+
+# The phone and partner API: every caller authenticates each request with a bearer token (DRF,
+# recovery/api/authentication.py), never with a session cookie. /api/schema/ and /api/docs/ are not in it:
+# staff open them logged in to the dashboard.
+PHONE_AND_PARTNER_API_PREFIX = "/api/v1/"
+
+
+class BrowserOnly:
+    """For a Django MiddlewareMixin class that serves browser pages only: a request to the token API passes
+    straight through. Its session, the session's user and the flash messages did nothing for such a request
+    but cost CPU on every phone call (bench/README.md, "Eleventh pass")."""
+
+    get_response: Any  # set by the Django middleware it is mixed into
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(PHONE_AND_PARTNER_API_PREFIX):
+            return self.get_response(request)
+        return super().__call__(request)  # type: ignore[misc]  # the Django middleware it is mixed into
+
+
+class SessionMiddleware(BrowserOnly, sessions_middleware.SessionMiddleware):
+    """Django's, for the dashboard, admin and API docs only."""
+
+
+class AuthenticationMiddleware(BrowserOnly, auth_middleware.AuthenticationMiddleware):
+    """Django's, for the dashboard, admin and API docs only: under /api/v1/ DRF sets `request.user` from
+    the token (django-otp's middleware then has no user to wrap, and django-structlog binds the token's)."""
+
+
+class MessageMiddleware(BrowserOnly, messages_middleware.MessageMiddleware):
+    """Django's, for the dashboard, admin and API docs only."""

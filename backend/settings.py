@@ -58,18 +58,21 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "backend.middleware.NoStoreMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Session, login and flash messages are Django's, skipped for the bearer-token API under /api/v1/
+    # (backend.middleware.BrowserOnly). CSRF stays Django's own: `check --deploy` looks for it by name, and
+    # for a request without the cookie it costs next to nothing.
+    "backend.middleware.SessionMiddleware",
     # Django's, but a write under /api/ missing its trailing slash is a 404, not a redirect that loses its body.
     "backend.middleware.CommonMiddleware",
     # Inside CommonMiddleware (its trailing-slash redirect of a GET still runs): JSON 404 under /api/ also in DEBUG.
     "backend.middleware.ApiNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "backend.middleware.AuthenticationMiddleware",
     "recovery.middleware.RequestOriginMiddleware",
     "recovery.i18n.DefaultLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "recovery.staff_auth.StaffTwoFactorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "backend.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "backend.middleware.ContentSecurityPolicyMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
