@@ -1,6 +1,7 @@
 """Payloads of the patient and surgeon API (shared/API.md). Validation only; the rules live in services."""
 from __future__ import annotations
 
+import copy
 import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
@@ -9,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from pillow_heif import register_heif_opener
@@ -48,6 +49,33 @@ HHMM = "%H:%M"
 
 
 # --- Shared fields ---------------------------------------------------------------------------
+
+# (serializer class, language) -> its declared fields as DRF copies them (PhoneInputSerializer)
+_FIELDS_BY_LANGUAGE: dict[tuple[type, str | None], dict[str, serializers.Field]] = {}
+
+
+class PhoneInputSerializer(serializers.Serializer):
+    """A phone report's input: its fields are shallow copies of fields DRF deep-copied once per class and
+    language. DRF deep-copies every declared field for each serializer made, which runs each field's
+    `__init__` again; that was 8 % of a check-in POST's CPU in gunicorn (py-spy, bench/README.md, "Eleventh
+    pass"). A field's validators carry DRF's `lazy_format` messages, which keep the text of their first
+    rendering, so copies share them only within one language (tests/recovery/api/test_errors_in_patient_language.py);
+    what binding sets (name, parent, source) is each copy's own, a list field's child included."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        key = (type(self), translation.get_language())
+        declared = _FIELDS_BY_LANGUAGE.get(key)
+        if declared is None:
+            declared = _FIELDS_BY_LANGUAGE[key] = super().get_fields()
+        fields = {}
+        for name, prototype in declared.items():
+            field = fields[name] = copy.copy(prototype)
+            if isinstance(field, serializers.ListField):
+                child: Any = copy.copy(field.child)
+                child.parent = field  # as ListField.__init__ binds it (name and source "")
+                field.child = child
+        return fields
+
 
 @extend_schema_field(symptom_codes_schema())
 class SymptomListField(serializers.ListField):
@@ -393,7 +421,7 @@ class RestrictionQuerySerializer(serializers.Serializer):
                             **QUERY_DATE_WINDOW)
 
 
-class CheckInInputSerializer(serializers.Serializer):
+class CheckInInputSerializer(PhoneInputSerializer):
     client_id = ClientIdField()
     pain_score = serializers.IntegerField(min_value=0, max_value=10)
     temperature = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True,
@@ -422,7 +450,7 @@ class CheckInInputSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="IncisionCheckWithPhoto")
-class IncisionCheckInputSerializer(serializers.Serializer):
+class IncisionCheckInputSerializer(PhoneInputSerializer):
     client_id = ClientIdField()
     site = serializers.ChoiceField(choices=IncisionCheck.Site.choices)
     redness = serializers.BooleanField(default=False)
@@ -460,7 +488,7 @@ class IncisionCheckJsonSerializer(IncisionCheckInputSerializer):
     photo = None  # type: ignore[assignment]  # DRF: a field set to None in a subclass is removed
 
 
-class WarningReportInputSerializer(serializers.Serializer):
+class WarningReportInputSerializer(PhoneInputSerializer):
     client_id = ClientIdField()
     symptoms = SymptomListField()
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")
