@@ -1,10 +1,9 @@
 # Two commands a newcomer needs: `make run` and `make test` (README.md).
 SHELL := /bin/bash
-# Debian's Python 3.11 where the machine has it: built with PGO and LTO, as the python:3.11-slim image of the
-# Dockerfile is. The pyenv build first on this machine's PATH has neither and takes about a sixth more CPU
-# per API request (bench/README.md, "Eleventh pass"). Its venv module is Debian's python3.11-venv.
-DEBIAN_PYTHON := /usr/bin/python3.11
-PYTHON ?= $(or $(wildcard $(DEBIAN_PYTHON)),python3)
+# Debian's Python 3.11 where the machine has it with its venv module (python3.11-venv): built with PGO and LTO,
+# as the python:3.11-slim image of the Dockerfile is. The pyenv build first on this machine's PATH has neither
+# and takes about a sixth more CPU per API request (bench/README.md, "Eleventh pass"). Elsewhere: python3.
+PYTHON ?= $(if $(wildcard /usr/lib/python3.11/ensurepip/__init__.py),/usr/bin/python3.11,python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -12,9 +11,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test contract venv messages system-run system-test system-contract system-bench bench faults lint screenshots clean
 
 $(STAMP): pyproject.toml
-	test -x $(PY) || { [ "$(PYTHON)" != $(DEBIAN_PYTHON) ] || \
-		scripts/ensure-system-packages.sh /usr/lib/python3.11/ensurepip/__init__.py:python3.11-venv; \
-		$(PYTHON) -m venv $(VENV); }
+	test -x $(VENV)/bin/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }  # a half-made one is made again
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Installs Debian packages whose command is missing: "ensure-system-packages.sh cmd:package ..." (a command
-# on PATH, or the absolute path of a file the package installs).
+# Installs Debian packages whose command is missing: "ensure-system-packages.sh cmd:package ...".
 # Only what is absent is installed, so a machine that has everything is left untouched.
 set -euo pipefail
 missing=()
 for pair in "$@"; do
     cmd="${pair%%:*}"; pkg="${pair#*:}"
-    if [[ "$cmd" == /* ]]; then [ -e "$cmd" ] || missing+=("$pkg"); else command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg"); fi
+    if [[ "$cmd" == /* ]]; then [ -x "$cmd" ] || missing+=("$pkg"); else command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -60,21 +60,25 @@ class PhoneInputSerializer(serializers.Serializer):
     `__init__` again; that was 8 % of a check-in POST's CPU in gunicorn (py-spy, bench/README.md, "Eleventh
     pass"). A field's validators carry DRF's `lazy_format` messages, which keep the text of their first
     rendering, so copies share them only within one language (tests/recovery/api/test_errors_in_patient_language.py);
-    what binding sets (name, parent, source) is each copy's own, a list field's child included."""
+    what binding sets (name, parent, source) is each copy's own, a list or dict field's child included."""
 
     def get_fields(self) -> dict[str, serializers.Field]:
         key = (type(self), translation.get_language())
         declared = _FIELDS_BY_LANGUAGE.get(key)
         if declared is None:
             declared = _FIELDS_BY_LANGUAGE[key] = super().get_fields()
-        fields = {}
-        for name, prototype in declared.items():
-            field = fields[name] = copy.copy(prototype)
-            if isinstance(field, serializers.ListField):
-                child: Any = copy.copy(field.child)
-                child.parent = field  # as ListField.__init__ binds it (name and source "")
-                field.child = child
-        return fields
+        return {name: _shallow_copy(prototype) for name, prototype in declared.items()}
+
+
+def _shallow_copy(field: serializers.Field) -> serializers.Field:
+    """A copy of `field` sharing its validators, with a child of its own (a list or dict field's) that has it as
+    parent, as the field's `__init__` binds it (name and source "")."""
+    copied = copy.copy(field)
+    if isinstance(copied, serializers.ListField | serializers.DictField):
+        child: Any = _shallow_copy(copied.child)
+        child.parent = copied
+        copied.child = child
+    return copied
 
 
 @extend_schema_field(symptom_codes_schema())

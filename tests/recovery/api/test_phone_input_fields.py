@@ -74,3 +74,19 @@ def test_no_field_is_shared_between_two_serializers():
     child: Any = symptoms.child
     assert child is not others.child
     assert child.parent is symptoms
+
+
+class NestedInput(PhoneInputSerializer):
+    counts = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField(max_value=3)))
+
+
+def test_nested_children_are_each_serializers_own():
+    first, second = NestedInput(data={"counts": {"a": [4]}}), NestedInput(data={})
+    counts, others = first.fields["counts"], second.fields["counts"]
+    assert isinstance(counts, serializers.DictField) and isinstance(others, serializers.DictField)
+    inner: Any = counts.child
+    assert inner is not others.child and inner.parent is counts
+    assert inner.child is not others.child.child and inner.child.parent is inner  # type: ignore[attr-defined]
+    with translation.override("en"):
+        assert not first.is_valid()
+        assert first.errors == {"counts": {"a": {0: ["Ensure this value is less than or equal to 3."]}}}
