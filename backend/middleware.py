@@ -118,7 +118,7 @@ class DatabaseUnavailableMiddleware:
             return None
         # The exception's type only: its message can quote SQL parameters, which may be health data.
         logger.error("Database unavailable (%s); answered 503", type(exception).__name__)
-        if request.path.startswith("/api/"):
+        if api_errors.is_api(request):
             response: HttpResponse = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
         else:
             response = HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -526,7 +527,7 @@ def main() -> None:
     fastest_name, fastest = max(raw.items(), key=lambda item: item[1])
     rates = [args.patients / elapsed for elapsed, _ in alone]
     this_code = statistics.median(rates)
-    around = list(zip(raw_runs, raw_runs[1:], strict=False))  # the raw runs just before and just after each fan-out
+    around = list(itertools.pairwise(raw_runs))  # the raw runs just before and just after each fan-out
     to_mean = [rate / ((before.rate + after.rate) / 2) for rate, (before, after) in zip(rates, around, strict=True)]
     to_faster = [rate / max(before.rate, after.rate) for rate, (before, after) in zip(rates, around, strict=True)]
     print()
