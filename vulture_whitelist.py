@@ -44,6 +44,7 @@ id
 last_checkin
 open_escalations_count
 unread_messages_count
+acknowledge_notes  # EscalationSerializer, every acknowledgement note of a case
 enrolling_surgeon
 field_order  # Django forms: the order fields are rendered in
 filter_horizontal  # ModelAdmin option

@@ -16,6 +16,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 
 from recovery.models import (
+    AcknowledgementNote,
     ActivationCode,
     AuditEvent,
     CheckIn,
@@ -114,6 +115,20 @@ class PatientRecordAuditMixin(AuditedPagesMixin):
 
     def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         staff_edits.delete_records(list(queryset), by=request.user)
+
+
+class WrittenByServicesOnlyMixin:
+    """Records only the services write (with their audit row): staff look at them, never add, change or delete
+    one by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 PHONE_RECORD_READONLY = (
@@ -364,7 +379,7 @@ class EscalationReportInline(admin.TabularInline):
 
 
 @admin.register(EscalationReport)
-class EscalationReportAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
+class EscalationReportAdmin(WrittenByServicesOnlyMixin, PatientRecordAuditMixin, admin.ModelAdmin):
     """Which report joined which case: written by triage only."""
 
     list_display = ("escalation", "created_at", "checkin", "incision_check", "warning_report")
@@ -373,21 +388,38 @@ class EscalationReportAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     readonly_fields = ("escalation", "checkin", "incision_check", "warning_report", "created_at")
     search_fields = ("escalation__patient__display_name",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+
+class AcknowledgementNoteInline(admin.TabularInline):
+    """The acknowledgement notes of a case, oldest first: read only, as the care team wrote them."""
+
+    model = AcknowledgementNote
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("created_at", "author", "text")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+@admin.register(AcknowledgementNote)
+class AcknowledgementNoteAdmin(WrittenByServicesOnlyMixin, PatientRecordAuditMixin, admin.ModelAdmin):
+    """Acknowledgement notes: written by the care team acknowledging a case (the API and the dashboard), never
+    written, changed or erased by hand."""
+
+    list_display = ("escalation", "created_at", "author")
+    list_select_related = ("escalation__patient", "author")
+    search_fields = ("escalation__patient__display_name",)
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AcknowledgementNote | None = None) -> list[str]:
+        return [field.name for field in AcknowledgementNote._meta.fields]
 
 
 @admin.register(Escalation)
 class EscalationAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
-    """Escalation cases are made by triage; staff may reassign them but not forge their reports or timing."""
+    """Escalation cases are made by triage; staff may reassign them but not forge their reports, notes or timing."""
 
-    inlines = [EscalationReportInline]
+    inlines = [EscalationReportInline, AcknowledgementNoteInline]
     list_display = ("patient", "level", "assigned_surgeon", "created_at", "updated_at", "ack_due_at",
                     "acknowledged_at", "acknowledged_by", "escalated_to", "resolved_at", "outcome")
     list_filter = ("level", ("acknowledged_at", admin.EmptyFieldListFilter),
@@ -398,7 +430,7 @@ class EscalationAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     autocomplete_fields = ("assigned_surgeon", "escalated_to")
     list_select_related = ("patient", "assigned_surgeon", "acknowledged_by", "escalated_to")
     readonly_fields = ("level", "reasons", "checkin", "incision_check", "warning_report", "created_at",
-                       "updated_at", "acknowledged_at", "acknowledged_by", "acknowledge_note", "escalated_at",
+                       "updated_at", "acknowledged_at", "acknowledged_by", "escalated_at",
                        "resolved_at", "resolved_by", "outcome", "resolution_note")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -439,7 +471,7 @@ class PromptLogAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
+class AuditEventAdmin(WrittenByServicesOnlyMixin, PatientRecordAuditMixin, admin.ModelAdmin):
     """The audit trail: searchable, never written or erased by hand. Its pages name the patients whose records
     were read, so reading them is audited as well (one view per patient shown, merged like any other)."""
 
@@ -451,12 +483,3 @@ class AuditEventAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: AuditEvent | None = None) -> list[str]:
         return [field.name for field in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False

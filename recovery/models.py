@@ -482,7 +482,6 @@ class Escalation(models.Model):
     )
     escalated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now, help_text="Last report joined or state change.")
-    acknowledge_note = models.TextField(blank=True, default="")
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -528,8 +527,15 @@ class Escalation(models.Model):
         return acknowledged_at is not None and any(r.created_at > acknowledged_at for r in self.case_reports.all())
 
     @property
+    def acknowledge_note(self) -> str:
+        """The latest acknowledgement note, "" if none (shared/API.md's `acknowledge_note`); every one is kept in
+        `acknowledgement_notes` (prefetched by the inbox)."""
+        notes = list(self.acknowledgement_notes.all())
+        return notes[-1].text if notes else ""
+
+    @property
     def note(self) -> str:
-        """The clinician's latest word on the case: the resolution note, else the acknowledgement note."""
+        """The clinician's latest word on the case: the resolution note, else the latest acknowledgement note."""
         return self.resolution_note or self.acknowledge_note
 
 
@@ -579,6 +585,37 @@ class EscalationReport(models.Model):
         if self.checkin_id:
             return "checkin"
         return "incision_check" if self.incision_check_id else "warning_report"
+
+
+class AcknowledgementNote(models.Model):
+    """A note a care-team member gave acknowledging an escalation case ("called patient, no answer"). Every one is
+    kept, oldest first, with who wrote it and when: a later acknowledgement adds its note to the case, never
+    replacing an earlier one. Written by recovery.services.escalations.acknowledge_escalation only (with its
+    audit row, in its transaction), never changed afterwards.
+
+    A row of its own rather than a note on the audit event: a note is health data, which stays out of the
+    audit trail (recovery.services.audit), and the inbox and dashboard read notes per case.
+    """
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="acknowledgement_notes")
+    # PROTECT, as AuditEvent.actor: a login that wrote a note is deactivated, never deleted. Empty only for a
+    # note kept from before notes had authors whose writer the audit trail does not name for certain
+    # (migration 0016).
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="acknowledgement_note_not_empty")]
+
+    def __str__(self) -> str:
+        return f"Acknowledgement note {self.pk} on case {self.escalation_id}"
+
+    @property
+    def patient(self) -> Patient:  # whose record it is, for the audit trail
+        return self.escalation.patient
 
 
 class PatientMessage(models.Model):

@@ -29,6 +29,7 @@ from recovery import access, education, plan
 from recovery.compiled_query import server_prepared_cursor
 from recovery.models import (
     SEVERITY,
+    AcknowledgementNote,
     CheckIn,
     Escalation,
     EscalationReport,
@@ -83,7 +84,8 @@ def _inbox(member: access.CareTeamMember, state: str) -> QuerySet[Escalation]:
         access.care_team_escalations(member)
         .filter(INBOX_STATES[state])
         .select_related("patient", "escalated_to", "assigned_surgeon", "acknowledged_by", "resolved_by")
-        .prefetch_related(Prefetch("case_reports", queryset=reports))
+        .prefetch_related(Prefetch("case_reports", queryset=reports),
+                          Prefetch("acknowledgement_notes", queryset=acknowledgement_notes()))
         .annotate(
             is_open=Case(When(acknowledged_at__isnull=True, then=Value(1)), default=Value(0),
                          output_field=IntegerField()),
@@ -91,6 +93,12 @@ def _inbox(member: access.CareTeamMember, state: str) -> QuerySet[Escalation]:
         )
         .order_by("-is_open", "-severity", "-created_at", "-id")
     )
+
+
+def acknowledgement_notes() -> QuerySet[AcknowledgementNote]:
+    """Every acknowledgement note of a case, oldest first, with its author as the API (username) and the
+    dashboard (a surgeon's or nurse's display name) name them."""
+    return AcknowledgementNote.objects.select_related("author__surgeon", "author__nurse").order_by("created_at", "id")
 
 
 def inbox_items_for(member: access.CareTeamMember, *, state: str = "open") -> QuerySet[Escalation]:

@@ -190,6 +190,17 @@ class EscalationReportFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyAttribute(lambda o: o.warning_report.created_at)
 
 
+class AcknowledgementNoteFactory(factory.django.DjangoModelFactory):
+    """A note a care-team member gave acknowledging a case (by its surgeon, unless told)."""
+
+    class Meta:
+        model = models.AcknowledgementNote
+
+    escalation = factory.SubFactory(EscalationFactory, acknowledged_at=factory.LazyFunction(timezone.now))
+    author = factory.SelfAttribute("escalation.assigned_surgeon.user")
+    text = "Called the patient, no answer."
+
+
 class DeviceFactory(ModelFactory[Device]):
     class Meta:
         model = Device

@@ -58,8 +58,8 @@ ESCALATION = {"id": 314, "patient": PERSON, "level": "urgent", "reasons": ["feve
                            "reasons": ["fever"], "note": "Feeling hot since lunch."}],
               "created_at": "2026-11-25T14:02:11Z", "updated_at": "2026-11-25T14:02:11Z",
               "ack_due_at": "2026-11-25T16:02:11Z", "acknowledged_at": None, "acknowledged_by": None,
-              "acknowledge_note": "", "resolved_at": None, "resolved_by": None, "outcome": None,
-              "resolution_note": "", "note": "", "assigned_surgeon": SURGEON, "escalated_to": None,
+              "acknowledge_note": "", "acknowledge_notes": [], "resolved_at": None, "resolved_by": None,
+              "outcome": None, "resolution_note": "", "note": "", "assigned_surgeon": SURGEON, "escalated_to": None,
               "escalated_at": None, "source": {"type": "checkin", "id": 901}}
 CASE_CHANGED = {"reports_seen": ["A new report joined this case since it was shown to you (you saw 1 report, it now "
                                 "has 2): look at it first; nothing was changed."]}
@@ -179,7 +179,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "surgeon_inbox_acknowledge_create": {
         "request": {"note": "Calling her now.", "reports_seen": 1, "reasons_seen": ESCALATION["reasons"]},
         "responses": {200: {**ESCALATION, "acknowledged_at": "2026-11-25T14:10:00Z", "acknowledged_by": "dr.demo",
-                            "acknowledge_note": "Calling her now.", "note": "Calling her now."}, 409: CASE_CHANGED}},
+                            "acknowledge_note": "Calling her now.",
+                            "acknowledge_notes": [{"note": "Calling her now.", "author": "dr.demo",
+                                                   "created_at": "2026-11-25T14:10:00Z"}],
+                            "note": "Calling her now."}, 409: CASE_CHANGED}},
     "surgeon_inbox_resolve_create": {
         "request": {"outcome": "clinic_visit_booked", "note": "Wound check tomorrow 9:00.", "reports_seen": 1,
                     "reasons_seen": ESCALATION["reasons"]},

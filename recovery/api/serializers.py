@@ -21,6 +21,7 @@ from recovery import phones, plan, pump_models, refills, triage
 from recovery.api.fields import BoundedDateField, BoundedImageField
 from recovery.api.schema import HHMM_PATTERN, symptom_codes_schema
 from recovery.models import (
+    AcknowledgementNote,
     CheckIn,
     Escalation,
     IncisionCheck,
@@ -799,6 +800,26 @@ def _case_report(kind: str, report: Any) -> dict[str, Any]:
             "level": report.triage_level, "reasons": _texts(report.triage_reasons), "note": str(report.note)}
 
 
+class AcknowledgementNoteSerializer(serializers.ModelSerializer):
+    """One acknowledgement note of a case: what the care-team member wrote, who (a username) and when."""
+
+    note = serializers.CharField(source="text", read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True, allow_null=True, default=None,
+                                   help_text="Who wrote it (a username); null for a note kept from before notes "
+                                   "had authors when the audit trail does not name its writer for certain.")
+
+    class Meta:
+        model = AcknowledgementNote
+        fields = ["note", "author", "created_at"]
+        read_only_fields = fields
+
+
+def _acknowledgement_note(note: AcknowledgementNote) -> dict[str, Any]:
+    author = note.author
+    return {"note": note.text, "author": author.username if author is not None else None,
+            "created_at": _DATETIME.to_representation(note.created_at)}
+
+
 class EscalationSerializer(serializers.ModelSerializer):
     """An inbox item: a patient's escalation case and the reports inside it (shared/API.md 1.1)."""
 
@@ -809,7 +830,14 @@ class EscalationSerializer(serializers.ModelSerializer):
                                             default=None)
     resolved_by = serializers.CharField(source="resolved_by.username", read_only=True, allow_null=True, default=None)
     outcome = serializers.SerializerMethodField()
-    note = serializers.CharField(read_only=True, help_text="The resolution note, else the acknowledgement note.")
+    acknowledge_note = serializers.CharField(read_only=True, help_text="The latest acknowledgement note, \"\" if "
+                                             "none; every one is in `acknowledge_notes`.")
+    acknowledge_notes = AcknowledgementNoteSerializer(
+        source="acknowledgement_notes", many=True, read_only=True,
+        help_text="Every acknowledgement note of the case, oldest first, with who wrote it and when: a later "
+        "acknowledgement's note is added, never replacing an earlier one.")
+    note = serializers.CharField(read_only=True,
+                                 help_text="The resolution note, else the latest acknowledgement note.")
     reports = CaseReportSerializer(source="case_reports", many=True, read_only=True,
                                    help_text="The reports of the case, oldest first.")
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True,
@@ -819,8 +847,9 @@ class EscalationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Escalation
         fields = ["id", "patient", "level", "reasons", "created_at", "updated_at", "ack_due_at", "acknowledged_at",
-                  "acknowledged_by", "acknowledge_note", "assigned_surgeon", "escalated_to", "escalated_at",
-                  "resolved_at", "resolved_by", "outcome", "resolution_note", "note", "reports", "source"]
+                  "acknowledged_by", "acknowledge_note", "acknowledge_notes", "assigned_surgeon", "escalated_to",
+                  "escalated_at", "resolved_at", "resolved_by", "outcome", "resolution_note", "note", "reports",
+                  "source"]
         read_only_fields = fields
 
     def to_representation(self, instance: Escalation) -> dict[str, Any]:
@@ -831,6 +860,8 @@ class EscalationSerializer(serializers.ModelSerializer):
         moment = _DATETIME.to_representation
         acknowledged_by, resolved_by, escalated_to = (escalation.acknowledged_by, escalation.resolved_by,
                                                       escalation.escalated_to)
+        notes = list(escalation.acknowledgement_notes.all())
+        acknowledge_note = notes[-1].text if notes else ""
         return {
             "id": escalation.pk,
             "patient": _person(escalation.patient),
@@ -841,7 +872,8 @@ class EscalationSerializer(serializers.ModelSerializer):
             "ack_due_at": moment(escalation.ack_due_at),
             "acknowledged_at": moment(escalation.acknowledged_at),
             "acknowledged_by": acknowledged_by.username if acknowledged_by is not None else None,
-            "acknowledge_note": escalation.acknowledge_note,
+            "acknowledge_note": acknowledge_note,
+            "acknowledge_notes": [_acknowledgement_note(note) for note in notes],
             "assigned_surgeon": _person(escalation.assigned_surgeon),
             "escalated_to": _person(escalated_to) if escalated_to is not None else None,
             "escalated_at": moment(escalation.escalated_at),
@@ -849,7 +881,7 @@ class EscalationSerializer(serializers.ModelSerializer):
             "resolved_by": resolved_by.username if resolved_by is not None else None,
             "outcome": self.get_outcome(escalation),
             "resolution_note": escalation.resolution_note,
-            "note": escalation.note,
+            "note": escalation.resolution_note or acknowledge_note,
             "reports": [_case_report(item.kind, item.report) for item in escalation.case_reports.all()],
             "source": self.get_source(escalation),
         }

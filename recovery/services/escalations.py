@@ -17,6 +17,7 @@ from recovery import triage
 from recovery.i18n import patient_language
 from recovery.models import (
     SEVERITY,
+    AcknowledgementNote,
     AuditEvent,
     CheckIn,
     Escalation,
@@ -165,11 +166,13 @@ def _check_seen(case: Escalation, reports_seen: int | None, reasons_seen: list[s
 
 def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "", reports_seen: int | None = None,
                            reasons_seen: list[str] | None = None) -> Escalation:
-    """Mark a case seen, audited. Idempotent: the first acknowledgement is the one kept; a note given
-    is stored (a later note replaces an earlier one). `reports_seen` and `reasons_seen`, the number of the
-    case's reports and the reasons the clinician was shown, if given: CaseChangedSinceSeen, and nothing
-    changed, when more have joined since."""
+    """Mark a case seen, audited. Idempotent: the first acknowledgement is the one kept. Every note given is
+    kept with who wrote it and when (AcknowledgementNote), after the earlier ones; the same acknowledgement
+    retried (a double click, a phone's retry: the person's latest note on the case again) stores it once.
+    `reports_seen` and `reasons_seen`, the number of the case's reports and the reasons the clinician was shown,
+    if given: CaseChangedSinceSeen, and nothing changed, when more have joined since."""
     now = timezone.now()
+    text = note.strip()
     with transaction.atomic():
         case = Escalation.objects.select_for_update().get(pk=escalation.pk)
         _check_seen(case, reports_seen, reasons_seen)
@@ -177,11 +180,20 @@ def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "",
             acknowledged_at=now, acknowledged_by=user, updated_at=now
         ):
             outbox.cancel_topic(pushes.escalation_topic(escalation.pk))  # its undelivered pushes stop
-        if note.strip():
-            Escalation.objects.filter(pk=escalation.pk).update(acknowledge_note=note.strip(), updated_at=now)
+        if text and not _is_retried_note(case, user, text):  # the case's row lock orders notes of one case
+            AcknowledgementNote.objects.create(escalation=case, author=user, text=text, created_at=now)
+            # The case's row changes too: the inbox's kept pages are keyed on it (selectors.inbox_version).
+            Escalation.objects.filter(pk=escalation.pk).update(updated_at=now)
         escalation.refresh_from_db()
         audit.record(actor=user, action=AuditEvent.Action.ACKNOWLEDGE, patient=escalation.patient, obj=escalation)
     return escalation
+
+
+def _is_retried_note(case: Escalation, user: Any, text: str) -> bool:
+    """The person's latest note on the case is this one: a retry of the acknowledgement that stored it."""
+    latest = case.acknowledgement_notes.filter(author=user).order_by("-created_at", "-id").values_list(
+        "text", flat=True).first()
+    return latest == text
 
 
 def resolve_escalation(escalation: Escalation, user: Any, *, outcome: str, note: str = "",

@@ -11,13 +11,14 @@ from django.utils import timezone
 from PIL import Image
 
 from recovery.models import ActivationCode, AuditEvent, Escalation, Patient, TriageLevel, User
-from recovery.services import audit
+from recovery.services import audit, escalations
 from recovery.services.accounts import hash_activation_code
 from tests.factories import (
     CheckInFactory,
     EscalationFactory,
     EscalationReportFactory,
     IncisionCheckFactory,
+    NurseFactory,
     PatientFactory,
     SurgeonFactory,
     UserFactory,
@@ -79,6 +80,20 @@ def test_acknowledging_with_a_note_keeps_the_case_open_and_is_audited(surgeon, s
     fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
     assert f'data-escalation="{escalation.pk}"' in fragment and "Calling her back at 3" in fragment
     assert AuditEvent.objects.filter(action="acknowledge", patient=escalation.patient, actor=surgeon.user).exists()
+
+
+def test_the_open_inbox_and_the_patient_page_show_every_acknowledgement_note_with_its_writer(surgeon, surgeon_client):
+    nurse = NurseFactory(teams=[surgeon], display_name="Nurse Joy")
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    escalations.acknowledge_escalation(escalation, nurse.user, note="Called patient, no answer")
+    escalations.acknowledge_escalation(escalation, surgeon.user, note="Spoke to patient")
+
+    fragment = surgeon_client.get(reverse("dashboard:inbox-open")).content.decode()
+    page = surgeon_client.get(reverse("dashboard:patient", args=[escalation.patient_id])).content.decode()
+
+    for html in (fragment, page):
+        first = html.index('Called patient, no answer <span class="muted">— Nurse Joy,')
+        assert html.index(f'Spoke to patient <span class="muted">— {surgeon.display_name},') > first
 
 
 def test_resolving_with_an_outcome_moves_the_case_to_history_and_is_audited(surgeon, surgeon_client):

@@ -9,10 +9,12 @@ from django.utils import timezone
 
 from recovery.services import audit
 from tests.factories import (
+    AcknowledgementNoteFactory,
     CheckInFactory,
     EscalationFactory,
     EscalationReportFactory,
     IncisionCheckFactory,
+    NurseFactory,
     PatientFactory,
     PumpFactory,
     SurgeonFactory,
@@ -28,12 +30,14 @@ def queries(client, url) -> int:
 
 
 def patients_with_escalations(surgeon, count):
-    """Each patient has a pump, a check-in, an open case of two reports and a resolved one (inbox history)."""
+    """Each patient has a pump, a check-in, an open case of two reports and two notes by a nurse and a resolved
+    one (inbox history)."""
     for _ in range(count):
         pump = PumpFactory(patient__surgeon=surgeon)
-        EscalationReportFactory(escalation=EscalationFactory(warning_report__patient=pump.patient,
-                                                             acknowledged_at=timezone.now(),
-                                                             acknowledged_by=surgeon.user))
+        case = EscalationFactory(warning_report__patient=pump.patient, acknowledged_at=timezone.now(),
+                                 acknowledged_by=surgeon.user)
+        EscalationReportFactory(escalation=case)
+        AcknowledgementNoteFactory.create_batch(2, escalation=case, author=NurseFactory(teams=[surgeon]).user)
         EscalationFactory(warning_report__patient=pump.patient, acknowledged_at=timezone.now(),
                           acknowledged_by=surgeon.user, resolved_at=timezone.now(), resolved_by=surgeon.user,
                           outcome="advice_sent")

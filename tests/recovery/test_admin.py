@@ -8,6 +8,7 @@ from recovery.models import AuditEvent, PromptLog
 from recovery.services import audit
 from recovery.services.accounts import issue_activation_code
 from tests.factories import (
+    AcknowledgementNoteFactory,
     CheckInFactory,
     DeviceFactory,
     EscalationFactory,
@@ -62,6 +63,7 @@ MAKERS = {
     "recovery.warningreport": WarningReportFactory,
     "recovery.escalation": EscalationFactory,
     "recovery.escalationreport": lambda: EscalationFactory().case_reports.get(),
+    "recovery.acknowledgementnote": AcknowledgementNoteFactory,
     "recovery.patientmessage": PatientMessageFactory,
     "recovery.auditevent": audit_event,
     "notifications.device": DeviceFactory,

@@ -11,12 +11,14 @@ from rest_framework.test import APIClient
 
 from recovery import access, selectors
 from recovery.api import serializers as s
-from recovery.models import AuditEvent, Escalation
+from recovery.models import AcknowledgementNote, AuditEvent, Escalation
 from tests.factories import (
+    AcknowledgementNoteFactory,
     CheckInFactory,
     EscalationFactory,
     EscalationReportFactory,
     IncisionCheckFactory,
+    NurseFactory,
     PatientFactory,
     SurgeonFactory,
 )
@@ -60,6 +62,60 @@ def test_acknowledge_may_carry_a_note(surgeon_client, surgeon):
                                format="json").json()
     assert (body["acknowledged_by"], body["note"], body["resolved_at"]) == (surgeon.user.username, "Calling now", None)
     assert [row["id"] for row in surgeon_client.get("/api/v1/surgeon/inbox/").json()] == [case.pk]  # still open
+
+
+def test_a_second_acknowledgement_keeps_the_first_note_and_adds_its_own_with_who_and_when(surgeon_client, surgeon):
+    nurse = NurseFactory(teams=[surgeon])
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    path = f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/"
+
+    first = bearer(APIClient(), nurse.user).post(path, {"note": "called patient, no answer"}, format="json").json()
+    second = surgeon_client.post(path, {"note": "spoke to patient"}, format="json").json()
+
+    notes = second["acknowledge_notes"]
+    assert [(n["note"], n["author"]) for n in notes] == [
+        ("called patient, no answer", nurse.user.username), ("spoke to patient", surgeon.user.username)]
+    assert notes[0]["created_at"] == first["acknowledged_at"] <= notes[1]["created_at"]
+    # The fields of contract 1.1 keep their meaning: the first acknowledgement is kept, the note is the latest.
+    assert (second["acknowledged_by"], second["acknowledged_at"]) == (nurse.user.username, first["acknowledged_at"])
+    assert second["acknowledge_note"] == second["note"] == "spoke to patient"
+    (item,) = surgeon_client.get("/api/v1/surgeon/inbox/").json()
+    assert item["acknowledge_notes"] == notes
+
+
+def test_an_acknowledgement_retried_with_the_same_note_stores_it_once(surgeon_client, surgeon):
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    path = f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/"
+
+    first = surgeon_client.post(path, {"note": "Calling her now"}, format="json")
+    again = surgeon_client.post(path, {"note": " Calling her now "}, format="json")  # a double click, a retry
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    assert AcknowledgementNote.objects.filter(escalation=case).count() == 1
+
+
+def test_the_same_words_from_another_member_or_after_ones_own_other_note_are_kept(surgeon_client, surgeon):
+    nurse_client = bearer(APIClient(), NurseFactory(teams=[surgeon]).user)
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    path = f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/"
+
+    for client, note in [(surgeon_client, "No answer"), (nurse_client, "No answer"), (surgeon_client, "Left a message"),
+                         (surgeon_client, "No answer")]:
+        assert client.post(path, {"note": note}, format="json").status_code == 200
+
+    assert list(case.acknowledgement_notes.values_list("text", flat=True)) == [
+        "No answer", "No answer", "Left a message", "No answer"]
+
+
+def test_an_acknowledgement_without_a_note_adds_none_and_keeps_the_notes(surgeon_client, surgeon):
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    path = f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/"
+    surgeon_client.post(path, {"note": "Calling"}, format="json")
+
+    body = surgeon_client.post(path, {"note": "  "}, format="json").json()
+
+    assert [n["note"] for n in body["acknowledge_notes"]] == ["Calling"] and body["acknowledge_note"] == "Calling"
 
 
 def test_acknowledge_without_a_body_still_works(surgeon_client, surgeon):
@@ -148,9 +204,10 @@ def test_the_written_out_inbox_item_equals_drfs_generic_representation(surgeon):
                             created_at=incision.created_at)
     passed_on = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon),
                                   escalated_to=backup, escalated_at=timezone.now(),
-                                  acknowledged_at=timezone.now(), acknowledged_by=backup.user,
-                                  acknowledge_note="Calling")
+                                  acknowledged_at=timezone.now(), acknowledged_by=backup.user)
     EscalationReportFactory(escalation=passed_on)
+    AcknowledgementNoteFactory(escalation=passed_on, author=backup.user, text="Calling")
+    AcknowledgementNoteFactory(escalation=passed_on, author=None, text="Kept from before notes had authors")
     EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon),
                       acknowledged_at=timezone.now(), acknowledged_by=surgeon.user, resolved_at=timezone.now(),
                       resolved_by=surgeon.user, outcome="called_patient", resolution_note="Fine now")

@@ -110,6 +110,20 @@ def test_an_acknowledgement_by_a_nurse_is_on_the_surgeons_next_poll(surgeon_clie
     assert item["acknowledged_by"] == nurse.user.username
 
 
+def test_a_note_added_to_an_acknowledged_case_is_on_the_next_poll(surgeon_client, surgeon, case,
+                                                                  django_assert_num_queries):
+    nurse_client = bearer(APIClient(), NurseFactory(teams=[surgeon]).user)
+    assert nurse_client.post(f"{INBOX}{case.pk}/acknowledge/", {"note": "No answer"}, format="json").status_code == 200
+    poll(surgeon_client)
+    kept(surgeon_client, django_assert_num_queries)
+
+    assert surgeon_client.post(f"{INBOX}{case.pk}/acknowledge/", {"note": "Spoke to her"},
+                               format="json").status_code == 200
+
+    (item,) = poll(surgeon_client)
+    assert [note["note"] for note in item["acknowledge_notes"]] == ["No answer", "Spoke to her"]
+
+
 def test_a_resolution_leaves_the_open_inbox_and_joins_the_history_on_the_next_poll(
         surgeon_client, surgeon, case, django_assert_num_queries):
     resolved_path = f"{INBOX}?state=resolved"

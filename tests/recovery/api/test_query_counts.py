@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from recovery.models import AuditEvent, Milestone, Restriction
 from tests.factories import (
+    AcknowledgementNoteFactory,
     CheckInFactory,
     EscalationFactory,
     EscalationReportFactory,
@@ -83,13 +84,15 @@ def seed_inbox(surgeon, n):
                                        escalated_to=backup if i % 2 else None,
                                        acknowledged_at=timezone.now() if i % 3 else None, acknowledged_by=surgeon.user)
         EscalationReportFactory(escalation=escalation)
+        AcknowledgementNoteFactory(escalation=escalation, author=surgeon.user)
 
 
 @pytest.mark.parametrize(
     ("path", "seed", "queries"),
     [
         ("/api/v1/surgeon/patients/", seed_patients, AUTH + 3),  # count + page + audit insert
-        ("/api/v1/surgeon/inbox/", seed_inbox, AUTH + 4),  # count + page + the cases' reports + audit insert
+        # count + page + the cases' reports + their notes + audit insert
+        ("/api/v1/surgeon/inbox/", seed_inbox, AUTH + 5),
     ],
 )
 @pytest.mark.parametrize("rows", [1, 50])
@@ -149,8 +152,8 @@ def test_an_unchanged_inbox_poll_writes_no_audit_row(surgeon_client, surgeon, dj
     assert seen.count() == 3
 
     seed_inbox(surgeon, 1)  # a new case: the next poll audits it, and only it
-    # digest + count + page + the cases' reports, + BEGIN, the one row's INSERT, COMMIT
-    with django_assert_num_queries(AUTH + 4 + 3):
+    # digest + count + page + the cases' reports + their notes, + BEGIN, the one row's INSERT, COMMIT
+    with django_assert_num_queries(AUTH + 5 + 3):
         changed = surgeon_client.get("/api/v1/surgeon/inbox/")
     assert len(changed.json()) == 4
     assert seen.count() == 4
