@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from recovery.models import (
     AcknowledgementNote,
@@ -473,13 +475,37 @@ class PromptLogAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(WrittenByServicesOnlyMixin, PatientRecordAuditMixin, admin.ModelAdmin):
     """The audit trail: searchable, never written or erased by hand. Its pages name the patients whose records
-    were read, so reading them is audited as well (one view per patient shown, merged like any other)."""
+    were read, so reading them is audited as well (one view per patient shown, merged like any other). An event
+    of a patient since deleted names the patient by the id it keeps, and is found by it (search "12")."""
 
-    list_display = ("at", "actor", "action", "object_type", "object_id", "patient", "ip_address")
+    list_display = ("at", "actor", "action", "object_type", "object_id", "about", "ip_address")
     list_filter = ("action", "object_type")
-    search_fields = ("actor__username", "patient__display_name", "object_id", "path")
+    search_fields = ("actor__username", "patient__display_name", "patient_id__exact", "object_id", "path")
     date_hierarchy = "at"
     list_select_related = ("actor", "patient")
 
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[AuditEvent]:
+        # Joined, so an event of a deleted patient reads patient None (its id stays) rather than failing to fetch it.
+        return super().get_queryset(request).select_related("actor", "patient")
+
+    def get_fields(self, request: HttpRequest, obj: AuditEvent | None = None) -> list[Any]:
+        return ["about" if field.name == "patient" else field.name for field in AuditEvent._meta.fields]
+
     def get_readonly_fields(self, request: HttpRequest, obj: AuditEvent | None = None) -> list[str]:
-        return [field.name for field in AuditEvent._meta.fields]
+        return self.get_fields(request, obj)
+
+    @admin.display(description="patient", ordering="patient_id")
+    def about(self, event: AuditEvent) -> str | None:
+        """The patient the event is about, or its id once the patient was deleted."""
+        if event.patient_id is None:
+            return None
+        if event.patient is None:
+            return f"patient #{event.patient_id} (deleted)"
+        return format_html('<a href="{}">{}</a>', reverse("admin:recovery_patient_change", args=[event.patient_id]),
+                           event.patient)
+
+    def audit_shown(self, request: HttpRequest, obj: Any) -> None:
+        records.shown_audit_events(request.user, [obj])
+
+    def audit_listed(self, request: HttpRequest, objs: Any) -> None:
+        records.shown_audit_events(request.user, objs)

@@ -698,7 +698,13 @@ class AuditEvent(models.Model):
     # in rows from before this rule whose user was deleted).
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
-    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events")
+    # Whom the event is about, kept when the patient is deleted (staff_edits.delete_records): the trail still
+    # answers who looked at that patient's records. So no database constraint and DO_NOTHING: the row is never
+    # rewritten, and `patient` of such an event is None only where it was fetched with select_related("patient")
+    # (the admin does; recovery.services.audit.patient_of reads None otherwise). Null only in rows whose patient
+    # was deleted before this rule (their object_id names the patient when object_type is recovery.Patient).
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                related_name="audit_events")
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64, blank=True, default="")
     path = models.CharField(max_length=512, blank=True, default="")

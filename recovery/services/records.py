@@ -55,6 +55,13 @@ def shown_logins(actor: Any, users: Iterable[User]) -> None:
         shown_patients(actor, selectors.patient_ids_of_logins(patient_logins), User._meta.label)
 
 
+def shown_audit_events(actor: Any, events: Iterable[AuditEvent]) -> None:
+    """Audit one view per patient the audit trail's rows on a page name, by the id each row keeps: also of a
+    patient since deleted, whose events the trail still shows."""
+    shown_patients(actor, [event.patient_id for event in events if event.patient_id is not None],
+                   AuditEvent._meta.label)
+
+
 def shown_patients(actor: Any, patient_ids: Iterable[int], object_type: str) -> None:
     """shown_list by the ids of the patients on the page (a page answered from recovery.api.inbox_pages)."""
     audit.record_views_of(actor=actor, patient_ids=patient_ids, object_type=object_type)

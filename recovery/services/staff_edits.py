@@ -59,8 +59,7 @@ def deletion_refusals(objs: Iterable[models.Model]) -> list[str]:
 
 def delete_records(objs: list[models.Model], *, by: Any) -> None:
     """Delete records and audit each, or raise DeletionRefused (deleting nothing) if deletion_refusals
-    has a reason. A deleted patient leaves its events with patient=NULL (SET_NULL); object_id still
-    names it."""
+    has a reason. A deleted patient's audit events keep its id (AuditEvent.patient), this deletion's too."""
     with transaction.atomic():
         # The report services open or join a case under this lock (services.escalations): no case can
         # open for these patients between the check and the delete.
