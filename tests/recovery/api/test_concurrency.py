@@ -16,9 +16,17 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from recovery import triage
-from recovery.models import ActivationCode, CheckIn, Escalation, PatientMessage, User, WarningReport
-from recovery.services import accounts, enrollment
-from tests.factories import PatientFactory, SurgeonFactory
+from recovery.models import (
+    AcknowledgementNote,
+    ActivationCode,
+    CheckIn,
+    Escalation,
+    PatientMessage,
+    User,
+    WarningReport,
+)
+from recovery.services import accounts, enrollment, escalations
+from tests.factories import EscalationFactory, PatientFactory, SurgeonFactory
 from tests.support import bearer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,3 +110,16 @@ def test_one_activation_code_used_twice_at_once_creates_one_login(monkeypatch):
     assert sorted(r.status_code for r in responses) == [201, 400], responses
     assert User.objects.filter(role=User.Role.PATIENT).count() == 1
     assert ActivationCode.objects.get().used_at is not None
+
+
+def test_the_same_acknowledgement_twice_at_once_stores_its_note_once(monkeypatch):
+    surgeon = SurgeonFactory()
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    # Both requests are in the service before either locks the case (the lock orders a case's notes).
+    hold_until_both_arrive(monkeypatch, escalations, "acknowledge_escalation")
+
+    responses = in_two_threads(lambda _i: bearer(APIClient(), surgeon.user).post(
+        f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/", {"note": "Calling her now"}, format="json"))
+
+    assert [r.status_code for r in responses] == [200, 200], responses
+    assert list(AcknowledgementNote.objects.values_list("text", flat=True)) == ["Calling her now"]
