@@ -126,6 +126,7 @@ reservoir_sizes_ml  # recovery.pump_models.PumpModel: the maker's reservoir size
 mri_before  # recovery.pump_models.PumpModel, shown on the pump card
 mri_after  # recovery.pump_models.PumpModel, shown on the pump card
 days_to_alarm  # recovery.refills.RefillSchedule: the floor-rounded day count the dates come from
+refill_margin_short  # recovery.api.serializers.PumpSerializer: a short fill (read by DRF through Meta.fields)
 
 # API contract (issue 15): named by settings strings or called by Django / DRF / drf-spectacular.
 handler400  # backend.urls: Django's error handlers, JSON under /api/ (backend/api_errors.py)

@@ -11,6 +11,14 @@ with concentration and dose first brought to the same drug unit (micrograms). Da
 the real one. A dose change recomputes both dates from the volume left on the day of the change, that
 volume also rounded down (to 0.001 mL) for the same reason.
 
+A short fill: when the reservoir reaches the alarm volume fewer than 7 days after the day the dates are
+computed from (a refill or a dose change), `alarm_date - 7` is before that day, in the past: the patient's
+refill reminders (7, 3, 1 and 0 days before the date) would never come and the refill safety net would call
+the refill overdue at once. The next refill date is then that day itself (`max(alarm_date - 7, start)`):
+the refill is due now, which is what the 7-day margin means when there is less than 7 days to keep. The
+formula of the contract is unchanged for every fill that lasts 7 days or more. The care team is told
+(services.pumps.refill_warning); a refill at or below the alarm volume is refused there as a typing mistake.
+
 Guide: "Have your medicine refilled regularly and on time" (patient-guide-intrathecal-pump.txt).
 """
 from __future__ import annotations
@@ -85,6 +93,14 @@ class RefillSchedule:
     days_to_alarm: int
 
 
+def margin_short(alarm_date: date | None, next_refill_date: date | None) -> bool:
+    """Stored dates with less than the 7-day margin between refill and alarm: a short fill (or a dose change
+    that left the reservoir short), whose next refill date is the day the dates start from."""
+    if alarm_date is None or next_refill_date is None:
+        return False
+    return (alarm_date - next_refill_date).days < REFILL_MARGIN_DAYS
+
+
 def days_until_alarm(volume_ml: Decimal, low_reservoir_alarm_ml: Decimal, dosing: Dosing) -> int:
     """Whole days until the reservoir falls to the alarm volume, rounded down (0 if already at or below it)."""
     usable_ml = volume_ml - low_reservoir_alarm_ml
@@ -105,10 +121,13 @@ def implausible_schedule(volume_ml: Decimal, low_reservoir_alarm_ml: Decimal, do
 
 
 def schedule_from(start: date, volume_ml: Decimal, low_reservoir_alarm_ml: Decimal, dosing: Dosing) -> RefillSchedule:
-    """Alarm and next refill date for a reservoir holding `volume_ml` on `start` (a refill or a dose change)."""
+    """Alarm and next refill date for a reservoir holding `volume_ml` on `start` (a refill or a dose change).
+
+    The next refill date is never before `start`: a fill that alarms within the margin is due for refill on
+    `start` (module docstring)."""
     days = days_until_alarm(volume_ml, low_reservoir_alarm_ml, dosing)
     alarm = start + timedelta(days=days)
-    return RefillSchedule(alarm_date=alarm, next_refill_date=alarm - timedelta(days=REFILL_MARGIN_DAYS),
+    return RefillSchedule(alarm_date=alarm, next_refill_date=max(alarm - timedelta(days=REFILL_MARGIN_DAYS), start),
                           days_to_alarm=days)
 
 

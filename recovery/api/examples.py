@@ -11,10 +11,11 @@ TOKENS = {"access": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbm
 PUMP = {"kind": "programmable", "drug": "baclofen", "model": "synchromed_ii", "serial_number": "NGP123456H",
         "reservoir_volume_ml": 20.0, "low_reservoir_alarm_ml": 2.0, "concentration": 500.0,
         "concentration_unit": "mcg/mL", "daily_dose": 100.0, "dose_unit": "mcg/day", "last_refill_date": "2026-11-15",
-        "alarm_date": "2026-12-15", "next_refill_date": "2026-12-08", "battery_replacement_due": "2033-11-15",
-        "battery_replacement_soon": False,
+        "alarm_date": "2026-12-15", "next_refill_date": "2026-12-08", "refill_margin_short": False,
+        "battery_replacement_due": "2033-11-15", "battery_replacement_soon": False,
         "mri_guidance": {"model": "synchromed_ii", "name": "Medtronic SynchroMed II", "maker": "Medtronic",
                          "status": "mr_conditional", "source": "Medtronic SynchroMed II MRI labelling"}}
+CARE_TEAM_PUMP = {**PUMP, "refill_warning": None}
 REFILL = {"id": 3, "client_id": CLIENT_ID, "refill_date": "2026-12-07", "volume_ml": 20.0, "concentration": 500.0,
           "concentration_unit": "mcg/mL", "daily_dose": 100.0, "dose_unit": "mcg/day", "alarm_date": "2027-01-06",
           "next_refill_date": "2026-12-30", "recorded_by": "dr.demo", "created_at": "2026-12-07T15:00:00Z"}
@@ -168,13 +169,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "period": {"start": "2026-11-25T14:02:11Z"}}},
         ]}}},
     "surgeon_patients_pump_partial_update": {"request": {"daily_dose": 120.0, "dose_unit": "mcg/day"},
-                                             "responses": {200: PUMP}},
+                                             "responses": {200: CARE_TEAM_PUMP}},
     "surgeon_patients_refills_list": {"responses": {200: [REFILL]}},
     "surgeon_patients_refills_create": {
         "request": {"client_id": CLIENT_ID, "refill_date": "2026-12-07", "volume_ml": 20.0, "concentration": 500.0,
                     "concentration_unit": "mcg/mL", "daily_dose": 100.0, "dose_unit": "mcg/day"},
-        "responses": {201: {**PUMP, "last_refill_date": "2026-12-07", "alarm_date": "2027-01-06",
-                            "next_refill_date": "2026-12-30"}, 200: PUMP}},
+        "responses": {201: {**CARE_TEAM_PUMP, "last_refill_date": "2026-12-07", "alarm_date": "2027-01-06",
+                            "next_refill_date": "2026-12-30"}, 200: CARE_TEAM_PUMP}},
     "surgeon_inbox_list": {"responses": {200: [ESCALATION]}},
     "surgeon_inbox_acknowledge_create": {
         "request": {"note": "Calling her now.", "reports_seen": 1, "reasons_seen": ESCALATION["reasons"]},

@@ -22,7 +22,7 @@ from recovery.services import pumps, records
 
 
 class SurgeonPumpView(SurgeonView):
-    serializer_class = s.PumpSerializer
+    serializer_class = s.CareTeamPumpSerializer
 
     def visible_pump(self, pk: int, *, to_change: bool = False) -> Pump:
         """The pump of a patient the member may see; to change it, of their own team's patient (a backup
@@ -34,18 +34,19 @@ class SurgeonPumpView(SurgeonView):
 class PumpView(SurgeonPumpView):
     @extend_schema(
         tags=["surgeon"], request=s.PumpUpdateSerializer,
-        responses={200: s.PumpSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404,
+        responses={200: s.CareTeamPumpSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404,
                    409: ERROR_409},
         description="Change the pump's record. A new `daily_dose` (with `dose_unit`) recomputes `alarm_date` and "
-        "`next_refill_date` from the volume left on `effective_date` (default: the patient's today); with a "
-        "`client_id` a retried dose change is stored once.",
+        "`next_refill_date` from the volume left on `effective_date` (default: the patient's today), the next "
+        "refill date never before that day (a dose that leaves the reservoir short is accepted, with "
+        "`refill_warning`); with a `client_id` a retried dose change is stored once.",
     )
     def patch(self, request: Request, pk: int) -> Response:
         pump = self.visible_pump(pk, to_change=True)
         serializer = s.PumpUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = pumps.update_pump(pump, serializer.validated_data, by=self.member.user)
-        return Response(s.PumpSerializer(result.pump).data)
+        return Response(s.CareTeamPumpSerializer(result.pump).data)
 
 
 class RefillsView(SurgeonPumpView):
@@ -64,13 +65,15 @@ class RefillsView(SurgeonPumpView):
 
     @extend_schema(
         tags=["surgeon"], request=s.RefillInputSerializer,
-        responses={201: s.PumpSerializer,
-                   200: OpenApiResponse(s.PumpSerializer, description="Retry of a refill already stored (same "
+        responses={201: s.CareTeamPumpSerializer,
+                   200: OpenApiResponse(s.CareTeamPumpSerializer, description="Retry of a refill already stored (same "
                                         "client_id and body): the pump, nothing new."),
                    400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409},
         description="Record a refill: answers the pump after it, with `alarm_date = refill_date + floor((volume_ml "
         "- low_reservoir_alarm_ml) * concentration / daily_dose)` days (units made consistent) and "
-        "`next_refill_date = alarm_date - 7`. Closes the missed-refill alerts of the pump.",
+        "`next_refill_date = alarm_date - 7`, never before `refill_date`: a fill that alarms within 7 days is due "
+        "for refill at once (`refill_margin_short`, and `refill_warning` says why). A `volume_ml` not above "
+        "`low_reservoir_alarm_ml` is a 400. Closes the missed-refill alerts of the pump.",
     )
     def post(self, request: Request, pk: int) -> Response:
         pump = self.visible_pump(pk, to_change=True)
@@ -79,6 +82,6 @@ class RefillsView(SurgeonPumpView):
         result = pumps.record_refill(pump, serializer.validated_data, by=self.member.user)
         # The answer is the pump after the refill, so `Location` names the pump (the refill has no own URL).
         location = reverse("api:surgeon-patient-pump", kwargs={"pk": pk}, request=request)
-        return Response(s.PumpSerializer(result.pump).data,
+        return Response(s.CareTeamPumpSerializer(result.pump).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
                         headers={"Location": location})

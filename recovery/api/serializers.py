@@ -38,7 +38,12 @@ from recovery.models import (
     validate_timezone_name,
 )
 from recovery.plausible_dates import PUMP_DATE_WINDOW, QUERY_DATE_WINDOW, SURGERY_DATE_WINDOW
-from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon, enrollment_pump_errors
+from recovery.services.pumps import (
+    BATTERY_NOTICE_DAYS,
+    battery_replacement_soon,
+    enrollment_pump_errors,
+    refill_warning,
+)
 
 # HEIC is the iPhone camera default; pillow-heif teaches Pillow to read it.
 register_heif_opener()
@@ -246,21 +251,44 @@ class PumpSerializer(serializers.ModelSerializer):
         help_text=f"Battery replacement due within {BATTERY_NOTICE_DAYS} days (or overdue)."
     )
     mri_guidance = serializers.SerializerMethodField()
+    refill_margin_short = serializers.SerializerMethodField(
+        help_text=f"The low-reservoir alarm comes less than {refills.REFILL_MARGIN_DAYS} days after the refill or "
+        "dose change the dates are computed from (a short fill): `next_refill_date` is then that day, not "
+        f"`alarm_date - {refills.REFILL_MARGIN_DAYS}`, and the refill is due now."
+    )
 
     class Meta:
         model = Pump
         fields = ["kind", "drug", "model", "serial_number", "reservoir_volume_ml", "low_reservoir_alarm_ml",
                   "concentration", "concentration_unit", "daily_dose", "dose_unit", "last_refill_date",
-                  "alarm_date", "next_refill_date", "battery_replacement_due", "battery_replacement_soon",
-                  "mri_guidance", "refill"]
+                  "alarm_date", "next_refill_date", "refill_margin_short", "battery_replacement_due",
+                  "battery_replacement_soon", "mri_guidance", "refill"]
         read_only_fields = ["concentration_unit", "dose_unit", "last_refill_date", "alarm_date"]
 
     def get_battery_replacement_soon(self, pump: Pump) -> bool:
         return battery_replacement_soon(pump)
 
+    def get_refill_margin_short(self, pump: Pump) -> bool:
+        return refills.margin_short(pump.alarm_date, pump.next_refill_date)
+
     @extend_schema_field(MriGuidanceSerializer)
     def get_mri_guidance(self, pump: Pump) -> dict:
         return MriGuidanceSerializer(pump.mri_guidance).data
+
+
+class CareTeamPumpSerializer(PumpSerializer):
+    """The pump as the care team's refill and PATCH answer it: with what they must be told about its dates."""
+
+    refill_warning = serializers.SerializerMethodField(
+        help_text="Why the refill is due now (a short fill, or a reservoir at its alarm volume), in words for the "
+        "care team; null when the dates keep the 7-day margin."
+    )
+
+    class Meta(PumpSerializer.Meta):
+        fields = [*PumpSerializer.Meta.fields, "refill_warning"]
+
+    def get_refill_warning(self, pump: Pump) -> str | None:
+        return refill_warning(pump)
 
 
 class PumpUpdateSerializer(serializers.Serializer):

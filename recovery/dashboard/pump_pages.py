@@ -12,7 +12,7 @@ from recovery.dashboard.forms import ListQueryForm
 from recovery.dashboard.views import CareTeamRequiredMixin, form_problem
 from recovery.models import Pump
 from recovery.services import records
-from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon
+from recovery.services.pumps import BATTERY_NOTICE_DAYS, battery_replacement_soon, refill_warning
 
 REFILLS_SHOWN = 5
 # The worklist's orders as a phone shows them (the table's sortable headings are hidden there).
@@ -46,12 +46,14 @@ class WorklistView(CareTeamRequiredMixin, TemplateView):
 
 
 def pump_card_context(pump: Pump | None) -> dict[str, Any]:
-    """What the patient page's pump card needs: refill history, open refill alerts, battery notice, MRI."""
+    """What the patient page's pump card needs: refill history, open refill alerts, a short fill's warning,
+    battery notice, MRI."""
     if pump is None:
         return {}
     return {
         "refills": list(pump_selectors.refill_history(pump)[:REFILLS_SHOWN]),
         "refill_alerts": list(pump_selectors.open_refill_alerts(pump)),
+        "refill_warning": refill_warning(pump),
         "battery_soon": battery_replacement_soon(pump),
         "mri": pump.mri_guidance,
         "battery_days": BATTERY_NOTICE_DAYS,

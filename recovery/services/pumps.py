@@ -103,6 +103,9 @@ def _dosing_of(fill: Mapping[str, Any]) -> refills.Dosing:
 
 
 def _volume_errors(volume_ml: Decimal, pump: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A fill more than the reservoir holds, or not above its low-reservoir alarm volume, is refused (400 naming
+    volume_ml): a pump filled to its alarm volume would be alarming as the patient leaves the clinic, so that
+    number is a typing mistake (a fill that lasts only a few days is accepted with a warning: refill_warning)."""
     capacity = pump.get("reservoir_volume_ml")
     low = _low_alarm_of(pump)
     if capacity is not None and volume_ml > capacity:
@@ -127,6 +130,26 @@ def create_pump(patient: Patient, pump_data: Mapping[str, Any], *, by: User | No
         fill = {**first_fill, "refill_date": first_fill.get("refill_date") or patient.surgery_date}
         _store_refill(pump, {"client_id": uuid.uuid4(), **fill}, by=by, fingerprint="")
     return pump
+
+
+def refill_warning(pump: Pump) -> str | None:
+    """What the care team must be told about the pump's computed dates, or None when they keep the 7-day margin.
+
+    A short fill, or a dose change that leaves the reservoir short, is accepted rather than refused: the record
+    has to say what is in the pump, and refusing it would keep the old dates and their reminders. Its next
+    refill date is the day the dates start from (recovery.refills), so the refill is due now: on the worklist,
+    in the patient's reminder of the day, raised as overdue by the safety net the day after if none is recorded.
+    This says why, in the answer to the write and on the pump card. Guide line 84: "Have your medicine refilled
+    regularly and on time"; line 80: a pump increases the "risk of medicine overdose or withdrawal".
+    """
+    alarm, refill = pump.alarm_date, pump.next_refill_date
+    if alarm is None or refill is None or not refills.margin_short(alarm, refill):
+        return None
+    if alarm <= refill:
+        return (f"The reservoir is at or below its low-reservoir alarm volume ({pump.low_reservoir_alarm_ml} mL) on "
+                f"{alarm}: the pump may be alarming. Refill it now.")
+    return (f"The reservoir reaches its low-reservoir alarm volume on {alarm}, less than "
+            f"{refills.REFILL_MARGIN_DAYS} days after {refill}: the next refill is due now, before {alarm}.")
 
 
 # --- Refills --------------------------------------------------------------------------------------
@@ -261,6 +284,8 @@ def _update_errors(pump: Pump, data: Mapping[str, Any], today: date) -> dict[str
             errors["next_refill_date"] = [f"The next refill date cannot be in the past (today is {today})."]
         elif data["next_refill_date"] is None and pump.drug in REFILL_REQUIRED_DRUGS:
             errors["next_refill_date"] = ["A baclofen or opioid pump needs a next refill date."]
+    if "low_reservoir_alarm_ml" in data:
+        errors.update(_alarm_volume_errors(pump, data["low_reservoir_alarm_ml"]))
     if "daily_dose" in data:
         effective = data.get("effective_date") or today
         if "dose_unit" not in data:
@@ -272,6 +297,18 @@ def _update_errors(pump: Pump, data: Mapping[str, Any], today: date) -> dict[str
                 f"Before the last refill or dose change ({pump.schedule_start_date}); the dates start from there."
             ]
     return errors or _recomputed_schedule_errors(pump, data, today)
+
+
+def _alarm_volume_errors(pump: Pump, low_reservoir_alarm_ml: Decimal) -> dict[str, list[str]]:
+    """An alarm volume at or above what the last refill put in is refused, as a refill not above the alarm
+    volume is (_volume_errors): the pump would have alarmed as it was filled. After a dose change the volume
+    left may be low for real, and a short schedule is then accepted with refill_warning."""
+    volume = pump.schedule_start_volume_ml
+    if volume is None or pump.schedule_start_date != pump.last_refill_date or low_reservoir_alarm_ml < volume:
+        return {}
+    return {"low_reservoir_alarm_ml": [
+        f"Must be less than the volume of the last refill ({volume} mL on {pump.last_refill_date})."
+    ]}
 
 
 def _recomputed_schedule_errors(pump: Pump, data: Mapping[str, Any], today: date) -> dict[str, list[str]]:

@@ -105,10 +105,12 @@ def run_refill_safety_net(*, now: datetime | None = None) -> dict[str, int]:
             continue
         today = local.date()
         # Only pumps with a stage that has come and was not raised yet for this cycle: a pump whose
-        # alerts are all raised costs nothing on the next run (beat runs this every minute).
+        # alerts are all raised costs nothing on the next run (beat runs this every minute). The alarm
+        # date can be the next refill date itself (a dose change that left the reservoir at its alarm
+        # volume, recovery.refills), so the alarm-date stage can come on that day, before the overdue one.
         candidates = (
-            Pump.objects.filter(patient__timezone=zone_name, next_refill_date__lt=today)
-            .filter(~_raised(RefillAlert.Stage.OVERDUE)
+            Pump.objects.filter(patient__timezone=zone_name, next_refill_date__lte=today)
+            .filter((Q(next_refill_date__lt=today) & ~_raised(RefillAlert.Stage.OVERDUE))
                     | (Q(alarm_date__lte=today) & ~_raised(RefillAlert.Stage.ALARM_DATE)))
             .select_related("patient__surgeon")
             .order_by("pk")

@@ -131,6 +131,15 @@ def test_the_patient_page_shows_the_pump_card_with_mri_guidance_and_battery_noti
     assert "Jan 10, 2027" in html and surgeon.display_name in html
 
 
+def test_the_pump_card_warns_of_a_short_fill_and_a_normal_one_has_no_warning(surgeon, surgeon_client):
+    short = pump_for(surgeon, "Short fill", refill_in=0, alarm_date=TODAY + timedelta(days=4))
+    normal = pump_for(surgeon, "Normal fill", refill_in=20, alarm_date=TODAY + timedelta(days=27))
+    html = surgeon_client.get(reverse("dashboard:patient", args=[short.patient_id])).content.decode()
+    assert "data-refill-warning" in html and "the next refill is due now, before 2027-03-05" in html
+    html = surgeon_client.get(reverse("dashboard:patient", args=[normal.patient_id])).content.decode()
+    assert "data-refill-warning" not in html
+
+
 def test_the_patients_list_flags_a_battery_replacement_within_90_days(surgeon, surgeon_client):
     pump_for(surgeon, "Soon", battery_in=89)
     pump_for(surgeon, "Later", battery_in=200)

@@ -16,7 +16,7 @@ from django.core.management import CommandError, call_command
 from notifications.models import Notification
 from recovery import periodic
 from recovery.models import Escalation, PromptLog, Pump, PumpRefill, RefillAlert
-from recovery.services.pumps import create_pump, record_refill
+from recovery.services.pumps import create_pump, record_refill, update_pump
 from tests.factories import DeviceFactory, PatientFactory, SurgeonFactory
 from tests.notifications.conftest import fcm_standin  # noqa: F401 - the FCM stand-in fixture
 
@@ -174,6 +174,36 @@ def test_a_refill_recorded_in_time_means_no_escalation_and_no_old_reminders(fcm_
     run_cycle(date(2027, 2, 9), date(2027, 2, 25))
     assert not Escalation.objects.exists() and not RefillAlert.objects.exists()
     assert reminder_days(pump) == [date(2027, 2, 4), date(2027, 2, 8)]
+
+
+def short_refill(pump: Pump, day: date) -> None:
+    """4 mL: 2 usable mL at 0.4 mL a day reach the alarm volume 5 days after `day`."""
+    record_refill(pump, {**FILL, "client_id": uuid.uuid4(), "refill_date": day, "volume_ml": Decimal("4")},
+                  by=pump.patient.surgeon.user, now=local(day, time(7, 0)))
+    pump.refresh_from_db()
+    assert (pump.next_refill_date, pump.alarm_date) == (day, day + timedelta(days=5))
+
+
+def test_a_short_fill_is_reminded_on_its_day_and_overdue_only_the_day_after(fcm_standin):  # noqa: F811
+    """Its next refill date is the refill day (not 2 days before it): the day's reminder comes, and the care
+    team is told the next morning if no refill is recorded, not at once."""
+    pump = pump_in_la()
+    short_refill(pump, date(2027, 2, 9))
+    run_cycle(date(2027, 2, 9), date(2027, 2, 9))
+    assert not Escalation.objects.exists() and reminder_days(pump) == [date(2027, 2, 9)]
+    run_jobs(local(date(2027, 2, 10), time(8, 0)))
+    assert list(Escalation.objects.values_list("level", "reasons")) == [("urgent", ["refill_overdue"])]
+
+
+def test_a_dose_change_leaving_the_reservoir_at_its_alarm_volume_raises_the_alarm_stage_that_day(fcm_standin):  # noqa: F811
+    pump = pump_in_la(Pump.Drug.BACLOFEN)
+    short_refill(pump, date(2027, 1, 10))  # nothing above the alarm volume left from 15 January
+    update_pump(pump, {"daily_dose": Decimal("150"), "dose_unit": "mcg/day"}, by=pump.patient.surgeon.user,
+                now=local(date(2027, 1, 20), time(7, 30)))
+    pump.refresh_from_db()
+    assert pump.next_refill_date == pump.alarm_date == date(2027, 1, 20)
+    run_jobs(local(date(2027, 1, 20), time(8, 0)))
+    assert list(Escalation.objects.values_list("level", "reasons")) == [("emergency", ["refill_alarm_date"])]
 
 
 def test_pumps_whose_alerts_are_raised_cost_nothing_on_later_runs(fcm_standin):  # noqa: F811

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from recovery.refills import Dosing, days_until_alarm, schedule_from, volume_left_on
+from recovery.refills import Dosing, days_until_alarm, margin_short, schedule_from, volume_left_on
 
 REFILL = date(2027, 1, 4)
 LOW = D("2.0")
@@ -46,10 +46,29 @@ def test_days_are_rounded_down(daily_dose, days):
     assert days_until_alarm(D("20"), LOW, Dosing(D("500"), "mcg/mL", daily_dose, "mcg/day")) == days
 
 
-def test_a_reservoir_at_or_below_the_alarm_volume_alarms_the_same_day():
+def test_a_reservoir_at_or_below_the_alarm_volume_alarms_and_is_due_for_refill_the_same_day():
     dosing = Dosing(D("500"), "mcg/mL", D("200"), "mcg/day")
     assert days_until_alarm(D("2.0"), LOW, dosing) == 0
-    assert schedule_from(REFILL, D("1.5"), LOW, dosing).alarm_date == REFILL
+    schedule = schedule_from(REFILL, D("1.5"), LOW, dosing)
+    assert (schedule.alarm_date, schedule.next_refill_date) == (REFILL, REFILL)
+    assert margin_short(schedule.alarm_date, schedule.next_refill_date)
+
+
+def test_a_fill_that_alarms_within_seven_days_is_due_for_refill_on_its_own_day_not_before():
+    # 2 usable mL x 500 / 200 = 5 days: alarm_date - 7 would be two days before the refill.
+    schedule = schedule_from(REFILL, D("4"), LOW, Dosing(D("500"), "mcg/mL", D("200"), "mcg/day"))
+    assert schedule.alarm_date == REFILL + timedelta(days=5)
+    assert schedule.next_refill_date == REFILL
+    assert margin_short(schedule.alarm_date, schedule.next_refill_date)
+
+
+@pytest.mark.parametrize(("volume", "days", "next_refill_in"), [(D("4.8"), 7, 0), (D("5.2"), 8, 1), (D("20"), 45, 38)])
+def test_a_fill_of_seven_days_or_more_keeps_the_contracts_formula(volume, days, next_refill_in):
+    schedule = schedule_from(REFILL, volume, LOW, Dosing(D("500"), "mcg/mL", D("200"), "mcg/day"))
+    assert schedule.alarm_date == REFILL + timedelta(days=days)
+    assert schedule.next_refill_date == schedule.alarm_date - timedelta(days=7)
+    assert schedule.next_refill_date == REFILL + timedelta(days=next_refill_in)
+    assert not margin_short(schedule.alarm_date, schedule.next_refill_date)
 
 
 def test_a_dose_change_mid_cycle_recomputes_from_the_volume_left_that_day():

@@ -63,6 +63,7 @@ def test_me_answers_the_profile_with_day_and_phase_in_the_patients_own_zone(la_c
             "dose_unit": "mcg/day",
             "last_refill_date": None,
             "alarm_date": None,
+            "refill_margin_short": False,
             "battery_replacement_soon": False,
             "mri_guidance": body["pump"]["mri_guidance"],
         },

@@ -165,6 +165,99 @@ def test_a_bad_refill_is_400_naming_the_field_and_changes_nothing(surgeon_client
     assert pump.next_refill_date is None and not PumpRefill.objects.exists() and not AuditEvent.objects.exists()
 
 
+# --- Short fills: the next refill date never before the day it is computed from ------------------------
+
+def test_a_normal_fill_keeps_the_formula_and_carries_no_warning(surgeon_client, pump):
+    response = surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/", refill_body(), format="json")
+    body = response.json()
+    assert (body["alarm_date"], body["next_refill_date"]) == ("2027-03-01", "2027-02-22")
+    assert body["refill_margin_short"] is False and body["refill_warning"] is None
+
+
+def test_a_short_fill_is_due_for_refill_on_its_refill_date_with_a_warning(surgeon_client, pump):
+    # 2 usable mL x 500 mcg/mL / 200 mcg/day = 5 days: alarm_date - 7 would be 13 January, before the refill.
+    response = surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/",
+                                   refill_body(volume_ml=4), format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["alarm_date"], body["next_refill_date"]) == ("2027-01-20", "2027-01-15")
+    assert body["refill_margin_short"] is True
+    assert "2027-01-20" in body["refill_warning"] and "due now" in body["refill_warning"]
+    pump.refresh_from_db()
+    assert (pump.alarm_date, pump.next_refill_date) == (date(2027, 1, 20), date(2027, 1, 15))
+    assert PumpRefill.objects.get().next_refill_date == date(2027, 1, 15)
+    detail = surgeon_client.get(f"/api/v1/surgeon/patients/{pump.patient_id}/").json()
+    assert detail["pump"]["next_refill_date"] == "2027-01-15" and detail["pump"]["refill_margin_short"] is True
+
+
+def test_a_short_first_fill_at_enrollment_is_due_for_refill_on_its_fill_day(surgeon_client):
+    fill = {"refill_date": "2027-01-15", "volume_ml": 3, "concentration": 500, "concentration_unit": "mcg/mL",
+            "daily_dose": 200, "dose_unit": "mcg/day"}
+    response = surgeon_client.post("/api/v1/surgeon/patients/", enrollment(refill=fill), format="json")
+    assert response.status_code == 201
+    pump = response.json()["pump"]
+    assert (pump["alarm_date"], pump["next_refill_date"], pump["refill_margin_short"]) == (
+        "2027-01-17", "2027-01-15", True)  # 1 usable mL lasts 2.5 days
+
+
+@pytest.mark.parametrize("volume", ["2", "2.0", "1.5"])
+def test_a_refill_at_or_below_the_alarm_volume_is_400_naming_volume_ml(surgeon_client, pump, volume):
+    response = surgeon_client.post(f"/api/v1/surgeon/patients/{pump.patient_id}/refills/",
+                                   refill_body(volume_ml=volume), format="json")
+    assert response.status_code == 400
+    assert response.json() == {"volume_ml": ["Must be more than the low-reservoir alarm volume (2.00 mL)."]}
+    pump.refresh_from_db()
+    assert pump.next_refill_date is None and not PumpRefill.objects.exists()
+
+
+def test_a_dose_change_that_leaves_the_reservoir_short_is_due_for_refill_that_day(surgeon_client, surgeon, pump):
+    earlier_refill(pump, surgeon)  # 16 mL left on 15 January
+    response = surgeon_client.patch(f"/api/v1/surgeon/patients/{pump.patient_id}/pump/",
+                                    {"daily_dose": "2.5", "dose_unit": "mg/day"}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    # 14 usable mL x 500 / 2500 = 2.8 -> 2 days: alarm 17 January; alarm_date - 7 would be 10 January.
+    assert (body["alarm_date"], body["next_refill_date"], body["refill_margin_short"]) == (
+        "2027-01-17", "2027-01-15", True)
+    assert "due now" in body["refill_warning"]
+    change = PumpDoseChange.objects.get()
+    assert (change.alarm_date, change.next_refill_date) == (date(2027, 1, 17), date(2027, 1, 15))
+    pump.refresh_from_db()
+    assert pump.next_refill_date == date(2027, 1, 15)
+
+
+def test_a_dose_change_on_a_reservoir_already_at_its_alarm_volume_says_refill_now(surgeon_client, surgeon, pump):
+    # 4 mL on 5 January at 0.4 mL a day: nothing above the alarm volume is left on 15 January.
+    record_refill(pump, {"client_id": uuid.uuid4(), "refill_date": date(2027, 1, 5), "volume_ml": Decimal("4"),
+                         "concentration": Decimal("500"), "concentration_unit": "mcg/mL",
+                         "daily_dose": Decimal("200"), "dose_unit": "mcg/day"},
+                  by=surgeon.user, now=NOW - timedelta(days=10))
+    response = surgeon_client.patch(f"/api/v1/surgeon/patients/{pump.patient_id}/pump/",
+                                    {"daily_dose": 150, "dose_unit": "mcg/day"}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["alarm_date"], body["next_refill_date"]) == ("2027-01-15", "2027-01-15")
+    assert "at or below its low-reservoir alarm volume" in body["refill_warning"]
+    assert PumpDoseChange.objects.get().next_refill_date == date(2027, 1, 15)
+
+
+def test_an_alarm_volume_not_below_the_last_refill_is_400(surgeon_client, pump):
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}"
+    surgeon_client.post(f"{url}/refills/", refill_body(volume_ml=10), format="json")
+    response = surgeon_client.patch(f"{url}/pump/", {"low_reservoir_alarm_ml": 10}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["low_reservoir_alarm_ml"]
+    pump.refresh_from_db()
+    assert pump.low_reservoir_alarm_ml == Decimal("2.00")
+
+
+def test_an_alarm_volume_that_makes_the_fill_short_keeps_the_refill_date_on_the_refill_day(surgeon_client, pump):
+    url = f"/api/v1/surgeon/patients/{pump.patient_id}"
+    surgeon_client.post(f"{url}/refills/", refill_body(volume_ml=10), format="json")  # 8 mL: 20 days
+    body = surgeon_client.patch(f"{url}/pump/", {"low_reservoir_alarm_ml": 8}, format="json").json()
+    assert (body["alarm_date"], body["next_refill_date"]) == ("2027-01-20", "2027-01-15")  # 2 mL: 5 days
+    assert body["refill_margin_short"] is True
+
+
 def test_the_refill_history_is_newest_first_and_its_read_audited(surgeon_client, surgeon, pump):
     url = f"/api/v1/surgeon/patients/{pump.patient_id}/refills/"
     earlier_refill(pump, surgeon)
