@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 CLIENT_ID = "5b0c8f4e-8d47-4a53-9a55-2f7f2c4a9b11"
+CARE_TEAM_CLIENT_ID = "9e2d1c7a-4b3f-4e8a-8c61-0d5f2a7b3c94"
 TOKENS = {"access": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl",
           "refresh": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"}
 PUMP = {"kind": "programmable", "drug": "baclofen", "model": "synchromed_ii", "serial_number": "NGP123456H",
@@ -120,8 +121,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "messages_create": {"request": {"client_id": CLIENT_ID, "body": "Can I take a short shower tomorrow?"},
                         "responses": {201: PATIENT_MESSAGE, 200: PATIENT_MESSAGE}},
     "surgeon_patients_messages_list": {"responses": {200: page(MESSAGE)}},
-    "surgeon_patients_messages_create": {"request": {"body": "See you Thursday for the wound check."},
-                                         "responses": {201: MESSAGE}},
+    "surgeon_patients_messages_create": {"request": {"body": "See you Thursday for the wound check.",
+                                                     "client_id": CARE_TEAM_CLIENT_ID},
+                                         "responses": {201: {**MESSAGE, "client_id": CARE_TEAM_CLIENT_ID},
+                                                       200: {**MESSAGE, "client_id": CARE_TEAM_CLIENT_ID}}},
     "devices_register": {"request": {"token": DEVICE["token"], "platform": "android"},
                          "responses": {201: DEVICE, 200: DEVICE}},
     "devices_unregister": {},

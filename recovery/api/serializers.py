@@ -664,6 +664,9 @@ class PatientMessageCreatedSerializer(MessageSerializer):
 
 class CareTeamMessageInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=NOTE_MAX_LENGTH, trim_whitespace=True)
+    client_id = ClientIdField(required=False, help_text="Optional UUID made by the client: a retry with the same "
+                              "one stores and pushes nothing new (200, the message first stored); with another "
+                              "body it is a 409.")
 
 
 class ConflictSerializer(serializers.Serializer):

@@ -539,16 +539,22 @@ class PatientThreadView(SurgeonView):
         return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
 
     @extend_schema(tags=["surgeon"], request=s.CareTeamMessageInputSerializer,
-                   responses={201: s.MessageSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
-                              404: ERROR_404},
-                   description="Write to the patient; their devices get a push with neutral text.")
+                   responses={201: s.MessageSerializer,
+                              200: OpenApiResponse(s.MessageSerializer, description="Retry of a message already "
+                                                   "stored (same client_id and body): the message first stored, "
+                                                   "no second push."),
+                              400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 404: ERROR_404, 409: ERROR_409},
+                   description="Write to the patient; their devices get a push with neutral text. With the "
+                   "optional `client_id` a retry is stored and pushed once (the phone records' rule).")
     def post(self, request: Request, pk: int) -> Response:
         patient = self.patient(pk)
         serializer = s.CareTeamMessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        message = messages.send_care_team_message(patient, body=serializer.validated_data["body"], by=request.user)
-        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED, headers={
-            "Location": reverse("api:surgeon-patient-messages", kwargs={"pk": pk}, request=request)})
+        submission = messages.send_care_team_message(patient, **serializer.validated_data, by=request.user)
+        return Response(s.MessageSerializer(submission.message).data,
+                        status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK,
+                        headers={"Location": reverse("api:surgeon-patient-messages", kwargs={"pk": pk},
+                                                     request=request)})
 
 
 class InboxView(SurgeonView):

@@ -204,6 +204,16 @@ class PatientEditForm(ContactFields):
 class ReplyForm(forms.Form):
     body = forms.CharField(label="Reply to the patient", max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 3}))
+    # A fresh id per rendered form, sent as the message's client_id (services.messages): a double click or a
+    # resent POST is one message and one push. Not required, so a page drawn before it existed still sends.
+    client_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
+    @classmethod
+    def again(cls, body: str) -> ReplyForm:
+        """The form once more with `body` and a new client_id, to send deliberately what a reused one refused."""
+        form = cls({"body": body, "client_id": str(uuid.uuid4())})
+        form.is_valid()
+        return form
 
 
 class ListQueryForm(forms.Form):

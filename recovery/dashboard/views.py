@@ -40,6 +40,7 @@ from recovery.dashboard.forms import (
 )
 from recovery.models import Escalation, IncisionCheck, Milestone, Patient
 from recovery.services import accounts, enrollment, escalations, messages, plans, records
+from recovery.services.idempotency import IdempotencyConflict
 
 INBOX_HISTORY_SIZE = 30
 AUDIT_LOG_SIZE = 20
@@ -260,11 +261,22 @@ class PatientMessagesView(CareTeamRequiredMixin, View):
         patient = get_object_or_404(access.care_team_patients(self.member).select_related("user"), pk=pk)
         form = ReplyForm(request.POST)
         if not form.is_valid():
-            detail = PatientDetailView(request=request, member=self.member, kwargs={"pk": pk})
-            context = detail.get_context_data(pk=pk, reply_form=form)
-            return render(request, PatientDetailView.template_name, context, status=400)
-        messages.send_care_team_message(patient, body=form.cleaned_data["body"], by=request.user)
+            return self.page_with(request, pk, form, status=400)
+        try:
+            messages.send_care_team_message(patient, **form.cleaned_data, by=request.user)
+        except IdempotencyConflict:
+            # The same form sent again with another text (edited after a send whose answer was lost): the
+            # first text is in the thread; this one is offered again under a new id, to send if meant.
+            again = ReplyForm.again(form.cleaned_data["body"])
+            again.add_error(None, "This form was already sent with another text, shown in the thread above. "
+                                  "Send this text too only if you mean to.")
+            return self.page_with(request, pk, again, status=409)
         return redirect(reverse("dashboard:patient", kwargs={"pk": pk}) + "#messages")
+
+    def page_with(self, request: HttpRequest, pk: int, form: ReplyForm, *, status: int) -> HttpResponse:
+        detail = PatientDetailView(request=request, member=self.member, kwargs={"pk": pk})
+        return render(request, PatientDetailView.template_name, detail.get_context_data(pk=pk, reply_form=form),
+                      status=status)
 
 
 class PatientEditView(CareTeamRequiredMixin, FormView):

@@ -7,6 +7,7 @@ emergency number), and the API answers every message with that notice.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,41 +40,57 @@ def warning_signs_notice(patient: Patient) -> str:
 
 
 @dataclass(frozen=True)
-class PatientMessageSubmission:
+class MessageSubmission:
     message: PatientMessage
     created: bool  # False: the same client_id and body were stored before; `message` is that first one
 
 
-def _replay(existing: PatientMessage, fingerprint: str) -> PatientMessageSubmission:
+def _replay(existing: PatientMessage, fingerprint: str) -> MessageSubmission:
     if existing.payload_fingerprint != fingerprint:
         raise IdempotencyConflict(existing)
-    return PatientMessageSubmission(message=existing, created=False)
+    return MessageSubmission(message=existing, created=False)
+
+
+def _store_once(patient: Patient, client_id: Any, fingerprint: str,
+                write: Callable[[], PatientMessage]) -> MessageSubmission:
+    """Run `write` (the message and what goes with it) in one transaction, once per client_id of the patient's
+    thread: a retry returns the first message, the same id with another fingerprint raises IdempotencyConflict,
+    also when both arrive at once (the unique (patient, client_id) constraint decides). Without a client_id
+    every call writes."""
+    if client_id is not None:
+        existing = PatientMessage.objects.filter(patient=patient, client_id=client_id).first()
+        if existing is not None:
+            return _replay(existing, fingerprint)
+    try:
+        with transaction.atomic():
+            message = write()
+    except IntegrityError:
+        existing = (PatientMessage.objects.filter(patient=patient, client_id=client_id).first()
+                    if client_id is not None else None)
+        if existing is None:
+            raise
+        return _replay(existing, fingerprint)
+    return MessageSubmission(message=message, created=True)
 
 
 def send_patient_message(patient: Patient, *, client_id: Any, body: str,
-                         now: datetime | None = None) -> PatientMessageSubmission:
+                         now: datetime | None = None) -> MessageSubmission:
     """Store the patient's message once per client_id, answer it automatically once a day, and push the
     care team (surgeon and nurses), in one transaction. A retry returns the first message; the same
     client_id with another body raises IdempotencyConflict."""
     now = now or timezone.now()
     fingerprint = payload_fingerprint({"client_id": client_id, "body": body})
-    existing = PatientMessage.objects.filter(patient=patient, client_id=client_id).first()
-    if existing is not None:
-        return _replay(existing, fingerprint)
-    try:
-        with transaction.atomic():
-            message = PatientMessage.objects.create(
-                patient=patient, kind=PatientMessage.Kind.PATIENT, body=body, client_id=client_id,
-                payload_fingerprint=fingerprint, sender=patient.user, created_at=now,
-            )
-            _auto_reply_once_a_day(patient, now)
-            pushes.queue_message_pushes(message)
-    except IntegrityError:
-        existing = PatientMessage.objects.filter(patient=patient, client_id=client_id).first()
-        if existing is None:
-            raise
-        return _replay(existing, fingerprint)
-    return PatientMessageSubmission(message=message, created=True)
+
+    def write() -> PatientMessage:
+        message = PatientMessage.objects.create(
+            patient=patient, kind=PatientMessage.Kind.PATIENT, body=body, client_id=client_id,
+            payload_fingerprint=fingerprint, sender=patient.user, created_at=now,
+        )
+        _auto_reply_once_a_day(patient, now)
+        pushes.queue_message_pushes(message)
+        return message
+
+    return _store_once(patient, client_id, fingerprint, write)
 
 
 def _auto_reply_once_a_day(patient: Patient, now: datetime) -> None:
@@ -92,19 +109,30 @@ def _auto_reply_once_a_day(patient: Patient, now: datetime) -> None:
     )
 
 
-def send_care_team_message(patient: Patient, *, body: str, by: Any) -> PatientMessage:
+def send_care_team_message(patient: Patient, *, body: str, by: Any, client_id: Any = None) -> MessageSubmission:
     """A care-team member's message to the patient: stored, audited and pushed to the patient's devices
-    in one transaction. Replying also marks the patient's messages read."""
+    in one transaction. Replying also marks the patient's messages read.
+
+    With a `client_id` (the API's optional one, the dashboard form's hidden one) it is stored once, by the
+    phone records' rule (shared/API.md, General rules): a retried request or a double-submitted form returns
+    the first message and sends no second push; the same id with another body, or from another member,
+    raises IdempotencyConflict."""
     with patient_language(patient.text_language):
         title = str(CARE_TEAM_MESSAGE_TITLE)
-    with transaction.atomic():
+    fingerprint = (payload_fingerprint({"client_id": client_id, "body": body, "sender": getattr(by, "pk", None)})
+                   if client_id is not None else "")
+
+    def write() -> PatientMessage:
         message = PatientMessage.objects.create(
             patient=patient, kind=PatientMessage.Kind.CARE_TEAM, body=body, sender=by, title=title,
+            client_id=client_id, payload_fingerprint=fingerprint,
         )
         mark_read(patient)
         audit.record(actor=by, action=AuditEvent.Action.CREATE, patient=patient, obj=message)
         pushes.queue_message_pushes(message)
-    return message
+        return message
+
+    return _store_once(patient, client_id, fingerprint, write)
 
 
 def open_thread(patient: Patient, *, by: Any) -> None:

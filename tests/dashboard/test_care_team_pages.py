@@ -92,6 +92,46 @@ def test_a_reply_from_the_patient_page_reaches_the_patient_with_a_neutral_push(n
     assert "A short shower is fine." in page and "Nurse Noor (care team)" in page
 
 
+def rendered_reply_form(client: Client, patient) -> dict[str, str]:
+    """What the patient page's reply form sends: its hidden client_id, made when the page was drawn."""
+    form = client.get(reverse("dashboard:patient", args=[patient.pk])).context["reply_form"]
+    return {"client_id": str(form["client_id"].value())}
+
+
+def test_each_drawing_of_the_patient_page_has_a_fresh_hidden_client_id(nurse_client, patient):
+    first, second = rendered_reply_form(nurse_client, patient), rendered_reply_form(nurse_client, patient)
+    assert uuid.UUID(first["client_id"]) != uuid.UUID(second["client_id"])
+    html = nurse_client.get(reverse("dashboard:patient", args=[patient.pk])).content.decode()
+    assert 'type="hidden" name="client_id"' in html
+
+
+def test_a_double_submitted_reply_is_one_message_and_one_push(nurse_client, patient):
+    DeviceFactory(user=patient.user)
+    sent = {**rendered_reply_form(nurse_client, patient), "body": "A short shower is fine."}
+    url = reverse("dashboard:patient-messages", args=[patient.pk])
+    answers = [nurse_client.post(url, sent) for _ in range(2)]  # a double click, or the browser sending it again
+    assert [a.status_code for a in answers] == [302, 302] and answers[1]["Location"].endswith("#messages")
+    message = PatientMessage.objects.get(patient=patient, kind="care_team")
+    assert str(message.client_id) == sent["client_id"]
+    assert Notification.objects.filter(kind="care_team_message").count() == 1
+
+
+def test_the_same_reply_form_sent_again_with_another_text_is_refused_and_offered_under_a_new_id(nurse_client,
+                                                                                                patient):
+    sent = {**rendered_reply_form(nurse_client, patient), "body": "A short shower is fine."}
+    url = reverse("dashboard:patient-messages", args=[patient.pk])
+    nurse_client.post(url, sent)
+    response = nurse_client.post(url, {**sent, "body": "A short shower is fine, no bath."})
+    assert response.status_code == 409 and "already sent with another text" in response.content.decode()
+    offered = response.context["reply_form"]
+    assert offered["body"].value() == "A short shower is fine, no bath."
+    assert str(offered["client_id"].value()) != sent["client_id"]
+    assert PatientMessage.objects.filter(patient=patient, kind="care_team").count() == 1
+    assert nurse_client.post(url, {"body": offered["body"].value(),
+                                   "client_id": str(offered["client_id"].value())}).status_code == 302
+    assert PatientMessage.objects.filter(patient=patient, kind="care_team").count() == 2
+
+
 def test_an_empty_reply_is_refused_on_the_page(nurse_client, patient):
     response = nurse_client.post(reverse("dashboard:patient-messages", args=[patient.pk]), {"body": ""})
     assert response.status_code == 400 and "This field is required" in response.content.decode()

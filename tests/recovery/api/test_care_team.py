@@ -272,6 +272,63 @@ def test_a_care_team_reply_reaches_the_patients_thread_and_device(team):
     assert AuditEvent.objects.filter(actor=nurse.user, action="create", object_type="recovery.PatientMessage").exists()
 
 
+def reply(member: Any, patient: Patient, body: str = "Yes, a short shower is fine.", **extra: Any) -> Any:
+    return client_of(member.user).post(f"/api/v1/surgeon/patients/{patient.pk}/messages/", {"body": body, **extra},
+                                       format="json")
+
+
+def test_a_retried_care_team_message_with_its_client_id_is_one_message_and_one_push(team):
+    _, nurse, mine, _ = team
+    DeviceFactory(user=mine.user)
+    client_id = str(uuid.uuid4())
+    first = reply(nurse, mine, client_id=client_id)
+    assert first.status_code == 201 and first.json()["client_id"] == client_id
+    again = reply(nurse, mine, client_id=client_id)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert PatientMessage.objects.filter(patient=mine, kind="care_team").count() == 1
+    assert Notification.objects.filter(kind="care_team_message").count() == 1
+    assert AuditEvent.objects.filter(action="create", object_type="recovery.PatientMessage").count() == 1
+
+
+def test_a_care_team_client_id_reused_with_another_body_is_409_and_stores_nothing(team):
+    _, nurse, mine, _ = team
+    DeviceFactory(user=mine.user)
+    client_id = str(uuid.uuid4())
+    assert reply(nurse, mine, client_id=client_id).status_code == 201
+    conflict = reply(nurse, mine, "Please call the clinic.", client_id=client_id)
+    assert conflict.status_code == 409 and list(conflict.json()) == ["client_id"]
+    assert list(PatientMessage.objects.filter(patient=mine, kind="care_team").values_list("body", flat=True)) == [
+        "Yes, a short shower is fine."]
+    assert Notification.objects.filter(kind="care_team_message").count() == 1
+
+
+def test_a_care_team_client_id_is_not_another_members_or_the_patients(team):
+    surgeon, nurse, mine, _ = team
+    client_id = str(uuid.uuid4())
+    assert reply(nurse, mine, client_id=client_id).status_code == 201
+    assert reply(surgeon, mine, client_id=client_id).status_code == 409  # same body, another writer
+    patients = str(uuid.uuid4())
+    send(mine, patients, "Yes, a short shower is fine.")
+    assert reply(nurse, mine, client_id=patients).status_code == 409
+    assert PatientMessage.objects.filter(patient=mine, kind="care_team").count() == 1
+
+
+def test_a_care_team_message_without_client_id_is_stored_every_time_as_before(team):
+    _, nurse, mine, _ = team
+    DeviceFactory(user=mine.user)
+    assert [reply(nurse, mine).status_code for _ in range(2)] == [201, 201]
+    assert list(PatientMessage.objects.filter(patient=mine, kind="care_team").values_list("client_id", flat=True)) == [
+        None, None]
+    assert Notification.objects.filter(kind="care_team_message").count() == 2
+
+
+def test_a_care_team_message_with_a_bad_client_id_is_a_400_naming_it(team):
+    _, nurse, mine, _ = team
+    response = reply(nurse, mine, client_id="not-a-uuid")
+    assert response.status_code == 400 and list(response.json()) == ["client_id"]
+    assert not PatientMessage.objects.filter(patient=mine, kind="care_team").exists()
+
+
 def test_an_empty_reply_is_a_400_naming_body(team):
     surgeon, _, mine, _ = team
     response = client_of(surgeon.user).post(f"/api/v1/surgeon/patients/{mine.pk}/messages/", {"body": ""},
@@ -341,7 +398,7 @@ def test_an_english_patients_message_titles_stay_english(team):
 def test_a_care_team_message_whose_writer_is_gone_is_signed_by_the_care_team_in_the_patients_language(team):
     surgeon, _, _, _ = team
     patient = PatientFactory(surgeon=surgeon, enrolled=True, language="es")
-    message = messages.send_care_team_message(patient, body="Hola", by=surgeon.user)
+    message = messages.send_care_team_message(patient, body="Hola", by=surgeon.user).message
     PatientMessage.objects.filter(pk=message.pk).update(sender=None)  # as after the writer's account is deleted
     row = client_of(patient.user).get("/api/v1/messages/").json()["results"][0]
     assert (row["kind"], row["sender_name"]) == ("care_team", "Su equipo de atención")
