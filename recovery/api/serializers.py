@@ -717,6 +717,11 @@ class EnrollmentInputSerializer(ContactInputSerializer):
         required=False, help_text="A nurse in several teams names the surgeon to enroll under (default: "
         "the caller, or the nurse's only team)."
     )
+    client_id = ClientIdField(
+        required=False, help_text="Optional UUID made by the client: a retry with the same one enrolls nobody "
+        "new (200, the patient first enrolled, without the activation code, which is shown once); the same one "
+        "for another name, surgery date or time zone is a 409."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         today = timezone.now().astimezone(zoneinfo.ZoneInfo(attrs["timezone"])).date()
@@ -737,7 +742,9 @@ class PatientUpdateSerializer(ContactInputSerializer):
 
 
 class EnrollmentSerializer(PatientProfileSerializer):
-    activation_code = serializers.CharField(read_only=True, help_text="Shown once; only its hash is stored.")
+    activation_code = serializers.CharField(read_only=True, allow_null=True,
+                                            help_text="Shown once; only its hash is stored. null in the answer "
+                                            "to a retry (same client_id): issue a new code from the dashboard.")
     activation_expires_at = serializers.DateTimeField(read_only=True)
 
     class Meta(PatientProfileSerializer.Meta):

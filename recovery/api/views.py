@@ -439,9 +439,14 @@ class SurgeonPatientsView(SurgeonView):
         return self.get_paginated_response(s.SurgeonPatientSerializer(page, many=True).data)
 
     @extend_schema(tags=["surgeon"], request=s.EnrollmentInputSerializer,
-                   responses={201: s.EnrollmentSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403},
+                   responses={201: s.EnrollmentSerializer,
+                              200: OpenApiResponse(s.EnrollmentSerializer, description="Retry of an enrollment "
+                                                   "already made (same client_id): the patient, nobody new, and "
+                                                   "`activation_code` null (it is shown once)."),
+                              400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 409: ERROR_409},
                    description="Enroll a patient under the caller: pump, recovery plan and a one-time activation "
-                   "code, shown in this answer only.")
+                   "code, shown in this answer only. With the optional `client_id` a retry enrolls the patient "
+                   "once.")
     def post(self, request: Request) -> Response:
         serializer = s.EnrollmentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -458,6 +463,7 @@ class SurgeonPatientsView(SurgeonView):
             binder_prescribed=data["binder_prescribed"],
             language=data.get("language", ""),  # "" = the phone's language at activation
             country=data["country"],
+            submission_key=data.get("client_id"),
         )
         patient: Any = Patient.objects.select_related("pump").get(pk=enrolled.patient.pk)  # carries the code
         patient.activation_code = enrolled.activation_code
@@ -466,7 +472,8 @@ class SurgeonPatientsView(SurgeonView):
                 "expires_at", flat=True).first()
         )
         location = reverse("api:surgeon-patient-detail", kwargs={"pk": patient.pk}, request=request)
-        return Response(s.EnrollmentSerializer(patient).data, status=status.HTTP_201_CREATED,
+        return Response(s.EnrollmentSerializer(patient).data,
+                        status=status.HTTP_201_CREATED if enrolled.created else status.HTTP_200_OK,
                         headers={"Location": location})
 
 

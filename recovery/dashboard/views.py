@@ -8,6 +8,7 @@ API: queries start from recovery.access's care-team querysets. Times are shown i
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -332,8 +333,24 @@ class EnrollView(CareTeamRequiredMixin, FormView):
         return form
 
     def form_valid(self, form: EnrollmentForm) -> HttpResponse:
+        try:
+            enrolled = self.enroll(form)
+        except IdempotencyConflict as exc:
+            # The same form sent again for another patient (edited after a send whose answer was lost): the
+            # first is enrolled; this one is offered again under a new id, to enroll if meant.
+            again = EnrollmentForm({**self.request.POST.dict(), "submission_id": str(uuid.uuid4())})
+            again.set_surgeons(access.team_surgeons(self.member))
+            again.is_valid()
+            again.add_error(None, f"This form already enrolled {exc.record}. Enroll this patient too only if "
+                                  "you mean to.")
+            return self.render_to_response(self.get_context_data(form=again), status=409)
+        if enrolled.activation_code is not None:
+            remember_code_once(self.request, enrolled.patient.pk, enrolled.activation_code)
+        return redirect("dashboard:enrolled", pk=enrolled.patient.pk)
+
+    def enroll(self, form: EnrollmentForm) -> enrollment.Enrollment:
         data = form.cleaned_data
-        enrolled = enrollment.enroll_patient(
+        return enrollment.enroll_patient(
             surgeon=form.surgeon(),
             contact=form.contact(),
             display_name=data["display_name"],
@@ -346,9 +363,6 @@ class EnrollView(CareTeamRequiredMixin, FormView):
             by=self.request.user,
             submission_key=data["submission_id"],
         )
-        if enrolled.activation_code is not None:
-            remember_code_once(self.request, enrolled.patient.pk, enrolled.activation_code)
-        return redirect("dashboard:enrolled", pk=enrolled.patient.pk)
 
 
 def remember_code_once(request: HttpRequest, patient_id: int, code: str) -> None:

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from recovery.models import AuditEvent, Patient, Surgeon
 from recovery.services import audit
 from recovery.services.accounts import issue_activation_code
+from recovery.services.idempotency import IdempotencyConflict
 from recovery.services.plans import create_recovery_plan
 from recovery.services.pumps import create_pump
 
@@ -51,14 +52,17 @@ def enroll_patient(
     `by` is the staff login doing it (audited in the same transaction; default the surgeon).
     `contact`: phone, emergency_contact_name, emergency_contact_phone, preferred_contact_time (phones
     already normalized, recovery.phones).
-    `submission_key` makes it idempotent: it is stored with the patient, and the same key again
-    answers the patient it made (also when two requests race: the unique constraint decides).
+    `submission_key` (the dashboard form's hidden id, the API's optional client_id) makes it idempotent: it
+    is stored with the patient, and the same key again answers the patient it made, without a code (only its
+    hash is stored), also when two requests race: the unique constraint decides. The key reused for another
+    patient raises IdempotencyConflict (_replay).
     """
     actor = by if by is not None else surgeon.user
+    asked = (display_name, surgery_date, timezone_name)
     if submission_key is not None:
         existing = Patient.objects.filter(surgeon=surgeon, enrollment_key=submission_key).first()
         if existing is not None:
-            return Enrollment(patient=existing, activation_code=None, created=False)
+            return _replay(existing, asked)
     try:
         with transaction.atomic():
             patient = Patient.objects.create(
@@ -84,8 +88,17 @@ def enroll_patient(
         )
         if existing is None:
             raise
-        return Enrollment(patient=existing, activation_code=None, created=False)
+        return _replay(existing, asked)
     return Enrollment(patient=patient, activation_code=code)
+
+
+def _replay(existing: Patient, asked: tuple[str, date, str]) -> Enrollment:
+    """The patient an earlier request with this key enrolled, unless this one asks for another patient: the
+    name, surgery date and zone are compared (what says who is enrolled and when; no fingerprint of the body
+    is stored with the patient), so a key reused for someone else is refused rather than answered with them."""
+    if (existing.display_name, existing.surgery_date, existing.timezone) != asked:
+        raise IdempotencyConflict(existing)
+    return Enrollment(patient=existing, activation_code=None, created=False)
 
 
 def update_patient(patient: Patient, changes: dict[str, Any], *, by: Any) -> Patient:

@@ -65,3 +65,20 @@ def test_the_same_submission_key_for_another_surgeon_is_another_enrollment(surge
                                       timezone_name="UTC", pump=pump, submission_key=key)
     assert (replay.patient, replay.created, replay.activation_code) == (first.patient, False, None)
     assert other.created and other.patient != first.patient
+
+
+@pytest.mark.django_db
+def test_the_same_enrollment_form_sent_again_for_another_patient_is_refused_and_offered_under_a_new_id(surgeon):
+    client = Client()
+    client.force_login(surgeon.user)
+    form = enroll_form()
+    assert client.post(reverse("dashboard:enroll"), form).status_code == 302
+    response = client.post(reverse("dashboard:enroll"), {**form, "display_name": "Nora Other"})
+    assert response.status_code == 409 and "already enrolled Nina Newcomer" in response.content.decode()
+    offered = response.context["form"]
+    assert offered["display_name"].value() == "Nora Other"
+    assert str(offered["submission_id"].value()) != form["submission_id"]
+    assert list(Patient.objects.values_list("display_name", flat=True)) == ["Nina Newcomer"]
+    data = {**form, "display_name": "Nora Other", "submission_id": str(offered["submission_id"].value())}
+    assert client.post(reverse("dashboard:enroll"), data).status_code == 302
+    assert Patient.objects.count() == 2

@@ -1,6 +1,7 @@
 """Surgeon endpoints: enroll, patients list and detail, inbox and acknowledge; access and audit."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,10 +66,37 @@ def test_enrollment_is_audited(surgeon_client, surgeon):
     assert (event.actor, event.action, event.patient_id) == (surgeon.user, "create", patient_id)
 
 
+def test_an_enrollment_retried_with_its_client_id_enrolls_one_patient(surgeon_client):
+    body = {**ENROLLMENT, "client_id": str(uuid.uuid4())}
+    first = surgeon_client.post("/api/v1/surgeon/patients/", body, format="json")
+    assert first.status_code == 201 and first.json()["activation_code"]
+    again = surgeon_client.post("/api/v1/surgeon/patients/", body, format="json")
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"] and again.json()["activation_code"] is None
+    assert Patient.objects.count() == 1 and ActivationCode.objects.count() == 1
+    assert AuditEvent.objects.filter(action="create").count() == 1
+
+
+def test_an_enrollment_client_id_reused_for_another_patient_is_409(surgeon_client):
+    body = {**ENROLLMENT, "client_id": str(uuid.uuid4())}
+    assert surgeon_client.post("/api/v1/surgeon/patients/", body, format="json").status_code == 201
+    conflict = surgeon_client.post("/api/v1/surgeon/patients/", {**body, "display_name": "Alan Turing"},
+                                   format="json")
+    assert conflict.status_code == 409 and list(conflict.json()) == ["client_id"]
+    assert list(Patient.objects.values_list("display_name", flat=True)) == ["Grace Hopper"]
+
+
+def test_an_enrollment_without_client_id_enrolls_every_time_as_before(surgeon_client):
+    assert [surgeon_client.post("/api/v1/surgeon/patients/", ENROLLMENT, format="json").status_code
+            for _ in range(2)] == [201, 201]
+    assert Patient.objects.count() == 2
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"client_id": "not-a-uuid"}, "client_id"),
         ({"surgery_date": "02/03/2026"}, "surgery_date"),
         ({"surgery_date": "2026-02-30"}, "surgery_date"),
         ({"display_name": ""}, "display_name"),
