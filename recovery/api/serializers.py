@@ -42,6 +42,7 @@ from recovery.services.pumps import (
     BATTERY_NOTICE_DAYS,
     battery_replacement_soon,
     enrollment_pump_errors,
+    refill_margin_short,
     refill_warning,
 )
 
@@ -269,7 +270,7 @@ class PumpSerializer(serializers.ModelSerializer):
         return battery_replacement_soon(pump)
 
     def get_refill_margin_short(self, pump: Pump) -> bool:
-        return refills.margin_short(pump.alarm_date, pump.next_refill_date)
+        return refill_margin_short(pump)
 
     @extend_schema_field(MriGuidanceSerializer)
     def get_mri_guidance(self, pump: Pump) -> dict:

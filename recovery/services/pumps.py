@@ -132,6 +132,12 @@ def create_pump(patient: Patient, pump_data: Mapping[str, Any], *, by: User | No
     return pump
 
 
+def refill_margin_short(pump: Pump) -> bool:
+    """The pump's dates, computed from a refill or dose change, keep less than the 7-day margin before the alarm
+    (a date given by hand has its alarm 7 days after it by definition)."""
+    return pump.schedule_start_date is not None and refills.margin_short(pump.alarm_date, pump.next_refill_date)
+
+
 def refill_warning(pump: Pump) -> str | None:
     """What the care team must be told about the pump's computed dates, or None when they keep the 7-day margin.
 
@@ -143,7 +149,7 @@ def refill_warning(pump: Pump) -> str | None:
     regularly and on time"; line 80: a pump increases the "risk of medicine overdose or withdrawal".
     """
     alarm, refill = pump.alarm_date, pump.next_refill_date
-    if alarm is None or refill is None or not refills.margin_short(alarm, refill):
+    if alarm is None or refill is None or not refill_margin_short(pump):
         return None
     if alarm <= refill:
         return (f"The reservoir is at or below its low-reservoir alarm volume ({pump.low_reservoir_alarm_ml} mL) on "

@@ -132,8 +132,10 @@ def test_the_patient_page_shows_the_pump_card_with_mri_guidance_and_battery_noti
 
 
 def test_the_pump_card_warns_of_a_short_fill_and_a_normal_one_has_no_warning(surgeon, surgeon_client):
-    short = pump_for(surgeon, "Short fill", refill_in=0, alarm_date=TODAY + timedelta(days=4))
-    normal = pump_for(surgeon, "Normal fill", refill_in=20, alarm_date=TODAY + timedelta(days=27))
+    short = pump_for(surgeon, "Short fill", refill_in=0, alarm_date=TODAY + timedelta(days=4),
+                     schedule_start_date=TODAY)
+    normal = pump_for(surgeon, "Normal fill", refill_in=20, alarm_date=TODAY + timedelta(days=27),
+                      schedule_start_date=TODAY)
     html = surgeon_client.get(reverse("dashboard:patient", args=[short.patient_id])).content.decode()
     assert "data-refill-warning" in html and "the next refill is due now, before 2027-03-05" in html
     html = surgeon_client.get(reverse("dashboard:patient", args=[normal.patient_id])).content.decode()
