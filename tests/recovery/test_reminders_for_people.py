@@ -1,6 +1,7 @@
 """Reminders arrive when a person would want them, in their language (issue 13)."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -136,6 +137,46 @@ def test_the_dispatch_reads_each_due_patients_login_by_its_key_not_every_login_f
                        for node, in_subplan in _plan_nodes(explained[0]["Plan"])
                        if node.get("Relation Name") == "recovery_user"]
     assert reads_of_logins == [("Index Scan", "recovery_user_pkey", True)], reads_of_logins
+
+
+def test_the_dispatch_probes_todays_check_ins_and_prompts_only_for_the_zones_own_patients():
+    """A batch walks patients in id order, every zone's mixed. With the check-in and prompt tables analyzed while
+    empty (a new clinic, the morning's first prompts), PostgreSQL costs their probes at nothing and ran them on
+    every patient it passed over in other zones before testing the zone (bench/README.md, "Twelfth pass")."""
+    for _ in range(4):  # ids interleaved: UTC, Chicago, UTC, Chicago, ...
+        patient_with_device(timezone="UTC", checkin_time=time(9, 0))
+        patient_with_device(timezone="America/Chicago", checkin_time=time(9, 0))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE recovery_checkin; ANALYZE recovery_promptlog")
+    with CaptureQueriesContext(connection) as queries:
+        reminders.dispatch_reminder(reminders.REMINDER_RULES[0], now=utc(2026, 1, 15, 10, 0))  # 09:00 Chicago: not yet
+    [due_query] = [q["sql"] for q in queries if "LIMIT 500" in q["sql"] and '"recovery_patient"."timezone"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT explained")
+        try:
+            cursor.execute("DELETE FROM recovery_promptlog")  # as before the dispatch
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {due_query}")
+            [[explained]] = cursor.fetchall()
+        finally:
+            cursor.execute("ROLLBACK TO SAVEPOINT explained")
+    probes: Counter[str] = Counter()
+    for node, in_subplan in _plan_nodes(explained[0]["Plan"]):
+        if in_subplan and node.get("Relation Name") in ("recovery_checkin", "recovery_promptlog"):
+            probes[node["Relation Name"]] += node["Actual Loops"]
+    assert probes == {"recovery_checkin": 4, "recovery_promptlog": 4}, probes  # the four UTC patients, once each
+
+
+def test_a_dispatch_of_several_rules_says_which_each_patient_was_due_for():
+    """With one rule every selected patient is due for it; with several, each patient's own."""
+    refill_day = date(2026, 1, 20)
+    both = patient_with_device(timezone="UTC", checkin_time=time(9, 0))
+    PumpFactory(patient=both, next_refill_date=refill_day)
+    prompt_only = patient_with_device(timezone="UTC", checkin_time=time(9, 0))
+    CheckInFactory(patient=patient_with_device(timezone="UTC", checkin_time=time(9, 0)), local_date=date(2026, 1, 13))
+    counts = reminders.dispatch_reminders(now=utc(2026, 1, 13, 10, 0))  # refill in 7 days
+    assert counts["checkin_prompt"] == 2 and counts["refill_reminder"] == 1
+    assert set(PromptLog.objects.values_list("patient_id", "kind")) == {
+        (both.pk, "checkin_prompt"), (both.pk, "refill_reminder"), (prompt_only.pk, "checkin_prompt")}
 
 
 def _written() -> tuple[set, set]:
