@@ -71,6 +71,16 @@ class User(AbstractUser):
             super().save(*args, **kwargs)
 
     @property
+    def shown_name(self) -> str:
+        """How the care team's pages and answers name a person: a surgeon's or nurse's display name, else the
+        account's username (admins, support staff)."""
+        for profile in ("surgeon", "nurse"):
+            member = getattr(self, profile, None) if self.role == profile else None
+            if member is not None:
+                return str(member.display_name)
+        return str(self.get_username())
+
+    @property
     def is_surgeon(self) -> bool:
         return self.role == self.Role.SURGEON
 

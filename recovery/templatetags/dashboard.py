@@ -45,13 +45,7 @@ def record_name(object_type: str) -> str:
 @register.filter
 def staff_name(user: User | None) -> str:
     """A surgeon's or nurse's display name, else the account's username (admins, support staff)."""
-    if user is None:
-        return "—"
-    for profile in ("surgeon", "nurse"):
-        member = getattr(user, profile, None) if getattr(user, "role", "") == profile else None
-        if member is not None:
-            return str(member.display_name)
-    return str(user.get_username())
+    return "—" if user is None else user.shown_name
 
 
 @register.filter
