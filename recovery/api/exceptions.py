@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from recovery.api.errors import api_exception_handler
 from recovery.models import CheckIn, IncisionCheck, PatientMessage, WarningReport
 from recovery.services.accounts import ActivationError
-from recovery.services.escalations import CaseChangedSinceSeen
+from recovery.services.escalations import AlreadyResolved, CaseChangedSinceSeen
 from recovery.services.idempotency import IdempotencyConflict
 from recovery.services.pumps import PumpInputError
 from recovery.services.sessions import SecondFactorError
@@ -24,6 +24,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, CaseChangedSinceSeen):
         # Acknowledge/resolve from a view older than the case (a report or a reason joined): nothing was changed.
         return Response({exc.field: [str(exc)]}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, AlreadyResolved):
+        return Response(already_resolved_body(exc), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, (ActivationError, PumpInputError, SecondFactorError)):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     # Everything else in the one JSON error format (parse errors, 413, {detail}): recovery/api/errors.py.
@@ -49,3 +51,21 @@ def idempotency_conflict_message(exc: IdempotencyConflict) -> str:
     # The care team's records (refills, dose changes): their pages stay English.
     return (f"{exc.client_id} was already used for a {exc.record._meta.verbose_name} with a different body; "
             "a new one needs a new client_id.")
+
+
+def already_resolved_body(exc: AlreadyResolved) -> dict[str, Any]:
+    """The 409 of a resolve that was not stored because the case was already resolved: the message under
+    `resolved`, like every 409's `{field: [message]}`, and the resolution that stands, with the inbox item's field
+    names, for the app to show (whose it is: the username, as the inbox names people, and the display name)."""
+    case, by = exc.case, exc.case.resolved_by
+    resolved_at = case.resolved_at
+    return {
+        "resolved": [str(exc)],
+        "resolution": {
+            "resolved_at": serializers.DateTimeField().to_representation(resolved_at) if resolved_at else None,
+            "resolved_by": by.get_username() if by is not None else None,
+            "resolved_by_name": by.shown_name if by is not None else None,
+            "outcome": case.outcome or None,
+            "resolution_note": case.resolution_note,
+        },
+    }

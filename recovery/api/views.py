@@ -63,6 +63,14 @@ CASE_CHANGED_409 = OpenApiResponse(
     "changed; look at the case again first.",
 )
 
+RESOLVE_409 = OpenApiResponse(
+    description=CASE_CHANGED_409.description + ' Or, the case being already resolved (with another outcome or '
+    'note, or by someone else): `{"resolved": [message], "resolution": {"resolved_at", "resolved_by" (a username, '
+    'as inbox items name people), "resolved_by_name" (their display name), "outcome", "resolution_note"}}`, the '
+    "resolution that stands (`resolved_by` and `resolved_by_name` null when no person resolved it: the refill "
+    "safety net closes the case it raised once the refill is recorded). Nothing was stored: the caller's outcome "
+    "and note are not kept.",
+)
 
 # ETag from the answer's content and a 304 on a matching If-None-Match; private data, always revalidated.
 revalidated = method_decorator([conditional_page, cache_control(private=True, no_cache=True)], name="dispatch")
@@ -645,12 +653,17 @@ class ResolveView(SurgeonView):
 
     @extend_schema(tags=["surgeon"], request=s.ResolveInputSerializer,
                    responses={200: s.EscalationSerializer, 400: ERROR_400, 401: ERROR_401, 403: ERROR_403,
-                              404: ERROR_404, 409: CASE_CHANGED_409},
+                              404: ERROR_404, 409: RESOLVE_409},
                    description="Close the case with an outcome and a note (acknowledging it if nobody had). "
-                   "Idempotent: the first resolution is kept. The patient's next escalating report opens a new case. "
+                   "The patient's next escalating report opens a new case. A resolution once stored is never "
+                   "changed: the same resolve sent again by the person who resolved it (a retry, a double tap: the "
+                   "same `outcome` and `note`) answers 200 with the case and stores nothing new; a resolve of a "
+                   "resolved case with another `outcome` or `note`, or by someone else, answers 409 with the "
+                   "resolution that stands (`resolved`, `resolution`) and stores nothing, so the caller can show "
+                   "whose resolution it is and that theirs was not kept. "
                    "With `reports_seen` and `reasons_seen` (the number of the case's reports and the reasons the "
-                   "caller was shown), a case that has gained a report or a reason since (say an emergency that "
-                   "raised it) answers 409 and is left open, so it is never closed unseen.")
+                   "caller was shown), an open case that has gained a report or a reason since (say an emergency "
+                   "that raised it) answers 409 and is left open, so it is never closed unseen.")
     def post(self, request: Request, pk: int) -> Response:
         escalation = get_object_or_404(selectors.inbox_for(self.member, state="all"), pk=pk)
         body = s.ResolveInputSerializer(data=request.data)

@@ -171,6 +171,10 @@ class ResolveView(CareTeamRequiredMixin, View):
             escalations.resolve_escalation(escalation, request.user, **form.cleaned_data)
         except escalations.CaseChangedSinceSeen as exc:
             return case_changed_answer(request, escalation, exc)
+        except escalations.AlreadyResolved as exc:
+            # Someone resolved it first (or this is another outcome or note): say whose resolution stands and that
+            # what was typed was not kept, never the quiet redirect of a success.
+            flash.warning(request, f"{escalation.patient.display_name}: {exc}")
         return redirect("dashboard:inbox")
 
 

@@ -196,22 +196,52 @@ def _is_retried_note(case: Escalation, user: Any, text: str) -> bool:
     return latest == text
 
 
+class AlreadyResolved(Exception):
+    """A resolve of a case that is already resolved, with another outcome or note, or by someone else than who
+    resolved it: nothing was stored (the first resolution stands and there is no editing one), and the clinician
+    must be told whose resolution stands rather than be answered as if theirs was kept. The API answers 409."""
+
+    def __init__(self, case: Escalation) -> None:
+        self.case = case
+        outcome = case.get_outcome_display() or "no outcome"
+        note = f": “{case.resolution_note}”" if case.resolution_note else ""
+        by = f"by {case.resolved_by.shown_name}" if case.resolved_by is not None else "with no person named"
+        at = timezone.localtime(case.resolved_at) if case.resolved_at is not None else None
+        when = f" on {at:%Y-%m-%d %H:%M} {at.tzname()}" if at is not None else ""
+        super().__init__(f"This case was already resolved {by}{when} ({outcome}{note}); your outcome and note "
+                         "were not stored.")
+
+
+def _is_retried_resolution(case: Escalation, user: Any, outcome: str, note: str) -> bool:
+    """The stored resolution is this one, by this person: a retry (a phone's, a double click) of the resolve
+    that stored it. Someone else sending the same words did not resolve it, so theirs is not a retry."""
+    return (case.resolved_by_id, case.outcome, case.resolution_note) == (getattr(user, "pk", None), outcome, note)
+
+
 def resolve_escalation(escalation: Escalation, user: Any, *, outcome: str, note: str = "",
                        reports_seen: int | None = None, reasons_seen: list[str] | None = None) -> Escalation:
-    """Close a case with what was done (acknowledging it if nobody had), audited. Idempotent: the first
-    resolution is kept. The patient's next escalating report opens a new case. `reports_seen` and
-    `reasons_seen`, the number of the case's reports and the reasons the clinician was shown, if given:
-    CaseChangedSinceSeen, and nothing changed, when more have joined since (a report or a missed-refill
-    alarm that raised the case to an emergency must not be closed unseen)."""
+    """Close a case with what was done (acknowledging it if nobody had), audited. The patient's next escalating
+    report opens a new case. A resolution once stored is never changed: the same resolve retried by the person who
+    resolved it answers as the first did and stores nothing new; any other resolve of a resolved case (another
+    outcome or note, or someone else) raises AlreadyResolved, stores nothing and audits nothing, so nobody is told
+    their words were kept when they were not. `reports_seen` and `reasons_seen`, the number of the case's reports
+    and the reasons the clinician was shown, if given: CaseChangedSinceSeen, and nothing changed, when more have
+    joined an open case since (a report or a missed-refill alarm that raised the case to an emergency must not be
+    closed unseen)."""
     now = timezone.now()
+    text = note.strip()
     with transaction.atomic():
         case = Escalation.objects.select_for_update().get(pk=escalation.pk)
-        _check_seen(case, reports_seen, reasons_seen)
-        if case.resolved_at is None:
+        if case.resolved_at is not None:
+            # Checked before what was seen: who resolved it is what a late resolver needs to hear.
+            if not _is_retried_resolution(case, user, outcome, text):
+                raise AlreadyResolved(case)
+        else:
+            _check_seen(case, reports_seen, reasons_seen)
             if case.acknowledged_at is None:
                 case.acknowledged_at, case.acknowledged_by = now, user
             case.resolved_at, case.resolved_by = now, user
-            case.outcome, case.resolution_note, case.updated_at = outcome, note.strip(), now
+            case.outcome, case.resolution_note, case.updated_at = outcome, text, now
             case.save(update_fields=["acknowledged_at", "acknowledged_by", "resolved_at", "resolved_by", "outcome",
                                      "resolution_note", "updated_at"])
             outbox.cancel_topic(pushes.escalation_topic(case.pk))

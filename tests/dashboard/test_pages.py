@@ -112,6 +112,37 @@ def test_resolving_with_an_outcome_moves_the_case_to_history_and_is_audited(surg
     assert AuditEvent.objects.filter(action="resolve", patient=escalation.patient, actor=surgeon.user).exists()
 
 
+def test_resolving_a_case_a_colleague_already_resolved_says_so_and_keeps_theirs(surgeon, surgeon_client):
+    """It used to redirect as after a success, the second clinician's outcome and note dropped unsaid."""
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    nurse = NurseFactory(teams=[surgeon], display_name="Nurse Joy")
+    escalations.resolve_escalation(escalation, nurse.user, outcome="called_patient", note="Fever settling")
+    stored = Escalation.objects.values().get(pk=escalation.pk)
+
+    response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]),
+                                   {"outcome": "clinic_visit_booked", "note": "Wound check Friday"}, follow=True)
+
+    assert response.redirect_chain == [(reverse("dashboard:inbox"), 302)]
+    html = response.content.decode()
+    assert f"{escalation.patient.display_name}: This case was already resolved by Nurse Joy" in html
+    assert "your outcome and note were not stored" in html and "Called the patient" in html
+    assert Escalation.objects.values().get(pk=escalation.pk) == stored
+    assert not AuditEvent.objects.filter(action="resolve", actor=surgeon.user).exists()
+
+
+def test_a_double_submitted_resolve_is_one_resolution_and_no_warning(surgeon, surgeon_client):
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    form = {"outcome": "called_patient", "note": "Advised rest"}
+    surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]), form)
+    stored = Escalation.objects.values().get(pk=escalation.pk)
+
+    response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]), form, follow=True)
+
+    assert response.redirect_chain == [(reverse("dashboard:inbox"), 302)]
+    assert "already resolved" not in response.content.decode()
+    assert Escalation.objects.values().get(pk=escalation.pk) == stored
+
+
 def test_resolving_without_an_outcome_is_refused_and_changes_nothing(surgeon, surgeon_client):
     escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
     response = surgeon_client.post(reverse("dashboard:resolve", args=[escalation.pk]), {"outcome": "fixed_it"})

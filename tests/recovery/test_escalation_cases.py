@@ -132,15 +132,67 @@ def test_after_resolve_the_next_report_opens_a_new_case(patient, phone):
     assert pushes_to(patient.surgeon.user) == 2
 
 
-def test_resolve_acknowledges_an_unacknowledged_case_and_keeps_the_first_resolution(patient, phone):
+def test_resolve_acknowledges_an_unacknowledged_case(patient, phone):
     report(phone, "fever")
     case = Escalation.objects.get()
     escalations.resolve_escalation(case, patient.surgeon.user, outcome="advice_sent", note="first")
-    escalations.resolve_escalation(case, SurgeonFactory().user, outcome="no_action_needed", note="second")
 
     case.refresh_from_db()
     assert (case.outcome, case.resolution_note, case.resolved_by) == ("advice_sent", "first", patient.surgeon.user)
     assert case.acknowledged_by == patient.surgeon.user and case.acknowledged_at == case.resolved_at
+
+
+def test_a_second_resolution_by_someone_else_is_refused_and_the_first_is_kept(patient, phone):
+    """It used to return as if it had worked, dropping the second clinician's outcome and note unsaid."""
+    report(phone, "fever")
+    case = Escalation.objects.get()
+    escalations.resolve_escalation(case, patient.surgeon.user, outcome="advice_sent", note="first")
+    stored = Escalation.objects.values().get(pk=case.pk)
+
+    with pytest.raises(escalations.AlreadyResolved) as refused:
+        escalations.resolve_escalation(case, SurgeonFactory().user, outcome="no_action_needed", note="second")
+
+    assert Escalation.objects.values().get(pk=case.pk) == stored
+    assert refused.value.case.resolved_by == patient.surgeon.user
+    assert patient.surgeon.display_name in str(refused.value) and "not stored" in str(refused.value)
+
+
+@pytest.mark.parametrize(("outcome", "note"), [("no_action_needed", "first"), ("advice_sent", "second"),
+                                               ("advice_sent", "")])
+def test_the_resolver_changing_outcome_or_note_is_refused_and_nothing_changes(patient, phone, outcome, note):
+    report(phone, "fever")
+    case = Escalation.objects.get()
+    escalations.resolve_escalation(case, patient.surgeon.user, outcome="advice_sent", note="first")
+    stored = Escalation.objects.values().get(pk=case.pk)
+
+    with pytest.raises(escalations.AlreadyResolved):
+        escalations.resolve_escalation(case, patient.surgeon.user, outcome=outcome, note=note)
+
+    assert Escalation.objects.values().get(pk=case.pk) == stored
+
+
+def test_the_same_resolution_retried_by_its_resolver_stores_nothing_new(patient, phone):
+    report(phone, "fever")
+    case = Escalation.objects.get()
+    escalations.resolve_escalation(case, patient.surgeon.user, outcome="advice_sent", note="first")
+    stored = Escalation.objects.values().get(pk=case.pk)
+
+    again = escalations.resolve_escalation(case, patient.surgeon.user, outcome="advice_sent", note="  first ")
+
+    assert Escalation.objects.values().get(pk=case.pk) == stored
+    assert (again.outcome, again.resolution_note, again.resolved_at) == ("advice_sent", "first", stored["resolved_at"])
+
+
+def test_a_case_the_refill_safety_net_closed_is_not_resolved_again_by_a_clinician(patient):
+    case = escalations.raise_case(patient, TriageLevel.URGENT, ["refill_alarm_date"], timezone.now())
+    assert escalations.resolve_raised_by_job(case, by=None, now=timezone.now(), note="Refill recorded.")
+
+    with pytest.raises(escalations.AlreadyResolved) as refused:
+        escalations.resolve_escalation(case, patient.surgeon.user, outcome="no_action_needed", note="Refill recorded.")
+
+    assert "with no person named" in str(refused.value) and "No action needed" in str(refused.value)
+    case.refresh_from_db()
+    assert (case.resolved_by, case.resolution_note) == (None, "Refill recorded.")
 
 
 def test_routine_reports_do_not_join_a_case(patient, phone):

@@ -136,6 +136,65 @@ def test_resolve_closes_the_case_with_outcome_and_note_and_acknowledges_it(surge
     assert AuditEvent.objects.filter(action="resolve", patient=case.patient, actor=surgeon.user).count() == 1
 
 
+def resolved_case(surgeon, surgeon_client):
+    """A case the surgeon resolved through the API."""
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                   {"outcome": "called_patient", "note": "Spoke to her"}, format="json")
+    assert response.status_code == 200
+    return case
+
+
+def test_the_same_resolution_sent_again_is_a_quiet_200_that_stores_nothing_new(surgeon_client, surgeon):
+    case = resolved_case(surgeon, surgeon_client)
+    stored = Escalation.objects.values().get(pk=case.pk)
+
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                   {"outcome": "called_patient", "note": "Spoke to her"}, format="json")
+
+    assert response.status_code == 200
+    assert (response.json()["outcome"], response.json()["note"]) == ("called_patient", "Spoke to her")
+    assert Escalation.objects.values().get(pk=case.pk) == stored
+    # audited as before: each resolve request is a row of its caller
+    assert AuditEvent.objects.filter(action="resolve", patient=case.patient, actor=surgeon.user).count() == 2
+
+
+@pytest.mark.parametrize("body", [{"outcome": "called_patient", "note": "No answer, left a voicemail"},
+                                  {"outcome": "clinic_visit_booked", "note": "Spoke to her"},
+                                  {"outcome": "called_patient"}])
+def test_resolving_a_resolved_case_differently_is_409_naming_the_resolution_that_stands(surgeon_client, surgeon, body):
+    """It used to answer 200 with the first resolution, as if the second outcome or note had been stored."""
+    case = resolved_case(surgeon, surgeon_client)
+    stored = Escalation.objects.values().get(pk=case.pk)
+
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/", body, format="json")
+
+    assert response.status_code == 409
+    answer = response.json()
+    assert answer["resolution"] == {
+        "resolved_at": stored["resolved_at"].isoformat().replace("+00:00", "Z"), "resolved_by": surgeon.user.username,
+        "resolved_by_name": surgeon.display_name, "outcome": "called_patient", "resolution_note": "Spoke to her"}
+    (message,) = answer["resolved"]
+    assert f"already resolved by {surgeon.display_name}" in message and "Called the patient" in message
+    assert "were not stored" in message
+    assert Escalation.objects.values().get(pk=case.pk) == stored
+    assert AuditEvent.objects.filter(action="resolve", patient=case.patient).count() == 1
+
+
+def test_a_nurse_resolving_a_case_the_surgeon_resolved_is_409_even_with_the_same_words(surgeon_client, surgeon):
+    """The resolution that stands is not the nurse's: she is told whose it is, and no audit row says she resolved."""
+    case = resolved_case(surgeon, surgeon_client)
+    nurse = NurseFactory(teams=[surgeon])
+
+    response = bearer(APIClient(), nurse.user).post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                                    {"outcome": "called_patient", "note": "Spoke to her"},
+                                                    format="json")
+
+    assert response.status_code == 409 and response.json()["resolution"]["resolved_by"] == surgeon.user.username
+    assert Escalation.objects.get(pk=case.pk).resolved_by == surgeon.user
+    assert not AuditEvent.objects.filter(action="resolve", actor=nurse.user).exists()
+
+
 @pytest.mark.parametrize(("body", "field"), [({}, "outcome"), ({"outcome": "fixed"}, "outcome"),
                                               ({"outcome": None}, "outcome"),
                                               ({"outcome": "advice_sent", "note": "x" * 4001}, "note")])
@@ -250,6 +309,20 @@ def test_resolving_after_an_emergency_joined_unseen_is_409_and_leaves_the_case_o
     assert not AuditEvent.objects.filter(action="resolve", patient=patient).exists()
     (still_open,) = surgeon_client.get("/api/v1/surgeon/inbox/").json()
     assert (still_open["id"], len(still_open["reports"])) == (seen["id"], 2)
+
+
+def test_a_stale_view_of_a_case_since_resolved_is_told_who_resolved_it(surgeon_client, surgeon):
+    """Both 409s apply; the resolution that stands is what the late resolver needs to hear."""
+    case = case_with_two_reports(surgeon)
+    nurse = NurseFactory(teams=[surgeon])
+    bearer(APIClient(), nurse.user).post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                         {"outcome": "called_patient", "reports_seen": 2}, format="json")
+
+    response = surgeon_client.post(f"/api/v1/surgeon/inbox/{case.pk}/resolve/",
+                                   {"outcome": "no_action_needed", "reports_seen": 1}, format="json")
+
+    assert response.status_code == 409 and list(response.json()) == ["resolved", "resolution"]
+    assert response.json()["resolution"]["resolved_by"] == nurse.user.username
 
 
 def test_resolving_with_the_current_reports_seen_closes_the_case(surgeon_client, surgeon):

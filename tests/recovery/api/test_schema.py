@@ -222,3 +222,11 @@ def test_inbox_documents_its_page_headers_and_created_answers_their_location(sch
     for path, method, operation in operations(schema):
         if "201" in operation["responses"]:
             assert operation["responses"]["201"]["headers"]["Location"]["required"] is True, (method, path)
+
+
+def test_the_resolve_operation_documents_the_409_of_an_already_resolved_case(schema):
+    operation = schema["paths"]["/api/v1/surgeon/inbox/{id}/resolve/"]["post"]
+    description = operation["responses"]["409"]["description"]
+    assert '"resolved": [message]' in description and "resolved_by_name" in description
+    assert "reports_seen" in description  # the stale view's 409 is still described
+    assert "answers 409 with the resolution that stands" in operation["description"]
