@@ -3,6 +3,7 @@ resolve with an outcome; ?state=open|resolved|all."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import pytest
 from django.utils import timezone as timezone
@@ -171,9 +172,9 @@ def test_resolving_a_resolved_case_differently_is_409_naming_the_resolution_that
 
     assert response.status_code == 409
     answer = response.json()
-    assert answer["resolution"] == {
-        "resolved_at": stored["resolved_at"].isoformat().replace("+00:00", "Z"), "resolved_by": surgeon.user.username,
-        "resolved_by_name": surgeon.display_name, "outcome": "called_patient", "resolution_note": "Spoke to her"}
+    assert datetime.fromisoformat(answer["resolution"].pop("resolved_at")) == stored["resolved_at"]
+    assert answer["resolution"] == {"resolved_by": surgeon.user.username, "resolved_by_name": surgeon.display_name,
+                                    "outcome": "called_patient", "resolution_note": "Spoke to her"}
     (message,) = answer["resolved"]
     assert f"already resolved by {surgeon.display_name}" in message and "Called the patient" in message
     assert "were not stored" in message
