@@ -1,4 +1,4 @@
-"""Fixtures of the dashboard tests: a logged-in surgeon's session (Django test client), and Playwright
+"""Fixtures of the dashboard tests: a logged-in surgeon's and nurse's session (Django test client), and Playwright
 driving Debian's headless Chromium for the browser tests."""
 import os
 from collections.abc import Iterator
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.factories import SurgeonFactory
+from tests.factories import NurseFactory, SurgeonFactory
 
 
 @pytest.fixture
@@ -20,6 +20,19 @@ def surgeon(db):
 def surgeon_client(surgeon) -> Client:
     client = Client()
     client.force_login(surgeon.user)
+    return client
+
+
+@pytest.fixture
+def nurse(surgeon):
+    """A nurse in the surgeon's team."""
+    return NurseFactory(teams=[surgeon], display_name="Nurse Noor")
+
+
+@pytest.fixture
+def nurse_client(nurse) -> Client:
+    client = Client()
+    client.force_login(nurse.user)
     return client
 
 

@@ -27,18 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def nurse(surgeon):
-    return NurseFactory(teams=[surgeon], display_name="Nurse Noor")
-
-
-@pytest.fixture
-def nurse_client(nurse) -> Client:
-    client = Client()
-    client.force_login(nurse.user)
-    return client
-
-
-@pytest.fixture
 def patient(surgeon):
     return PatientFactory(enrolled=True, surgeon=surgeon, display_name="Mina Mine", timezone="America/Los_Angeles",
                           phone="+12125550100", emergency_contact_name="Ali Mine",
