@@ -176,6 +176,14 @@ class AcknowledgeForm(forms.Form):
     reasons_seen = ReasonsSeenField()
 
 
+class CaseNoteForm(AcknowledgeForm):
+    """A note on a case already acknowledged ("called again, no answer"): kept by the acknowledgement service,
+    as the API's acknowledge with a note, so it must say something."""
+
+    note = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 1}), error_messages={
+        "required": "Write the note before adding it: an empty note is not kept."})
+
+
 class ResolveForm(forms.Form):
     outcome = forms.ChoiceField(choices=Escalation.Outcome.choices)
     note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))

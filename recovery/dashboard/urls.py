@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.InboxView.as_view(), name="inbox"),
     path("inbox/open/", views.InboxOpenFragmentView.as_view(), name="inbox-open"),
     path("escalations/<int:pk>/acknowledge/", views.AcknowledgeView.as_view(), name="acknowledge"),
+    path("escalations/<int:pk>/note/", views.CaseNoteView.as_view(), name="case-note"),
     path("escalations/<int:pk>/resolve/", views.ResolveView.as_view(), name="resolve"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),

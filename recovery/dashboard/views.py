@@ -32,6 +32,7 @@ from recovery import access, plan, selectors
 from recovery.dashboard import charts
 from recovery.dashboard.forms import (
     AcknowledgeForm,
+    CaseNoteForm,
     EnrollmentForm,
     PatientEditForm,
     PatientSearchForm,
@@ -157,6 +158,40 @@ class AcknowledgeView(CareTeamRequiredMixin, View):
         except escalations.CaseChangedSinceSeen as exc:
             return case_changed_answer(request, escalation, exc)
         return redirect("dashboard:inbox")
+
+
+class CaseNoteView(CareTeamRequiredMixin, View):
+    """A note added to a case someone already acknowledged, from the open inbox or the patient page (`back`
+    names which): kept, with its author, by the acknowledgement service as the API's acknowledge with a note
+    is, and shown on that page after the redirect. An empty note is refused there, next to its form."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        escalation = get_object_or_404(access.care_team_escalations(self.member).select_related("patient"), pk=pk)
+        back = "patient" if request.POST.get("back") == "patient" else "inbox"
+        form = CaseNoteForm(request.POST)
+        if not form.is_valid():
+            if set(form.errors) == {"note"}:
+                return self.page_with(request, escalation, form, back)
+            return HttpResponseBadRequest(form_problem(form))
+        try:
+            escalations.acknowledge_escalation(escalation, request.user, **form.cleaned_data)
+        except escalations.CaseChangedSinceSeen as exc:
+            return case_changed_answer(request, escalation, exc)
+        page = (reverse("dashboard:patient", kwargs={"pk": escalation.patient_id}) if back == "patient"
+                else reverse("dashboard:inbox"))
+        return redirect(f"{page}#case-{escalation.pk}")
+
+    def page_with(self, request: HttpRequest, escalation: Escalation, form: CaseNoteForm, back: str) -> HttpResponse:
+        """The page the note came from, drawn again with the form's problem under that case (400)."""
+        view: InboxView | PatientDetailView
+        if back == "patient":
+            view = PatientDetailView(request=request, member=self.member, kwargs={"pk": escalation.patient_id})
+            context = view.get_context_data(pk=escalation.patient_id)
+        else:
+            view = InboxView(request=request, member=self.member, kwargs={})
+            context = view.get_context_data()
+        context.update(note_form=form, note_case_id=escalation.pk)
+        return render(request, view.template_name, context, status=400)
 
 
 class ResolveView(CareTeamRequiredMixin, View):

@@ -127,6 +127,43 @@ def test_a_nurse_answers_a_patient_and_resolves_the_case_from_the_team_inbox(siz
     assert case.acknowledged_by == nurse.user  # resolving acknowledges a case nobody had
 
 
+def add_a_note(page, case, text: str, lands_on: str) -> list[str]:
+    """Add `text` with the "Add a note" form of `case` (a row of the page), its button within the screen: the
+    case's notes ("text — author") on the page the form comes back to."""
+    add = case.get_by_role("button", name="Add a note")
+    box = add.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[page.width_name]["width"]
+    case.get_by_label("Note to add").fill(text)
+    add.click()
+    page.wait_for_url(lands_on)
+    assert no_horizontal_scroll(page)
+    return [note.rsplit(", ", 1)[0] for note in case.locator(".staff-note").all_inner_texts()]  # without the age
+
+
+def test_a_nurse_adds_a_note_to_a_case_someone_already_acknowledged(sized_page, live_server, clinic):
+    """On the inbox and on the patient page, at desktop and phone widths: the note is kept after the earlier ones
+    and shown with its author once the page comes back."""
+    page = sized_page
+    surgeon, nurse, patient = clinic
+    escalation = EscalationFactory(warning_report__patient=patient, level=TriageLevel.URGENT,
+                                   warning_report__symptoms=["incision_redness"], reasons=["incision_redness"])
+    escalations.acknowledge_escalation(escalation, surgeon.user, note="Left a voicemail")
+
+    log_in(page, live_server, nurse.user)
+    row = page.locator(f'#inbox-open tr[data-escalation="{escalation.pk}"]')
+    assert row.get_by_role("button", name="Acknowledge").count() == 0
+    notes = add_a_note(page, row, "Called again, no answer", f"{live_server.url}/dashboard/#case-{escalation.pk}")
+    assert notes == ["Left a voicemail — Dr. Rivera", "Called again, no answer — Nurse Noor"]
+
+    patient_page = f"{live_server.url}/dashboard/patients/{patient.pk}/"
+    page.goto(patient_page)
+    notes = add_a_note(page, page.locator(f"#case-{escalation.pk}"), "Patient called back: redness smaller",
+                       f"{patient_page}#case-{escalation.pk}")
+    assert notes[2:] == ["Patient called back: redness smaller — Nurse Noor"]
+    assert list(escalation.acknowledgement_notes.values_list("author", flat=True)) == [
+        surgeon.user.pk, nurse.user.pk, nurse.user.pk]
+
+
 def test_an_ended_session_shows_a_signed_out_notice_within_one_refresh(sized_page, live_server, clinic):
     page = sized_page
     _, nurse, patient = clinic
