@@ -65,6 +65,7 @@ left
 
 # Named in settings (MIDDLEWARE, PUSH_DEVICE_OWNER_CHECK) or a celery option set in bench/.
 RequestOriginMiddleware
+DefaultTimeZoneMiddleware  # recovery.middleware, in MIDDLEWARE (settings.py)
 DefaultLanguageMiddleware
 may_own_devices
 device_owner_language  # PUSH_DEVICE_OWNER_LANGUAGE

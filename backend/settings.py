@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "backend.middleware.AuthenticationMiddleware",
     "recovery.middleware.RequestOriginMiddleware",
+    # Around every view and its template's rendering: no request leaves its time zone to the next one.
+    "recovery.middleware.DefaultTimeZoneMiddleware",
     "recovery.i18n.DefaultLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "recovery.staff_auth.StaffTwoFactorMiddleware",
