@@ -636,8 +636,8 @@ class AcknowledgeView(SurgeonView):
                               404: ERROR_404, 409: CASE_CHANGED_409},
                    description="Mark the case seen by the caller, optionally with a note. Idempotent: the first "
                    "acknowledgement is kept. Every note is kept with who wrote it and when (`acknowledge_notes`, "
-                   "oldest first; `acknowledge_note` is the latest); the caller's latest note sent again (a retry) "
-                   "is stored once. With `reports_seen` and "
+                   "oldest first; `acknowledge_note` is the latest); the caller's latest note sent again within two "
+                   "minutes (a retry) is stored once. With `reports_seen` and "
                    "`reasons_seen` (the number of the case's reports and the reasons the caller was shown), a case "
                    "that has gained a report or a reason since answers 409 and is left as it was.")
     def post(self, request: Request, pk: int) -> Response:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +40,9 @@ ESCALATION_SOURCE_FIELD: dict[type[models.Model], str] = {
     WarningReport: "warning_report",
 }
 TRIAGE_MESSAGE_TITLE = _("About the report you just sent")
+# An acknowledgement note repeated word for word by its writer within this long is the same request sent again
+# (_is_retried_note); later, it is a new note. Retries come within seconds; a second call takes longer.
+NOTE_RETRY_WINDOW = timedelta(minutes=2)
 
 
 def open_escalation(record: CheckIn | IncisionCheck | WarningReport, result: triage.TriageResult,
@@ -168,7 +171,8 @@ def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "",
                            reasons_seen: list[str] | None = None) -> Escalation:
     """Mark a case seen, audited. Idempotent: the first acknowledgement is the one kept. Every note given is
     kept with who wrote it and when (AcknowledgementNote), after the earlier ones; the same acknowledgement
-    retried (a double click, a phone's retry: the person's latest note on the case again) stores it once.
+    retried (a double click, a phone's retry: the person's latest note on the case again within
+    NOTE_RETRY_WINDOW) stores it once.
     `reports_seen` and `reasons_seen`, the number of the case's reports and the reasons the clinician was shown,
     if given: CaseChangedSinceSeen, and nothing changed, when more have joined since."""
     now = timezone.now()
@@ -180,7 +184,7 @@ def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "",
             acknowledged_at=now, acknowledged_by=user, updated_at=now
         ):
             outbox.cancel_topic(pushes.escalation_topic(escalation.pk))  # its undelivered pushes stop
-        if text and not _is_retried_note(case, user, text):  # the case's row lock orders notes of one case
+        if text and not _is_retried_note(case, user, text, now):  # the case's row lock orders notes of one case
             AcknowledgementNote.objects.create(escalation=case, author=user, text=text, created_at=now)
             # The case's row changes too: the inbox's kept pages are keyed on it (selectors.inbox_version).
             Escalation.objects.filter(pk=escalation.pk).update(updated_at=now)
@@ -189,11 +193,13 @@ def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "",
     return escalation
 
 
-def _is_retried_note(case: Escalation, user: Any, text: str) -> bool:
-    """The person's latest note on the case is this one: a retry of the acknowledgement that stored it."""
+def _is_retried_note(case: Escalation, user: Any, text: str, now: datetime) -> bool:
+    """The person's latest note on the case is this one, written within NOTE_RETRY_WINDOW: a retry of the
+    acknowledgement that stored it (a double click, a phone's retry). The same words later are a note of their
+    own: "called again, no answer" an hour after the first call is what the care team needs to see twice."""
     latest = case.acknowledgement_notes.filter(author=user).order_by("-created_at", "-id").values_list(
-        "text", flat=True).first()
-    return latest == text
+        "text", "created_at").first()
+    return latest is not None and latest[0] == text and now - latest[1] < NOTE_RETRY_WINDOW
 
 
 class AlreadyResolved(Exception):

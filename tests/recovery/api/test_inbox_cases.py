@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from recovery import access, selectors
 from recovery.api import serializers as s
 from recovery.models import AcknowledgementNote, AuditEvent, Escalation
+from recovery.services import escalations
 from tests.factories import (
     AcknowledgementNoteFactory,
     CheckInFactory,
@@ -94,6 +95,18 @@ def test_an_acknowledgement_retried_with_the_same_note_stores_it_once(surgeon_cl
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.json() == first.json()
     assert AcknowledgementNote.objects.filter(escalation=case).count() == 1
+
+
+def test_the_same_words_from_the_same_person_later_are_a_note_of_their_own(surgeon_client, surgeon):
+    """ "No answer" an hour after the first "No answer" is a second call, not a retry of the first request."""
+    case = EscalationFactory(warning_report__patient=PatientFactory(enrolled=True, surgeon=surgeon))
+    path = f"/api/v1/surgeon/inbox/{case.pk}/acknowledge/"
+    assert surgeon_client.post(path, {"note": "No answer"}, format="json").status_code == 200
+    case.acknowledgement_notes.update(created_at=timezone.now() - escalations.NOTE_RETRY_WINDOW)
+
+    assert surgeon_client.post(path, {"note": "No answer"}, format="json").status_code == 200
+
+    assert list(case.acknowledgement_notes.values_list("text", flat=True)) == ["No answer", "No answer"]
 
 
 def test_the_same_words_from_another_member_or_after_ones_own_other_note_are_kept(surgeon_client, surgeon):
