@@ -250,7 +250,7 @@ class PumpDoseChangeFactory(factory.django.DjangoModelFactory):
     dose_unit = "mcg/day"
 
 
-class RefillAlertFactory(factory.django.DjangoModelFactory):
+class RefillAlertFactory(ModelFactory[models.RefillAlert]):
     class Meta:
         model = models.RefillAlert
 
