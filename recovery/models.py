@@ -836,8 +836,11 @@ class PumpDoseChange(models.Model):
 class RefillAlert(models.Model):
     """The refill safety net's record that one stage of one missed refill was raised to the care team.
 
-    Unique per (pump, missed next_refill_date, stage), so each stage is raised at most once per refill
-    cycle however often the periodic jobs run; a recorded refill closes it.
+    Open (closed_at NULL) while its refill cycle lasts: at most one open alert per (pump, missed
+    next_refill_date, stage), so each stage is raised once per cycle however often the periodic jobs run.
+    A recorded refill closes it and starts a new cycle; the closed row stays as history and no longer
+    counts, so a new cycle whose next_refill_date falls on a date raised before (a backdated short fill,
+    a date set back) is raised again when missed.
     """
 
     class Stage(models.TextChoices):
@@ -860,7 +863,9 @@ class RefillAlert(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["pump", "due_date", "stage"], name="one_refill_alert_per_stage"),
+            # Partial: closed alerts of earlier cycles may share the (pump, due_date, stage) of an open one.
+            models.UniqueConstraint(fields=["pump", "due_date", "stage"], condition=Q(closed_at__isnull=True),
+                                    name="one_open_refill_alert_per_stage"),
         ]
 
     def __str__(self) -> str:

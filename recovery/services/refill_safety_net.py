@@ -1,7 +1,10 @@
 """The refill safety net, run by the periodic jobs: a refill not recorded by the next refill date is
 raised to the care team the day after (urgent); none by the alarm date is an emergency for baclofen
-pumps and urgent for the others. Each stage is raised once per refill cycle; a recorded refill
-(services.pumps) closes them. The patient's reminders before the date are services.reminders'.
+pumps and urgent for the others. Each stage is raised once per refill cycle: its alert stays open until a
+recorded refill (services.pumps) closes it and starts a new cycle, which is raised again when missed, even for
+a next refill date raised in an earlier cycle. Nothing else closes an alert: a care team that resolves the
+case without recording a refill (no_action_needed) is not told again about the same missed date, and the
+alarm-date stage still comes. The patient's reminders before the date are services.reminders'.
 """
 from __future__ import annotations
 
@@ -124,12 +127,15 @@ def run_refill_safety_net(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _raised(stage: str) -> Exists:
-    """The pump's alert of `stage` for its current next_refill_date exists (SQL)."""
-    return Exists(RefillAlert.objects.filter(pump=OuterRef("pk"), due_date=OuterRef("next_refill_date"), stage=stage))
+    """The pump's open alert of `stage` for its current next_refill_date exists (SQL). Open only: a closed one
+    was ended by a refill, so it belongs to an earlier cycle that may have had the same next refill date."""
+    return Exists(RefillAlert.objects.filter(pump=OuterRef("pk"), due_date=OuterRef("next_refill_date"), stage=stage,
+                                             closed_at__isnull=True))
 
 
 def _raise_stage(pump: Pump, stage: str, now: datetime) -> bool:
-    """Raise one stage once: the RefillAlert row's uniqueness decides, so two runs never raise it twice.
+    """Raise one stage once per cycle: an open RefillAlert row of it decides (one_open_refill_alert_per_stage
+    is the backstop), so two runs never raise it twice.
 
     The pump row is locked and its dates read again first: a refill or dose change recorded since the
     candidates were read (it locks the pump too) has moved them, and the next run decides on the new ones
@@ -142,8 +148,9 @@ def _raise_stage(pump: Pump, stage: str, now: datetime) -> bool:
                      .values_list("next_refill_date", "alarm_date").first())
         if dates_now != (pump.next_refill_date, pump.alarm_date):
             return False
+        # The lookup is the partial constraint's: an IntegrityError on it makes get_or_create find the open row.
         alert, created = RefillAlert.objects.get_or_create(
-            pump=pump, due_date=pump.next_refill_date, stage=stage,
+            pump=pump, due_date=pump.next_refill_date, stage=stage, closed_at__isnull=True,
             defaults={"level": rule.level, "created_at": now},
         )
         if not created:
@@ -175,7 +182,8 @@ def open_refill_escalation(patient: Patient, level: str, reason: str, now: datet
 
 
 def close_refill_alerts(pump: Pump, refill: PumpRefill, *, by: User | None) -> int:
-    """A recorded refill closes the open missed-refill alerts and the escalations they raised."""
+    """A recorded refill closes the open missed-refill alerts and the escalations they raised: their cycle is
+    over, and the rows stay as its history (a later cycle's miss of the same date is a new alert)."""
     now = timezone.now()
     alerts = list(RefillAlert.objects.filter(pump=pump, closed_at__isnull=True).select_related("escalation"))
     for alert in alerts:

@@ -278,3 +278,83 @@ def test_each_missed_refill_stage_of_an_opioid_pump_reaches_the_patients_phone(f
     case = Escalation.objects.get()
     assert pump.patient.messages.filter(kind="triage_advice", escalation=case).count() == 2
     assert len(patient_advice_pushes(pump)) == 2  # the overdue stage opened the case; the alarm date joined it
+
+
+def backdated_short_refill(pump: Pump, day: date, *, recorded_at: datetime) -> None:
+    """4 mL given on `day`, recorded later: its next refill date is `day` itself (schedule_from's clamp)."""
+    record_refill(pump, {**FILL, "client_id": uuid.uuid4(), "refill_date": day, "volume_ml": Decimal("4")},
+                  by=pump.patient.surgeon.user, now=recorded_at)
+    pump.refresh_from_db()
+    assert (pump.next_refill_date, pump.alarm_date) == (day, day + timedelta(days=5))
+
+
+def test_a_backdated_short_fill_due_on_a_date_raised_before_is_raised_again_for_its_own_cycle(fcm_standin):  # noqa: F811
+    """The refill recorded on 12 February as of the 11th (the date already raised) is a short fill due the
+    11th again: the alert it closed belongs to the cycle before, and the new cycle's miss is raised."""
+    pump = pump_in_la(Pump.Drug.BACLOFEN)
+    run_jobs(local(date(2027, 2, 12), time(8, 0)))
+    first_case = Escalation.objects.get()
+    backdated_short_refill(pump, NEXT_REFILL, recorded_at=local(date(2027, 2, 12), time(10, 0)))
+    first_case.refresh_from_db()
+    assert first_case.resolved_at is not None
+    run_jobs(local(date(2027, 2, 12), time(10, 1)))
+    new_case = Escalation.objects.get(resolved_at__isnull=True)
+    assert new_case.pk != first_case.pk and (new_case.level, new_case.reasons) == ("urgent", ["refill_overdue"])
+    alerts = RefillAlert.objects.filter(pump=pump, due_date=NEXT_REFILL, stage="refill_overdue").order_by("id")
+    assert [(a.closed_at is None, a.escalation_id) for a in alerts] == [(False, first_case.pk), (True, new_case.pk)]
+    assert alerts[0].closed_by_refill == PumpRefill.objects.latest("created_at")  # the first cycle's history kept
+
+
+def test_the_new_cycles_stage_is_raised_once_however_often_the_jobs_run(fcm_standin):  # noqa: F811
+    pump = pump_in_la(Pump.Drug.BACLOFEN)
+    run_jobs(local(date(2027, 2, 12), time(8, 0)))
+    backdated_short_refill(pump, NEXT_REFILL, recorded_at=local(date(2027, 2, 12), time(10, 0)))
+    run_cycle(date(2027, 2, 12), date(2027, 2, 15))
+    assert RefillAlert.objects.filter(closed_at__isnull=True).count() == 1
+    assert Escalation.objects.filter(resolved_at__isnull=True).count() == 1
+    run_jobs(local(date(2027, 2, 16), time(8, 0)))  # the short fill's alarm date: its own stage, once
+    assert sorted(RefillAlert.objects.filter(closed_at__isnull=True).values_list("stage", flat=True)) == [
+        "refill_alarm_date", "refill_overdue"]
+    run_cycle(date(2027, 2, 16), date(2027, 2, 17))
+    assert RefillAlert.objects.count() == 3 and Escalation.objects.count() == 2
+
+
+def test_a_next_refill_date_set_back_to_one_raised_and_closed_is_raised_again_when_missed(fcm_standin):  # noqa: F811
+    """Written on the pump directly (the admin's pump form): PATCH refuses a computed or past date."""
+    pump = pump_in_la(Pump.Drug.MORPHINE)
+    run_jobs(local(date(2027, 2, 12), time(8, 0)))
+    refill(pump, date(2027, 2, 13))
+    assert RefillAlert.objects.get().closed_at is not None
+    Pump.objects.filter(pk=pump.pk).update(next_refill_date=NEXT_REFILL)
+    run_jobs(local(date(2027, 2, 14), time(8, 0)))
+    assert list(RefillAlert.objects.filter(closed_at__isnull=True).values_list("due_date", "stage")) == [
+        (NEXT_REFILL, "refill_overdue")]
+    assert Escalation.objects.filter(resolved_at__isnull=True).values_list("reasons", flat=True).get() == [
+        "refill_overdue"]
+
+
+def test_a_case_resolved_without_a_refill_is_not_raised_again_for_the_same_missed_date(fcm_standin):  # noqa: F811
+    """Only a refill ends a cycle: the care team that resolved the case (no_action_needed) has seen this miss,
+    and is told again at the alarm date, not every run before it."""
+    pump_in_la(Pump.Drug.MORPHINE)
+    run_jobs(local(date(2027, 2, 12), time(8, 0)))
+    Escalation.objects.update(resolved_at=local(date(2027, 2, 12), time(9, 0)), outcome="no_action_needed")
+    run_cycle(date(2027, 2, 12), ALARM - timedelta(days=1))
+    assert Escalation.objects.count() == 1 and RefillAlert.objects.count() == 1
+    run_jobs(local(ALARM, time(8, 0)))
+    assert Escalation.objects.filter(resolved_at__isnull=True).values_list("reasons", flat=True).get() == [
+        "refill_alarm_date"]
+
+
+def test_the_database_refuses_a_second_open_alert_of_a_stage_but_keeps_closed_ones():
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from tests.factories import RefillAlertFactory
+
+    first = RefillAlertFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RefillAlertFactory(pump=first.pump, due_date=first.due_date)
+    RefillAlert.objects.filter(pk=first.pk).update(closed_at=timezone.now())
+    RefillAlertFactory(pump=first.pump, due_date=first.due_date)  # a later cycle's, beside the closed one
+    assert RefillAlert.objects.filter(pump=first.pump, due_date=first.due_date).count() == 2
