@@ -156,19 +156,23 @@ def _raise_stage(pump: Pump, stage: str, now: datetime) -> bool:
         if not created:
             return False
         alert.escalation = open_refill_escalation(pump.patient, rule.level, str(stage), now,
-                                                  due_date=pump.next_refill_date)
+                                                  due_date=pump.next_refill_date, alert_id=alert.pk)
         alert.save(update_fields=["escalation"])
     return True
 
 
 def open_refill_escalation(patient: Patient, level: str, reason: str, now: datetime, *,
-                           due_date: date | None) -> Escalation:
+                           due_date: date | None, alert_id: int | None = None) -> Escalation:
     """Tell the care team (and the patient) about a missed refill: the patient's open escalation case
     (opened, or joined and raised if more severe), without a phone report, and the advice message.
 
     The patient is pushed about the message whatever the case did; when it is joined without a rise, once per
-    alert: stage (`reason`) and missed refill date (`due_date`), as raise_case's patient_advice_key."""
+    alert: stage (`reason`), missed refill date (`due_date`) and the alert row (`alert_id`: a later cycle can
+    miss the same date again, and its push must not be taken for the earlier one's), as raise_case's
+    patient_advice_key."""
     advice_key = f"triage_advice:refill:{patient.pk}:{reason}:{due_date.isoformat() if due_date else 'none'}"
+    if alert_id is not None:
+        advice_key += f":{alert_id}"
     with transaction.atomic():
         escalation = raise_case(patient, level, [reason], now, patient_advice_key=advice_key)
         with patient_language(patient.text_language):

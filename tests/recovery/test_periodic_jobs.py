@@ -346,6 +346,22 @@ def test_a_case_resolved_without_a_refill_is_not_raised_again_for_the_same_misse
         "refill_alarm_date"]
 
 
+def test_a_new_cycles_alert_joining_an_open_case_pushes_the_patient_though_an_earlier_cycles_did(fcm_standin):  # noqa: F811
+    """The patient push of a joined alert is once per alert row, not per (stage, date): the earlier cycle's
+    push for the same missed date must not swallow this one."""
+    from recovery.services.escalations import raise_case
+
+    pump = pump_in_la(Pump.Drug.MORPHINE)
+    at = local(date(2027, 2, 12), time(8, 0))
+    raise_case(pump.patient, "urgent", ["fever"], at - timedelta(minutes=5))
+    run_jobs(at)  # joins the fever case without a rise: pushed by its advice key
+    assert len(patient_advice_pushes(pump)) == 2
+    backdated_short_refill(pump, NEXT_REFILL, recorded_at=local(date(2027, 2, 12), time(10, 0)))
+    raise_case(pump.patient, "urgent", ["fever"], local(date(2027, 2, 12), time(10, 5)))
+    run_jobs(local(date(2027, 2, 12), time(10, 10)))
+    assert len(patient_advice_pushes(pump)) == 4  # the new case's own, and the new alert's
+
+
 def test_the_database_refuses_a_second_open_alert_of_a_stage_but_keeps_closed_ones():
     from django.db import IntegrityError, transaction
     from django.utils import timezone
