@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from notifications.models import Device, Notification
 from recovery.models import Escalation, RefillAlert
 from recovery.services import refill_safety_net
 from tests.factories import RefillAlertFactory
@@ -29,6 +30,8 @@ def _postgresql_only():
 
 def test_two_runs_at_once_raise_a_missed_stage_once_beside_an_earlier_cycles_closed_alert(monkeypatch):
     pump = pump_in_la()
+    # No phones: the committed pushes would leave delivery tasks in the suite's Redis for a later worker test.
+    Device.objects.all().delete()
     earlier = RefillAlertFactory(pump=pump, due_date=NEXT_REFILL, closed_at=timezone.now())
     hold_until_both_arrive(monkeypatch, refill_safety_net, "_raise_stage")
     at = local(date(2027, 2, 12), time(8, 0))
@@ -40,6 +43,7 @@ def test_two_runs_at_once_raise_a_missed_stage_once_beside_an_earlier_cycles_clo
     assert (open_alert.due_date, open_alert.stage) == (NEXT_REFILL, "refill_overdue")
     assert RefillAlert.objects.filter(pk=earlier.pk, closed_at__isnull=False).exists()
     assert Escalation.objects.get().pk == open_alert.escalation_id
+    assert not Notification.objects.exists()  # nothing was queued for delivery
 
 
 def refill_alert_constraints() -> set[str]:
