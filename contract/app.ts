@@ -87,6 +87,8 @@ export async function surgeonRound(baseUrl: string, access: string): Promise<num
     },
   });
   if (enrolled.error !== undefined) throw new Error(JSON.stringify(enrolled.error));
+  // 201 carries the one-time code; a 200 (a retry with the same client_id, none sent here) has none.
+  if (!("activation_code" in enrolled.data)) throw new Error("a new enrollment answers its activation code");
   const code: string = enrolled.data.activation_code;
 
   const inbox = await api.GET("/api/v1/surgeon/inbox/", { headers });

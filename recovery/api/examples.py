@@ -133,8 +133,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "request": {**ENROLLMENT_REQUEST, "client_id": CARE_TEAM_CLIENT_ID},
         "responses": {201: {**PROFILE, "recovery_day": 10, "activation_code": "K7QP-2MXD-9TRA",
                             "activation_expires_at": "2026-12-09T14:00:00Z"},
-                      200: {**PROFILE, "recovery_day": 10, "activation_code": None,
-                            "activation_expires_at": "2026-12-09T14:00:00Z"}},
+                      200: {**PROFILE, "recovery_day": 10, "activation_expires_at": "2026-12-09T14:00:00Z"}},
     },
     "surgeon_patients_retrieve": {"responses": {200: {
         **SURGEON_PATIENT, "binder_prescribed": True, "timeline": [MILESTONE], "recent_checkins": [CHECKIN],

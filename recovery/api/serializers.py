@@ -742,16 +742,24 @@ class PatientUpdateSerializer(ContactInputSerializer):
     binder_prescribed = serializers.BooleanField(required=False)
 
 
-class EnrollmentSerializer(PatientProfileSerializer):
-    activation_code = serializers.CharField(read_only=True, allow_null=True,
-                                            help_text="Shown once; only its hash is stored. null in the answer "
-                                            "to a retry (same client_id): issue a new code from the dashboard.")
-    activation_expires_at = serializers.DateTimeField(read_only=True)
+class EnrollmentRetrySerializer(PatientProfileSerializer):
+    """The answer to a retried enrollment (same client_id): the patient first enrolled, without the activation
+    code, which was shown once and is stored only as its hash (a new one is issued from the dashboard). Its own
+    schema, so the code of the 201 answer stays a plain string for the clients generated from the schema."""
+
+    activation_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta(PatientProfileSerializer.Meta):
-        fields = ["id", "activation_code", "activation_expires_at"] + [
-            f for f in PatientProfileSerializer.Meta.fields if f != "id"
-        ]
+        fields = ["id", "activation_expires_at"] + [f for f in PatientProfileSerializer.Meta.fields if f != "id"]
+        read_only_fields = fields
+
+
+class EnrollmentSerializer(EnrollmentRetrySerializer):
+    activation_code = serializers.CharField(read_only=True, help_text="Shown once; only its hash is stored.")
+    activation_expires_at = serializers.DateTimeField(read_only=True)
+
+    class Meta(EnrollmentRetrySerializer.Meta):
+        fields = ["id", "activation_code", *EnrollmentRetrySerializer.Meta.fields[1:]]
         read_only_fields = fields
 
 

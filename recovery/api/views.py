@@ -448,9 +448,9 @@ class SurgeonPatientsView(SurgeonView):
 
     @extend_schema(tags=["surgeon"], request=s.EnrollmentInputSerializer,
                    responses={201: s.EnrollmentSerializer,
-                              200: OpenApiResponse(s.EnrollmentSerializer, description="Retry of an enrollment "
-                                                   "already made (same client_id): the patient, nobody new, and "
-                                                   "`activation_code` null (it is shown once)."),
+                              200: OpenApiResponse(s.EnrollmentRetrySerializer, description="Retry of an "
+                                                   "enrollment already made (same client_id): the patient, nobody "
+                                                   "new, without `activation_code` (it is shown once)."),
                               400: ERROR_400, 401: ERROR_401, 403: ERROR_403, 409: ERROR_409},
                    description="Enroll a patient under the caller: pump, recovery plan and a one-time activation "
                    "code, shown in this answer only. With the optional `client_id` a retry enrolls the patient "
@@ -480,8 +480,9 @@ class SurgeonPatientsView(SurgeonView):
                 "expires_at", flat=True).first()
         )
         location = reverse("api:surgeon-patient-detail", kwargs={"pk": patient.pk}, request=request)
-        return Response(s.EnrollmentSerializer(patient).data,
-                        status=status.HTTP_201_CREATED if enrolled.created else status.HTTP_200_OK,
+        if not enrolled.created:
+            return Response(s.EnrollmentRetrySerializer(patient).data, headers={"Location": location})
+        return Response(s.EnrollmentSerializer(patient).data, status=status.HTTP_201_CREATED,
                         headers={"Location": location})
 
 
