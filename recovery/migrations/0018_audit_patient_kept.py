@@ -22,4 +22,11 @@ class Migration(migrations.Migration):
                                     on_delete=django.db.models.deletion.DO_NOTHING, related_name="audit_events",
                                     to="recovery.patient"),
         ),
+        # Going back only (it runs before the key is added again): the ids of patients deleted since are set to
+        # NULL, as the old rule did, or PostgreSQL could not check the restored key against them.
+        migrations.RunSQL(
+            migrations.RunSQL.noop,
+            reverse_sql="UPDATE recovery_auditevent SET patient_id = NULL WHERE patient_id IS NOT NULL AND NOT "
+                        "EXISTS (SELECT 1 FROM recovery_patient p WHERE p.id = recovery_auditevent.patient_id)",
+        ),
     ]

@@ -6,6 +6,19 @@
 # transaction on PostgreSQL), so no moment is without one; the table is small (a row per missed stage).
 
 from django.db import migrations, models
+from django.db.migrations.exceptions import IrreversibleError
+
+
+def shared_keys_refuse_going_back(apps, schema_editor):
+    """Going back restores one alert per (pump, due_date, stage) over all alerts. Once a cycle was raised again on
+    a date raised before, two rows share it: going back would have to delete alert history, so it is refused."""
+    RefillAlert = apps.get_model("recovery", "RefillAlert")
+    shared = (RefillAlert.objects.values("pump", "due_date", "stage").annotate(rows=models.Count("id"))
+              .filter(rows__gt=1).count())
+    if shared:
+        raise IrreversibleError(
+            f"{shared} (pump, due date, stage) keys have more than one refill alert (a cycle raised again on a date "
+            "raised before): going back from 0019 would need to delete alert history.")
 
 
 class Migration(migrations.Migration):
@@ -26,4 +39,6 @@ class Migration(migrations.Migration):
             model_name="refillalert",
             name="one_refill_alert_per_stage",
         ),
+        # Going back only (it runs before the full constraint is added again).
+        migrations.RunPython(migrations.RunPython.noop, shared_keys_refuse_going_back),
     ]

@@ -137,3 +137,21 @@ def test_the_migration_drops_the_columns_constraint_only_and_rewrites_no_row():
 
     assert (True, False) not in patient_constraints() and (False, True) in patient_constraints()
     assert list(AuditEvent.objects.filter(patient_id=patient.pk).order_by("id").values_list(*TRAIL)) == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_the_latest_schema")
+def test_going_back_from_the_migration_after_a_deletion_sets_the_deleted_patients_ids_to_null_as_before():
+    """The old rule's foreign key cannot come back over ids of patients deleted since: they become NULL first, as
+    SET_NULL made them, and the events of patients still there keep theirs."""
+    kept, deleted = PatientFactory(), PatientFactory()
+    looked_at(kept)
+    audit.record(actor=UserFactory(is_staff=True), action=AuditEvent.Action.VIEW, patient=deleted, obj=deleted)
+    deleted_id = deleted.pk
+    staff_edits.delete_records([deleted], by=UserFactory(is_staff=True))
+
+    migrate([("recovery", "0017_escalation_acknowledge_note_removed")])
+
+    assert AuditEvent.objects.filter(patient_id=deleted_id).count() == 0
+    assert AuditEvent.objects.filter(patient_id=kept.pk).count() == 3
+    assert AuditEvent.objects.filter(patient_id__isnull=True, object_id=str(deleted_id)).exists()

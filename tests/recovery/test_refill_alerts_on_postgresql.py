@@ -72,3 +72,22 @@ def test_the_migration_to_open_alerts_only_keeps_every_row_and_what_it_means():
     with pytest.raises(IntegrityError), transaction.atomic():
         RefillAlertFactory(pump=still_open.pump, due_date=still_open.due_date, stage=still_open.stage)
     RefillAlertFactory(pump=closed.pump, due_date=closed.due_date, stage=closed.stage)  # a new cycle's
+
+
+@pytest.mark.usefixtures("back_to_the_latest_schema")
+def test_going_back_from_the_migration_is_refused_once_a_cycle_was_raised_again_on_a_date_raised_before():
+    """The old constraint would need one alert per (pump, due date, stage) over all rows: going back would have to
+    delete a cycle's history, so it stops with a clear error and every row is kept."""
+    from django.db.migrations.exceptions import IrreversibleError
+
+    from tests.support import migrate
+
+    closed = RefillAlertFactory(closed_at=timezone.now())
+    RefillAlertFactory(pump=closed.pump, due_date=closed.due_date, stage=closed.stage)  # raised again
+    before = list(RefillAlert.objects.order_by("id").values())
+
+    with pytest.raises(IrreversibleError, match="would need to delete alert history"):
+        migrate([("recovery", "0018_audit_patient_kept")])
+
+    assert refill_alert_constraints() == {"one_open_refill_alert_per_stage"}
+    assert list(RefillAlert.objects.order_by("id").values()) == before
