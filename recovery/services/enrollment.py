@@ -62,7 +62,7 @@ def enroll_patient(
     if submission_key is not None:
         existing = Patient.objects.filter(surgeon=surgeon, enrollment_key=submission_key).first()
         if existing is not None:
-            return _replay(existing, asked)
+            return _replay(existing, asked, submission_key)
     try:
         with transaction.atomic():
             patient = Patient.objects.create(
@@ -88,16 +88,16 @@ def enroll_patient(
         )
         if existing is None:
             raise
-        return _replay(existing, asked)
+        return _replay(existing, asked, submission_key)
     return Enrollment(patient=patient, activation_code=code)
 
 
-def _replay(existing: Patient, asked: tuple[str, date, str]) -> Enrollment:
+def _replay(existing: Patient, asked: tuple[str, date, str], submission_key: Any) -> Enrollment:
     """The patient an earlier request with this key enrolled, unless this one asks for another patient: the
     name, surgery date and zone are compared (what says who is enrolled and when; no fingerprint of the body
     is stored with the patient), so a key reused for someone else is refused rather than answered with them."""
     if (existing.display_name, existing.surgery_date, existing.timezone) != asked:
-        raise IdempotencyConflict(existing)
+        raise IdempotencyConflict(existing, client_id=submission_key)
     return Enrollment(patient=existing, activation_code=None, created=False)
 
 

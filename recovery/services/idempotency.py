@@ -15,8 +15,8 @@ class IdempotencyConflict(Exception):
     """The phone record's client_id (a report or a message) was already used for a different body (the
     API answers 409)."""
 
-    def __init__(self, record: models.Model) -> None:
-        self.client_id = getattr(record, "client_id", None)
+    def __init__(self, record: models.Model, client_id: Any = None) -> None:
+        self.client_id = client_id if client_id is not None else getattr(record, "client_id", None)
         super().__init__(f"client_id {self.client_id} was already used with a different body")
         self.record = record
 

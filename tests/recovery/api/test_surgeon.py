@@ -83,6 +83,7 @@ def test_an_enrollment_client_id_reused_for_another_patient_is_409(surgeon_clien
     conflict = surgeon_client.post("/api/v1/surgeon/patients/", {**body, "display_name": "Alan Turing"},
                                    format="json")
     assert conflict.status_code == 409 and list(conflict.json()) == ["client_id"]
+    assert body["client_id"] in conflict.json()["client_id"][0]  # the key the caller reused, named
     assert list(Patient.objects.values_list("display_name", flat=True)) == ["Grace Hopper"]
 
 
