@@ -175,10 +175,10 @@ def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "",
     NOTE_RETRY_WINDOW) stores it once.
     `reports_seen` and `reasons_seen`, the number of the case's reports and the reasons the clinician was shown,
     if given: CaseChangedSinceSeen, and nothing changed, when more have joined since."""
-    now = timezone.now()
     text = note.strip()
     with transaction.atomic():
         case = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        now = timezone.now()  # under the case's lock: notes written in turn get their times in the same order
         _check_seen(case, reports_seen, reasons_seen)
         if Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=user, updated_at=now
