@@ -144,3 +144,18 @@ def test_a_note_on_a_case_that_gained_a_report_since_the_page_was_drawn_is_not_k
     html = nurse_client.get(response["Location"]).content.decode()
     assert "A new report joined this case since it was shown to you" in html
     assert case.acknowledgement_notes.count() == 1
+
+
+@pytest.mark.parametrize("back", ["inbox", "patient"])
+def test_a_note_sent_after_a_colleague_resolved_the_case_is_not_added_and_the_page_says_so(
+        nurse_client, surgeon, case, back):
+    """The form was drawn while the case was open; a colleague resolved it before the note was sent."""
+    escalations.resolve_escalation(case, surgeon.user, outcome="called_patient", note="Spoke to her")
+
+    response = add_note(nurse_client, case, "Called again, no answer", back=back)
+
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard:inbox")
+    assert not case.acknowledgement_notes.filter(text="Called again, no answer").exists()
+    page = nurse_client.get(response["Location"]).content.decode()
+    assert "this case was resolved before your note was sent" in page
+    assert "Called again, no answer" in page  # the text, to write elsewhere
