@@ -907,8 +907,6 @@ class EscalationSerializer(serializers.ModelSerializer):
         moment = _DATETIME.to_representation
         acknowledged_by, resolved_by, escalated_to = (escalation.acknowledged_by, escalation.resolved_by,
                                                       escalation.escalated_to)
-        notes = list(escalation.acknowledgement_notes.all())
-        acknowledge_note = notes[-1].text if notes else ""
         return {
             "id": escalation.pk,
             "patient": _person(escalation.patient),
@@ -919,8 +917,8 @@ class EscalationSerializer(serializers.ModelSerializer):
             "ack_due_at": moment(escalation.ack_due_at),
             "acknowledged_at": moment(escalation.acknowledged_at),
             "acknowledged_by": acknowledged_by.username if acknowledged_by is not None else None,
-            "acknowledge_note": acknowledge_note,
-            "acknowledge_notes": [_acknowledgement_note(note) for note in notes],
+            "acknowledge_note": escalation.acknowledge_note,
+            "acknowledge_notes": [_acknowledgement_note(note) for note in escalation.acknowledgement_notes.all()],
             "assigned_surgeon": _person(escalation.assigned_surgeon),
             "escalated_to": _person(escalated_to) if escalated_to is not None else None,
             "escalated_at": moment(escalation.escalated_at),
@@ -928,7 +926,7 @@ class EscalationSerializer(serializers.ModelSerializer):
             "resolved_by": resolved_by.username if resolved_by is not None else None,
             "outcome": self.get_outcome(escalation),
             "resolution_note": escalation.resolution_note,
-            "note": escalation.resolution_note or acknowledge_note,
+            "note": escalation.note,
             "reports": [_case_report(item.kind, item.report) for item in escalation.case_reports.all()],
             "source": self.get_source(escalation),
         }

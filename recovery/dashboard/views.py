@@ -173,8 +173,6 @@ class CaseNoteView(CareTeamRequiredMixin, View):
             if set(form.errors) == {"note"}:
                 return self.page_with(request, escalation, form, back)
             return HttpResponseBadRequest(form_problem(form))
-        page = (reverse("dashboard:patient", kwargs={"pk": escalation.patient_id}) if back == "patient"
-                else reverse("dashboard:inbox"))
         if escalation.resolved_at is not None:
             # Resolved by someone while this page was open (the form is drawn for open cases only): said on the
             # inbox, where the dashboard's messages are shown (as case_changed_answer does), with the text so it can
@@ -186,6 +184,8 @@ class CaseNoteView(CareTeamRequiredMixin, View):
             escalations.acknowledge_escalation(escalation, request.user, **form.cleaned_data)
         except escalations.CaseChangedSinceSeen as exc:
             return case_changed_answer(request, escalation, exc)
+        page = (reverse("dashboard:patient", kwargs={"pk": escalation.patient_id}) if back == "patient"
+                else reverse("dashboard:inbox"))
         return redirect(f"{page}#case-{escalation.pk}")
 
     def page_with(self, request: HttpRequest, escalation: Escalation, form: CaseNoteForm, back: str) -> HttpResponse:
