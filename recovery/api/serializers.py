@@ -15,7 +15,7 @@ from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from pillow_heif import register_heif_opener
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainSerializer
+from rest_framework_simplejwt.serializers import PasswordField, TokenObtainSerializer
 
 from recovery import phones, plan, pump_models, refills, triage
 from recovery.api.fields import BoundedDateField, BoundedImageField
@@ -166,6 +166,9 @@ class LoginSerializer(TokenObtainSerializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The password as typed: simplejwt's field trims it, while activation stores it untrimmed (and Django's
+        # own login form does not strip it), so a password beginning or ending with a space never logged in.
+        self.fields["password"] = PasswordField(trim_whitespace=False)
         self.fields["otp_token"] = serializers.CharField(
             required=False, allow_blank=True, max_length=32, write_only=True,
             help_text="Staff (surgeons, nurses, admins) with two-factor required (STAFF_TWO_FACTOR_REQUIRED): the "

@@ -217,6 +217,17 @@ def test_an_already_activated_patient_cannot_be_activated_again_with_a_new_code(
     assert response.status_code == 400 and "code" in response.json()
 
 
+@pytest.mark.parametrize("password", ["Lilac Harbor 91 ", " Lilac Harbor 91", " Lilac-Harbor-91 "])
+def test_a_password_set_at_activation_with_an_outer_space_logs_in_as_typed(api_client, password):
+    """Activation stores the password as typed; the login must compare it as typed too (Django's own login
+    form does not strip it), or the patient is locked out once the first refresh token expires."""
+    assert activate(api_client, enroll().activation_code, password=password).status_code == 201
+    as_typed = api_client.post("/api/v1/auth/token/", {"username": "ada", "password": password})
+    assert as_typed.status_code == 200 and set(as_typed.json()) == {"access", "refresh"}
+    trimmed = api_client.post("/api/v1/auth/token/", {"username": "ada", "password": password.strip()})
+    assert trimmed.status_code == 401
+
+
 # --- Staff second factor (STAFF_TWO_FACTOR_REQUIRED) -----------------------------------------
 
 TOKEN = "/api/v1/auth/token/"
