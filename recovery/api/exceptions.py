@@ -14,6 +14,7 @@ from recovery.models import CheckIn, IncisionCheck, PatientMessage, WarningRepor
 from recovery.services.accounts import ActivationError
 from recovery.services.escalations import AlreadyResolved, CaseChangedSinceSeen
 from recovery.services.idempotency import IdempotencyConflict
+from recovery.services.photos import PhotoUnreadable
 from recovery.services.pumps import PumpInputError
 from recovery.services.sessions import SecondFactorError
 
@@ -28,6 +29,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(already_resolved_body(exc), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, (ActivationError, PumpInputError, SecondFactorError)):
         return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, PhotoUnreadable):
+        # The report was rolled back with it: nothing is stored, and the same client_id may be sent again.
+        return Response({"photo": [gettext("The photo could not be read: the file is damaged or was cut off "
+                                           "while sending. Take it again, or send the check without it.")]},
+                        status=status.HTTP_400_BAD_REQUEST)
     # Everything else in the one JSON error format (parse errors, 413, {detail}): recovery/api/errors.py.
     return api_exception_handler(exc, context)
 

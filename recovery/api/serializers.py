@@ -50,6 +50,9 @@ from recovery.services.pumps import (
 register_heif_opener()
 
 PHOTO_FORMATS = {"JPEG", "PNG", "HEIF"}
+# A JPEG that carries a second image in its Multi-Picture Format segment (the HDR gain map of an iPhone photo, a
+# depth map) is what Pillow calls MPO; its first image is the photo, kept as JPEG like any other.
+JPEG_WITH_MORE_PICTURES = "MPO"
 
 NOTE_MAX_LENGTH = 4000
 HHMM = "%H:%M"
@@ -508,6 +511,8 @@ class IncisionCheckInputSerializer(PhoneInputSerializer):
                 % {"megabytes": settings.INCISION_PHOTO_MAX_BYTES // (1024 * 1024)}
             )
         image_format = getattr(getattr(photo, "image", None), "format", None)
+        if image_format == JPEG_WITH_MORE_PICTURES:
+            image_format = "JPEG"
         if image_format not in PHOTO_FORMATS:
             formats = sorted(PHOTO_FORMATS)
             message = (gettext("The photo must be %(formats)s or %(last)s, not %(format)s.") if image_format

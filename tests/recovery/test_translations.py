@@ -98,6 +98,8 @@ PHONE_API_MESSAGES = [
     "The photo must be %(formats)s or %(last)s, not %(format)s.",
     "The photo must be %(formats)s or %(last)s, not a format we could read.",
     "The photo has too many pixels: at most %(megapixels)s megapixels (for example %(width)s x %(height)s).",
+    "The photo could not be read: the file is damaged or was cut off while sending. Take it again, or send the "
+    "check without it.",
     "Report at least one symptom or write a note.",
     "Must be between %(earliest)s and %(latest)s.",
     "The JSON body is nested too deeply (at most %(levels)s levels).",

@@ -280,6 +280,42 @@ def test_a_heic_photo_from_an_iphone_is_accepted_and_kept_as_jpeg(patient_client
         assert kept.format == "JPEG"
 
 
+def test_a_jpeg_carrying_a_second_picture_is_accepted_and_kept_as_one_jpeg(patient_client):
+    """An iPhone JPEG carries its HDR gain map as a second picture (Multi-Picture Format), which Pillow reads as
+    "MPO": it is a JPEG photo all the same."""
+    buffer = io.BytesIO()
+    photo_itself = Image.new("RGB", (16, 12), (200, 30, 30))
+    photo_itself.save(buffer, format="MPO", save_all=True, append_images=[Image.new("RGB", (8, 6), (90, 90, 90))])
+    with Image.open(io.BytesIO(buffer.getvalue())) as sent:
+        assert sent.format == "MPO" and getattr(sent, "n_frames", 1) == 2
+    photo = upload("JPEG", name="IMG_0003.JPG", content=buffer.getvalue())
+    response = patient_client.post("/api/v1/incision-checks/", {**incision(), "photo": photo}, format="multipart")
+    assert response.status_code == 201 and response.json()["has_photo"] is True
+    with Image.open(IncisionCheck.objects.get().photo.path) as kept:
+        assert (kept.format, kept.size, getattr(kept, "n_frames", 1)) == ("JPEG", (16, 12), 1)
+
+
+def noisy_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise((320, 240), 60).convert("RGB").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def test_a_photo_cut_off_while_sending_is_400_naming_photo_and_stores_nothing(patient_client):
+    """Its header is whole (the upload's check passes) but its pixels end half way: decoding it was a 500."""
+    whole = noisy_jpeg()
+    body, files = incision(bleeding=True), photo_dir_files()
+    response = patient_client.post("/api/v1/incision-checks/",
+                                   {**body, "photo": upload("JPEG", content=whole[: len(whole) // 2])},
+                                   format="multipart")
+    assert response.status_code == 400 and list(response.json()) == ["photo"]
+    assert not IncisionCheck.objects.exists() and not Escalation.objects.exists()
+    assert not Notification.objects.exists() and photo_dir_files() == files
+    again = patient_client.post("/api/v1/incision-checks/", {**body, "photo": upload("JPEG", content=whole)},
+                                format="multipart")
+    assert again.status_code == 201 and IncisionCheck.objects.get().photo
+
+
 def test_where_a_photo_was_taken_is_not_stored(patient_client):
     """A photo taken at home carries the patient's address in its GPS EXIF tags; only the pixels are kept."""
     exif = Image.Exif()
