@@ -54,6 +54,10 @@ class PurposeThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
+        # The key first, outside the fail-open below: it may read the body, and a body that is not JSON (or too
+        # large, or too deep) is the client's 400 or 413, not a cache failure to log and let through.
+        if self.get_cache_key(request, view) is None:
+            return True
         try:
             return super().allow_request(request, view)
         except Exception:  # noqa: BLE001 - any cache failure: fail open, never a 500 on login

@@ -57,6 +57,33 @@ def test_a_ten_megabyte_body_is_413_json(patient_client):
     assert response.status_code == 413 and "detail" in response.json()
 
 
+AUTH_PATHS = ["/api/v1/auth/token/", "/api/v1/auth/activate/", "/api/v1/auth/token/refresh/", "/api/v1/auth/logout/"]
+
+
+def cache_failures_logged(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if "throttle_cache_unavailable" in record.getMessage()]
+
+
+@pytest.mark.parametrize("path", AUTH_PATHS)
+def test_a_body_that_is_not_json_on_the_rate_limited_endpoints_is_the_parse_error_not_a_cache_failure(
+        api_client, path, caplog):
+    """Their rate limits read the body for their key: its parse error is the client's 400, not a field said to be
+    missing, nor a Redis outage in the logs."""
+    response = api_client.post(path, data='{"username": "ada", "password": ', content_type="application/json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["non_field_errors"]
+    assert "JSON parse error" in response.json()["non_field_errors"][0]
+    assert cache_failures_logged(caplog) == []
+
+
+@pytest.mark.parametrize("path", AUTH_PATHS)
+def test_a_ten_megabyte_body_on_the_rate_limited_endpoints_is_413_and_no_cache_failure(api_client, path, caplog):
+    body = json.dumps({"username": "ada", "code": "x", "refresh": "x", "password": "x" * (10 * 1024 * 1024)})
+    response = api_client.post(path, data=body, content_type="application/json")
+    assert response.status_code == 413 and "detail" in response.json()
+    assert cache_failures_logged(caplog) == []
+
+
 @pytest.mark.parametrize("path", ["/api/v1/no-such-thing/", "/api/v2/me/", "/api/", "/api/v1/surgeon/patients/abc/"])
 def test_an_unknown_path_under_api_is_404_json(api_client, path):
     response = api_client.get(path)
