@@ -149,6 +149,10 @@ class HHMMTimeField(serializers.TimeField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format=HHMM, input_formats=[HHMM, "%H:%M:%S"], **kwargs)
 
+    def to_internal_value(self, value: Any) -> Any:
+        # Stored as answered: "09:00:30" is 09:00, not a time the answer shows as 09:00 and the prompt keeps for 09:01.
+        return super().to_internal_value(value).replace(second=0, microsecond=0)
+
 
 def checkin_time_field(**kwargs: Any) -> serializers.TimeField:
     return HHMMTimeField(**kwargs)

@@ -87,6 +87,13 @@ def test_patch_me_changes_timezone_and_checkin_time(la_client, la_patient):
     assert (la_patient.timezone, la_patient.checkin_time) == ("Europe/Paris", time(7, 45))
 
 
+def test_a_checkin_time_sent_with_seconds_is_kept_as_the_minute_it_is_answered_as(la_client, la_patient):
+    response = la_client.patch("/api/v1/me/", {"checkin_time": "07:45:30"})
+    assert response.status_code == 200 and response.json()["checkin_time"] == "07:45"
+    la_patient.refresh_from_db()
+    assert la_patient.checkin_time == time(7, 45)
+
+
 def test_patch_me_changes_one_field_alone(la_client, la_patient):
     assert la_client.patch("/api/v1/me/", {"checkin_time": "20:00"}).status_code == 200
     la_patient.refresh_from_db()
