@@ -469,13 +469,17 @@ class CheckInInputSerializer(PhoneInputSerializer):
     client_id = ClientIdField()
     pain_score = serializers.IntegerField(min_value=0, max_value=10)
     temperature = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True,
-                                           default=None, coerce_to_string=False)
+                                           default=None, coerce_to_string=False,
+                                           help_text="Body temperature in `temperature_unit`, with at most one "
+                                           "decimal (100.4, 38.0); more decimals answer 400 naming the field.")
     temperature_unit = serializers.ChoiceField(choices=CheckIn.TemperatureUnit.choices,
                                                default=CheckIn.TemperatureUnit.FAHRENHEIT)
     binder_worn = serializers.BooleanField(required=False, allow_null=True, default=None)
     binder_hours = serializers.DecimalField(max_digits=3, decimal_places=1, min_value=Decimal("0"),
                                             max_value=Decimal("24"), required=False, allow_null=True, default=None,
-                                            coerce_to_string=False)
+                                            coerce_to_string=False,
+                                            help_text="Hours the binder was worn, 0-24, with at most one decimal "
+                                            "(7.5); more decimals answer 400 naming the field.")
     restrictions_followed = serializers.BooleanField(required=False, allow_null=True, default=None)
     symptoms = SymptomListField(required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default="")

@@ -57,6 +57,7 @@ CHECKIN = {"client_id": GOOD_ID, "pain_score": 9, "symptoms": ["difficulty_breat
         ({"temperature_unit": None}, "temperature_unit"),
         ({"binder_hours": 25}, "binder_hours"),
         ({"binder_hours": 24.1}, "binder_hours"),
+        ({"binder_hours": 7.25}, "binder_hours"),
         ({"binder_hours": -1}, "binder_hours"),
         ({"binder_hours": "all day"}, "binder_hours"),
         ({"binder_worn": "maybe"}, "binder_worn"),

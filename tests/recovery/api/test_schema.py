@@ -210,6 +210,13 @@ def test_times_of_day_are_hh_mm_and_measurements_are_numbers(schema):
             assert components[name]["properties"][field]["type"] == ["number", "null"]
 
 
+def test_the_checkin_measurements_say_they_take_one_decimal(schema):
+    """A client generated from the schema sees `number`: without this it cannot know 7.25 hours is a 400."""
+    properties = schema["components"]["schemas"]["CheckInInputRequest"]["properties"]
+    for field in ("temperature", "binder_hours"):
+        assert "at most one decimal" in properties[field]["description"], field
+
+
 def test_no_openapi_30_nullable_remains(schema):
     import json
 
