@@ -79,6 +79,7 @@ configure_structlog
 NoStoreMiddleware
 init_sentry
 is_api_request
+client_str  # AXES_CLIENT_STR_CALLABLE
 LockoutBackend
 StaffTwoFactorMiddleware
 process_view

@@ -252,6 +252,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "recovery.staff_auth.client_ip"
 AXES_WHITELIST_CALLABLE = "recovery.staff_auth.is_api_request"
+AXES_CLIENT_STR_CALLABLE = "recovery.staff_auth.client_str"  # its log lines name no API login (patients)
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "token"]
 AXES_HTTP_RESPONSE_CODE = 429
 # Surgeons and admins (everyone but patients) must pass a TOTP code or a recovery code after their

@@ -94,6 +94,29 @@ def test_a_push_token_in_the_device_path_never_reaches_the_log(log_lines, api_cl
     assert PUSH_TOKEN not in json.dumps(lines)
 
 
+@pytest.mark.django_db
+def test_a_failed_api_login_never_puts_the_username_in_the_log(log_lines, api_client):
+    """django-axes logs the failed logins it does not count, API ones too: a patient's login name there says they
+    are a patient here."""
+    patient = PatientFactory(enrolled=True, user__username="ada.lovelace")
+
+    response = api_client.post("/api/v1/auth/token/", {"username": "ada.lovelace", "password": "wrong"})
+
+    assert response.status_code == 401
+    lines = json.dumps(log_lines())
+    assert "/api/v1/auth/token/" in lines  # the failure is logged, without naming whose login it was
+    assert patient.user.username not in lines
+
+
+@pytest.mark.django_db
+def test_a_failed_dashboard_login_still_names_the_username_for_unlocking(log_lines, client):
+    SurgeonFactory(user__username="dr.hopper")
+
+    client.post("/dashboard/login/", {"username": "dr.hopper", "password": "wrong"})
+
+    assert "dr.hopper" in json.dumps(log_lines())
+
+
 @pytest.mark.parametrize(("text", "clean"), [
     ('"GET /dashboard/patients/?q=Ada+Lovelace HTTP/1.1" 200', '"GET /dashboard/patients/?[scrubbed] HTTP/1.1" 200'),
     ("DELETE /api/v1/devices/abc:DEF-123_x/", "DELETE /api/v1/devices/[token]/"),
