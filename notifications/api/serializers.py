@@ -18,6 +18,8 @@ class DeviceRegistrationSerializer(serializers.Serializer):
         FCM and APNs tokens never hold one."""
         if "/" in token:
             raise serializers.ValidationError(gettext("A push token cannot contain “/”."))
+        if token in {".", ".."}:  # as a path segment, clients resolve it away: DELETE would reach another path
+            raise serializers.ValidationError(gettext("This is not a push token."))
         return token
 
 

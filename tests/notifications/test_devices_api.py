@@ -73,6 +73,14 @@ def test_missing_token_answers_400_naming_token(patient_client):
     assert list(response.json()) == ["token"]
 
 
+@pytest.mark.parametrize("token", [".", ".."])
+def test_a_token_that_is_a_dot_segment_answers_400_naming_token_and_stores_nothing(patient_client, token):
+    # Clients resolve DELETE /api/v1/devices/../ to /api/v1/: such a device could never be unregistered.
+    response = patient_client.post("/api/v1/devices/", {"token": token, "platform": "web"})
+    assert response.status_code == 400 and list(response.json()) == ["token"]
+    assert not Device.objects.exists()
+
+
 def test_a_token_with_a_slash_answers_400_naming_token_and_stores_nothing(patient_client):
     # It could never be unregistered (DELETE /api/v1/devices/{token}/ is one path segment), and its `Location`
     # could not be written: the device was stored, then the answer was a 500, on every retry.
