@@ -39,6 +39,7 @@ from recovery.models import (
     PatientMessage,
     Pump,
     Restriction,
+    User,
     WarningReport,
 )
 
@@ -360,3 +361,11 @@ def with_unread_messages(escalations: QuerySet[Escalation]) -> QuerySet[Escalati
         output_field=IntegerField(),
     )
     return escalations.annotate(patient_unread_messages=Coalesce(unread, 0))
+
+
+def username_as_stored(typed: str) -> str:
+    """The login name `typed` stands for: itself if a login has it, else the one login with it in another case (a
+    phone keyboard's capital: activation keeps usernames unique in any case), else as typed (none, or several
+    older logins that differ only in case: the login then matches exactly or not at all)."""
+    names = list(User.objects.filter(username__iexact=typed).values_list("username", flat=True)[:2])
+    return names[0] if len(names) == 1 else typed

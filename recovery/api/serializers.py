@@ -17,7 +17,7 @@ from pillow_heif import register_heif_opener
 from rest_framework import serializers
 from rest_framework_simplejwt.serializers import PasswordField, TokenObtainSerializer
 
-from recovery import phones, plan, pump_models, refills, triage
+from recovery import phones, plan, pump_models, refills, selectors, triage
 from recovery.api.fields import BoundedDateField, BoundedImageField
 from recovery.api.schema import HHMM_PATTERN, symptom_codes_schema
 from recovery.models import (
@@ -184,6 +184,7 @@ class LoginSerializer(TokenObtainSerializer):
         )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs[self.username_field] = selectors.username_as_stored(attrs[self.username_field])
         super().validate(attrs)  # sets self.user, or raises AuthenticationFailed (401)
         return {"otp_token": attrs.get("otp_token") or None}
 

@@ -55,6 +55,26 @@ def test_token_without_a_password_is_400_naming_it(api_client):
     assert "password" in response.json()
 
 
+@pytest.mark.parametrize("typed", ["ada", "ADA", "aDa"])
+def test_a_username_logs_in_in_any_case_as_activation_keeps_it_unique_in_any_case(api_client, typed):
+    """A phone keyboard capitalises the first letter on one screen and not on another: "ada" is refused at
+    activation as taken by "Ada", so it must log in as "Ada" too."""
+    assert activate(api_client, enroll().activation_code, username="Ada").status_code == 201
+    response = api_client.post("/api/v1/auth/token/", {"username": typed, "password": "Lilac-Harbor-91"})
+    assert response.status_code == 200
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert api_client.get("/api/v1/me/").json()["display_name"] == "Ada"
+
+
+def test_logins_that_differ_only_in_case_each_log_in_only_as_written(api_client):
+    """Made before activation refused such names (or by a command): the name matches exactly or not at all."""
+    UserFactory(username="drwho", role=User.Role.SURGEON)
+    UserFactory(username="DrWho", role=User.Role.SURGEON)
+    assert api_client.post("/api/v1/auth/token/", {"username": "drwho", "password": PASSWORD}).status_code == 200
+    assert api_client.post("/api/v1/auth/token/", {"username": "DrWho", "password": PASSWORD}).status_code == 200
+    assert api_client.post("/api/v1/auth/token/", {"username": "DRWHO", "password": PASSWORD}).status_code == 401
+
+
 def test_access_token_lives_15_minutes(api_client, patient):
     response = api_client.post("/api/v1/auth/token/", {"username": patient.user.username, "password": PASSWORD})
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
