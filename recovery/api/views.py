@@ -114,7 +114,8 @@ class ActivateView(PhoneLanguageView):
         responses={201: s.TokenPairSerializer, 400: ERROR_400, 429: ERROR_429},
         description="A patient enrolled by a surgeon sets up the app with the one-time code: creates their "
         "login and answers tokens. A used, unknown or expired code, a taken username or a weak password "
-        "answers 400 and changes nothing.",
+        "answers 400 and changes nothing. The same activation sent again within 10 minutes (same code, username "
+        "and password: a retry after the answer was lost) answers 201 with new tokens for the login it made.",
     )
     def post(self, request: Request) -> Response:
         serializer = s.ActivationSerializer(data=request.data)

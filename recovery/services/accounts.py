@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +22,8 @@ ACTIVATION_CODE_LENGTH = 10
 # Written in the language of the request when the error is answered (the phone's, at activation).
 INVALID_ACTIVATION_CODE = gettext_lazy("This activation code is not valid: it is unknown, already used or expired.")
 USERNAME_TAKEN = gettext_lazy("A user with that username already exists.")
+# How long after an activation the same activation sent again (its answer lost on the way) answers tokens.
+ACTIVATION_RETRY_WINDOW = timedelta(minutes=10)
 
 
 class ActivationError(Exception):
@@ -84,9 +86,11 @@ def activate_patient(
     `language` (from the phone's Accept-Language) becomes the patient's language unless the care team
     chose one at enrollment.
 
-    Any problem (unknown, used or expired code; username taken; weak password) raises ActivationError
-    and stores nothing. The code is checked first and alone: without a usable code the answer says nothing
-    about the username, or it would tell anyone which usernames (staff ones too) exist.
+    The same activation sent again within ACTIVATION_RETRY_WINDOW (same code, username and password: the phone
+    lost the answer) returns the login it made and changes nothing. Any other problem (unknown, used or expired
+    code; username taken; weak password) raises ActivationError and stores nothing. The code is checked first
+    and alone: without a usable code the answer says nothing about the username, or it would tell anyone which
+    usernames (staff ones too) exist.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -96,6 +100,8 @@ def activate_patient(
             .filter(code_hash=hash_activation_code(code))
             .first()
         )
+        if activation is not None and _is_retry_of(activation, username, password, now):
+            return activation.patient.user  # type: ignore[return-value]  # _is_retry_of checked it is there
         if activation is None or not activation.is_usable(now) or activation.patient.user_id is not None:
             raise ActivationError({"code": [str(INVALID_ACTIVATION_CODE)]})
         errors: dict[str, list[str]] = {}
@@ -120,6 +126,16 @@ def activate_patient(
         activation.used_at = now
         activation.save(update_fields=["used_at"])
     return user
+
+
+def _is_retry_of(activation: ActivationCode, username: str, password: str, now: datetime) -> bool:
+    """The activation this code made moments ago, sent again with the same username and password (the phone
+    never got the answer): the login it made, still active, is answered again instead of "code already used"."""
+    if activation.used_at is None or now - activation.used_at > ACTIVATION_RETRY_WINDOW:
+        return False
+    user = activation.patient.user
+    return (user is not None and user.is_active and user.username.lower() == username.lower()
+            and user.check_password(password))
 
 
 def update_patient_settings(patient: Patient, *, timezone_name: str | None = None,

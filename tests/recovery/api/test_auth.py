@@ -165,6 +165,42 @@ def test_used_code_is_400(api_client):
     assert User.objects.count() == users
 
 
+def test_the_same_activation_sent_again_answers_new_tokens_for_the_login_it_made(api_client):
+    """The phone lost the first answer on the way (a dropped connection) and sends the same request again: the
+    patient must not be told their code is used up when the app is in fact set up."""
+    enrollment = enroll()
+    first = activate(api_client, enrollment.activation_code)
+    users = User.objects.count()
+    with time_machine.travel(timezone.now() + timedelta(minutes=9)):
+        again = activate(api_client, enrollment.activation_code)
+        assert again.status_code == 201 and set(again.json()) == {"access", "refresh"}
+        assert again.json()["refresh"] != first.json()["refresh"]
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {again.json()['access']}")
+        assert api_client.get("/api/v1/me/").json()["id"] == enrollment.patient.pk
+    assert User.objects.count() == users
+
+
+@pytest.mark.parametrize(("change", "after"), [
+    ({"password": "Other-Harbor-92"}, timedelta(minutes=1)),
+    ({"username": "ada2"}, timedelta(minutes=1)),
+    ({}, timedelta(minutes=11)),
+])
+def test_a_used_code_with_other_credentials_or_later_is_still_400(api_client, change, after):
+    enrollment = enroll()
+    activate(api_client, enrollment.activation_code)
+    with time_machine.travel(timezone.now() + after):
+        response = activate(api_client, enrollment.activation_code, **change)
+    assert response.status_code == 400 and list(response.json()) == ["code"]
+
+
+def test_a_deactivated_login_is_not_answered_tokens_by_activating_again(api_client):
+    enrollment = enroll()
+    activate(api_client, enrollment.activation_code)
+    User.objects.filter(username="ada").update(is_active=False)
+    response = activate(api_client, enrollment.activation_code)
+    assert response.status_code == 400 and list(response.json()) == ["code"]
+
+
 def test_unknown_code_is_400_and_changes_nothing(api_client):
     enrollment = enroll()
     users = User.objects.count()
