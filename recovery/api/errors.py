@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.utils import json as drf_json
 from rest_framework.views import exception_handler as drf_exception_handler
 
 NON_FIELD_ERRORS = "non_field_errors"
@@ -43,7 +44,9 @@ class BoundedJSONParser(JSONParser):
             raise PayloadTooLarge()
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(body.decode(encoding))
+            # NaN and Infinity are not JSON: refused as DRF's own parser does (STRICT_JSON), not read as floats
+            # that a text field would store as "nan".
+            return json.loads(body.decode(encoding), parse_constant=drf_json.strict_constant if self.strict else None)
         except ValueError as exc:
             raise exceptions.ParseError(gettext("JSON parse error - %(error)s") % {"error": exc}) from exc
 

@@ -23,6 +23,14 @@ def test_a_body_that_is_not_json_is_400_naming_non_field_errors_and_stores_nothi
     assert CheckIn.objects.count() == 0
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_are_400_not_stored_as_text(patient_client, constant):
+    body = f'{{"client_id": "{uuid.uuid4()}", "pain_score": 3, "note": {constant}}}'
+    response = patient_client.post("/api/v1/checkins/", data=body, content_type="application/json")
+    assert response.status_code == 400 and list(response.json()) == ["non_field_errors"]
+    assert CheckIn.objects.count() == 0
+
+
 def test_a_json_array_instead_of_an_object_is_400_naming_non_field_errors(patient_client):
     response = patient_client.post("/api/v1/checkins/", data="[1, 2]", content_type="application/json")
     assert response.status_code == 400 and "non_field_errors" in response.json()
