@@ -61,9 +61,13 @@ class Notification(models.Model):
     # On PostgreSQL one foreign key checks both, (device, recipient) against (device id, its user): a push's
     # recipient is its device's owner, so a token taken over by another user can never carry the old owner's
     # pushes (notifications 0010). One check per row instead of two: the deferred checks of a fan-out's
-    # foreign keys were a fifth of PostgreSQL's CPU (bench/README.md, "Seventh pass"). Deletes cascade in Django.
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
-                                  db_constraint=False)
+    # foreign keys were a fifth of PostgreSQL's CPU (bench/README.md, "Seventh pass"). Deletes cascade in Django,
+    # through the device: a user's devices go with them, and every push of theirs is on one of their devices. So
+    # no query looks pushes up by recipient alone, and the recipient has no index of its own, which every push
+    # wrote at its insert and again at its update to "sent" (notifications 0012; bench/README.md, "Thirteenth
+    # pass"); the device index serves the cascade.
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING,
+                                  related_name="notifications", db_constraint=False, db_index=False)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="notifications", db_constraint=False)
     kind = models.CharField(max_length=32, help_text="What the push is about, named by the app that sent it.")
     # The Celery queue it travels on (notifications/queues.py): "urgent" rows never wait behind "bulk" ones.

@@ -740,8 +740,13 @@ class PromptLog(models.Model):
     with two dispatchers running at the same moment (the insert is ON CONFLICT DO NOTHING).
     """
 
-    # No index of its own: the unique key below starts with patient (a patient's cascade delete uses it).
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prompt_logs", db_index=False)
+    # No index of its own: the unique key below starts with patient (a patient's cascade delete uses it). No
+    # foreign key constraint either (recovery 0020): the dispatch writes these rows from its own select of the
+    # patients, and a patient's deletion takes them along in Django. The database's check of each row, with the
+    # lock it took on the patient's row, was a tenth of PostgreSQL's work per prompt in a fan-out (bench/README.md,
+    # "Thirteenth pass"). A row left by a dispatch racing a deletion names no one and is never read again.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prompt_logs", db_index=False,
+                                db_constraint=False)
     kind = models.CharField(max_length=32)
     local_date = models.DateField(help_text="The calendar day in the patient's zone the reminder is for.")
     created_at = models.DateTimeField(default=timezone.now)

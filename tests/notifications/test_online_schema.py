@@ -10,7 +10,7 @@ from django.db.models import Count
 
 from notifications.models import Notification
 from recovery.models import CheckIn, IncisionCheck, PromptLog, WarningReport
-from tests.factories import DeviceFactory, UserFactory
+from tests.factories import DeviceFactory, PatientFactory, UserFactory
 from tests.notifications.factories import NotificationFactory
 from tests.support import migrate_to_the_latest
 
@@ -37,9 +37,12 @@ def test_the_outbox_has_the_indexes_its_model_declares_and_no_others():
     assert found["notification_topic"]["columns"] == ["topic"]
     assert "notification_due" not in names
     assert not [name for name in names if name.endswith("_like")]
+    # Nothing looks pushes up by recipient alone (a user's deletion goes through their devices: notifications 0012).
+    assert not [name for name, info in found.items() if info["columns"] == ["recipient_id"] and info["index"]]
+    assert [name for name, info in found.items() if info["columns"] == ["device_id"] and info["index"]]
 
 
-@pytest.mark.parametrize("model", [PromptLog, CheckIn, IncisionCheck, WarningReport])
+@pytest.mark.parametrize("model", [CheckIn, IncisionCheck, WarningReport])
 def test_patient_records_keep_their_patient_foreign_key_without_an_index_of_its_own(model):
     """The unique key starting with the patient serves its lookups and cascades."""
     found = constraints(model._meta.db_table).values()
@@ -47,6 +50,29 @@ def test_patient_records_keep_their_patient_foreign_key_without_an_index_of_its_
     assert [info["foreign_key"] for info in on_patient] == [("recovery_patient", "id")]
     assert not any(info["index"] for info in on_patient)
     assert any(info["unique"] and info["columns"][0] == "patient_id" for info in found)
+
+
+def test_prompt_log_has_neither_a_foreign_key_check_nor_an_index_of_its_own_on_the_patient():
+    """Its unique key starting with the patient serves the dispatch's probe and a patient's cascade (recovery 0020)."""
+    found = constraints(PromptLog._meta.db_table).values()
+    assert not [info for info in found if info["columns"] == ["patient_id"]]
+    assert not [info for info in found if info["foreign_key"]]
+    assert any(info["unique"] and info["columns"][0] == "patient_id" for info in found)
+
+
+def test_a_deleted_patients_prompt_logs_and_a_deleted_users_pushes_go_with_them():
+    """Without the database's cascade, Django's: a patient's PromptLog rows, and a user's pushes through their
+    devices (the recipient is no longer looked up on its own)."""
+    patient = PatientFactory()
+    PromptLog.objects.create(patient=patient, kind="checkin_prompt", local_date=patient.surgery_date)
+    kept = PromptLog.objects.create(patient=PatientFactory(), kind="checkin_prompt", local_date=patient.surgery_date)
+    push, other = NotificationFactory(), NotificationFactory()
+
+    patient.delete()
+    push.recipient.delete()
+
+    assert list(PromptLog.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert list(Notification.objects.values_list("pk", flat=True)) == [other.pk]
 
 
 def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
@@ -68,8 +94,9 @@ def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
     test_the_outbox_has_the_indexes_its_model_declares_and_no_others()
     after = constraints(Notification._meta.db_table)
     assert [info["columns"] for info in after.values() if info["foreign_key"]] == [["device_id", "recipient_id"]]
-    for model in (PromptLog, CheckIn, IncisionCheck, WarningReport):
+    for model in (CheckIn, IncisionCheck, WarningReport):
         test_patient_records_keep_their_patient_foreign_key_without_an_index_of_its_own(model)
+    test_prompt_log_has_neither_a_foreign_key_check_nor_an_index_of_its_own_on_the_patient()
     assert Notification.objects.get(dedupe_key="once").pk == row.pk
 
 
