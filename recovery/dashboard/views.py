@@ -154,9 +154,16 @@ class AcknowledgeView(CareTeamRequiredMixin, View):
         if not form.is_valid():
             return HttpResponseBadRequest(form_problem(form))
         try:
-            escalations.acknowledge_escalation(escalation, request.user, **form.cleaned_data)
+            escalations.acknowledge_escalation(escalation, request.user, **form.cleaned_data, open_only=True)
         except escalations.CaseChangedSinceSeen as exc:
             return case_changed_answer(request, escalation, exc)
+        except escalations.ResolvedBeforeAcknowledged as exc:
+            # Resolved by someone while this page was open: said on the inbox, never the quiet redirect of an
+            # acknowledgement that was kept; a typed note is given back so it can be written elsewhere.
+            note = form.cleaned_data["note"].strip()
+            flash.warning(request, f"{escalation.patient.display_name}: this case was {exc} before your "
+                                   "acknowledgement was sent; nothing was changed"
+                                   + (f", and your note was not added: \u201c{note}\u201d" if note else "."))
         return redirect("dashboard:inbox")
 
 
@@ -173,17 +180,18 @@ class CaseNoteView(CareTeamRequiredMixin, View):
             if set(form.errors) == {"note"}:
                 return self.page_with(request, escalation, form, back)
             return HttpResponseBadRequest(form_problem(form))
-        if escalation.resolved_at is not None:
+        try:
+            escalations.acknowledge_escalation(escalation, request.user, **form.cleaned_data, open_only=True)
+        except escalations.CaseChangedSinceSeen as exc:
+            return case_changed_answer(request, escalation, exc)
+        except escalations.ResolvedBeforeAcknowledged as exc:
             # Resolved by someone while this page was open (the form is drawn for open cases only): said on the
             # inbox, where the dashboard's messages are shown (as case_changed_answer does), with the text so it can
             # be written elsewhere; never the quiet redirect of a note that was kept.
             flash.warning(request, f"{escalation.patient.display_name}: this case was resolved before your note "
-                                   f"was sent, and the note was not added: \u201c{form.cleaned_data['note']}\u201d")
+                                   f"was sent ({exc}), and the note was not added: \u201c{form.cleaned_data['note']}"
+                                   "\u201d")
             return redirect("dashboard:inbox")
-        try:
-            escalations.acknowledge_escalation(escalation, request.user, **form.cleaned_data)
-        except escalations.CaseChangedSinceSeen as exc:
-            return case_changed_answer(request, escalation, exc)
         page = (reverse("dashboard:patient", kwargs={"pk": escalation.patient_id}) if back == "patient"
                 else reverse("dashboard:inbox"))
         return redirect(f"{page}#case-{escalation.pk}")

@@ -168,16 +168,19 @@ def _check_seen(case: Escalation, reports_seen: int | None, reasons_seen: list[s
 
 
 def acknowledge_escalation(escalation: Escalation, user: Any, *, note: str = "", reports_seen: int | None = None,
-                           reasons_seen: list[str] | None = None) -> Escalation:
+                           reasons_seen: list[str] | None = None, open_only: bool = False) -> Escalation:
     """Mark a case seen, audited. Idempotent: the first acknowledgement is the one kept. Every note given is
     kept with who wrote it and when (AcknowledgementNote), after the earlier ones; the same acknowledgement
     retried (a double click, a phone's retry: the person's latest note on the case again within
     NOTE_RETRY_WINDOW) stores it once.
     `reports_seen` and `reasons_seen`, the number of the case's reports and the reasons the clinician was shown,
-    if given: CaseChangedSinceSeen, and nothing changed, when more have joined since."""
+    if given: CaseChangedSinceSeen, and nothing changed, when more have joined since. `open_only` (a page that
+    offered the case as open): ResolvedBeforeAcknowledged, and nothing changed, when it was resolved meanwhile."""
     text = note.strip()
     with transaction.atomic():
         case = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        if open_only and case.resolved_at is not None:  # under the lock: no resolve can slip in after this check
+            raise ResolvedBeforeAcknowledged(case)
         now = timezone.now()  # under the case's lock: notes written in turn get their times in the same order
         _check_seen(case, reports_seen, reasons_seen)
         if Escalation.objects.filter(pk=escalation.pk, acknowledged_at__isnull=True).update(
@@ -209,13 +212,28 @@ class AlreadyResolved(Exception):
 
     def __init__(self, case: Escalation) -> None:
         self.case = case
-        outcome = case.get_outcome_display() or "no outcome"
-        note = f": “{case.resolution_note}”" if case.resolution_note else ""
-        by = f"by {case.resolved_by.shown_name}" if case.resolved_by is not None else "with no person named"
-        at = timezone.localtime(case.resolved_at) if case.resolved_at is not None else None
-        when = f" on {at:%Y-%m-%d %H:%M} {at.tzname()}" if at is not None else ""
-        super().__init__(f"This case was already resolved {by}{when} ({outcome}{note}); your outcome and note "
-                         "were not stored.")
+        super().__init__(f"This case was already {resolution_of(case)}; your outcome and note were not stored.")
+
+
+def resolution_of(case: Escalation) -> str:
+    """The resolution that stands, in words: 'resolved by Dr. Ada on 2026-11-25 07:56 EST (Called the patient:
+    “Spoke to her”)'."""
+    outcome = case.get_outcome_display() or "no outcome"
+    note = f": “{case.resolution_note}”" if case.resolution_note else ""
+    by = f"by {case.resolved_by.shown_name}" if case.resolved_by is not None else "with no person named"
+    at = timezone.localtime(case.resolved_at) if case.resolved_at is not None else None
+    when = f" on {at:%Y-%m-%d %H:%M} {at.tzname()}" if at is not None else ""
+    return f"resolved {by}{when} ({outcome}{note})"
+
+
+class ResolvedBeforeAcknowledged(Exception):
+    """An acknowledgement or a note from a page drawn while the case was open, sent after someone resolved it:
+    nothing was changed or audited (a note is not added to a closed case, where no open inbox shows it), and the
+    clinician must be told whose resolution stands rather than be answered as if theirs was kept."""
+
+    def __init__(self, case: Escalation) -> None:
+        self.case = case
+        super().__init__(resolution_of(case))
 
 
 def _is_retried_resolution(case: Escalation, user: Any, outcome: str, note: str) -> bool:

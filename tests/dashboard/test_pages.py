@@ -130,6 +130,30 @@ def test_resolving_a_case_a_colleague_already_resolved_says_so_and_keeps_theirs(
     assert not AuditEvent.objects.filter(action="resolve", actor=surgeon.user).exists()
 
 
+@pytest.mark.parametrize("note", ["Calling her back at 3", ""])
+def test_acknowledging_a_case_a_colleague_resolved_meanwhile_changes_nothing_and_says_so(surgeon, surgeon_client,
+                                                                                           note):
+    """The inbox was drawn while the case was open. It used to redirect as after a success: the typed note was
+    quietly attached to the closed case (which no open inbox shows) and an acknowledgement was audited."""
+    escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
+    nurse = NurseFactory(teams=[surgeon], display_name="Nurse Joy")
+    escalations.resolve_escalation(escalation, nurse.user, outcome="called_patient", note="Fever settling")
+    stored = Escalation.objects.values().get(pk=escalation.pk)
+
+    response = surgeon_client.post(reverse("dashboard:acknowledge", args=[escalation.pk]),
+                                   {"note": note, "reports_seen": "1", "reasons_seen": ",".join(escalation.reasons)},
+                                   follow=True)
+
+    assert response.redirect_chain == [(reverse("dashboard:inbox"), 302)]
+    html = response.content.decode()
+    assert f"{escalation.patient.display_name}: this case was resolved by Nurse Joy" in html
+    assert "before your acknowledgement was sent; nothing was changed" in html
+    assert (note in html) if note else "your note was not added" not in html
+    assert Escalation.objects.values().get(pk=escalation.pk) == stored
+    assert not escalation.acknowledgement_notes.exists()
+    assert not AuditEvent.objects.filter(action="acknowledge", actor=surgeon.user).exists()
+
+
 def test_a_double_submitted_resolve_is_one_resolution_and_no_warning(surgeon, surgeon_client):
     escalation = EscalationFactory(warning_report__patient__surgeon=surgeon)
     form = {"outcome": "called_patient", "note": "Advised rest"}

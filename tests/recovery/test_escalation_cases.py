@@ -16,9 +16,16 @@ from rest_framework.test import APIClient
 
 from notifications.models import Notification
 from recovery import triage
-from recovery.models import Escalation, EscalationReport, TriageLevel, WarningReport
+from recovery.models import AuditEvent, Escalation, EscalationReport, TriageLevel, WarningReport
 from recovery.services import escalations
-from tests.factories import DeviceFactory, EscalationFactory, PatientFactory, SurgeonFactory, WarningReportFactory
+from tests.factories import (
+    DeviceFactory,
+    EscalationFactory,
+    NurseFactory,
+    PatientFactory,
+    SurgeonFactory,
+    WarningReportFactory,
+)
 from tests.support import bearer
 
 pytestmark = pytest.mark.django_db
@@ -193,6 +200,24 @@ def test_a_case_the_refill_safety_net_closed_is_not_resolved_again_by_a_clinicia
     assert "with no person named" in str(refused.value) and "No action needed" in str(refused.value)
     case.refresh_from_db()
     assert (case.resolved_by, case.resolution_note) == (None, "Refill recorded.")
+
+
+def test_an_acknowledgement_for_open_cases_only_changes_nothing_on_a_resolved_case(patient, phone):
+    """The dashboard's acknowledge and "Add a note" are drawn for open cases: checked under the case's lock, so a
+    resolve that commits first is never followed by a note on the closed case or an acknowledgement audited."""
+    report(phone, "fever")
+    case = Escalation.objects.get()
+    escalations.resolve_escalation(case, patient.surgeon.user, outcome="advice_sent", note="first")
+    stored = Escalation.objects.values().get(pk=case.pk)
+    nurse = NurseFactory(teams=[patient.surgeon])
+
+    with pytest.raises(escalations.ResolvedBeforeAcknowledged) as refused:
+        escalations.acknowledge_escalation(case, nurse.user, note="Called, no answer", open_only=True)
+
+    assert Escalation.objects.values().get(pk=case.pk) == stored
+    assert not case.acknowledgement_notes.exists()
+    assert not AuditEvent.objects.filter(actor=nurse.user).exists()
+    assert f"resolved by {patient.surgeon.display_name}" in str(refused.value) and "“first”" in str(refused.value)
 
 
 def test_routine_reports_do_not_join_a_case(patient, phone):
