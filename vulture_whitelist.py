@@ -175,3 +175,6 @@ _.__suppress_context__
 _.exc_text
 # recovery.compiled_query.CompiledInsert: the attribute Django's SQLInsertCompiler.as_sql reads for RETURNING.
 _.returning_fields
+# recovery.dashboard.forms.PatientEditForm: read by Django's BoundField (renders the hidden "initial-" copy of what
+# the page showed; changed_data compares with it).
+_.show_hidden_initial

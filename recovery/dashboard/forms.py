@@ -203,10 +203,22 @@ class PatientEditForm(ContactFields):
     binder_prescribed = forms.BooleanField(label="Abdominal binder prescribed", required=False)
     field_order = ["display_name", "surgery_date", "timezone", "checkin_time", "binder_prescribed"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each field carries the value the page showed (a hidden "initial-" input): changed_data is what this
+        # person changed, not every field that differs from the record now. A change made since the page was
+        # drawn (the patient's check-in time or zone from the app, a colleague's edit) is then not undone.
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
     @classmethod
     def for_patient(cls, patient: Patient, data: Any = None) -> PatientEditForm:
         initial = {name: getattr(patient, name) for name in cls.base_fields}
         return cls(data=data, initial=initial)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields this person changed on the page, with their new values."""
+        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class ReplyForm(forms.Form):

@@ -355,7 +355,7 @@ class PatientEditView(CareTeamRequiredMixin, FormView):
         return {**context, "patient": self.patient}
 
     def form_valid(self, form: PatientEditForm) -> HttpResponse:
-        enrollment.update_patient(self.patient, dict(form.cleaned_data), by=self.request.user)
+        enrollment.update_patient(self.patient, form.changes(), by=self.request.user)
         return redirect("dashboard:patient", pk=self.patient.pk)
 
 

@@ -117,10 +117,11 @@ def update_patient(patient: Patient, changes: dict[str, Any], *, by: Any) -> Pat
 
 def save_patient_changes(patient: Patient, changed: Iterable[str], *, by: Any) -> Patient:
     """Store staff edits of a patient (already set on `patient`); a new surgery date or binder
-    prescription rebuilds the plan, so milestones, restrictions and reminders move with it."""
+    prescription rebuilds the plan, so milestones, restrictions and reminders move with it. Only the `changed`
+    columns are written: one the patient changed in the app meanwhile keeps its value."""
     changed = set(changed)
     with transaction.atomic():
-        patient.save()
+        patient.save(update_fields=sorted(changed | {"updated_at"}))
         if changed & PLAN_FIELDS:
             create_recovery_plan(patient)
         audit.record(actor=by, action=AuditEvent.Action.UPDATE, patient=patient, obj=patient)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import time, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from notifications.models import Notification
 from recovery.models import ActivationCode, AuditEvent, PatientMessage
@@ -138,6 +140,66 @@ def test_editing_the_surgery_date_on_the_dashboard_rebuilds_the_plan(nurse, nurs
     assert patient.phone == "+16465550123"
     assert patient.milestones.get(key="wound_check").due_date == wound_check + timedelta(days=3)
     assert AuditEvent.objects.filter(actor=nurse.user, action="update", patient=patient).exists()
+
+
+class FormFields(HTMLParser):
+    """What a browser sends for a page's form as it was drawn: inputs (checked boxes only) and selected options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {name: value or "" for name, value in attrs}
+        if tag == "input" and "name" in attr and (attr.get("type") != "checkbox" or "checked" in attr):
+            self.data[attr["name"]] = attr.get("value", "on" if attr.get("type") == "checkbox" else "")
+        elif tag == "select":
+            self._select = attr.get("name")
+        elif tag == "option" and self._select and "selected" in attr:
+            self.data[self._select] = attr.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def drawn_form(client: Client, url: str) -> dict[str, str]:
+    parser = FormFields()
+    parser.feed(client.get(url).content.decode())
+    return parser.data
+
+
+def test_saving_the_edit_form_keeps_what_the_patient_changed_since_it_was_drawn(nurse_client, patient):
+    """It used to write every field of the form back: a check-in time or zone the patient changed in the app while
+    the page was open went back to what the page showed, unsaid."""
+    url = reverse("dashboard:patient-edit", args=[patient.pk])
+    data = drawn_form(nurse_client, url)
+    assert data["initial-checkin_time"] == data["checkin_time"] == "09:00:00"  # the hidden copy of what it showed
+    app = APIClient()
+    app.force_authenticate(patient.user)
+    assert app.patch("/api/v1/me/", {"checkin_time": "18:30", "timezone": "Europe/London"},
+                     format="json").status_code == 200
+
+    response = nurse_client.post(url, {**data, "phone": "(646) 555-0123"})
+
+    assert response.status_code == 302, response.context["form"].errors
+    patient.refresh_from_db()
+    assert patient.phone == "+16465550123"
+    assert (patient.checkin_time, patient.timezone) == (time(18, 30), "Europe/London")
+
+
+def test_what_the_nurse_changes_on_the_edit_form_is_saved_over_what_the_page_showed(nurse_client, patient):
+    url = reverse("dashboard:patient-edit", args=[patient.pk])
+    data = drawn_form(nurse_client, url)
+    patient.__class__.objects.filter(pk=patient.pk).update(phone="+12125550177")  # a colleague's edit meanwhile
+
+    response = nurse_client.post(url, {**data, "checkin_time": "07:15", "display_name": "Mina Mine-Ode"})
+
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.checkin_time, patient.display_name, patient.phone) == (time(7, 15), "Mina Mine-Ode",
+                                                                            "+12125550177")
 
 
 def test_a_bad_phone_on_the_edit_form_is_shown_and_nothing_changes(nurse_client, patient):
