@@ -229,11 +229,12 @@ class ResolveView(CareTeamRequiredMixin, View):
 
 
 class CompleteMilestoneView(CareTeamRequiredMixin, View):
-    """The care team marks a clinic-side milestone done (the patient ticks their own in the app)."""
+    """The patient's own care team marks a clinic-side milestone done (the patient ticks their own in the app); a
+    backup surgeon a case was passed on to only reads the record (recovery.access.own_patients), as for edits."""
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         milestone = get_object_or_404(
-            Milestone.objects.select_related("patient").filter(patient__in=access.care_team_patients(self.member)),
+            Milestone.objects.select_related("patient").filter(patient__in=access.own_patients(self.member)),
             pk=pk,
         )
         try:

@@ -388,6 +388,22 @@ def test_marking_a_milestone_done_shows_it_done_and_is_audited(surgeon, surgeon_
     assert AuditEvent.objects.filter(action="update", patient=patient, object_id=str(discharge.pk)).exists()
 
 
+def test_a_backup_surgeon_a_case_was_passed_on_to_cannot_mark_the_patients_milestones_done(surgeon_client, surgeon):
+    """The backup reads the record (recovery.access.own_patients): it used to offer "Mark done" and store it."""
+    patient = PatientFactory(enrolled=True, surgery_date=timezone.now().date() - timedelta(days=3))
+    EscalationFactory(warning_report__patient=patient, escalated_to=surgeon, escalated_at=timezone.now())
+    discharge = patient.milestones.get(key="discharge")
+
+    page = surgeon_client.get(reverse("dashboard:patient", args=[patient.pk])).content.decode()
+    response = surgeon_client.post(reverse("dashboard:complete-milestone", args=[discharge.pk]))
+
+    assert reverse("dashboard:complete-milestone", args=[discharge.pk]) not in page and "Mark done" not in page
+    assert response.status_code == 404
+    discharge.refresh_from_db()
+    assert discharge.completed_at is None
+    assert not AuditEvent.objects.filter(action="update", actor=surgeon.user).exists()
+
+
 def test_a_clinic_step_after_surgery_cannot_be_marked_done_before_it_and_a_preop_one_can(surgeon, surgeon_client):
     patient = PatientFactory(enrolled=True, surgeon=surgeon, surgery_date=timezone.now().date() + timedelta(days=14))
     wound_check, preop_visit = patient.milestones.get(key="wound_check"), patient.milestones.get(key="preop_visit")
