@@ -30,6 +30,7 @@ from recovery.compiled_query import server_prepared_cursor
 from recovery.models import (
     SEVERITY,
     AcknowledgementNote,
+    AuditEvent,
     CheckIn,
     Escalation,
     EscalationReport,
@@ -277,6 +278,11 @@ class PatientRecord:
 def patient_ids_of_logins(user_ids: list[int]) -> QuerySet[Patient, int]:
     """The patients whose logins these are (an admin page of users: whose records its audit names)."""
     return Patient.objects.filter(user_id__in=user_ids).values_list("pk", flat=True)
+
+
+def audit_events_of(patient: Patient) -> QuerySet[AuditEvent]:
+    """Who read or changed the patient's records, newest first, with the names the patient page shows."""
+    return AuditEvent.objects.filter(patient=patient).select_related("actor__surgeon", "actor__nurse")
 
 
 def newest_first(reports: QuerySet[IncisionCheck] | QuerySet[WarningReport]) -> QuerySet:

@@ -300,9 +300,7 @@ class PatientDetailView(CareTeamRequiredMixin, TemplateView):
             "incision_checks": record.incision_checks,
             "warning_reports": record.warning_reports,
             "escalations": record.escalations,
-            "audit_events": list(
-                patient.audit_events.select_related("actor__surgeon", "actor__nurse")[:AUDIT_LOG_SIZE]
-            ),
+            "audit_events": list(selectors.audit_events_of(patient)[:AUDIT_LOG_SIZE]),
             "thread": list(reversed(record.messages)),  # oldest first, the reply form below the newest
             "reply_form": kwargs.get("reply_form") or ReplyForm(),
             "may_edit": access.own_patients(self.member).filter(pk=patient.pk).exists(),
