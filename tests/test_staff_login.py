@@ -114,6 +114,18 @@ def set_up_authenticator(client: Client) -> list[str]:
     return page.context["codes"]
 
 
+def password_only(user: User) -> Client:
+    """A client past the password step of the dashboard's login, not (yet) the second."""
+    client = Client()
+    post_login(client, "dashboard", user.username, PASSWORD)
+    return client
+
+
+def recovery_codes(user: User) -> list[str]:
+    """The recovery codes of `user`, who sets up an authenticator on the first login."""
+    return set_up_authenticator(password_only(user))
+
+
 @pytest.mark.usefixtures("two_factor_required")
 def test_with_the_requirement_a_surgeon_with_only_a_password_sees_no_patient_page():
     surgeon = SurgeonFactory()
@@ -151,11 +163,8 @@ def test_setting_up_totp_opens_the_dashboard_and_gives_ten_single_use_recovery_c
 @pytest.mark.usefixtures("two_factor_required")
 def test_a_next_address_with_a_nul_character_is_dropped_for_the_inbox():
     surgeon = SurgeonFactory()
-    client = Client()
-    post_login(client, "dashboard", surgeon.user.username, PASSWORD)
-    codes = set_up_authenticator(client)
-    later = Client()
-    post_login(later, "dashboard", surgeon.user.username, PASSWORD)
+    codes = recovery_codes(surgeon.user)
+    later = password_only(surgeon.user)
 
     assert later.get(reverse("dashboard:two-factor"), {"next": "/dashboard/\x00"}).context["next"] == "/dashboard/"
     verified = later.post(reverse("dashboard:two-factor"), {"otp_token": codes[0], "next": "/dashboard/patients/\x00"})
@@ -238,3 +247,60 @@ def settings_value(name: str, **environment: str) -> str:
 def test_production_settings_require_the_second_factor_and_make_run_does_not():
     assert settings_value("STAFF_TWO_FACTOR_REQUIRED", DJANGO_DEBUG="false") == "True"
     assert settings_value("STAFF_TWO_FACTOR_REQUIRED", DJANGO_DEBUG="true") == "False"  # make run
+
+
+# --- Where a login sends a staff member, and deactivated logins ------------------------------------------------
+
+OFFSITE = ["https://evil.example/inbox", "//evil.example/", "/\\evil.example/", "\\\\evil.example/",
+           "https:evil.example", "http://127.0.0.1.evil.example/"]
+
+
+def offsite_free(response: Any) -> bool:
+    return response.status_code == 302 and "evil" not in response["Location"]
+
+
+@pytest.mark.parametrize("where", ["dashboard", "admin"])
+@pytest.mark.parametrize("offsite", OFFSITE)
+def test_a_login_never_sends_a_staff_member_on_to_another_site(where, offsite, admin_user):
+    username = SurgeonFactory().user.username if where == "dashboard" else admin_user.username
+    response = Client().post(f"{LOGINS[where]}?next={offsite}",
+                             {"username": username, "password": PASSWORD, "next": offsite})
+    assert offsite_free(response), response["Location"]
+
+
+@pytest.mark.parametrize("offsite", OFFSITE)
+def test_logging_out_never_sends_on_to_another_site(offsite):
+    client = Client()
+    client.force_login(SurgeonFactory().user)
+    assert offsite_free(client.post(f"{reverse('dashboard:logout')}?next={offsite}", {"next": offsite}))
+
+
+@pytest.mark.usefixtures("two_factor_required")
+def test_the_second_step_never_sends_on_to_another_site():
+    surgeon = SurgeonFactory()
+    codes = recovery_codes(surgeon.user)
+
+    for code, offsite in zip(codes, OFFSITE, strict=False):
+        later = password_only(surgeon.user)
+        assert later.get(reverse("dashboard:two-factor"), {"next": offsite}).context["next"] == "/dashboard/"
+        verified = later.post(reverse("dashboard:two-factor"), {"otp_token": code, "next": offsite})
+        assert verified["Location"] == reverse("dashboard:inbox"), offsite
+
+
+@pytest.mark.parametrize("member", ["surgeon", "nurse"])
+def test_a_deactivated_staff_login_loses_its_open_dashboard_session_and_its_api_token(member, api_client):
+    user = (SurgeonFactory() if member == "surgeon" else NurseFactory()).user
+    client = Client()
+    client.force_login(user)
+    token = api_client.post("/api/v1/auth/token/", {"username": user.username, "password": PASSWORD}).json()
+    assert client.get(reverse("dashboard:patients")).status_code == 200
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    response = client.get(reverse("dashboard:patients"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("dashboard:login"))
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access']}")
+    assert api_client.get("/api/v1/surgeon/patients/").status_code == 401
+    api_client.credentials()
+    assert api_client.post("/api/v1/auth/token/refresh/", {"refresh": token["refresh"]}).status_code == 401
