@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -39,6 +39,7 @@ from recovery.models import (
     User,
     WarningReport,
 )
+from recovery.plausible_dates import PUMP_DATE_WINDOW, SURGERY_DATE_WINDOW, out_of_window
 from recovery.services import enrollment, records, staff_edits
 
 
@@ -98,7 +99,29 @@ class AuditedPagesMixin:
         return super().get_deleted_objects(objs, request)  # type: ignore[misc]
 
 
-class PatientRecordAuditMixin(AuditedPagesMixin):
+def plausible_date(window: dict[str, int]) -> Any:
+    """A form validator refusing a date outside `window` (recovery.plausible_dates), as the dashboard and the API do."""
+    def validate(day: Any) -> None:
+        if (problem := out_of_window(day, window)) is not None:
+            raise ValidationError(problem, code="out_of_window")
+    return validate
+
+
+class PlausibleDatesMixin:
+    """A date typed in the admin is held to the windows the dashboard and the API use: a year such as 9999 is a typing
+    mistake, and overflowed the recovery plan's and the pump's date arithmetic (a 500, or a patient page that no
+    longer opens). A surgery date within SURGERY_DATE_WINDOW, every other date within PUMP_DATE_WINDOW."""
+
+    def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        if field is not None and isinstance(db_field, models.DateField) and not isinstance(db_field,
+                                                                                          models.DateTimeField):
+            window = SURGERY_DATE_WINDOW if db_field.name == "surgery_date" else PUMP_DATE_WINDOW
+            field.validators.append(plausible_date(window))
+        return field
+
+
+class PatientRecordAuditMixin(PlausibleDatesMixin, AuditedPagesMixin):
     """Admin pages of patient records read and write through services, which audit them."""
 
     def get_search_fields(self, request: HttpRequest) -> Any:
@@ -219,7 +242,7 @@ PUMP_COMPUTED_FIELDS = (
 )
 
 
-class PumpInline(admin.StackedInline):
+class PumpInline(PlausibleDatesMixin, admin.StackedInline):
     model = Pump
     can_delete = False
     min_num = 1  # enrollment needs the pump: its form is required

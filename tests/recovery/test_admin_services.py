@@ -59,6 +59,57 @@ def test_changing_the_surgery_date_in_the_admin_moves_every_milestone_and_restri
     assert Milestone.objects.get(patient=patient, key=done.key).completed_at is not None  # completion kept
 
 
+@pytest.mark.parametrize("surgery_date", ["9999-12-31", "0001-01-01"])
+def test_a_surgery_date_out_of_any_plausible_window_is_refused_in_the_admin_and_nothing_changes(staff_client,
+                                                                                                 surgery_date):
+    """9999-12-31 overflowed the plan's date arithmetic (a 500); year 1 moved the whole plan there. The dashboard and
+    the API refuse both; so does the admin now, naming the field."""
+    patient = enroll_patient(
+        surgeon=SurgeonFactory(), display_name="Ada", surgery_date=date(2026, 3, 2), timezone_name="Europe/London",
+        pump={"kind": "programmable", "drug": "baclofen"},
+    ).patient
+    before = plan_dates(patient)
+
+    response = staff_client.post(reverse("admin:recovery_patient_change", args=[patient.pk]),
+                                 patient_form(patient, surgery_date=surgery_date))
+
+    assert response.status_code == 200
+    assert "Must be between" in str(response.context["adminform"].form.errors["surgery_date"])
+    assert Patient.objects.get(pk=patient.pk).surgery_date == date(2026, 3, 2) and plan_dates(patient) == before
+    assert not AuditEvent.objects.filter(action="update").exists()
+
+
+@pytest.mark.parametrize("field", ["surgery_date", "pump-0-next_refill_date", "pump-0-battery_replacement_due"])
+def test_a_patient_added_in_the_admin_with_an_implausible_date_is_refused_and_nothing_stored(staff_client, field):
+    form = {
+        "display_name": "Added Here", "surgeon": SurgeonFactory().pk, "surgery_date": "2026-11-20",
+        "timezone": "America/New_York", "checkin_time": "09:00", "binder_prescribed": "on", "user": "",
+        "pump-TOTAL_FORMS": "1", "pump-INITIAL_FORMS": "0", "pump-MIN_NUM_FORMS": "1", "pump-MAX_NUM_FORMS": "1",
+        "pump-0-kind": "fixed_rate", "pump-0-drug": "morphine", field: "9999-12-31",
+    }
+
+    response = staff_client.post(reverse("admin:recovery_patient_add"), form)
+
+    assert response.status_code == 200 and "Must be between" in response.content.decode()
+    assert not Patient.objects.exists()
+
+
+def test_a_milestone_due_date_out_of_any_plausible_window_is_refused_in_the_admin(staff_client):
+    patient = enroll_patient(
+        surgeon=SurgeonFactory(), display_name="Ada", surgery_date=date(2026, 3, 2), timezone_name="Europe/London",
+        pump={"kind": "programmable", "drug": "baclofen"},
+    ).patient
+    milestone = patient.milestones.get(key="discharge")
+
+    response = staff_client.post(reverse("admin:recovery_milestone_change", args=[milestone.pk]), {
+        "patient": patient.pk, "key": milestone.key, "title": milestone.title, "due_date": "9999-12-31",
+        "window_days": milestone.window_days})
+
+    assert response.status_code == 200
+    assert "Must be between" in str(response.context["adminform"].form.errors["due_date"])
+    assert Milestone.objects.get(pk=milestone.pk).due_date == milestone.due_date
+
+
 def test_a_patient_added_in_the_admin_is_enrolled_with_plan_pump_and_code(staff_client):
     surgeon = SurgeonFactory()
     form = {
