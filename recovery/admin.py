@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from recovery import selectors
 from recovery.models import (
     AcknowledgementNote,
     ActivationCode,
@@ -250,10 +251,27 @@ class PumpInline(PlausibleDatesMixin, admin.StackedInline):
     readonly_fields = PUMP_COMPUTED_FIELDS
 
 
+class PatientAdminForm(ModelForm):
+    """A patient moves to another surgeon only without an open escalation case: the case stays with the surgeon it
+    was assigned to, so the new team would not see it while the old one, no longer the patient's, would keep
+    receiving the reports that join it."""
+
+    def clean_surgeon(self) -> Surgeon:
+        surgeon: Surgeon = self.cleaned_data["surgeon"]
+        patient: Patient = self.instance
+        if patient.pk is not None and surgeon.pk != patient.surgeon_id and selectors.has_open_case(patient):
+            raise ValidationError("This patient has an open escalation case, which stays with its surgeon's team: "
+                                  "resolve it before moving the patient to another surgeon.", code="open_case")
+        return surgeon
+
+
 @admin.register(Patient)
 class PatientAdmin(PatientRecordAuditMixin, admin.ModelAdmin):
     """A patient added here is enrolled (pump, recovery plan, activation code shown once); a new
-    surgery date or binder prescription rebuilds the plan."""
+    surgery date or binder prescription rebuilds the plan; a move to another surgeon waits for the open case to be
+    resolved (PatientAdminForm)."""
+
+    form = PatientAdminForm
 
     list_display = ("display_name", "surgeon", "surgery_date", "timezone", "checkin_time", "user")
     list_filter = ("surgeon", "binder_prescribed", "timezone")

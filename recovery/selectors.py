@@ -280,6 +280,11 @@ def patient_ids_of_logins(user_ids: list[int]) -> QuerySet[Patient, int]:
     return Patient.objects.filter(user_id__in=user_ids).values_list("pk", flat=True)
 
 
+def has_open_case(patient: Patient) -> bool:
+    """The patient has an unresolved escalation case (one at most, shared/API.md 1.1)."""
+    return Escalation.objects.filter(patient=patient, resolved_at__isnull=True).exists()
+
+
 def audit_events_of(patient: Patient) -> QuerySet[AuditEvent]:
     """Who read or changed the patient's records, newest first, with the names the patient page shows."""
     return AuditEvent.objects.filter(patient=patient).select_related("actor__surgeon", "actor__nurse")

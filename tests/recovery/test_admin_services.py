@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from recovery import plan
 from recovery.models import ActivationCode, AuditEvent, Milestone, Patient, Restriction
+from recovery.services import escalations
 from recovery.services.enrollment import enroll_patient
-from tests.factories import SurgeonFactory
+from tests.factories import EscalationFactory, SurgeonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +109,29 @@ def test_a_milestone_due_date_out_of_any_plausible_window_is_refused_in_the_admi
     assert response.status_code == 200
     assert "Must be between" in str(response.context["adminform"].form.errors["due_date"])
     assert Milestone.objects.get(pk=milestone.pk).due_date == milestone.due_date
+
+
+def test_a_patient_with_an_open_case_is_not_moved_to_another_surgeon_in_the_admin(staff_client):
+    """It used to move: the open case stayed with the old surgeon, so the new team never saw it in their inbox and the
+    old team, whose patient it no longer was (their patient page a 404), kept receiving every report joining it."""
+    old, new = SurgeonFactory(), SurgeonFactory()
+    patient = enroll_patient(
+        surgeon=old, display_name="Ada", surgery_date=date(2026, 3, 2), timezone_name="Europe/London",
+        pump={"kind": "programmable", "drug": "baclofen"},
+    ).patient
+    case = EscalationFactory(warning_report__patient=patient)
+
+    response = staff_client.post(reverse("admin:recovery_patient_change", args=[patient.pk]),
+                                 patient_form(patient, surgeon=new.pk))
+
+    assert response.status_code == 200
+    assert "resolve it before moving the patient" in str(response.context["adminform"].form.errors["surgeon"])
+    assert Patient.objects.get(pk=patient.pk).surgeon == old
+    escalations.resolve_escalation(case, old.user, outcome="called_patient")
+    moved = staff_client.post(reverse("admin:recovery_patient_change", args=[patient.pk]),
+                              patient_form(patient, surgeon=new.pk, display_name="Ada Moved"))
+    assert moved.status_code == 302
+    assert Patient.objects.values_list("surgeon", "display_name").get(pk=patient.pk) == (new.pk, "Ada Moved")
 
 
 def test_a_patient_added_in_the_admin_is_enrolled_with_plan_pump_and_code(staff_client):
