@@ -149,6 +149,20 @@ class EnrollmentForm(ContactFields):
         }
 
 
+class TextareaField(forms.CharField):
+    """Free text typed in a <textarea>, its line breaks stored as LF. A browser counts each line break as one
+    character against the textarea's maxlength but sends it as two (CRLF): a note the page let through was refused as
+    too long (a bare 400, the note lost) when it had line breaks and came near the limit."""
+
+    def __init__(self, *, rows: int = 1, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n") if text else text
+
+
 def reports_seen_field() -> forms.IntegerField:
     """How many of the case's reports the page showed (a hidden field the inbox and patient pages always send):
     acknowledging or resolving is refused when more have joined since (services.escalations)."""
@@ -171,7 +185,7 @@ class ReasonsSeenField(forms.CharField):
 
 
 class AcknowledgeForm(forms.Form):
-    note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))
+    note = TextareaField(required=False, max_length=4000)
     reports_seen = reports_seen_field()
     reasons_seen = ReasonsSeenField()
 
@@ -180,13 +194,13 @@ class CaseNoteForm(AcknowledgeForm):
     """A note on a case already acknowledged ("called again, no answer"): kept by the acknowledgement service,
     as the API's acknowledge with a note, so it must say something."""
 
-    note = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 1}), error_messages={
+    note = TextareaField(max_length=4000, error_messages={
         "required": "Write the note before adding it: an empty note is not kept."})
 
 
 class ResolveForm(forms.Form):
     outcome = forms.ChoiceField(choices=Escalation.Outcome.choices)
-    note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 1}))
+    note = TextareaField(required=False, max_length=4000)
     reports_seen = reports_seen_field()
     reasons_seen = ReasonsSeenField()
 
@@ -222,8 +236,7 @@ class PatientEditForm(ContactFields):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label="Reply to the patient", max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    body = TextareaField(label="Reply to the patient", max_length=4000, rows=3)
     # A fresh id per rendered form, sent as the message's client_id (services.messages): a double click or a
     # resent POST is one message and one push. Not required, so a page drawn before it existed still sends.
     client_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)

@@ -122,6 +122,31 @@ def test_the_same_reply_form_sent_again_with_another_text_is_refused_and_offered
     assert PatientMessage.objects.filter(patient=patient, kind="care_team").count() == 2
 
 
+# What the browser sends for a textarea it let hold 3999 of its 4000 characters (maxlength counts a line break as
+# one): each of its 19 line breaks as CRLF, so 4018 characters. They used to be refused as over 4000, the text lost.
+FULL_TEXTAREA = "\r\n".join(["x" * 199] * 20)
+
+
+def test_a_reply_as_long_as_its_box_allows_is_sent_with_its_line_breaks(nurse_client, patient):
+    response = nurse_client.post(reverse("dashboard:patient-messages", args=[patient.pk]), {"body": FULL_TEXTAREA})
+
+    assert response.status_code == 302
+    assert PatientMessage.objects.get(patient=patient).body == FULL_TEXTAREA.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(("url_name", "data"), [
+    ("dashboard:acknowledge", {}), ("dashboard:resolve", {"outcome": "called_patient"})])
+def test_a_case_note_as_long_as_its_box_allows_is_kept_with_its_line_breaks(nurse_client, patient, url_name, data):
+    case = EscalationFactory(warning_report__patient=patient)
+
+    response = nurse_client.post(reverse(url_name, args=[case.pk]), {"note": FULL_TEXTAREA, **data})
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    kept = case.resolution_note if url_name == "dashboard:resolve" else case.acknowledge_note
+    assert kept == FULL_TEXTAREA.replace("\r\n", "\n")
+
+
 def test_an_empty_reply_is_refused_on_the_page(nurse_client, patient):
     response = nurse_client.post(reverse("dashboard:patient-messages", args=[patient.pk]), {"body": ""})
     assert response.status_code == 400 and "This field is required" in response.content.decode()
