@@ -162,3 +162,18 @@ def test_the_urgent_sweep_sends_the_due_urgent_rows_and_leaves_the_bulk_ones_to_
     assert Notification.objects.get(pk=urgent.pk).status == Notification.Status.SENT
     assert Notification.objects.get(pk=bulk.pk).status == Notification.Status.PENDING
     assert len(fcm_standin.sent_messages()) == 1
+
+
+def test_a_claimed_row_carries_the_data_and_expiry_the_outbox_holds_to_the_microsecond():
+    """The claim reads `data` as JSON text and `expires_at` as microseconds since the epoch on PostgreSQL
+    (services._claimed_rows): the values are the ones Django reads from the model."""
+    expiring = NotificationFactory(data={"kind": "checkin_prompt", "patient_id": "12", "note": "día 3 \u2013 \"ok\""},
+                                   expires_at=timezone.now() + timedelta(hours=3, microseconds=7))
+    lasting = NotificationFactory(expires_at=None)
+    claim = Notification.objects.filter(pk__in=[expiring.pk, lasting.pk]).order_by("pk")
+
+    rows = services._claimed_rows(claim, 10)
+
+    assert [(row.id, row.data, row.expires_at) for row in rows] == [(n.pk, n.data, n.expires_at) for n in claim]
+    assert rows[0].expires_at.utcoffset() == timedelta(0)
+    assert rows[0].expires_at.microsecond == expiring.expires_at.microsecond
