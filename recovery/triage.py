@@ -5,7 +5,9 @@ The rules are data, in two steps:
 1. Sign rules turn what was measured or written into signs: a temperature above 100.0 °F is the sign
    `fever`, one at or below 95.0 °F is `low_temperature`, a pain score of 8 or more is `severe_pain`,
    three such days in a row `severe_pain_3_days` (escalated from the surgery day on), a warning report
-   that holds only a note is `patient_note`. Reported symptom codes are signs as they are.
+   that holds only a note is `patient_note`. Reported symptom codes are signs as they are, and so are the
+   signs a note names in the patient's own words, English or Spanish, not negated (recovery.note_signs:
+   "I can't breathe", "no puedo respirar"; "no fever" is none).
 2. Level rules fire when, for each of their groups, the report shows at least one sign of the group,
    the pump holds one of their drugs and the recovery day is in their range. A single-sign rule has one
    group (`fever`); a combination has several (fever + a new neurological deficit). A row marked
@@ -33,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from recovery.emergency_numbers import FALLBACK_EMERGENCY_NUMBER
 from recovery.models import SEVERITY, TriageLevel
+from recovery.note_signs import NotePhrases, note_phrase_rows
 
 # Texts the patient reads are translated (locale/es): rendered in the active language, which the report
 # services set to the patient's own.
@@ -596,7 +599,7 @@ class TriageResult:
     level: TriageLevel
     reasons: tuple[str, ...]
     advice: str
-    fired: tuple[TemperatureSign | PainSign | NoteOnlySign | Rule, ...] = ()  # rows that fired, for audit/tests
+    fired: tuple[TemperatureSign | PainSign | NoteOnlySign | NotePhrases | Rule, ...] = ()  # rows that fired
 
     @property
     def escalates(self) -> bool:
@@ -673,9 +676,12 @@ def reported_signs(report: Report) -> frozenset[str]:
     return frozenset(signs - not_reported)
 
 
-def _signs(report: Report, context: PatientContext) -> tuple[set[str], list[TemperatureSign | PainSign | NoteOnlySign]]:
+SignRow = TemperatureSign | PainSign | NoteOnlySign | NotePhrases
+
+
+def _signs(report: Report, context: PatientContext) -> tuple[set[str], list[SignRow]]:
     signs = set(report.symptoms)
-    fired: list[TemperatureSign | PainSign | NoteOnlySign] = []
+    fired: list[SignRow] = list(note_phrase_rows(report.note))
     if report.temperature is not None:
         fahrenheit = to_fahrenheit(report.temperature, report.temperature_unit)
         fired.extend(rule for rule in TEMPERATURE_SIGNS if rule.shows(fahrenheit))

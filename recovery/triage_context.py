@@ -68,21 +68,24 @@ def worst_pain_by_date(patient: Patient, *, since: date, until: date) -> dict[da
 
 
 def recent_signs(patient: Patient, now: datetime) -> frozenset[str]:
-    """What the patient's reports of the last triage.RECENT_HOURS showed (three small indexed queries)."""
+    """What the patient's reports of the last triage.RECENT_HOURS showed, their notes' words too (three small
+    indexed queries)."""
     since = now - timedelta(hours=triage.RECENT_HOURS)
     window = {"patient": patient, "created_at__gte": since, "created_at__lte": now}
     reports = [
-        triage.Report(symptoms=tuple(symptoms), temperature=temperature, temperature_unit=unit, pain_score=pain)
-        for symptoms, temperature, unit, pain in CheckIn.objects.filter(**window).values_list(
-            "symptoms", "temperature", "temperature_unit", "pain_score")
+        triage.Report(symptoms=tuple(symptoms), temperature=temperature, temperature_unit=unit, pain_score=pain,
+                      note=note)
+        for symptoms, temperature, unit, pain, note in CheckIn.objects.filter(**window).values_list(
+            "symptoms", "temperature", "temperature_unit", "pain_score", "note")
     ]
     reports += [
-        triage.Report(symptoms=tuple(symptoms))
-        for symptoms in WarningReport.objects.filter(**window).values_list("symptoms", flat=True)
+        triage.Report(symptoms=tuple(symptoms), note=note)
+        for symptoms, note in WarningReport.objects.filter(**window).values_list("symptoms", "note")
     ]
     reports += [
-        triage.Report(symptoms=triage.incision_symptoms(pain=p, redness=r, bleeding=b, drainage=d, swelling=s))
-        for p, r, b, d, s in IncisionCheck.objects.filter(**window).values_list(
-            "pain", "redness", "bleeding", "drainage", "swelling")
+        triage.Report(symptoms=triage.incision_symptoms(pain=p, redness=r, bleeding=b, drainage=d, swelling=s),
+                      note=note)
+        for p, r, b, d, s, note in IncisionCheck.objects.filter(**window).values_list(
+            "pain", "redness", "bleeding", "drainage", "swelling", "note")
     ]
     return frozenset().union(*(triage.reported_signs(report) for report in reports))

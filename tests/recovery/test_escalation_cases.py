@@ -238,7 +238,8 @@ def test_a_note_only_report_joins_with_the_patients_words(patient, phone):
     report(phone, note="I can't breathe properly and I'm so sleepy")
     case_reports = list(EscalationReport.objects.filter(escalation=Escalation.objects.get()))
     assert [r.report.note for r in case_reports] == ["", "I can't breathe properly and I'm so sleepy"]
-    assert case_reports[1].report.triage_reasons == ["patient_note"]
+    # the note's words are triaged too (recovery.note_signs), and a person still reads it
+    assert case_reports[1].report.triage_reasons == ["difficulty_breathing", "patient_note"]
 
 
 @pytest.mark.django_db(transaction=True)

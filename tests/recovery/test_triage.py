@@ -250,8 +250,11 @@ CASES: list[Case] = [
     Case("chest pain before surgery is still an emergency", sx("chest_pain"), "emergency", ("chest_pain",),
          day=-14),
     # --- a warning report that is only a note --------------------------------------------------
-    Case("warning report with only a note", Report(kind="warning_report", note="I can't breathe properly"),
+    Case("warning report with only a note", Report(kind="warning_report", note="the pump site feels odd"),
          "urgent", ("patient_note",)),
+    Case("a note-only report of trouble breathing is an emergency a person also reads",
+         Report(kind="warning_report", note="I can't breathe properly"), "emergency",
+         ("difficulty_breathing", "patient_note")),
     Case("warning report with symptoms and a note: the symptoms triage it",
          Report(kind="warning_report", symptoms=("limb_pain",), note="since last night"), "urgent", ("limb_pain",),
          absent=("patient_note",)),
@@ -361,7 +364,7 @@ def test_severe_pain_is_never_told_nothing_needs_the_care_team_and_says_what_to_
 
 
 def test_a_note_only_warning_report_is_read_by_a_person():
-    result = triage.triage(Report(kind="warning_report", note="I can't breathe properly and I'm so sleepy"))
+    result = triage.triage(Report(kind="warning_report", note="Something feels wrong around the pump"))
     assert result.level == "urgent" and result.reasons == ("patient_note",)
     assert "will read your note" in result.advice
 

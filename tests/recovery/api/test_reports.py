@@ -430,12 +430,22 @@ def test_fever_with_trouble_keeping_balance_is_an_emergency_case(patient_client,
 
 
 def test_a_warning_report_with_only_a_note_is_urgent_so_a_person_reads_it(patient_client, patient):
-    # Issue 9: free text cannot be machine-triaged (this test said "routine" before).
+    # Issue 9: free text no rule reads is read by a person (this test said "routine" before).
     response = patient_client.post("/api/v1/warning-reports/", {
-        "client_id": str(uuid.uuid4()), "symptoms": [], "note": "I can't breathe properly and I'm so sleepy"})
+        "client_id": str(uuid.uuid4()), "symptoms": [], "note": "Something feels wrong around the pump"})
     triage = response.json()["triage"]
     assert response.status_code == 201 and (triage["level"], triage["reasons"]) == ("urgent", ["patient_note"])
     assert Escalation.objects.filter(patient=patient, level="urgent").count() == 1
+
+
+def test_a_note_only_warning_report_of_trouble_breathing_is_an_emergency(patient_client, patient):
+    # It said "urgent" before: "I can't breathe" in the patient's own words is guide line 174's sign.
+    response = patient_client.post("/api/v1/warning-reports/", {
+        "client_id": str(uuid.uuid4()), "symptoms": [], "note": "I can't breathe properly and I'm so sleepy"})
+    triage = response.json()["triage"]
+    assert response.status_code == 201 and triage["level"] == "emergency"
+    assert triage["reasons"] == ["difficulty_breathing", "patient_note"]
+    assert Escalation.objects.filter(patient=patient, level="emergency").count() == 1
 
 
 def test_a_warning_report_with_neither_symptoms_nor_note_is_400_naming_symptoms(patient_client):
