@@ -122,13 +122,15 @@ ARTICLES: tuple[Article, ...] = (
     Article(
         "baclofen_withdrawal_overdose", _("Baclofen: signs of withdrawal and overdose"),
         _("Stopping intrathecal baclofen suddenly can be life-threatening. Signs of withdrawal are "
-          "muscle stiffness or spasms coming back, itching, fever, confusion and a fast heartbeat: "
-          "call your care team at once, and %(emergency_number)s if you have a high fever or "
-          "confusion. Signs of too much baclofen are strong drowsiness, dizziness, slow or shallow "
-          "breathing, feeling cold, seizures or not waking up: call %(emergency_number)s. Never miss "
-          "a refill and never let the pump alarm run."),
+          "muscle stiffness or spasms coming back, itching, tingling, a fever and a fast heartbeat: "
+          "call your care team at once. Call %(emergency_number)s now if a fever comes with any of the "
+          "others, or if you become confused: withdrawal is getting worse. Signs of too much baclofen "
+          "are strong drowsiness, dizziness, slow or shallow breathing, feeling cold, seizures or not "
+          "waking up: call %(emergency_number)s. Never miss a refill and never let the pump alarm run."),
         "Lioresal Intrathecal (baclofen injection) prescribing information, boxed warning on abrupt "
-        "discontinuation, and overdosage section; guide lines 72 and 80.",
+        "discontinuation (early signs: return of spasticity, pruritus, paresthesias; then high fever, altered "
+        "mental status), and overdosage section; guide lines 72 and 80. What it sends to the emergency number "
+        "is what triage answers with it (recovery.triage rows confusion and baclofen_withdrawal).",
         drugs=BACLOFEN,
     ),
     Article(
@@ -146,9 +148,10 @@ ARTICLES: tuple[Article, ...] = (
     Article(
         "medicine_safety", _("Your pump medicine: when to call"),
         _("Any pump medicine can cause problems if you get too much or too little. Call your care team "
-          "if you feel unusually sleepy, confused or unwell, or if your symptoms come back; call "
-          "%(emergency_number)s if you have trouble breathing or cannot stay awake."),
-        "Guide lines 72 and 80 (medicine withdrawal or overdose).",
+          "if you feel unusually sleepy or unwell, or if your symptoms come back; call "
+          "%(emergency_number)s now if you are confused, have trouble breathing or cannot stay awake."),
+        "Guide lines 72 and 80 (medicine withdrawal or overdose). Confusion is for the emergency number, as "
+        "triage answers it for every pump drug (recovery.triage row confusion).",
         drugs=OTHER_DRUGS,
     ),
     # --- The pump over its life -------------------------------------------------------------------

@@ -275,9 +275,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "baclofen_withdrawal", EMERGENCY,
-        (one_of("pump_alarm", "increased_spasticity", "itching"), one_of("fever", "confusion")),
-        f"{GUIDE} lines 72 and 80 (medicine withdrawal). {LIORESAL_BOXED}: an early sign with fever or "
-        "confusion is withdrawal progressing.",
+        (one_of("pump_alarm", "increased_spasticity", "itching", "limb_tingling"), one_of("fever", "confusion")),
+        f"{GUIDE} lines 72 and 80 (medicine withdrawal). {LIORESAL_BOXED}: an early sign (paresthesias are "
+        "limb_tingling) with fever or confusion is withdrawal progressing.",
         drugs=BACLOFEN,
     ),
     Rule(
@@ -519,8 +519,8 @@ EMERGENCY_PAIRS = _(
 
 # baclofen_withdrawal's pair, for a baclofen pump: its early signs are listed for the surgeon one by one.
 BACLOFEN_PAIRS = _(
-    "With your baclofen pump, call %(number)s now if itching, more muscle stiffness or a pump alarm comes with a "
-    "fever or confusion."
+    "With your baclofen pump, call %(number)s now if itching, tingling, more muscle stiffness or a pump alarm comes "
+    "with a fever or confusion."
 )
 
 

@@ -155,8 +155,14 @@ CASES: list[Case] = [
     *(
         Case(f"baclofen: {early} + {late}", sx(early, late), "emergency", ("baclofen_withdrawal", early, late),
              drug="baclofen")
-        for early in ("pump_alarm", "increased_spasticity", "itching") for late in ("fever", "confusion")
+        for early in ("pump_alarm", "increased_spasticity", "itching", "limb_tingling")
+        for late in ("fever", "confusion")
     ),
+    # Paresthesias (tingling) are an early withdrawal sign of the Lioresal boxed warning, as itching is.
+    Case("baclofen: limb_tingling + 37.9 C", t("37.9", "C", symptoms=("limb_tingling",)), "emergency",
+         ("baclofen_withdrawal",), drug="baclofen"),
+    Case("morphine: limb_tingling + fever is not baclofen withdrawal", sx("limb_tingling", "fever"), "urgent",
+         absent=("baclofen_withdrawal",), drug="morphine"),
     Case("baclofen: pump_alarm + 38.1 C", t("38.1", "C", symptoms=("pump_alarm",)), "emergency",
          ("baclofen_withdrawal",), drug="baclofen"),
     Case("baclofen: pump_alarm + 100.0 F stays urgent", t("100.0", symptoms=("pump_alarm",)), "urgent",
@@ -350,7 +356,7 @@ def test_a_baclofen_pumps_when_to_call_text_sends_withdrawals_pair_to_the_emerge
     baclofen pump's triage calls them an emergency (baclofen_withdrawal), and the text says so."""
     context = PatientContext(drug=drug, recovery_day=9, emergency_number="999")
     emergency = " ".join(sentences_naming("999", triage.triage(Report(pain_score=2), context).advice))
-    named = "itching, more muscle stiffness or a pump alarm comes with a fever or confusion" in emergency
+    named = "itching, tingling, more muscle stiffness or a pump alarm comes with a fever or confusion" in emergency
     assert named is (drug == "baclofen")
     assert (triage.triage(t("101.0", symptoms=("itching",)), context).level == "emergency") is named
 
