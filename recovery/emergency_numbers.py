@@ -13,7 +13,11 @@ it as "your local emergency number" too.
 Sources for the table: ITU-T E.164 Supplement / ITU Operational Bulletin list of emergency numbers;
 EU: Directive (EU) 2018/1972 art. 109 (112); US/CA: NENA (911); GB: Ofcom (999, 112 also works);
 AU: ACMA (000); NZ: NZ Police (111); JP: Fire and Disaster Management Agency (119 ambulance);
-national health services for the ambulance numbers of the other rows.
+national health services for the ambulance numbers of the other rows. The Spanish-speaking countries of the
+Americas that run a national 9-1-1 system (the app speaks Spanish, so these patients are among its users):
+EC (Servicio Integrado de Seguridad ECU 911), UY (Ministerio del Interior, 911), PY (Sistema 911), CR (Sistema
+de Emergencias 9-1-1), PA (SUME 911), DO (Sistema Nacional de Atención a Emergencias y Seguridad 9-1-1), SV
+and HN (national 911 systems); elsewhere in the region (PE, VE, BO, GT, CU, NI) the fallback stands.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ EMERGENCY_NUMBERS: dict[str, str] = {
     **{country: "112" for country in _EU_EEA_112},
     "US": "911", "CA": "911", "MX": "911", "PR": "911", "GU": "911", "VI": "911", "AS": "911", "MP": "911",
     "PH": "911", "AR": "107", "BR": "192", "CL": "131", "CO": "123",
+    "EC": "911", "UY": "911", "PY": "911", "CR": "911", "PA": "911", "DO": "911", "SV": "911", "HN": "911",
     "GB": "999", "IM": "999", "JE": "999", "GG": "999", "GI": "112",
     "NO": "113", "CH": "144",
     "AU": "000", "NZ": "111",

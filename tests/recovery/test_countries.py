@@ -35,6 +35,16 @@ def test_emergency_numbers_of_shared_api_md(country, number):
     assert emergency_number_for(country) == number
 
 
+@pytest.mark.parametrize(("zone", "number"), [
+    ("America/Guayaquil", "911"), ("America/Montevideo", "911"), ("America/Asuncion", "911"),
+    ("America/Costa_Rica", "911"), ("America/Panama", "911"), ("America/Santo_Domingo", "911"),
+    ("America/El_Salvador", "911"), ("America/Tegucigalpa", "911"), ("America/Mexico_City", "911"),
+])
+def test_a_spanish_speaking_patient_in_a_911_country_is_not_told_112_is_their_local_number(zone, number):
+    """The advice says "%(number)s is your local emergency number": in Ecuador or Uruguay that is 911."""
+    assert emergency_number_for(country_for_timezone(zone)) == number
+
+
 @pytest.mark.parametrize("country", [None, "", "AQ", "ZZ"])
 def test_unknown_countries_fall_back_to_112(country):
     assert FALLBACK_EMERGENCY_NUMBER == "112"
