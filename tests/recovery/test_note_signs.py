@@ -131,6 +131,15 @@ def test_a_baclofen_patient_writing_of_itching_and_fever_is_told_to_call_the_eme
     assert result.level == "emergency" and "baclofen_withdrawal" in result.reasons
 
 
+def test_a_baclofen_patient_past_the_alarm_date_writing_of_itching_is_told_to_call_the_emergency_number():
+    """The refill safety net told them to call it for itching (LIORESAL boxed warning); writing it counts too."""
+    result = triage.triage(Report(kind="warning_report", note="me pica todo el cuerpo"),
+                           PatientContext(drug="baclofen", recovery_day=40, refill_missed=True,
+                                          refill_alarm_passed=True, emergency_number="112"))
+    assert result.level == "emergency" and "baclofen_withdrawal_refill_missed" in result.reasons
+    assert triage.reads_refill_state(Report(kind="warning_report", note="me pica"), "baclofen")
+
+
 def test_a_note_sign_counts_for_later_reports_combinations():
     earlier = triage.reported_signs(Report(kind="warning_report", note="I have a fever"))
     assert "fever" in earlier
