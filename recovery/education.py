@@ -75,7 +75,7 @@ ARTICLES: tuple[Article, ...] = (
         "incision_care", _("Caring for your incisions"),
         _("You have two incisions: one on your back and one on your abdomen over the pump. Keep them "
           "clean and dry and look at both every day. Tell your care team about pain, redness, "
-          "bleeding, drainage or more swelling at an incision, or a fever over 100.0 F (37.8 C): "
+          "bleeding, drainage or more swelling at an incision, or a fever over 100.0 F (37.8 C or more): "
           "these can be signs of infection."),
         "Guide lines 136-139, 152 and 173-178 (incisions; signs of infection).",
         first_day=0, last_day=27,
@@ -98,8 +98,8 @@ ARTICLES: tuple[Article, ...] = (
     ),
     Article(
         "when_to_call", _("When to call your care team, and when to call %(emergency_number)s"),
-        _("Call your care team if you have a fever over 100.0 F (37.8 C); numbness, tingling, pain or "
-          "weakness in your arms or legs; trouble walking or keeping your balance; pain, redness, "
+        _("Call your care team if you have a fever over 100.0 F (37.8 C or more); numbness, tingling, "
+          "pain or weakness in your arms or legs; trouble walking or keeping your balance; pain, redness, "
           "bleeding, drainage or swelling at an incision; or severe pain that medicine does not help. "
           "Call %(emergency_number)s now for trouble breathing or shortness of breath, chest pain, a "
           "seizure, sudden confusion, new bowel or bladder problems or if you cannot stay awake. Call "

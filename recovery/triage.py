@@ -440,7 +440,7 @@ INCISION_SIGNS: dict[str, str] = {
 
 # Plain words for each reason, used in the advice text the patient reads and on the dashboard.
 REASON_WORDS: dict[str, Text] = {
-    "fever": _("a fever over 100.0°F (37.8°C)"),
+    "fever": _("a fever over 100.0°F (37.8°C or more)"),
     "low_temperature": _("a low body temperature (95.0°F / 35.0°C or less)"),
     "difficulty_breathing": _("trouble breathing"),
     "shortness_of_breath": _("shortness of breath"),
@@ -549,8 +549,8 @@ def _single_signs(number: str, *, baclofen_running_out: bool) -> str:
             "or stand up; a stiff neck; severe pain your medicine does not relieve; or a pump alarm."
         ) % {"number": number}
     return gettext(
-        "Call your surgeon if you get a fever over 100.0°F (37.8°C) or a temperature of 95.0°F (35.0°C) or less; "
-        "trouble walking or keeping your balance; numbness, tingling, pain or weakness in your arms or legs; "
+        "Call your surgeon if you get a fever over 100.0°F (37.8°C or more) or a temperature of 95.0°F (35.0°C) or "
+        "less; trouble walking or keeping your balance; numbness, tingling, pain or weakness in your arms or legs; "
         "pain, redness, bleeding, drainage or more swelling at an incision; a headache when you sit or stand "
         "up; a stiff neck; more muscle stiffness; itching; severe pain your medicine does not relieve; or a pump "
         "alarm. Call %(number)s for trouble breathing, shortness of breath, chest pain, a seizure, confusion, "

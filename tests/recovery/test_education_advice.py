@@ -3,6 +3,7 @@ team in an article (recovery/education.py against recovery/triage.py). Pure func
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.utils import translation
@@ -51,3 +52,18 @@ def test_the_spanish_baclofen_and_medicine_articles_say_the_same():
     assert "fiebre alta" not in spanish
     other = bodies("other", "es")["medicine_safety"]
     assert "llame ya al 911 si está confundido" in other
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_fever_threshold_a_patient_reads_counts_37_8_c_as_a_fever_as_triage_does(language):
+    """Guide line 173, "more than 100.0°F": 37.8 °C is 100.04 °F, a fever. "Over 37.8 °C" would tell the patient
+    whose thermometer shows 37.8 that it is not one."""
+    assert triage.triage(Report(temperature=Decimal("37.8"), temperature_unit="C")).reasons == ("fever",)
+    with translation.override(language):
+        texts = [str(triage.REASON_WORDS["fever"]), triage.when_to_call("911"),
+                 *(str(article.body) for article in education.ARTICLES)]
+    or_more = "or more" if language == "en" else "o más"
+    mentions = [match for text in texts for match in re.finditer(r"37\.8 ?°?C\)?[^;:,.]*", text)]
+    assert len(mentions) >= 4
+    for match in mentions:
+        assert or_more in match.group(0), match.group(0)
