@@ -15,8 +15,8 @@ How a note is read:
 - A phrase is negated, and gives no sign, when a negating word ("no", "not", "without", "don't", "sin",
   "nunca", ...) stands at most NEGATION_WINDOW words before it in the same clause: "no fever", "I don't have
   a fever", "no tengo fiebre", "sin fiebre". A clause ends at . , ; : ! ? and at "but", "pero", "aunque" ...:
-  "no fever but my neck is stiff" reports a stiff neck. Inability is not negation: "can't", "cannot",
-  "unable", and "no" before "puedo/puede" (can) name a problem ("I can't keep my balance", "no puedo
+  "no fever but my neck is stiff" and "no fever and can't breathe" report a sign. Inability is not negation:
+  "can't", "cannot", "unable", and "no" before "puedo/puede" (can) name a problem ("I can't keep my balance", "no puedo
   caminar"), and doubt is not negation: "not sure", "don't know", "no sé".
 - Negation after the sign ("the fever is gone") is not read: such a note escalates, and a person reads it.
   Reading wrongly that a sign is absent is the error the reader must not make; a sign read that is not there
@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 GUIDE = "Guide"  # shared/domain/patient-guide-intrathecal-pump.txt, cited by line number
 OWN_WORDS = (
@@ -112,7 +112,7 @@ NOTE_PHRASES: tuple[NotePhrases, ...] = (
     *_rows(
         "limb_numbness", f'{GUIDE} line 177: "Numbness, tingling, pain, or weakness in your arms or legs."',
         en=("numb", "numbness", "cant feel my legs", "cant feel my arms", "cant feel my feet",
-            "cant feel my hands", "no feeling in my"),
+            "cant feel my hands", "dont feel my legs", "dont feel my feet", "no feeling in my"),
         es=("entumecido", "entumecida", "entumecidos", "entumecidas", "entumecimiento", "adormecido",
             "adormecida", "adormecimiento", "dormida la pierna", "dormidas las piernas", "no siento las piernas",
             "no siento los brazos", "no siento los pies", "no siento la pierna"),
@@ -275,8 +275,11 @@ NOT_NEGATION_AFTER = frozenset({"sure", "know", "certain", "se", "sabe", "estoy"
                                 "logro", "consigo", "able"})
 # A negator right after these is part of an inability ("can not walk").
 NOT_NEGATION_BEFORE = frozenset({"can", "could"})
-CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "yet", "except", "pero", "aunque", "sino", "excepto",
-                          "salvo"})
+# Words that end a negation's clause. "and" does too: "no fever and can't breathe" reports trouble breathing;
+# reading "no numbness and tingling" as tingling costs a call, the other way round could cost a life. "or" and
+# "ni" do not: "no fever or chills" negates both.
+CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "yet", "except", "and", "also", "plus", "then",
+                          "pero", "aunque", "sino", "excepto", "salvo", "y", "e", "ademas", "luego", "tambien"})
 
 # Words that only make a phrase stronger: left out of notes and phrases alike ("respiración muy lenta").
 FILLERS = frozenset({"very", "really", "so", "too", "quite", "super", "muy", "bastante", "tan", "demasiado"})
@@ -306,17 +309,9 @@ def _words(text: str) -> list[str]:
 
 
 def _clauses(text: str) -> list[list[str]]:
-    clauses: list[list[str]] = []
-    for part in _CLAUSE_PUNCTUATION.split(normalise(text)):
-        words: list[str] = []
-        for word in _words(part):
-            if word in CLAUSE_WORDS:
-                clauses.append(words)
-                words = []
-            else:
-                words.append(word)
-        clauses.append(words)
-    return [words for words in clauses if words]
+    """The note's words, cut at punctuation (CLAUSE_WORDS end a negation in _negated, and may be in a phrase:
+    "pins and needles")."""
+    return [words for part in _CLAUSE_PUNCTUATION.split(normalise(text)) if (words := _words(part))]
 
 
 def _one_typo_apart(word: str, target: str) -> bool:
@@ -340,7 +335,7 @@ def _vocabulary() -> frozenset[str]:
     return frozenset(word for _, phrases in _phrase_words() for phrase in phrases for word in phrase)
 
 
-@cache
+@lru_cache(maxsize=65536)  # bounded: patients write any word, and a worker lives long
 def _canonical(word: str) -> str:
     """The phrase word `word` is, allowing one typo in a word of 5 letters or more with the right first letter."""
     vocabulary = _vocabulary()
@@ -353,13 +348,14 @@ def _canonical(word: str) -> str:
 
 
 def _negated(words: list[str], start: int) -> bool:
-    """Whether a negator stands within NEGATION_WINDOW words before `start` (doubt and inability aside)."""
+    """Whether a negator stands within NEGATION_WINDOW words before `start`, in the same clause (doubt and
+    inability aside)."""
     for at in range(max(0, start - NEGATION_WINDOW), start):
         if words[at] not in NEGATORS:
             continue
         if at > 0 and words[at - 1] in NOT_NEGATION_BEFORE:
             continue
-        if any(word in NOT_NEGATION_AFTER for word in words[at + 1:start]):
+        if any(word in NOT_NEGATION_AFTER or word in CLAUSE_WORDS for word in words[at + 1:start]):
             continue
         return True
     return False

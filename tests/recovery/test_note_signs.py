@@ -75,6 +75,11 @@ NOTHING_NEEDED = "nothing in it needs your care team right now"
     ("no trouble keeping my balance", set()),
     # a negation ends with its clause; inability and doubt are not negation
     ("no fever but my neck is stiff", {"stiff_neck"}),
+    ("No fever and can't breathe", {"difficulty_breathing"}),
+    ("no fever and I can't feel my legs", {"limb_numbness"}),
+    ("sin fiebre y me duele el pecho", {"chest_pain"}),
+    ("no fever or chills, no headache", set()),
+    ("no tengo fiebre ni dolor de cabeza", set()),
     ("No tengo fiebre, pero no puedo respirar", {"difficulty_breathing"}),
     ("No me duele la cabeza pero tengo fiebre", {"fever"}),
     ("not sure if it's a fever", {"fever"}),
