@@ -13,8 +13,11 @@ How a note is read:
   if its first letter is right: "feaver", "fiebr", "breahte". Real words one letter from a sign word are
   listed in NOT_TYPOS ("fewer" is not "fever").
 - A phrase is negated, and gives no sign, when a negating word ("no", "not", "without", "don't", "sin",
-  "nunca", ...) stands at most NEGATION_WINDOW words before it in the same clause: "no fever", "I don't have
-  a fever", "no tengo fiebre", "sin fiebre". A clause ends at . , ; : ! ? and at "but", "pero", "aunque" ...:
+  "nunca", ...) stands at most NEGATION_WINDOW words before it in the same clause, with only NEGATION_BRIDGES
+  between ("have", "any", "tengo", "hay", ...) or a list of signs ("no numbness or tingling"): "no fever", "I
+  don't have a fever", "no tengo fiebre", "sin fiebre". Any other word between says the negator is about
+  something else ("no appetite chest pain"), and a phrase that names an inability or absence itself is never
+  negated ("no I can't breathe", "no no puedo respirar"). A clause ends at . , ; : ! ? and at "but", "pero", ...:
   "no fever but my neck is stiff" and "no fever and can't breathe" report a sign. Inability is not negation:
   "can't", "cannot", "unable", and "no" before "puedo/puede" (can) name a problem ("I can't keep my balance", "no puedo
   caminar"), and doubt is not negation: "not sure", "don't know", "no sé".
@@ -64,7 +67,10 @@ NOTE_PHRASES: tuple[NotePhrases, ...] = (
     *_rows(
         "difficulty_breathing", f'{GUIDE} line 174: "Difficulty breathing." Slow or shallow breathing and blue lips '
         "are respiratory depression (Infumorph/Duramorph FDA boxed warning; cyanosis)",
-        en=("cant breathe", "couldnt breathe", "unable to breathe",
+        en=("cant breathe", "couldnt breathe", "unable to breathe", "cant breath", "couldnt breath",
+            "unable to breath", "hard to breath", "struggling to breath", "barely breathe", "barely breath",
+            "barely breathing", "hard time breathing", "breathing is hard", "breathing is difficult",
+            "cant get air", "cant get enough air",
             "trouble breathing", "difficulty breathing", "hard to breathe", "struggling to breathe",
             "struggle to breathe", "problems breathing", "breathing problems", "not breathing", "stopped breathing",
             "slow breathing", "shallow breathing", "breathing is slow", "breathing slowly", "gasping",
@@ -112,10 +118,11 @@ NOTE_PHRASES: tuple[NotePhrases, ...] = (
     *_rows(
         "limb_numbness", f'{GUIDE} line 177: "Numbness, tingling, pain, or weakness in your arms or legs."',
         en=("numb", "numbness", "cant feel my legs", "cant feel my arms", "cant feel my feet",
-            "cant feel my hands", "dont feel my legs", "dont feel my feet", "no feeling in my"),
+            "cant feel my hands", "cant feel my leg", "cant feel my arm", "cant feel my foot", "cant feel my hand",
+            "dont feel my legs", "dont feel my feet", "no feeling in my"),
         es=("entumecido", "entumecida", "entumecidos", "entumecidas", "entumecimiento", "adormecido",
             "adormecida", "adormecimiento", "dormida la pierna", "dormidas las piernas", "no siento las piernas",
-            "no siento los brazos", "no siento los pies", "no siento la pierna"),
+            "no siento mis piernas", "no siento los brazos", "no siento los pies", "no siento la pierna"),
     ),
     *_rows(
         "limb_tingling", f'{GUIDE} line 177: "Numbness, tingling, pain, or weakness in your arms or legs."',
@@ -261,7 +268,8 @@ NOTE_PHRASES: tuple[NotePhrases, ...] = (
 
 # Real words one typo away from a sign word: never read as that sign.
 NOT_TYPOS = frozenset({"fewer", "spams", "smelling", "spelling", "breeding", "blending", "pintando", "chess",
-                       "discharged"})
+                       "discharged", "selling", "winked", "winced", "inches", "sizing", "overdone", "breeds",
+                       "bleeps", "blends", "grasping", "tinkling", "tangling"})
 
 # Words that negate a sign named within NEGATION_WINDOW words after them, in the same clause.
 NEGATORS = frozenset({
@@ -270,6 +278,24 @@ NEGATORS = frozenset({
     "sin", "nunca", "ni", "tampoco", "ningun", "ninguna", "ninguno", "nada", "niega",
 })
 NEGATION_WINDOW = 3
+# The only words that may stand between a negator and the phrase it negates: "I don't have a fever", "I have not
+# had any fever", "no tengo fiebre", "no hay pus". Any other word there says the negator is about something else:
+# "not eating, can't walk" typed without its comma, "no appetite chest pain", "no energy fever".
+NEGATION_BRIDGES = frozenset({
+    "i", "im", "ive", "a", "an", "any", "the", "my", "have", "has", "had", "having", "got", "get", "getting", "feel",
+    "feeling", "felt", "notice", "noticed", "see", "seen", "more", "new", "further", "real", "sign", "signs", "of",
+    "symptoms", "is", "are", "was", "were", "been", "be", "there", "theres", "experiencing", "longer",
+    "tengo", "tiene", "tienes", "tenia", "tuve", "tuvo", "he", "ha", "han", "tenido", "hay", "habido", "hubo", "un",
+    "una", "unos", "unas", "el", "la", "los", "las", "lo", "me", "se", "le", "te", "mi", "mis", "su", "sus", "de",
+    "del", "mas", "senal", "senales", "signos", "sintomas", "noto", "siento", "presento", "presenta", "es", "esta",
+    "estan", "ya",
+})
+# Words that make a list of negated signs: "no numbness or tingling", "no fever or headache" (a sign word may then
+# stand between the negator and the phrase).
+LIST_WORDS = frozenset({"or", "nor", "o", "u", "ni"})
+# A phrase that starts with one of these names an inability or an absence itself ("can't breathe", "not breathing",
+# "no puedo respirar", "sin aire"): a negator before it never negates it ("no I can't breathe", "no no puedo respirar").
+SELF_NEGATING_STARTS = frozenset({"cant", "couldnt", "unable", "wont"}) | NEGATORS
 # After a negator, these words make it doubt or inability, not negation ("not sure", "no puedo").
 NOT_NEGATION_AFTER = frozenset({"sure", "know", "certain", "se", "sabe", "estoy", "puedo", "puede", "podia", "pude",
                                 "logro", "consigo", "able"})
@@ -282,10 +308,13 @@ CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "yet", "except
                           "pero", "aunque", "sino", "excepto", "salvo", "y", "e", "ademas", "luego", "tambien"})
 
 # Words that only make a phrase stronger: left out of notes and phrases alike ("respiración muy lenta").
-FILLERS = frozenset({"very", "really", "so", "too", "quite", "super", "muy", "bastante", "tan", "demasiado"})
+# "demasiado" is not one: "demasiado medicamento" (too much medicine) read as "medicamento" was an overdose in every
+# note that named the medicine ("tomé mi medicamento").
+FILLERS = frozenset({"very", "really", "so", "too", "quite", "super", "muy", "mucho", "mucha", "bastante", "tan"})
 
 _CLAUSE_PUNCTUATION = re.compile(r"[.,;:!?¡¿()\n]+")
 _WORD = re.compile(r"[a-z0-9]+")
+TYPO_MIN_LENGTH = 5
 
 
 def normalise(text: str) -> str:
@@ -335,37 +364,56 @@ def _vocabulary() -> frozenset[str]:
     return frozenset(word for _, phrases in _phrase_words() for phrase in phrases for word in phrase)
 
 
-@lru_cache(maxsize=65536)  # bounded: patients write any word, and a worker lives long
+@cache
+def _typo_targets() -> dict[str, tuple[str, ...]]:
+    """The phrase words a typo may stand for (5 letters or more), by first letter, in a fixed order."""
+    targets: dict[str, list[str]] = {}
+    for target in sorted(_vocabulary()):
+        if len(target) >= TYPO_MIN_LENGTH:
+            targets.setdefault(target[0], []).append(target)
+    return {letter: tuple(words) for letter, words in targets.items()}
+
+
+@cache
+def _longest_word() -> int:
+    return max(map(len, _vocabulary()))
+
+
 def _canonical(word: str) -> str:
     """The phrase word `word` is, allowing one typo in a word of 5 letters or more with the right first letter."""
-    vocabulary = _vocabulary()
-    if word in vocabulary or len(word) < 5 or word in NOT_TYPOS or word in NEGATORS:
+    if len(word) < TYPO_MIN_LENGTH or len(word) > _longest_word() + 1:  # one typo adds one letter at most
         return word
-    for target in sorted(vocabulary):
-        if len(target) >= 5 and target[0] == word[0] and _one_typo_apart(word, target):
+    return _canonical_of_typo(word)
+
+
+@lru_cache(maxsize=65536)  # bounded in entries, and each entry is short (_canonical): patients write any word
+def _canonical_of_typo(word: str) -> str:
+    if word in _vocabulary() or word in NOT_TYPOS or word in NEGATORS:
+        return word
+    for target in _typo_targets().get(word[0], ()):
+        if _one_typo_apart(word, target):
             return target
     return word
 
 
 def _negated(words: list[str], start: int) -> bool:
-    """Whether a negator stands within NEGATION_WINDOW words before `start`, in the same clause (doubt and
-    inability aside)."""
+    """Whether a negator stands within NEGATION_WINDOW words before `start`, in the same clause, with only
+    NEGATION_BRIDGES (or a list of signs) between (doubt and inability aside)."""
+    if words[start] in SELF_NEGATING_STARTS:
+        return False
     for at in range(max(0, start - NEGATION_WINDOW), start):
         if words[at] not in NEGATORS:
             continue
         if at > 0 and words[at - 1] in NOT_NEGATION_BEFORE:
             continue
-        if any(word in NOT_NEGATION_AFTER or word in CLAUSE_WORDS for word in words[at + 1:start]):
+        between = words[at + 1:start]
+        if any(word in NOT_NEGATION_AFTER or word in CLAUSE_WORDS for word in between):
             continue
-        return True
+        listed = any(word in LIST_WORDS for word in between)
+        if all(word in NEGATION_BRIDGES or word in LIST_WORDS or (listed and word in _vocabulary())
+               for word in between):
+            return True
     return False
-
-
-def _holds(words: list[str], phrase: tuple[str, ...], unless_next: frozenset[str]) -> bool:
-    size = len(phrase)
-    return any(tuple(words[at:at + size]) == phrase and not _negated(words, at)
-               and not (at + size < len(words) and words[at + size] in unless_next)
-               for at in range(len(words) - size + 1))
 
 
 @cache
@@ -374,13 +422,33 @@ def _phrase_words() -> tuple[tuple[NotePhrases, tuple[tuple[str, ...], ...]], ..
                  for row in NOTE_PHRASES)
 
 
+@cache
+def _phrase_index() -> dict[tuple[str, str | None], tuple[tuple[int, tuple[str, ...]], ...]]:
+    """The phrases by their first two words (one-word phrases by their word and None), each with its row's number:
+    a note is read in one pass over its words, whatever its length."""
+    index: dict[tuple[str, str | None], list[tuple[int, tuple[str, ...]]]] = {}
+    for number, (_, phrases) in enumerate(_phrase_words()):
+        for phrase in phrases:
+            index.setdefault((phrase[0], phrase[1] if len(phrase) > 1 else None), []).append((number, phrase))
+    return {key: tuple(entries) for key, entries in index.items()}
+
+
 def note_phrase_rows(note: str) -> tuple[NotePhrases, ...]:
     """The phrase rows a note holds, not negated (both languages are read: a patient may write either)."""
     if not note.strip():
         return ()
-    clauses = [[_canonical(word) for word in words] for words in _clauses(note)]
-    return tuple(row for row, phrases in _phrase_words()
-                 if any(_holds(words, phrase, row.unless_next) for words in clauses for phrase in phrases))
+    rows, index = _phrase_words(), _phrase_index()
+    found: set[int] = set()
+    for words in ([_canonical(word) for word in words] for words in _clauses(note)):
+        for at, word in enumerate(words):
+            following = words[at + 1] if at + 1 < len(words) else None
+            for number, phrase in (*index.get((word, None), ()), *index.get((word, following), ())):
+                end = at + len(phrase)
+                if (number not in found and tuple(words[at:end]) == phrase
+                        and not (end < len(words) and words[end] in rows[number][0].unless_next)
+                        and not _negated(words, at)):
+                    found.add(number)
+    return tuple(row for number, (row, _) in enumerate(rows) if number in found)
 
 
 def note_signs(note: str) -> frozenset[str]:

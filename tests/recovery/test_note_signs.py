@@ -5,6 +5,7 @@ is not a fever. English and Spanish, with and without accents, with a typo.
 Expected signs and levels are written here from the patient guide and shared/API.md, not read from the table."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -94,6 +95,60 @@ NOTHING_NEEDED = "nothing in it needs your care team right now"
 ])
 def test_a_note_names_the_signs_its_words_say(note, signs):
     assert note_signs.note_signs(note) == signs
+
+
+@pytest.mark.parametrize(("note", "signs"), [
+    # a negator about something else, the comma left out: the sign is there
+    ("No I can't breathe", {"difficulty_breathing"}),
+    ("no no puedo respirar", {"difficulty_breathing"}),
+    ("I'm not ok I can't breathe", {"difficulty_breathing"}),
+    ("not eating cant walk", {"difficulty_walking"}),
+    ("no appetite chest pain", {"chest_pain"}),
+    ("didnt sleep fever all night", {"fever"}),
+    ("no energy fever", {"fever"}),
+    # "breath" for "breathe", and other everyday ways of saying it
+    ("I can't breath", {"difficulty_breathing"}),
+    ("hard to breath since this morning", {"difficulty_breathing"}),
+    ("I can barely breathe", {"difficulty_breathing"}),
+    ("having a hard time breathing", {"difficulty_breathing"}),
+    ("me cuesta mucho respirar", {"difficulty_breathing"}),
+    ("I can't feel my leg", {"limb_numbness"}),
+    ("no siento mis piernas", {"limb_numbness"}),
+    ("tomé demasiado medicamento", {"overdose_signs"}),
+    # still negated
+    ("no fever or headache", set()),
+    ("I haven't noticed any swelling", set()),
+    ("sin señales de sangrado", set()),
+    # everyday words that are no sign
+    ("tomé mi medicamento, todo bien", set()),
+    ("el medicamento me ayuda", set()),
+    ("I'm selling my car", set()),
+    ("she winked at me", set()),
+    ("walked a few more inches today", set()),
+    ("the steak was overdone", set()),
+])
+def test_a_note_is_read_as_a_person_would_read_it(note, signs):
+    assert note_signs.note_signs(note) == signs
+
+
+@pytest.mark.parametrize("note", [
+    " ".join(f"w{n}ord{n % 97}x" for n in range(600))[:4000],  # many different words, none a sign's
+    ("fever " * 700)[:4000],
+    ("no puedo " * 500)[:4000],
+    ("a " * 2000)[:4000],
+    "x" * 4000,
+])
+def test_a_note_as_long_as_the_api_takes_is_read_in_a_few_milliseconds(note):
+    """Triage reads a note three times per report, and the notes of the last day's reports: it must stay cheap."""
+    started = time.perf_counter()
+    note_signs.note_signs(note)
+    assert time.perf_counter() - started < 0.03
+
+
+def test_a_long_word_is_not_kept_in_the_typo_cache():
+    before = note_signs._canonical_of_typo.cache_info().currsize
+    note_signs.note_signs("y" * 4000)
+    assert note_signs._canonical_of_typo.cache_info().currsize == before
 
 
 def run(report: Report, drug: str = "morphine", day: int = 5, recent: frozenset = frozenset()) -> triage.TriageResult:
