@@ -49,6 +49,7 @@ class NotePhrases:
     phrases: tuple[str, ...]
     source: str
     unless_next: frozenset[str] = frozenset()  # a phrase followed by one of these words is not the sign
+    unless_previous: frozenset[str] = frozenset()  # nor one after one of these ("cabin fever")
 
     @property
     def key(self) -> str:
@@ -56,9 +57,10 @@ class NotePhrases:
 
 
 def _rows(sign: str, source: str, en: tuple[str, ...], es: tuple[str, ...],
-          unless_next: frozenset[str] = frozenset()) -> tuple[NotePhrases, NotePhrases]:
-    return (NotePhrases(sign, "en", en, source + OWN_WORDS, unless_next),
-            NotePhrases(sign, "es", es, source + OWN_WORDS, unless_next))
+          unless_next: frozenset[str] = frozenset(),
+          unless_previous: frozenset[str] = frozenset()) -> tuple[NotePhrases, NotePhrases]:
+    return (NotePhrases(sign, "en", en, source + OWN_WORDS, unless_next, unless_previous),
+            NotePhrases(sign, "es", es, source + OWN_WORDS, unless_next, unless_previous))
 
 
 OVERDOSE_WITHDRAWAL = f'{GUIDE} lines 72 and 80: "Medicine withdrawal or overdose."'
@@ -97,6 +99,8 @@ NOTE_PHRASES: tuple[NotePhrases, ...] = (
         "fever", f'{GUIDE} line 173: "A fever of more than 100.0°F."',
         en=("fever", "feverish", "high temperature", "temperature is high", "running a temperature"),
         es=("fiebre", "calentura", "febril", "temperatura alta", "tengo temperatura"),
+        # cabin fever (stuck at home) and hay fever (an allergy) are no fever
+        unless_previous=frozenset({"cabin", "hay"}),
     ),
     *_rows(
         "difficulty_walking", f'{GUIDE} line 175: "Difficulty walking or keeping your balance."',
@@ -446,6 +450,7 @@ def note_phrase_rows(note: str) -> tuple[NotePhrases, ...]:
                 end = at + len(phrase)
                 if (number not in found and tuple(words[at:end]) == phrase
                         and not (end < len(words) and words[end] in rows[number][0].unless_next)
+                        and not (at > 0 and words[at - 1] in rows[number][0].unless_previous)
                         and not _negated(words, at)):
                     found.add(number)
     return tuple(row for number, (row, _) in enumerate(rows) if number in found)

@@ -126,6 +126,9 @@ def test_a_note_names_the_signs_its_words_say(note, signs):
     ("she winked at me", set()),
     ("walked a few more inches today", set()),
     ("the steak was overdone", set()),
+    ("going stir crazy at home, cabin fever", set()),
+    ("my hay fever is acting up", set()),
+    ("cabin fever and a real fever too", {"fever"}),
 ])
 def test_a_note_is_read_as_a_person_would_read_it(note, signs):
     assert note_signs.note_signs(note) == signs
