@@ -377,6 +377,12 @@ def with_unread_messages(escalations: QuerySet[Escalation]) -> QuerySet[Escalati
 def username_as_stored(typed: str) -> str:
     """The login name `typed` stands for: itself if a login has it, else the one login with it in another case (a
     phone keyboard's capital: activation keeps usernames unique in any case), else as typed (none, or several
-    older logins that differ only in case: the login then matches exactly or not at all)."""
-    names = list(User.objects.filter(username__iexact=typed).values_list("username", flat=True)[:2])
+    older logins that differ only in case: the login then matches exactly or not at all).
+
+    "Another case" is Python's casefold, which the login throttle counts by (api.throttling), not only the
+    database's: PostgreSQL's UPPER makes a dotless "ı" an "I" and a long "ſ" an "S", so "marıa" would log in as
+    "maria" while being counted apart from it, a fresh per-username bucket of guesses for each such spelling."""
+    folded = typed.casefold()
+    names = [name for name in User.objects.filter(username__iexact=typed).values_list("username", flat=True)[:10]
+             if name.casefold() == folded]
     return names[0] if len(names) == 1 else typed

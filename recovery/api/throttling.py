@@ -77,10 +77,13 @@ def _field(request: Request, name: str) -> str | None:
 
 
 class LoginUsernameThrottle(PurposeThrottle):
+    """Counted per username in any case (casefold), as the login finds it (selectors.username_as_stored)."""
+
     scope = "login_username"
 
     def key_for(self, request: Request) -> str | None:
-        return _field(request, "username")
+        username = _field(request, "username")
+        return username.casefold() if username else None
 
 
 class ClientIPThrottle(PurposeThrottle):

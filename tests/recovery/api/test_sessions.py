@@ -13,9 +13,10 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from recovery.api import throttling
+from recovery.models import User
 from recovery.services import sessions as tokens
 from recovery.services.enrollment import enroll_patient
-from tests.factories import PatientFactory, SurgeonFactory
+from tests.factories import PatientFactory, SurgeonFactory, UserFactory
 
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 
@@ -189,6 +190,22 @@ def test_a_noisy_login_from_a_shared_address_does_not_block_anyone_elses_refresh
     assert wrong == [401, 401, 401, 429]  # ada's username bucket is full
     assert refresh(api_client, ben_pair["refresh"]).status_code == 200  # same address, other purpose
     assert login(api_client, ben.user).status_code == 200  # same address, other username
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("low_rates")
+def test_a_username_is_limited_in_every_spelling_that_logs_in_as_it(api_client):
+    """Case is counted as one (casefold: a long "ſ" is an "s"). PostgreSQL's UPPER also reads a dotless "ı" as "I",
+    so "marısa" logged in as "Marisa" while counted apart from it, a fresh bucket of guesses: now it does not."""
+    UserFactory(username="Marisa", role=User.Role.PATIENT)
+
+    def attempt(username: str, password: str) -> int:
+        return api_client.post("/api/v1/auth/token/", {"username": username, "password": password}).status_code
+
+    assert [attempt(spelling, "wrong") for spelling in ("marisa", "MARISA", "Marisa")] == [401, 401, 401]
+    assert attempt("mArIsA", PASSWORD) == 429
+    assert attempt("marısa", PASSWORD) == 401
+    assert attempt("Mariſa", PASSWORD) == 429
 
 
 @pytest.mark.django_db
