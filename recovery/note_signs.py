@@ -288,11 +288,14 @@ NEGATION_WINDOW = 3
 NEGATION_BRIDGES = frozenset({
     "i", "im", "ive", "a", "an", "any", "the", "my", "have", "has", "had", "having", "got", "get", "getting", "feel",
     "feeling", "felt", "notice", "noticed", "see", "seen", "more", "new", "further", "real", "sign", "signs", "of",
-    "symptoms", "is", "are", "was", "were", "been", "be", "there", "theres", "experiencing", "longer",
+    "symptoms", "is", "are", "was", "were", "been", "be", "there", "theres", "experiencing", "longer", "much",
+    "significant", "noticeable", "obvious", "visible", "major", "unusual", "serious", "other", "extra", "big",
+    "seeing", "it", "its", "think", "seem", "seems", "to",
     "tengo", "tiene", "tienes", "tenia", "tuve", "tuvo", "he", "ha", "han", "tenido", "hay", "habido", "hubo", "un",
     "una", "unos", "unas", "el", "la", "los", "las", "lo", "me", "se", "le", "te", "mi", "mis", "su", "sus", "de",
     "del", "mas", "senal", "senales", "signos", "sintomas", "noto", "siento", "presento", "presenta", "es", "esta",
-    "estan", "ya",
+    "estan", "ya", "nuevo", "nueva", "otro", "otra", "gran", "signo", "veo", "visto", "notado", "creo", "que",
+    "tenga",
 })
 # Words that make a list of negated signs: "no numbness or tingling", "no fever or headache" (a sign word may then
 # stand between the negator and the phrase).

@@ -119,6 +119,10 @@ def test_a_note_names_the_signs_its_words_say(note, signs):
     ("no fever or headache", set()),
     ("I haven't noticed any swelling", set()),
     ("sin señales de sangrado", set()),
+    ("not much swelling", set()),
+    ("no significant swelling", set()),
+    ("I don't think it's swollen", set()),
+    ("no veo sangrado", set()),
     # everyday words that are no sign
     ("tomé mi medicamento, todo bien", set()),
     ("el medicamento me ayuda", set()),
