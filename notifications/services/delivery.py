@@ -64,8 +64,10 @@ CLAIMED_FIELDS = (
     "id", "recipient_id", "device_id", "title", "body", "data", "category", "expires_at", "status", "attempts",
     "last_error", "device__token", "device__disabled_at", "device__disabled_reason",
 )
-DATA_AT, EXPIRES_AT = CLAIMED_FIELDS.index("data"), CLAIMED_FIELDS.index("expires_at")
 # On PostgreSQL the claim reads these two as plain values, decoded here (_claimed_rows).
+_DATA_AT, _EXPIRES_AT = CLAIMED_FIELDS.index("data"), CLAIMED_FIELDS.index("expires_at")
+_PLAIN_CLAIMED_FIELDS = tuple({"data": "data_text", "expires_at": "expires_microseconds"}.get(name, name)
+                              for name in CLAIMED_FIELDS)
 _DATA_TEXT = Cast("data", TextField())
 _EXPIRES_MICROSECONDS = RawSQL(  # noqa: S611 - the model's table; no value
     f'(extract(epoch FROM "{Notification._meta.db_table}"."expires_at") * 1000000)::bigint', (),
@@ -177,15 +179,13 @@ def _claimed_rows(claim: QuerySet[Notification], limit: int) -> list[ClaimedRow]
     message, more than the rest of the claim together (bench/README.md, "Thirteenth pass")."""
     if connection.vendor != "postgresql":
         return [ClaimedRow(*values) for values in claim.values_list(*CLAIMED_FIELDS)[:limit]]
-    fields = list(CLAIMED_FIELDS)
-    fields[DATA_AT], fields[EXPIRES_AT] = "data_text", "expires_microseconds"
-    plain = claim.annotate(data_text=_DATA_TEXT, expires_microseconds=_EXPIRES_MICROSECONDS).values_list(*fields)
+    plain = claim.annotate(data_text=_DATA_TEXT, expires_microseconds=_EXPIRES_MICROSECONDS)
     rows = []
-    for row in plain[:limit]:
+    for row in plain.values_list(*_PLAIN_CLAIMED_FIELDS)[:limit]:
         values = list(row)
-        values[DATA_AT] = json.loads(values[DATA_AT])
-        if values[EXPIRES_AT] is not None:
-            values[EXPIRES_AT] = _EPOCH + timedelta(microseconds=values[EXPIRES_AT])
+        values[_DATA_AT] = json.loads(values[_DATA_AT])
+        if values[_EXPIRES_AT] is not None:
+            values[_EXPIRES_AT] = _EPOCH + timedelta(microseconds=values[_EXPIRES_AT])
         rows.append(ClaimedRow(*values))
     return rows
 
