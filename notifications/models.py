@@ -82,9 +82,11 @@ class Notification(models.Model):
     title = models.CharField(max_length=120)
     body = models.CharField(max_length=240)
     data = models.JSONField(default=dict, blank=True)
-    # Makes a push happen at most once, e.g. "checkin_prompt:<patient>:<local date>:<device>". Unique in
-    # Meta (notification_dedupe_key), without the LIKE twin index Django adds to a unique CharField.
-    dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: none (unique)
+    # Makes a push happen at most once, e.g. "care_team_message:<message>:<device>". Unique in Meta
+    # (notification_dedupe_key), without the LIKE twin index Django adds to a unique CharField. NULL: the writer
+    # makes the push at most once itself, as the reminder dispatch does through PromptLog's unique key, and the
+    # row is not in the index (notifications 0013).
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 - NULL: no key
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -115,8 +117,11 @@ class Notification(models.Model):
                          name="notification_failed_or_dead"),
         ]
         constraints = [
-            # ON CONFLICT (dedupe_key) of the outbox writer infers this one.
-            models.UniqueConstraint(fields=["dedupe_key"], name="notification_dedupe_key"),
+            # ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL of the outbox writer infers this one. Only rows
+            # with a key: a fan-out's reminders have none, and each wrote an entry at its insert and another at its
+            # update to "sent", with a uniqueness probe each (notifications 0013).
+            models.UniqueConstraint(fields=["dedupe_key"], condition=Q(dedupe_key__isnull=False),
+                                    name="notification_dedupe_key"),
         ]
 
     def __str__(self) -> str:

@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Push:
     """One push to every active device of one user. Title and body must say nothing about health;
-    `data` carries ids only. `dedupe_key` makes it at-most-once (the device id is appended per row).
+    `data` carries ids only. `dedupe_key` makes it at-most-once (the device id is appended per row); None only
+    for a writer that makes it at-most-once itself (the reminder dispatch: PromptLog's unique key).
     `urgent` pushes (escalations, the care team's messages) go on the urgent queue, never behind a
     fan-out of bulk ones (notifications/queues.py)."""
 
@@ -35,7 +36,7 @@ class Push:
     kind: str
     title: str
     body: str
-    dedupe_key: str
+    dedupe_key: str | None
     data: dict[str, str] = field(default_factory=dict)
     urgent: bool = False
     # notifications.push_categories: how the phone presents it; escalation categories are retried until
@@ -47,7 +48,7 @@ class Push:
 
 
 def queue_pushes(pushes: Iterable[Push]) -> list[int]:
-    """Write the outbox rows of these pushes (those whose dedupe key is new) and start their delivery
+    """Write the outbox rows of these pushes (those whose dedupe key is new, or that have none) and start their delivery
     after commit, each on its queue. Returns the ids of all their rows, new or already there. Constant
     queries: on PostgreSQL one statement (a fan-out writes 500 rows per call, and building Django
     model instances for them was most of the dispatcher's time), elsewhere the ORM."""
@@ -76,17 +77,22 @@ def _write_with_orm(pushes: list[Push]) -> list[tuple[int, str]]:
     rows = [
         Notification(
             recipient_id=user_id, device_id=device_id, kind=push.kind, title=push.title, body=push.body,
-            data={"kind": push.kind, **push.data}, dedupe_key=f"{push.dedupe_key}:{device_id}", queue=_queue_of(push),
+            data={"kind": push.kind, **push.data}, queue=_queue_of(push),
+            dedupe_key=None if push.dedupe_key is None else f"{push.dedupe_key}:{device_id}",
             category=push.category, topic=push.topic, expires_at=push.expires_at,
         )
         for device_id, user_id in active_devices(by_user)
         for push in by_user[user_id]
         if push.device_id in (None, device_id)
     ]
-    if not rows:
-        return []
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(Notification.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).values_list("id", "queue"))
+    keyed = [row for row in rows if row.dedupe_key is not None]
+    unkeyed = Notification.objects.bulk_create([row for row in rows if row.dedupe_key is None])
+    written = [(row.pk, row.queue) for row in unkeyed]
+    if keyed:
+        Notification.objects.bulk_create(keyed, ignore_conflicts=True)
+        keys = [row.dedupe_key for row in keyed]
+        written += Notification.objects.filter(dedupe_key__in=keys).values_list("id", "queue")
+    return written
 
 
 @dataclass(frozen=True)
@@ -104,11 +110,13 @@ class PushContent:
 
 def push_writer_ctes(push_rows: str, contents: list[PushContent], now: datetime) -> tuple[str, list[Any]]:
     """Two common table expressions, `wanted` and `inserted`, for a statement that writes one outbox row per row
-    of its relation `push_rows` and enabled device of that user, unless the row's dedupe key exists; `inserted`
+    of its relation `push_rows` and enabled device of that user, unless the row's dedupe key exists (a row without
+    one is always written: its caller makes it at most once); `inserted`
     answers (id, queue) of the rows written. With their parameters, in the order they appear.
 
     `push_rows` has the columns (user_id bigint, content int: an index into `contents`, data jsonb: ids only,
-    dedupe_prefix text: the device id is appended, device_id bigint: only that device of the user, or NULL).
+    dedupe_prefix text: the device id is appended, NULL for none; device_id bigint: only that device of the user,
+    or NULL).
     A caller's statement selects its rows itself (the reminder dispatch: a batch of due patients), so they are
     never brought into Python and back; queue_pushes selects them from a JSON parameter.
     """
@@ -131,7 +139,7 @@ def push_writer_ctes(push_rows: str, contents: list[PushContent], now: datetime)
             SELECT user_id, device_id, kind, queue, title, body, data, dedupe_key, %s, 0, %s, '', %s, '',
                    category, topic, expires_at
             FROM wanted
-            ON CONFLICT (dedupe_key) DO NOTHING
+            ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
             RETURNING id, queue
         )"""  # noqa: S608 - table and relation names are the code's; every value is a parameter
     content_json = json.dumps([

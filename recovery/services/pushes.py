@@ -77,7 +77,7 @@ def escalation_topic(escalation_id: int) -> str:
     return f"escalation:{escalation_id}"
 
 
-def push(user_id: int, kind: str, dedupe_key: str, data: dict[str, str], language: str = "en",
+def push(user_id: int, kind: str, dedupe_key: str | None, data: dict[str, str], language: str = "en",
          **presentation: object) -> outbox.Push:
     """One push of `kind`, its neutral text written in `language`, on the urgent queue if the care team's;
     `presentation`: category, topic, expires_at, device_id (notifications.services.outbox.Push)."""
@@ -187,7 +187,9 @@ def queue_message_pushes(message: PatientMessage) -> list[int]:
 def queue_reminder_pushes(day: date, due: Iterable[tuple[int, int, str, tuple[str, ...]]],
                           *, now: datetime | None = None) -> list[int]:
     """One push per (patient id, user id, language, kinds due) for `day`: the kind's own text, or the
-    combined one when several reminders fell due at once. At most once per patient, kinds and day.
+    combined one when several reminders fell due at once. Without a dedupe key: the caller writes them for
+    the reminders it has just recorded in PromptLog, whose unique key makes them at most once per patient, kind
+    and day (a key per push cost the outbox two unique index entries each: notifications 0013).
     Each expires with the shortest REMINDER_TTL of its kinds, counted from the dispatch moment `now`, or
     from the real now when an operator replays a missed run for a past moment (it is still sent then).
     (On PostgreSQL the dispatch writes the same pushes in its own statement: reminder_contents.)"""
@@ -198,7 +200,7 @@ def queue_reminder_pushes(day: date, due: Iterable[tuple[int, int, str, tuple[st
     for patient_id, user_id, language, kinds in due:
         if kinds not in expiry:
             expiry[kinds] = _reminder_expiry(kinds, now)
-        pushes.append(push(user_id, _reminder_kind(kinds), f"{'+'.join(kinds)}:{patient_id}:{local_date}",
+        pushes.append(push(user_id, _reminder_kind(kinds), None,
                            {"patient_id": str(patient_id), "local_date": local_date}, language,
                            category=Category.REMINDER, expires_at=expiry[kinds]))
     return outbox.queue_pushes(pushes)

@@ -164,31 +164,38 @@ class DuePatient:
 
 
 def _send_batch(day: date, batch: list[DuePatient], now: datetime) -> None:
-    """Record every due reminder of the batch and write one push per patient: constant queries."""
+    """Record every due reminder of the batch and write one push per patient whose reminder this call recorded:
+    constant queries. PromptLog's unique key makes the push at most once (a dispatch racing another, or run
+    again, records nothing and pushes nothing), so the pushes need no dedupe key of their own."""
     with transaction.atomic():
-        _record_prompts(day, [(due.patient_id, kind) for due in batch for kind in due.kinds], now)
-        queue_reminder_pushes(day, [(due.patient_id, due.user_id, due.language, due.kinds) for due in batch],
-                              now=now)
+        recorded = _record_prompts(day, [(due.patient_id, kind) for due in batch for kind in due.kinds], now)
+        queue_reminder_pushes(day, [(due.patient_id, due.user_id, due.language, due.kinds) for due in batch
+                                    if due.patient_id in recorded], now=now)
 
 
-def _record_prompts(day: date, prompts: list[tuple[int, str]], now: datetime) -> None:
-    """PromptLog rows for (patient id, kind) on `day`, ON CONFLICT DO NOTHING. On PostgreSQL one statement
-    with the rows as one JSON parameter of [patient id, kind] pairs: bulk_create's SQL compilation and
-    psycopg's per-value quoting of 500 rows cost more than the insert itself (profile of the fan-out)."""
+def _record_prompts(day: date, prompts: list[tuple[int, str]], now: datetime) -> set[int]:
+    """PromptLog rows for (patient id, kind) on `day` unless recorded already; the patients of the rows it wrote.
+    On PostgreSQL one INSERT ... ON CONFLICT DO NOTHING RETURNING with the rows as one JSON parameter of [patient
+    id, kind] pairs: bulk_create's SQL compilation and psycopg's per-value quoting of 500 rows cost more than the
+    insert itself (profile of the fan-out), and it cannot tell the rows it wrote from those it skipped."""
     if connection.vendor != "postgresql":
-        PromptLog.objects.bulk_create(
-            [PromptLog(patient_id=patient_id, kind=kind, local_date=day, created_at=now)
-             for patient_id, kind in prompts],
-            ignore_conflicts=True,
-        )
-        return
+        # SQLite (`make run`) takes its write lock at BEGIN (transaction_mode IMMEDIATE, the caller's atomic block):
+        # no other dispatch writes between this read and the insert.
+        candidates = PromptLog.objects.filter(patient_id__in={patient for patient, _ in prompts}, local_date=day,
+                                              kind__in={kind for _, kind in prompts})
+        recorded = set(candidates.values_list("patient_id", "kind"))
+        new = [(patient_id, kind) for patient_id, kind in prompts if (patient_id, kind) not in recorded]
+        PromptLog.objects.bulk_create([PromptLog(patient_id=patient_id, kind=kind, local_date=day, created_at=now)
+                                       for patient_id, kind in new], ignore_conflicts=True)
+        return {patient_id for patient_id, _ in new}
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {PromptLog._meta.db_table} (patient_id, kind, local_date, created_at) "  # noqa: S608
             "SELECT (p.prompt ->> 0)::bigint, p.prompt ->> 1, %s, %s FROM jsonb_array_elements(%s::jsonb) AS p(prompt) "
-            "ON CONFLICT (patient_id, kind, local_date) DO NOTHING",
+            "ON CONFLICT (patient_id, kind, local_date) DO NOTHING RETURNING patient_id",
             [day, now, json.dumps(prompts, separators=(",", ":"))],
         )
+        return {patient_id for (patient_id,) in cursor.fetchall()}
 
 
 def _dispatch_zone(
@@ -293,11 +300,13 @@ def _send_batch_in_one_statement(day: date, kinds: tuple[str, ...], now: datetim
             SELECT b.pk, k.kind, %s, %s FROM batch b CROSS JOIN LATERAL (VALUES {prompts}) AS k(kind, due)
             WHERE k.due
             ON CONFLICT (patient_id, kind, local_date) DO NOTHING
+            RETURNING patient_id
         ), push_rows AS (
             SELECT b.user_id, c.number AS content,
                    jsonb_build_object('patient_id', b.pk::text, 'local_date', %s::text) AS data,
-                   c.kinds_key || ':' || b.pk || ':' || %s::text AS dedupe_prefix, NULL::bigint AS device_id
-            FROM batch b
+                   NULL::text AS dedupe_prefix, NULL::bigint AS device_id
+            FROM (SELECT DISTINCT patient_id FROM logged) AS l
+            JOIN batch b ON b.pk = l.patient_id
             JOIN jsonb_to_recordset(%s::jsonb) AS c(number int, kinds_key text, language text)
               ON c.kinds_key = concat_ws('+', {kinds_due})
              AND c.language = CASE WHEN b.language = ANY(%s::text[]) THEN b.language ELSE %s END
@@ -305,7 +314,7 @@ def _send_batch_in_one_statement(day: date, kinds: tuple[str, ...], now: datetim
         SELECT count(*), max(pk), {reminded}, (SELECT array_agg(id) FROM inserted) FROM batch
     """  # noqa: S608 - table names are the models', columns the code's; every value is a parameter
     params = [
-        *due_params, day, now, *kinds, local_date, local_date, content_numbers,
+        *due_params, day, now, *kinds, local_date, content_numbers,
         *kinds, list(SUPPORTED), supported_language(settings.LANGUAGE_CODE), *writer_params,
     ]
     with transaction.atomic(), connection.cursor() as cursor:

@@ -227,3 +227,31 @@ def test_two_dispatchers_at_the_same_moment_prompt_each_patient_once(fcm_standin
     delivery.deliver_due()
     tokens = [message["token"] for message in fcm_standin.sent_messages()]
     assert sorted(tokens) == sorted(p.user.devices.get().token for p in patients)
+
+
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_a_batch_selected_before_another_dispatch_recorded_its_reminders_pushes_only_the_unrecorded(
+        monkeypatch, vendor):
+    """Two dispatches that both selected a patient as due before either wrote: PromptLog's unique key decides
+    which one pushes, since reminders carry no dedupe key of their own (notifications 0013). Both the one
+    statement of PostgreSQL and the Python path of SQLite, replaying the batch the second dispatch selected."""
+    from django.db.models import BooleanField, Q, Value
+
+    from recovery.models import Patient
+
+    now = utc(2026, 1, 15, 10, 0)
+    first = patient_with_device(timezone="UTC", checkin_time=time(9, 0))
+    services.dispatch_reminder(CHECKIN_RULE, now=now)
+    later = patient_with_device(timezone="UTC", checkin_time=time(9, 0))
+    monkeypatch.setattr(connection, "vendor", vendor)
+    selected_before = (Patient.objects.filter(pk__in=[first.pk, later.pk]).order_by("pk")
+                       .annotate(due=Value(True, output_field=BooleanField()))
+                       .values_list("pk", "user_id", "language", "due"))
+    if vendor == "postgresql":
+        services._send_batch_in_one_statement(now.date(), (CHECKIN_RULE.kind,), now, selected_before)
+    else:
+        services._send_batch_from_python(now.date(), {CHECKIN_RULE.kind: Q()}, now, selected_before)
+
+    pushes = Notification.objects.values_list("recipient_id", "dedupe_key")
+    assert sorted(pushes) == sorted([(first.user_id, None), (later.user_id, None)])
+    assert prompts_for(first) == prompts_for(later) == [date(2026, 1, 15)]

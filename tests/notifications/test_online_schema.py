@@ -1,6 +1,7 @@
 """The index migrations of the outbox, PromptLog and the phone reports reach on PostgreSQL, without a rebuild,
 the schema the models declare (notifications.online_schema), and can be undone and applied again on a filled
 table."""
+import importlib
 from typing import Any
 
 import pytest
@@ -20,12 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def constraints(table: str) -> dict[str, Any]:
     with connection.cursor() as cursor:
         return connection.introspection.get_constraints(cursor, table)
-
-
-def index_oid(name: str) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT %s::regclass::oid", [name])
-        return cursor.fetchone()[0]
 
 
 def test_the_outbox_has_the_indexes_its_model_declares_and_no_others():
@@ -84,13 +79,10 @@ def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
     assert "notification_due" in before
     single_keys = sorted(info["columns"] for info in before.values() if info["foreign_key"])
     assert single_keys == [["device_id"], ["recipient_id"]]
-    kept = {column: index_oid(name) for name, info in before.items() for column in ("dedupe_key",)
-            if info["columns"] == [column] and not name.endswith("_like")}
     migrate_to_the_latest()
-    # Renamed, not built again: the same index object (a rebuild would scan the table under a lock). The topic
-    # index is built again, concurrently, as a partial one (0011).
-    assert {"dedupe_key": index_oid("notification_dedupe_key")} == kept
+    # The topic and dedupe key indexes are built again, concurrently, as partial ones (0011, 0013).
     assert index_definition("notification_topic").endswith(TOPIC_INDEX)
+    assert index_definition("notification_dedupe_key").endswith(DEDUPE_KEY_INDEX)
     test_the_outbox_has_the_indexes_its_model_declares_and_no_others()
     after = constraints(Notification._meta.db_table)
     assert [info["columns"] for info in after.values() if info["foreign_key"]] == [["device_id", "recipient_id"]]
@@ -101,6 +93,7 @@ def test_the_migrations_undo_and_apply_again_on_a_filled_outbox():
 
 
 TOPIC_INDEX = "USING btree (topic) WHERE ((topic)::text <> ''::text)"
+DEDUPE_KEY_INDEX = "USING btree (dedupe_key) WHERE (dedupe_key IS NOT NULL)"
 
 
 def index_definition(name: str) -> str:
@@ -147,6 +140,41 @@ def test_going_back_before_the_partial_topic_index_rebuilds_the_whole_one_and_fo
     assert index_definition("notification_topic").endswith("USING btree (topic)")
     migrate_to_the_latest()
     assert index_definition("notification_topic").endswith(TOPIC_INDEX)
+
+
+def test_the_dedupe_key_index_holds_only_rows_with_a_key_and_still_refuses_a_second_one():
+    """A fan-out's reminders carry no key (PromptLog's unique key makes them at most once) and never enter it;
+    a key is still written once (notifications 0013)."""
+    from django.db import IntegrityError, transaction
+
+    assert index_definition("notification_dedupe_key").endswith(DEDUPE_KEY_INDEX)
+    NotificationFactory(dedupe_key=None)
+    NotificationFactory(dedupe_key=None)
+    NotificationFactory(dedupe_key="care_team_message:1:1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        NotificationFactory(dedupe_key="care_team_message:1:1")
+    assert Notification.objects.filter(dedupe_key__isnull=True).count() == 2
+
+
+@pytest.mark.parametrize("interrupted_after", [0, 1, 2])
+def test_going_back_before_the_partial_dedupe_key_index_and_forward_again_even_after_an_interruption(
+        interrupted_after):
+    """Back to the whole table's unique constraint (0012), and forward again; a `migrate` interrupted after any of
+    0013's statements goes on from there when run again, and the index always refuses a second row of a key."""
+    partial_index = importlib.import_module("notifications.migrations.0013_dedupe_key_index_of_keys_only").rebuilt(
+        keys_only=True)
+    NotificationFactory(dedupe_key="once:1")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("notifications", "0012_no_recipient_index")])
+    found = constraints(Notification._meta.db_table)["notification_dedupe_key"]
+    assert found["unique"] and index_definition("notification_dedupe_key").endswith("USING btree (dedupe_key)")
+    with connection.schema_editor(atomic=False) as editor:
+        for statement in partial_index(editor)[:interrupted_after]:
+            editor.execute(statement)
+    migrate_to_the_latest()
+    assert index_definition("notification_dedupe_key").endswith(DEDUPE_KEY_INDEX)
+    assert not [name for name in constraints(Notification._meta.db_table) if name.endswith("_rebuilt")]
+    assert Notification.objects.get(dedupe_key="once:1")
 
 
 def test_the_failed_or_dead_index_holds_only_those_rows_and_serves_the_metrics_count():
