@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, BooleanField, F, Q, QuerySet, TextField
+from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from notifications import fcm, signals
@@ -64,14 +63,20 @@ CLAIMED_FIELDS = (
     "id", "recipient_id", "device_id", "title", "body", "data", "category", "expires_at", "status", "attempts",
     "last_error", "device__token", "device__disabled_at", "device__disabled_reason",
 )
-# On PostgreSQL the claim reads these two as plain values, decoded here (_claimed_rows).
+# The claim by ids on PostgreSQL (_claim_by_ids): CLAIMED_FIELDS in that order, `data` as its JSON text and
+# `expires_at` as microseconds since the epoch (exact), both decoded in Python.
+_CLAIM_BY_IDS = f"""
+    SELECT n.id, n.recipient_id, n.device_id, n.title, n.body, n.data::text, n.category,
+           (extract(epoch FROM n.expires_at) * 1000000)::bigint, n.status, n.attempts, n.last_error,
+           d.token, d.disabled_at, d.disabled_reason
+    FROM {Notification._meta.db_table} n JOIN {Device._meta.db_table} d ON d.id = n.device_id
+    WHERE n.id = ANY(%s::bigint[]) AND n.next_attempt_at <= %s AND n.status <> ALL(%s::text[])
+      AND (%s::text IS NULL OR n.queue = %s::text)
+    ORDER BY n.next_attempt_at, n.id
+    LIMIT %s
+    FOR UPDATE OF n SKIP LOCKED
+"""  # noqa: S608 - the models' tables; every value is a parameter
 _DATA_AT, _EXPIRES_AT = CLAIMED_FIELDS.index("data"), CLAIMED_FIELDS.index("expires_at")
-_PLAIN_CLAIMED_FIELDS = tuple({"data": "data_text", "expires_at": "expires_microseconds"}.get(name, name)
-                              for name in CLAIMED_FIELDS)
-_DATA_TEXT = Cast("data", TextField())
-_EXPIRES_MICROSECONDS = RawSQL(  # noqa: S611 - the model's table; no value
-    f'(extract(epoch FROM "{Notification._meta.db_table}"."expires_at") * 1000000)::bigint', (),
-    output_field=BigIntegerField())
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -117,21 +122,11 @@ def deliver_notifications(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        claim = (
-            Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "id")
-        )
-        if notification_ids is None:
-            claim = claim.filter(status__in=DUE_STATUSES)
+        if notification_ids is not None and connection.vendor == "postgresql":
+            rows = _claim_by_ids(notification_ids, queue, now, limit)
         else:
-            # By primary key: the same rows as status__in=DUE_STATUSES, but a condition the partial due index
-            # cannot serve. With it, PostgreSQL's statistics from before a fan-out (next to no due rows) made
-            # every claim of 500 ids walk the due index past the whole backlog of the fan-out.
-            claim = claim.filter(_id_among(notification_ids)).exclude(status__in=FINISHED_STATUSES)
-        if queue is not None:
-            claim = claim.filter(queue=queue)
-        rows = _claimed_rows(claim, limit)
+            rows = [ClaimedRow(*values) for values in _claim(notification_ids, queue, now).values_list(
+                *CLAIMED_FIELDS)[:limit]]
         if not rows:
             return DeliveryReport()
         live = [row for row in rows if row.device_disabled_at is None and not _expired(row, now)]
@@ -172,16 +167,37 @@ def deliver_notifications(
                           dead=counts[Status.DEAD])
 
 
-def _claimed_rows(claim: QuerySet[Notification], limit: int) -> list[ClaimedRow]:
-    """The claimed rows as plain values. On PostgreSQL `data` comes as its JSON text and `expires_at` as the
-    microseconds since the epoch (exact), both decoded here: Django's timestamptz loader (a Python subclass of
-    psycopg's, so psycopg cannot use its C one) and JSONField's converter took 6 us of a bulk worker's CPU per
-    message, more than the rest of the claim together (bench/README.md, "Thirteenth pass")."""
-    if connection.vendor != "postgresql":
-        return [ClaimedRow(*values) for values in claim.values_list(*CLAIMED_FIELDS)[:limit]]
-    plain = claim.annotate(data_text=_DATA_TEXT, expires_microseconds=_EXPIRES_MICROSECONDS)
+def _claim(notification_ids: list[int] | None, queue: str | None, now: datetime) -> QuerySet[Notification]:
+    """The due rows (of these ids, of `queue`), locked, those another sender holds skipped: the sweep's claim, and
+    every claim on SQLite."""
+    claim = (
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+    )
+    if notification_ids is None:
+        claim = claim.filter(status__in=DUE_STATUSES)
+    else:
+        # By primary key: the same rows as status__in=DUE_STATUSES, but a condition the partial due index
+        # cannot serve. With it, PostgreSQL's statistics from before a fan-out (next to no due rows) made
+        # every claim of 500 ids walk the due index past the whole backlog of the fan-out.
+        claim = claim.filter(_id_among(notification_ids)).exclude(status__in=FINISHED_STATUSES)
+    if queue is not None:
+        claim = claim.filter(queue=queue)
+    return claim
+
+
+def _claim_by_ids(notification_ids: list[int], queue: str | None, now: datetime, limit: int) -> list[ClaimedRow]:
+    """_claim of these ids on PostgreSQL, as one statement written once (_CLAIM_BY_IDS): every batch of a fan-out,
+    every escalation push. Django compiled the claim's query again for each batch (1.9 us a row of a bulk worker's
+    CPU), and its timestamptz loader (a Python subclass of psycopg's, so psycopg cannot use its C one) and
+    JSONField's converter took 6 us a row more (bench/README.md, "Thirteenth pass" and "Fourteenth pass")."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_BY_IDS, [_bigint_array(notification_ids), now, list(FINISHED_STATUSES), queue, queue,
+                                       limit])
+        found = cursor.fetchall()
     rows = []
-    for row in plain.values_list(*_PLAIN_CLAIMED_FIELDS)[:limit]:
+    for row in found:
         values = list(row)
         values[_DATA_AT] = json.loads(values[_DATA_AT])
         if values[_EXPIRES_AT] is not None:

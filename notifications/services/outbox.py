@@ -108,24 +108,29 @@ class PushContent:
     expires_at: datetime | None = None
 
 
-def push_writer_ctes(push_rows: str, contents: list[PushContent], now: datetime) -> tuple[str, list[Any]]:
+def push_writer_ctes(push_rows: str, contents: list[PushContent], now: datetime, *,
+                     keyed: bool = True) -> tuple[str, list[Any]]:
     """Two common table expressions, `wanted` and `inserted`, for a statement that writes one outbox row per row
     of its relation `push_rows` and enabled device of that user, unless the row's dedupe key exists (a row without
-    one is always written: its caller makes it at most once); `inserted`
-    answers (id, queue) of the rows written. With their parameters, in the order they appear.
+    one is always written: its caller makes it at most once); `inserted` answers (id, queue) of the rows written.
+    With their parameters, in the order they appear.
 
     `push_rows` has the columns (user_id bigint, content int: an index into `contents`, data jsonb: ids only,
     dedupe_prefix text: the device id is appended, NULL for none; device_id bigint: only that device of the user,
-    or NULL).
+    or NULL). A caller that makes its pushes at most once itself says `keyed=False`: no row gets a key, and the
+    INSERT is a plain one, without ON CONFLICT's speculative insertion and its confirmation per row (0.9 us a
+    row of PostgreSQL's time: bench/README.md, "Fourteenth pass").
     A caller's statement selects its rows itself (the reminder dispatch: a batch of due patients), so they are
     never brought into Python and back; queue_pushes selects them from a JSON parameter.
     """
     notification, device = Notification._meta.db_table, Device._meta.db_table
+    dedupe_key = "r.dedupe_prefix || ':' || d.id" if keyed else "NULL::text"
+    on_conflict = "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING" if keyed else ""
     sql = f"""
         wanted AS (
             SELECT d.user_id, d.id AS device_id, c.kind, c.queue, c.title, c.body,
                    jsonb_build_object('kind', c.kind) || r.data AS data,
-                   r.dedupe_prefix || ':' || d.id AS dedupe_key, c.category, c.topic, c.expires_at
+                   {dedupe_key} AS dedupe_key, c.category, c.topic, c.expires_at
             FROM {push_rows} r
             JOIN jsonb_to_recordset(%s::jsonb)
                  AS c(number int, kind text, queue text, title text, body text, category text, topic text,
@@ -139,7 +144,7 @@ def push_writer_ctes(push_rows: str, contents: list[PushContent], now: datetime)
             SELECT user_id, device_id, kind, queue, title, body, data, dedupe_key, %s, 0, %s, '', %s, '',
                    category, topic, expires_at
             FROM wanted
-            ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+            {on_conflict}
             RETURNING id, queue
         )"""  # noqa: S608 - table and relation names are the code's; every value is a parameter
     content_json = json.dumps([

@@ -290,7 +290,7 @@ def _send_batch_in_one_statement(day: date, kinds: tuple[str, ...], now: datetim
     prompts = ", ".join(f"(%s, b.{flag})" for flag in flags)
     reminded = ", ".join(f"count(*) FILTER (WHERE {flag})" for flag in flags)
     writer, writer_params = outbox.push_writer_ctes(
-        "push_rows", [content for _combination, _language, content in contents], timezone.now())
+        "push_rows", [content for _combination, _language, content in contents], timezone.now(), keyed=False)
     local_date = day.isoformat()
     sql = f"""
         WITH batch AS MATERIALIZED (

@@ -164,16 +164,33 @@ def test_the_urgent_sweep_sends_the_due_urgent_rows_and_leaves_the_bulk_ones_to_
     assert len(fcm_standin.sent_messages()) == 1
 
 
-def test_a_claimed_row_carries_the_data_and_expiry_the_outbox_holds_to_the_microsecond():
-    """The claim reads `data` as JSON text and `expires_at` as microseconds since the epoch on PostgreSQL
-    (services._claimed_rows): the values are the ones Django reads from the model."""
+def test_the_claim_by_ids_reads_the_rows_and_values_the_orm_claim_reads_to_the_microsecond():
+    """On PostgreSQL a claim by ids is one statement written once (services._claim_by_ids), `data` read as JSON text
+    and `expires_at` as microseconds since the epoch: the same rows, order and values as the ORM's claim
+    (services._claim), which the sweep and SQLite use. Rows sent, not yet due or of another queue are left."""
+    from django.db import transaction
+
+    now = timezone.now()
     expiring = NotificationFactory(data={"kind": "checkin_prompt", "patient_id": "12", "note": "día 3 \u2013 \"ok\""},
-                                   expires_at=timezone.now() + timedelta(hours=3, microseconds=7))
-    lasting = NotificationFactory(expires_at=None)
-    claim = Notification.objects.filter(pk__in=[expiring.pk, lasting.pk]).order_by("pk")
+                                   expires_at=now + timedelta(hours=3, microseconds=7), next_attempt_at=now)
+    lasting = NotificationFactory(expires_at=None, next_attempt_at=now - timedelta(minutes=2))
+    urgent = NotificationFactory(queue="urgent", status=Notification.Status.FAILED,
+                                 next_attempt_at=now - timedelta(minutes=1))
+    left = [NotificationFactory(status=Notification.Status.SENT), NotificationFactory(next_attempt_at=now + timedelta(
+        hours=1))]
+    ids = [expiring.pk, lasting.pk, urgent.pk, *(row.pk for row in left)]
 
-    rows = services._claimed_rows(claim, 10)
-
-    assert [(row.id, row.data, row.expires_at) for row in rows] == [(n.pk, n.data, n.expires_at) for n in claim]
-    assert rows[0].expires_at.utcoffset() == timedelta(0)
-    assert rows[0].expires_at.microsecond == expiring.expires_at.microsecond
+    for queue, expected in ((None, [lasting.pk, urgent.pk, expiring.pk]), ("bulk", [lasting.pk, expiring.pk])):
+        with transaction.atomic():
+            by_ids = services._claim_by_ids(ids, queue, now, 10)
+            orm = [services.ClaimedRow(*values)
+                   for values in services._claim(ids, queue, now).values_list(*services.CLAIMED_FIELDS)[:10]]
+        assert by_ids == orm
+        assert sorted(row.id for row in by_ids) == sorted(expected)
+    with transaction.atomic():
+        assert [row.id for row in services._claim_by_ids(ids, None, now, 1)] == [lasting.pk]
+    claimed = {row.id: row for row in by_ids}
+    assert claimed[expiring.pk].data == expiring.data
+    assert claimed[expiring.pk].expires_at == expiring.expires_at
+    assert claimed[expiring.pk].expires_at.utcoffset() == timedelta(0)
+    assert claimed[lasting.pk].expires_at is None
