@@ -175,27 +175,16 @@ def _send_batch(day: date, batch: list[DuePatient], now: datetime) -> None:
 
 def _record_prompts(day: date, prompts: list[tuple[int, str]], now: datetime) -> set[int]:
     """PromptLog rows for (patient id, kind) on `day` unless recorded already; the patients of the rows it wrote.
-    On PostgreSQL one INSERT ... ON CONFLICT DO NOTHING RETURNING with the rows as one JSON parameter of [patient
-    id, kind] pairs: bulk_create's SQL compilation and psycopg's per-value quoting of 500 rows cost more than the
-    insert itself (profile of the fan-out), and it cannot tell the rows it wrote from those it skipped."""
-    if connection.vendor != "postgresql":
-        # SQLite (`make run`) takes its write lock at BEGIN (transaction_mode IMMEDIATE, the caller's atomic block):
-        # no other dispatch writes between this read and the insert.
-        candidates = PromptLog.objects.filter(patient_id__in={patient for patient, _ in prompts}, local_date=day,
-                                              kind__in={kind for _, kind in prompts})
-        recorded = set(candidates.values_list("patient_id", "kind"))
-        new = [(patient_id, kind) for patient_id, kind in prompts if (patient_id, kind) not in recorded]
-        PromptLog.objects.bulk_create([PromptLog(patient_id=patient_id, kind=kind, local_date=day, created_at=now)
-                                       for patient_id, kind in new], ignore_conflicts=True)
-        return {patient_id for patient_id, _ in new}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {PromptLog._meta.db_table} (patient_id, kind, local_date, created_at) "  # noqa: S608
-            "SELECT (p.prompt ->> 0)::bigint, p.prompt ->> 1, %s, %s FROM jsonb_array_elements(%s::jsonb) AS p(prompt) "
-            "ON CONFLICT (patient_id, kind, local_date) DO NOTHING RETURNING patient_id",
-            [day, now, json.dumps(prompts, separators=(",", ":"))],
-        )
-        return {patient_id for (patient_id,) in cursor.fetchall()}
+    The Python path's (SQLite, `make run`): PostgreSQL writes them in the batch's one statement. SQLite takes its
+    write lock at BEGIN (transaction_mode IMMEDIATE, the caller's atomic block), so no other dispatch writes
+    between this read and the insert."""
+    candidates = PromptLog.objects.filter(patient_id__in={patient for patient, _ in prompts}, local_date=day,
+                                          kind__in={kind for _, kind in prompts})
+    recorded = set(candidates.values_list("patient_id", "kind"))
+    new = [(patient_id, kind) for patient_id, kind in prompts if (patient_id, kind) not in recorded]
+    PromptLog.objects.bulk_create([PromptLog(patient_id=patient_id, kind=kind, local_date=day, created_at=now)
+                                   for patient_id, kind in new], ignore_conflicts=True)
+    return {patient_id for patient_id, _ in new}
 
 
 def _dispatch_zone(
