@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -570,6 +571,12 @@ class Report:
     note: str = ""
     kind: str = "checkin"  # "checkin", "incision_check" or "warning_report"
 
+    @cached_property
+    def note_rows(self) -> tuple[NotePhrases, ...]:
+        """The phrase rows the note holds (recovery.note_signs), read once per report: the context's checks
+        (reads_recent_signs, reads_refill_state) and triage itself each ask for the report's signs."""
+        return note_phrase_rows(self.note)
+
 
 @dataclass(frozen=True)
 class PatientContext:
@@ -681,7 +688,7 @@ SignRow = TemperatureSign | PainSign | NoteOnlySign | NotePhrases
 
 def _signs(report: Report, context: PatientContext) -> tuple[set[str], list[SignRow]]:
     signs = set(report.symptoms)
-    fired: list[SignRow] = list(note_phrase_rows(report.note))
+    fired: list[SignRow] = list(report.note_rows)
     if report.temperature is not None:
         fahrenheit = to_fahrenheit(report.temperature, report.temperature_unit)
         fired.extend(rule for rule in TEMPERATURE_SIGNS if rule.shows(fahrenheit))

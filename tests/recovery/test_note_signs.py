@@ -262,3 +262,26 @@ def test_an_earlier_notes_fever_makes_a_stiff_neck_now_an_emergency(api_client):
     assert response.status_code == 201
     assert response.json()["triage"]["level"] == "emergency"
     assert "fever_with_meningeal_signs" in response.json()["triage"]["reasons"]
+
+
+@pytest.mark.django_db
+def test_a_reports_note_is_read_once_for_its_context_and_its_triage(monkeypatch):
+    """The context asks whether the report's signs call for earlier reports and the refill state, and triage reads
+    them again: the note, the costly part (a 4,000-character note takes about a millisecond), is read once."""
+    from recovery.triage_context import triage_context
+
+    reads: list[str] = []
+
+    def counted(note: str) -> tuple[note_signs.NotePhrases, ...]:
+        reads.append(note)
+        return note_signs.note_phrase_rows(note)
+
+    monkeypatch.setattr(triage, "note_phrase_rows", counted)
+    patient = PatientFactory()
+    now = timezone.now()
+    report = Report(kind="warning_report", note="I have a fever and itching")
+
+    result = triage.triage(report, triage_context(patient, patient.local_date(now), now, report))
+
+    assert "fever" in result.reasons
+    assert reads == ["I have a fever and itching"]
